@@ -1,0 +1,56 @@
+//! Agents: the backend a session talks to ([`BackendSpec`]), the turn request
+//! handed to a backend, and prompt rendering. (Turns and prompts are to be
+//! built: issue 7.)
+//!
+//! [`BackendSpec`] is shared with [`crate::config`]
+//! (`agents.defaults.backend`, `agents.list[].backend`).
+
+use serde::Deserialize;
+
+/// `agents.*.backend`: which program or service answers a turn.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum BackendSpec {
+    /// Replies with the inbound text. The default: shows the gateway working
+    /// with no model at all.
+    #[default]
+    Echo,
+    /// Runs a program once per turn: one JSON object on stdin, the reply on
+    /// stdout.
+    Command {
+        /// Program and arguments (`["prog", "arg", ...]`), not a shell line.
+        command: Vec<String>,
+        /// Kill the program after this many milliseconds (default 120000).
+        #[serde(rename = "timeoutMs", default = "default_command_timeout_ms")]
+        timeout_ms: u64,
+    },
+    /// An OpenAI-compatible `POST {baseUrl}/chat/completions`.
+    #[serde(rename = "openai")]
+    OpenAi {
+        /// e.g. `http://127.0.0.1:11434/v1` (Ollama) or `https://api.openai.com/v1`.
+        #[serde(rename = "baseUrl")]
+        base_url: String,
+        /// Model name sent as `model`.
+        model: String,
+        /// Name of the environment variable holding the API key, if any.
+        #[serde(rename = "apiKeyEnv", default)]
+        api_key_env: Option<String>,
+        /// System prompt sent first.
+        #[serde(rename = "systemPrompt", default)]
+        system_prompt: Option<String>,
+        /// `max_tokens`, if set.
+        #[serde(rename = "maxTokens", default)]
+        max_tokens: Option<u32>,
+        /// Request timeout in milliseconds (default 120000).
+        #[serde(rename = "timeoutMs", default = "default_openai_timeout_ms")]
+        timeout_ms: u64,
+    },
+}
+
+fn default_command_timeout_ms() -> u64 {
+    120_000
+}
+
+fn default_openai_timeout_ms() -> u64 {
+    120_000
+}

@@ -1,0 +1,37 @@
+//! krill-core: everything in krill that *decides*, and nothing that does I/O.
+//!
+//! The crate is sans-IO: synchronous state machines and pure functions, no
+//! sockets, no threads, no clocks, no async, no OS randomness. Time comes in as
+//! an argument (`now: Instant`) and randomness as a seed. Drivers (crate
+//! `krill-drivers`) feed bytes and time in through `handle_*` methods and carry
+//! out what comes back out of `poll_*` methods.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`discord`] | the Discord gateway shard machine and its frame types |
+//! | [`kook`] | the KOOK gateway session machine and its frame types |
+//! | [`reply`] | reply shaping: reply tags, `replyToMode`, the chunker |
+//! | [`rest`] | REST request planning, rate-limit buckets, retry decisions |
+//! | [`config`] | the config schema, defaults and validation |
+//! | [`access`] | who may talk to the agent (DM policy, allowlists, mentions) |
+//! | [`pairing`] | pairing codes for unknown DM senders |
+//! | [`routing`] | session keys: which agent session a message belongs to |
+//! | [`agent`] | agent backend specs, turn requests and prompt rendering |
+//! | [`secret`] | a string type whose `Debug`/`Display` never show the value |
+//! | [`backoff`] | exponential backoff with seeded jitter |
+//! | [`timers`] | the timer table every machine keeps its deadlines in |
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+pub mod access;
+pub mod agent;
+pub mod backoff;
+pub mod config;
+pub mod discord;
+pub mod kook;
+pub mod pairing;
+pub mod reply;
+pub mod rest;
+pub mod routing;
+pub mod secret;
+pub mod timers;

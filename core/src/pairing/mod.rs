@@ -1,0 +1,1 @@
+//! Pairing codes for unknown DM senders. (To be built: issue 6.)

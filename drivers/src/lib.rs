@@ -1,0 +1,16 @@
+//! krill-drivers: the part of krill that touches the world.
+//!
+//! Drivers feed bytes and time into the sans-IO machines of `krill-core` and
+//! carry out what they decide; they make no protocol decisions of their own.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`cli`] | the `krill` command line and its subcommands |
+//! | [`paths`] | where the config file and the state dir are |
+//! | [`logging`] | the log subscriber (stderr, `KRILL_LOG`) |
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+pub mod cli;
+pub mod logging;
+pub mod paths;
