@@ -5,6 +5,8 @@
 //! [`RetryPolicy`] is shared with [`crate::config`]
 //! (`channels.<ch>.retry`).
 
+pub mod http;
+
 use serde::Deserialize;
 
 /// `channels.<channel>.retry`: how outbound API calls are retried.
