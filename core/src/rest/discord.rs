@@ -1,0 +1,565 @@
+//! Discord REST (API v10): the requests krill makes, how each is encoded as an
+//! [`HttpRequest`] and which rate-limit route it belongs to, the
+//! `allowed_mentions` krill sends, reaction emoji, typed responses, and the
+//! `X-RateLimit-*` headers and 429 body.
+//!
+//! Sources: discord-api-docs `developers/resources/message.mdx` (Create
+//! Message, Allowed Mentions, reactions), `developers/topics/rate-limits.mdx`,
+//! `developers/events/gateway.mdx` (Get Gateway Bot); see
+//! `shared/PROTOCOLS-discord.md` § REST.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{path_segment, Api, HttpRequest, HttpResponse, Method, Response, SubmitError};
+
+/// The longest nonce Discord accepts (characters).
+pub const MAX_NONCE_LEN: usize = 25;
+
+/// Discord rejects more than this many ids in `allowed_mentions.users` /
+/// `.roles`; krill keeps the first 100 mentioned.
+pub const MAX_ALLOWED_MENTION_IDS: usize = 100;
+
+/// A Discord REST request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Request {
+    /// `GET /gateway/bot`.
+    GatewayBot,
+    /// `GET /users/@me`.
+    CurrentUser,
+    /// `POST /channels/{channel_id}/messages`.
+    CreateMessage(CreateMessage),
+    /// `POST /users/@me/channels {"recipient_id"}`: open (or find) the DM
+    /// channel with a user.
+    OpenDm {
+        /// The user.
+        recipient_id: String,
+    },
+    /// `POST /channels/{channel_id}/typing` (shows typing for 10 s).
+    TriggerTyping {
+        /// The channel.
+        channel_id: String,
+    },
+    /// `PUT /channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me`.
+    CreateReaction {
+        /// The channel.
+        channel_id: String,
+        /// The message.
+        message_id: String,
+        /// A Unicode emoji, `name:id`, `<:name:id>` or `<a:name:id>`.
+        emoji: String,
+    },
+    /// `DELETE /channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me`.
+    DeleteOwnReaction {
+        /// The channel.
+        channel_id: String,
+        /// The message.
+        message_id: String,
+        /// A Unicode emoji, `name:id`, `<:name:id>` or `<a:name:id>`.
+        emoji: String,
+    },
+}
+
+/// `POST /channels/{channel_id}/messages`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateMessage {
+    /// The channel (a DM channel id for DMs).
+    pub channel_id: String,
+    /// The text (the chunker keeps it within 2000 characters).
+    pub content: String,
+    /// Reply to this message (`message_reference` with
+    /// `fail_if_not_exists: false`, so a deleted original still gets the
+    /// text).
+    pub reply_to: Option<String>,
+    /// At most [`MAX_NONCE_LEN`] characters. `None`: the [`super::Planner`]
+    /// generates one at submission. Sent with `enforce_nonce: true` and the
+    /// same on every retry, so a retry can never post the message twice.
+    pub nonce: Option<String>,
+}
+
+/// `allowed_mentions` as krill sends it: `parse` is always empty, so
+/// `@everyone`, `@here` and role/user mentions Discord would otherwise parse
+/// from the text never ping; only the users and roles the text mentions
+/// explicitly (`<@id>`, `<@!id>`, `<@&id>`) are listed. `@everyone` / `@here`
+/// can never be allowed: they are only enabled through `parse: ["everyone"]`,
+/// which krill never sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AllowedMentions {
+    /// Always empty.
+    pub parse: Vec<String>,
+    /// User ids mentioned as `<@id>` / `<@!id>` (in order, deduplicated, at
+    /// most 100). Omitted when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<String>,
+    /// Role ids mentioned as `<@&id>` (in order, deduplicated, at most 100).
+    /// Omitted when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// Present only on replies, and then `true`: a reply pings the author of
+    /// the message it answers, as a human reply does by default (and as
+    /// `fixtures/discord/rest/create_message_reply_request.json` shows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replied_user: Option<bool>,
+}
+
+/// `GET /gateway/bot`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct GatewayBot {
+    /// The gateway URL (`wss://gateway.discord.gg`).
+    pub url: String,
+    /// Recommended shard count.
+    pub shards: u32,
+    /// Identify budget.
+    pub session_start_limit: SessionStartLimit,
+}
+
+/// `session_start_limit` of [`GatewayBot`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct SessionStartLimit {
+    /// Identifies allowed per reset period.
+    pub total: u32,
+    /// Identifies left.
+    pub remaining: u32,
+    /// Milliseconds until the budget resets.
+    pub reset_after: u64,
+    /// Identifies allowed per 5 s.
+    pub max_concurrency: u32,
+}
+
+/// `GET /users/@me` (only what krill uses).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct User {
+    /// The bot's user id.
+    pub id: String,
+    /// The bot's username.
+    pub username: String,
+}
+
+/// A created message (only what krill uses).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Message {
+    /// The message id.
+    pub id: String,
+    /// The channel it was posted in.
+    pub channel_id: String,
+}
+
+/// `POST /users/@me/channels` (only what krill uses).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DmChannel {
+    /// The DM channel id, to send to.
+    pub id: String,
+}
+
+/// `X-RateLimit-Scope`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Scope {
+    /// Per bot.
+    User,
+    /// Per bot, across every route.
+    Global,
+    /// Per resource, shared by every bot: does not count against the bot's
+    /// invalid-request limit.
+    Shared,
+}
+
+/// The rate-limit headers of one response. Every field is optional: a global
+/// 429 has none of the bucket headers (fixtures pitfall 5), and values that
+/// do not parse (negative, not a number) read as absent.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RateLimitHeaders {
+    /// `X-RateLimit-Limit`.
+    pub limit: Option<u32>,
+    /// `X-RateLimit-Remaining`.
+    pub remaining: Option<u32>,
+    /// `X-RateLimit-Reset`: epoch seconds, fractional (pitfall 4). Recorded,
+    /// not used (the core has no wall clock).
+    pub reset: Option<f64>,
+    /// `X-RateLimit-Reset-After`: seconds until the bucket resets.
+    pub reset_after: Option<Duration>,
+    /// `X-RateLimit-Bucket`: the bucket hash shared by routes.
+    pub bucket: Option<String>,
+    /// `X-RateLimit-Global` present (and not `false`).
+    pub global: bool,
+    /// `X-RateLimit-Scope`.
+    pub scope: Option<Scope>,
+    /// `Retry-After` (whole seconds; fractional accepted).
+    pub retry_after: Option<Duration>,
+}
+
+/// The body of a 429: `{message, retry_after (float seconds), global}`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RateLimitBody {
+    /// `message`.
+    pub message: Option<String>,
+    /// `retry_after`.
+    pub retry_after: Option<Duration>,
+    /// `global`.
+    pub global: bool,
+}
+
+/// A Discord JSON error body: `{message, code}`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ErrorBody {
+    /// `message`, else a short excerpt of the body.
+    pub message: String,
+    /// `code` (e.g. 50013 Missing Permissions).
+    pub code: Option<i64>,
+}
+
+/// A rate-limit route: the route template (e.g.
+/// `POST /channels/{channel_id}/messages`) and its major parameter value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Route {
+    pub(crate) template: &'static str,
+    pub(crate) major: String,
+}
+
+impl Request {
+    /// The rate-limit route: template plus major parameter (the channel for
+    /// `/channels/{channel_id}/...`, none otherwise).
+    pub(crate) fn route(&self) -> Route {
+        let (template, major) = match self {
+            Request::GatewayBot => ("GET /gateway/bot", ""),
+            Request::CurrentUser => ("GET /users/@me", ""),
+            Request::CreateMessage(m) => ("POST /channels/{channel_id}/messages", &*m.channel_id),
+            Request::OpenDm { .. } => ("POST /users/@me/channels", ""),
+            Request::TriggerTyping { channel_id } => {
+                ("POST /channels/{channel_id}/typing", &**channel_id)
+            }
+            Request::CreateReaction { channel_id, .. } => (
+                "PUT /channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
+                &**channel_id,
+            ),
+            Request::DeleteOwnReaction { channel_id, .. } => (
+                "DELETE /channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
+                &**channel_id,
+            ),
+        };
+        Route {
+            template,
+            major: major.to_owned(),
+        }
+    }
+
+    /// What a 403 is about, for [`super::RestError::Forbidden`].
+    pub(crate) fn target(&self) -> String {
+        match self {
+            Request::GatewayBot => "GET /gateway/bot".to_owned(),
+            Request::CurrentUser => "GET /users/@me".to_owned(),
+            Request::OpenDm { recipient_id } => format!("DM with user {recipient_id}"),
+            Request::CreateMessage(CreateMessage { channel_id, .. })
+            | Request::TriggerTyping { channel_id }
+            | Request::CreateReaction { channel_id, .. }
+            | Request::DeleteOwnReaction { channel_id, .. } => format!("channel {channel_id}"),
+        }
+    }
+
+    /// The HTTP request for `api`. Ids and emoji are percent-encoded in the
+    /// path. Errors: empty ids, an empty emoji, a nonce longer than
+    /// [`MAX_NONCE_LEN`] or empty.
+    pub fn encode(&self, api: &Api) -> Result<HttpRequest, SubmitError> {
+        let (method, path, body) = match self {
+            Request::GatewayBot => (Method::Get, "/gateway/bot".to_owned(), None),
+            Request::CurrentUser => (Method::Get, "/users/@me".to_owned(), None),
+            Request::CreateMessage(m) => {
+                let body = m.body()?;
+                (
+                    Method::Post,
+                    format!("/channels/{}/messages", id_segment("channel_id", &m.channel_id)?),
+                    Some(body),
+                )
+            }
+            Request::OpenDm { recipient_id } => {
+                non_empty("recipient_id", recipient_id)?;
+                let body = serde_json::json!({ "recipient_id": recipient_id });
+                (
+                    Method::Post,
+                    "/users/@me/channels".to_owned(),
+                    Some(body.to_string().into_bytes()),
+                )
+            }
+            Request::TriggerTyping { channel_id } => (
+                Method::Post,
+                format!("/channels/{}/typing", id_segment("channel_id", channel_id)?),
+                None,
+            ),
+            Request::CreateReaction {
+                channel_id,
+                message_id,
+                emoji,
+            }
+            | Request::DeleteOwnReaction {
+                channel_id,
+                message_id,
+                emoji,
+            } => {
+                let method = if matches!(self, Request::CreateReaction { .. }) {
+                    Method::Put
+                } else {
+                    Method::Delete
+                };
+                let path = format!(
+                    "/channels/{}/messages/{}/reactions/{}/@me",
+                    id_segment("channel_id", channel_id)?,
+                    id_segment("message_id", message_id)?,
+                    path_segment(&reaction_emoji(emoji)?),
+                );
+                (method, path, None)
+            }
+        };
+        Ok(api.request(method, &path, body))
+    }
+
+    /// Reads the body of a 2xx answer to this request.
+    pub fn decode_success(&self, body: &[u8]) -> Result<Response, String> {
+        fn json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, String> {
+            serde_json::from_slice(body).map_err(|e| e.to_string())
+        }
+        Ok(match self {
+            Request::GatewayBot => Response::DiscordGatewayBot(json(body)?),
+            Request::CurrentUser => Response::DiscordUser(json(body)?),
+            Request::CreateMessage(_) => Response::DiscordMessage(json(body)?),
+            Request::OpenDm { .. } => Response::DiscordDmChannel(json(body)?),
+            Request::TriggerTyping { .. }
+            | Request::CreateReaction { .. }
+            | Request::DeleteOwnReaction { .. } => Response::Empty,
+        })
+    }
+}
+
+impl CreateMessage {
+    /// The JSON body: `{content, allowed_mentions, message_reference?, nonce?,
+    /// enforce_nonce?}`.
+    fn body(&self) -> Result<Vec<u8>, SubmitError> {
+        #[derive(Serialize)]
+        struct Reference<'a> {
+            message_id: &'a str,
+            fail_if_not_exists: bool,
+        }
+        #[derive(Serialize)]
+        struct Body<'a> {
+            content: &'a str,
+            allowed_mentions: AllowedMentions,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            message_reference: Option<Reference<'a>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            nonce: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            enforce_nonce: Option<bool>,
+        }
+        if let Some(nonce) = &self.nonce {
+            validate_nonce(nonce)?;
+        }
+        if let Some(id) = &self.reply_to {
+            non_empty("reply_to", id)?;
+        }
+        let body = Body {
+            content: &self.content,
+            allowed_mentions: allowed_mentions(&self.content, self.reply_to.is_some()),
+            message_reference: self.reply_to.as_deref().map(|message_id| Reference {
+                message_id,
+                fail_if_not_exists: false,
+            }),
+            nonce: self.nonce.as_deref(),
+            enforce_nonce: self.nonce.as_ref().map(|_| true),
+        };
+        serde_json::to_vec(&body).map_err(|e| SubmitError::Invalid(e.to_string()))
+    }
+}
+
+impl RateLimitHeaders {
+    /// Reads the rate-limit headers of `response`.
+    pub fn parse(response: &HttpResponse) -> Self {
+        let global = response
+            .header("X-RateLimit-Global")
+            .is_some_and(|v| !v.trim().eq_ignore_ascii_case("false"));
+        let scope = response
+            .header("X-RateLimit-Scope")
+            .and_then(|v| match v.trim().to_ascii_lowercase().as_str() {
+                "user" => Some(Scope::User),
+                "global" => Some(Scope::Global),
+                "shared" => Some(Scope::Shared),
+                _ => None,
+            });
+        Self {
+            limit: response.header("X-RateLimit-Limit").and_then(parse_count),
+            remaining: response.header("X-RateLimit-Remaining").and_then(parse_count),
+            reset: response
+                .header("X-RateLimit-Reset")
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|v| v.is_finite() && *v >= 0.0),
+            reset_after: response
+                .header("X-RateLimit-Reset-After")
+                .and_then(parse_seconds),
+            bucket: response
+                .header("X-RateLimit-Bucket")
+                .map(str::trim)
+                .filter(|v| !v.is_empty() && v.len() <= 128)
+                .map(str::to_owned),
+            global,
+            scope,
+            retry_after: response.header("Retry-After").and_then(parse_seconds),
+        }
+    }
+}
+
+impl RateLimitBody {
+    /// Reads a 429 body; anything unreadable reads as empty.
+    pub fn parse(body: &[u8]) -> Self {
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+            return Self::default();
+        };
+        Self {
+            message: value
+                .get("message")
+                .and_then(|m| m.as_str())
+                .map(str::to_owned),
+            retry_after: value
+                .get("retry_after")
+                .and_then(|v| v.as_f64())
+                .and_then(seconds),
+            global: value
+                .get("global")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false),
+        }
+    }
+}
+
+impl ErrorBody {
+    /// Reads a JSON error body `{message, code}`; a body that is not one
+    /// gives its first 200 characters as the message.
+    pub fn parse(body: &[u8]) -> Self {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+            if let Some(message) = value.get("message").and_then(|m| m.as_str()) {
+                return Self {
+                    message: message.to_owned(),
+                    code: value.get("code").and_then(|c| c.as_i64()),
+                };
+            }
+        }
+        Self {
+            message: excerpt(body),
+            code: None,
+        }
+    }
+}
+
+/// The `allowed_mentions` for `content`: see [`AllowedMentions`].
+pub fn allowed_mentions(content: &str, replying: bool) -> AllowedMentions {
+    let mut users = Vec::new();
+    let mut roles = Vec::new();
+    let mut rest = content;
+    while let Some(start) = rest.find("<@") {
+        rest = &rest[start + 2..];
+        let (list, after_sigil) = if let Some(r) = rest.strip_prefix('&') {
+            (&mut roles, r)
+        } else if let Some(r) = rest.strip_prefix('!') {
+            (&mut users, r)
+        } else {
+            (&mut users, rest)
+        };
+        let digits = after_sigil.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > 20 || !after_sigil[digits..].starts_with('>') {
+            continue;
+        }
+        let id = &after_sigil[..digits];
+        if list.len() < MAX_ALLOWED_MENTION_IDS && !list.iter().any(|x: &String| x == id) {
+            list.push(id.to_owned());
+        }
+        rest = &after_sigil[digits + 1..];
+    }
+    AllowedMentions {
+        parse: Vec::new(),
+        users,
+        roles,
+        replied_user: replying.then_some(true),
+    }
+}
+
+/// A reaction emoji in the form the reactions route takes, before
+/// percent-encoding: a Unicode emoji as it is, a custom emoji as `name:id`.
+/// Accepts `<:name:id>` and `<a:name:id>` (how custom emoji appear in message
+/// text) and converts them.
+pub fn reaction_emoji(input: &str) -> Result<String, SubmitError> {
+    let input = input.trim();
+    let invalid = || SubmitError::Invalid(format!("not a reaction emoji: {input:?}"));
+    if input.is_empty() {
+        return Err(invalid());
+    }
+    let inner = match input.strip_prefix('<').and_then(|s| s.strip_suffix('>')) {
+        Some(tag) => tag
+            .strip_prefix("a:")
+            .or_else(|| tag.strip_prefix(':'))
+            .ok_or_else(invalid)?,
+        None => input,
+    };
+    match inner.rsplit_once(':') {
+        Some((name, id)) => {
+            let valid_id = !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit());
+            if name.is_empty() || !valid_id || name.contains(':') {
+                return Err(invalid());
+            }
+            Ok(format!("{name}:{id}"))
+        }
+        None if inner.len() == input.len() => Ok(inner.to_owned()),
+        None => Err(invalid()),
+    }
+}
+
+/// A nonce for a retried-safe create: decimal digits of 63 random bits (at
+/// most 19 characters).
+pub(crate) fn nonce_from(random: u64) -> String {
+    (random >> 1).to_string()
+}
+
+fn validate_nonce(nonce: &str) -> Result<(), SubmitError> {
+    let len = nonce.chars().count();
+    if len == 0 || len > MAX_NONCE_LEN {
+        return Err(SubmitError::Invalid(format!(
+            "a Discord nonce has 1 to {MAX_NONCE_LEN} characters, this one {len}"
+        )));
+    }
+    Ok(())
+}
+
+fn non_empty(field: &str, value: &str) -> Result<(), SubmitError> {
+    if value.trim().is_empty() {
+        return Err(SubmitError::Invalid(format!("{field} is empty")));
+    }
+    Ok(())
+}
+
+fn id_segment(field: &str, value: &str) -> Result<String, SubmitError> {
+    non_empty(field, value)?;
+    Ok(path_segment(value))
+}
+
+/// A non-negative integer header value (`"5"`, `" 5 "`).
+pub(crate) fn parse_count(v: &str) -> Option<u32> {
+    v.trim().parse::<u32>().ok()
+}
+
+/// Seconds as a header value (`"65"`, `"64.57"`); negative, non-finite or
+/// absurd (more than a day) values read as absent.
+pub(crate) fn parse_seconds(v: &str) -> Option<Duration> {
+    v.trim().parse::<f64>().ok().and_then(seconds)
+}
+
+/// Seconds as a float, if sane: finite, non-negative, at most a day.
+pub(crate) fn seconds(v: f64) -> Option<Duration> {
+    if v.is_finite() && (0.0..=86_400.0).contains(&v) {
+        Some(Duration::from_secs_f64(v))
+    } else {
+        None
+    }
+}
+
+/// The first 200 characters of a body, lossily decoded.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    String::from_utf8_lossy(body).chars().take(200).collect()
+}

@@ -1,0 +1,876 @@
+//! [`Planner`]: the sans-IO REST machine of one account. It queues typed
+//! requests, decides which may go out now (per-route buckets, the global
+//! limit, proactive pacing, retry delays), reads each response into a typed
+//! result or a retry decision, and stops the account after a 401.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use super::discord::{self, ErrorBody, RateLimitBody};
+use super::error::{NotInFlight, RestError, SubmitError};
+use super::kook::{self, CodeClass, Envelope};
+use super::{Api, HttpRequest, HttpResponse, Platform, Request, Response, RetryPolicy};
+use crate::backoff::Jitter;
+
+/// How many requests a planner holds (queued plus in flight) unless
+/// [`Planner::set_queue_capacity`] says otherwise.
+pub const DEFAULT_QUEUE_CAPACITY: usize = 1000;
+
+/// Discord's global limit: krill sends at most this many requests in any
+/// one-second window, before Discord has to say so.
+pub const DISCORD_GLOBAL_PER_SECOND: usize = 50;
+
+/// A request answered 429 more often than this fails with
+/// [`RestError::RateLimited`]. 429s do not use up [`RetryPolicy::attempts`]
+/// (the request was not processed), so this is what keeps a rate-limited
+/// request from being retried forever.
+pub const MAX_RATE_LIMITED_RETRIES: u32 = 5;
+
+/// The longest a bucket is held because a response said `Remaining: 0`
+/// (`Reset-After` / KOOK `Reset` beyond this is treated as this). 429 waits
+/// are clamped to `maxDelayMs` instead.
+pub const MAX_BUCKET_HOLD: Duration = Duration::from_secs(600);
+
+/// How long a bucket is held after `Remaining: 0` came without a usable reset
+/// time.
+const FALLBACK_HOLD: Duration = Duration::from_secs(1);
+
+/// Buckets kept before stale ones (reset passed) are dropped.
+const BUCKET_PRUNE_THRESHOLD: usize = 256;
+
+/// Identifies one submitted request for its whole life (all retries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(u64);
+
+impl RequestId {
+    /// The number (ids count up from 0 per planner, in submission order).
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+/// What the planner reports. Drain with [`Planner::poll_event`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RestEvent {
+    /// The request succeeded (final).
+    Completed {
+        /// The request.
+        id: RequestId,
+        /// Its typed result.
+        response: Response,
+    },
+    /// The request failed and will not be retried (final).
+    Failed {
+        /// The request.
+        id: RequestId,
+        /// Why.
+        error: RestError,
+    },
+    /// The request will be sent again, not before `at` (for logs; nothing to
+    /// do).
+    Retrying {
+        /// The request.
+        id: RequestId,
+        /// The earliest time it goes out again.
+        at: Instant,
+        /// Why it is retried.
+        reason: RetryReason,
+    },
+}
+
+/// Why a request is retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RetryReason {
+    /// HTTP 429.
+    RateLimited {
+        /// The limit is the global one: every request of the account waits.
+        global: bool,
+        /// Discord `X-RateLimit-Scope: shared`: a per-resource limit shared
+        /// by every bot (does not count against this bot).
+        shared: bool,
+        /// How long (after clamping to `maxDelayMs`).
+        wait: Duration,
+    },
+    /// HTTP 5xx.
+    ServerError {
+        /// The status.
+        status: u16,
+    },
+    /// No response (the driver's error text).
+    Transport {
+        /// The error text.
+        error: String,
+    },
+    /// KOOK `code` in `50000..=59999` (see [`super::kook`]).
+    KookTransient {
+        /// The code.
+        code: i64,
+        /// KOOK's message.
+        message: String,
+    },
+}
+
+/// The sans-IO REST machine of one account (one token): queues, rate-limit
+/// buckets, global limit, retries.
+///
+/// # Driving contract
+/// ```text
+/// let mut planner = Planner::new(api, retry_policy, seed);
+/// loop {
+///     // 1. feed what happened (any order, any number):
+///     planner.submit(now, request)?               // -> RequestId, remember it
+///     planner.handle_response(now, id, response)  // for every request sent
+///     planner.handle_transport_error(now, id, "connection reset")
+///     // 2. send what may go out now, until None:
+///     while let Some((id, http)) = planner.poll_transmit(now) { driver.spawn(id, http) }
+///     // 3. drain events until None:
+///     while let Some(ev) = planner.poll_event() { Completed / Failed / Retrying }
+///     // 4. sleep until planner.poll_timeout() (None: until the next submit
+///     //    or response), then go to 2.
+/// }
+/// ```
+/// - `now` must never go backwards.
+/// - Every request handed out by `poll_transmit` must be answered exactly
+///   once, by `handle_response` or `handle_transport_error` (the driver
+///   enforces its own HTTP timeout and reports it as a transport error).
+///   Until then its queue sends nothing else.
+/// - Every submitted request ends with exactly one `Completed` or `Failed`
+///   event; before that it may see any number of `Retrying` events.
+/// - What changes `poll_transmit`'s answer: time passing (retry delays,
+///   bucket resets, the global limit, pacing), `submit`, and responses.
+///
+/// # Ordering
+/// Requests are queued per route and resource (for Discord the route
+/// template plus the channel; for KOOK the path plus the channel, DM peer or
+/// message). Each queue has at most one request in flight and sends in
+/// submission order: a retried request keeps its place at the head and the
+/// ones behind it wait, so a reply's chunks are never reordered. Different
+/// queues go out in parallel, oldest submission first.
+///
+/// # Rate limits
+/// - Discord: every response's `X-RateLimit-*` headers update the bucket of
+///   its route and major parameter (the route is mapped to the
+///   `X-RateLimit-Bucket` hash once learned, so routes sharing a hash share
+///   the state); `Remaining: 0` holds the bucket until `Reset-After` has
+///   passed. A 429 waits `retry_after` / `Retry-After` (never the bucket
+///   headers), holding the bucket, or every bucket when global
+///   (`X-RateLimit-Global`, body `global: true`, scope `global`). krill also
+///   paces itself to [`DISCORD_GLOBAL_PER_SECOND`] requests per second.
+/// - KOOK: the same with `X-Rate-Limit-*`; buckets are per
+///   `X-Rate-Limit-Bucket` (e.g. `message/create`) for the whole bot;
+///   `X-Rate-Limit-Reset` is relative seconds; `X-Rate-Limit-Global`
+///   (present, any value) makes the hold global.
+///
+/// Retry and error rules: see the [module docs](super).
+#[derive(Debug)]
+pub struct Planner {
+    api: Api,
+    policy: RetryPolicy,
+    jitter: Jitter,
+    next_id: u64,
+    capacity: usize,
+    pending: usize,
+    queues: BTreeMap<QueueKey, Queue>,
+    in_flight: BTreeMap<RequestId, QueueKey>,
+    /// Route (Discord template, KOOK path) -> learned bucket hash / name.
+    route_buckets: BTreeMap<&'static str, String>,
+    buckets: BTreeMap<BucketKey, Bucket>,
+    global_until: Option<Instant>,
+    /// Send times of the last (up to) [`DISCORD_GLOBAL_PER_SECOND`] requests.
+    recent_sends: VecDeque<Instant>,
+    halted: bool,
+    events: VecDeque<RestEvent>,
+}
+
+/// (route, resource): requests with the same key go out in order.
+type QueueKey = (&'static str, String);
+
+/// (bucket hash or route, major parameter).
+type BucketKey = (String, String);
+
+#[derive(Debug, Default)]
+struct Queue {
+    entries: VecDeque<Entry>,
+    in_flight: bool,
+}
+
+#[derive(Debug)]
+struct Entry {
+    id: RequestId,
+    request: Request,
+    http: HttpRequest,
+    /// Route template (Discord) or path (KOOK).
+    route: &'static str,
+    /// Discord major parameter; empty for KOOK.
+    major: String,
+    sends: u32,
+    failures: u32,
+    rate_limited: u32,
+    not_before: Option<Instant>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Bucket {
+    remaining: Option<u32>,
+    reset_at: Option<Instant>,
+}
+
+/// What a response means for its request.
+enum Verdict {
+    Complete(Response),
+    Fail(RestError),
+    /// 429: retry after `wait`, holding the bucket or everything.
+    RateLimited {
+        wait: Option<std::time::Duration>,
+        global: bool,
+        shared: bool,
+    },
+    /// 5xx, transport error, transient KOOK code: back off.
+    Failure {
+        reason: RetryReason,
+        retry_after: Option<Duration>,
+        error: RestError,
+    },
+}
+
+/// The rate-limit facts of one response, from either platform's headers.
+struct Observed {
+    bucket: Option<String>,
+    remaining: Option<u32>,
+    reset_after: Option<Duration>,
+    global: bool,
+}
+
+impl Planner {
+    /// A planner for `api`'s account. `seed` drives the backoff jitter and
+    /// the generated Discord nonces.
+    pub fn new(api: Api, policy: RetryPolicy, seed: u64) -> Self {
+        Self {
+            api,
+            policy,
+            jitter: Jitter::new(seed),
+            next_id: 0,
+            capacity: DEFAULT_QUEUE_CAPACITY,
+            pending: 0,
+            queues: BTreeMap::new(),
+            in_flight: BTreeMap::new(),
+            route_buckets: BTreeMap::new(),
+            buckets: BTreeMap::new(),
+            global_until: None,
+            recent_sends: VecDeque::new(),
+            halted: false,
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The account's platform.
+    pub fn platform(&self) -> Platform {
+        self.api.platform()
+    }
+
+    /// The account's endpoint.
+    pub fn api(&self) -> &Api {
+        &self.api
+    }
+
+    /// How many requests may be pending (queued plus in flight).
+    pub fn queue_capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Sets the capacity (at least 1). Requests already pending stay.
+    pub fn set_queue_capacity(&mut self, capacity: usize) {
+        self.capacity = capacity.max(1);
+    }
+
+    /// Requests submitted and not yet ended (queued, waiting or in flight).
+    pub fn pending(&self) -> usize {
+        self.pending
+    }
+
+    /// Requests handed out by `poll_transmit` and not yet answered.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// True once a 401 stopped this account: nothing more is sent.
+    pub fn is_halted(&self) -> bool {
+        self.halted
+    }
+
+    /// Queues `request`. A Discord `CreateMessage` without a nonce gets one
+    /// here, kept for every retry. After a 401 the request is accepted and
+    /// fails at once with [`RestError::Halted`] (one event, like any other).
+    ///
+    /// Errors (caller misuse, nothing queued): the other platform's request,
+    /// a full queue, an unencodable request.
+    pub fn submit(
+        &mut self,
+        now: Instant,
+        request: impl Into<Request>,
+    ) -> Result<RequestId, SubmitError> {
+        let _ = now;
+        let mut request = request.into();
+        if request.platform() != self.platform() {
+            return Err(SubmitError::WrongPlatform {
+                planner: self.platform(),
+                request: request.platform(),
+            });
+        }
+        if self.pending >= self.capacity {
+            return Err(SubmitError::QueueFull {
+                capacity: self.capacity,
+            });
+        }
+        if let Request::Discord(discord::Request::CreateMessage(m)) = &mut request {
+            if m.nonce.is_none() {
+                m.nonce = Some(discord::nonce_from(self.jitter.next_u64()));
+            }
+        }
+        let (http, route, major, resource) = match &request {
+            Request::Discord(r) => {
+                let route = r.route();
+                (r.encode(&self.api)?, route.template, route.major.clone(), route.major)
+            }
+            Request::Kook(r) => (
+                r.encode(&self.api)?,
+                r.path(),
+                String::new(),
+                r.resource().to_owned(),
+            ),
+        };
+        let id = RequestId(self.next_id);
+        self.next_id += 1;
+        if self.halted {
+            self.events.push_back(RestEvent::Failed {
+                id,
+                error: RestError::Halted,
+            });
+            return Ok(id);
+        }
+        self.pending += 1;
+        self.queues
+            .entry((route, resource))
+            .or_default()
+            .entries
+            .push_back(Entry {
+                id,
+                request,
+                http,
+                route,
+                major,
+                sends: 0,
+                failures: 0,
+                rate_limited: 0,
+                not_before: None,
+            });
+        Ok(id)
+    }
+
+    /// The next request that may go out now, oldest submission first, or
+    /// `None`. Call until `None`. The driver must answer every request it
+    /// gets here with `handle_response` or `handle_transport_error`.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<(RequestId, HttpRequest)> {
+        if self.halted {
+            return None;
+        }
+        self.prune_buckets(now);
+        let key = self
+            .queues
+            .iter()
+            .filter(|(_, q)| !q.in_flight)
+            .filter_map(|(key, q)| {
+                let head = q.entries.front()?;
+                let ready = self.ready_at(head).is_none_or(|at| at <= now);
+                ready.then_some((head.id, key))
+            })
+            .min_by_key(|(id, _)| *id)
+            .map(|(_, key)| key.clone())?;
+        let queue = self
+            .queues
+            .get_mut(&key)
+            .expect("the key was just found among the queues");
+        queue.in_flight = true;
+        let head = queue
+            .entries
+            .front_mut()
+            .expect("the queue was chosen for its head");
+        head.sends += 1;
+        let (id, http) = (head.id, head.http.clone());
+        let bucket_key = bucket_key(&self.route_buckets, head.route, &head.major);
+        self.in_flight.insert(id, key);
+        if let Some(bucket) = self.buckets.get_mut(&bucket_key) {
+            match (bucket.remaining, bucket.reset_at) {
+                (Some(n), Some(reset)) if reset > now => bucket.remaining = Some(n.saturating_sub(1)),
+                _ => *bucket = Bucket::default(),
+            }
+        }
+        if self.platform() == Platform::Discord {
+            if self.recent_sends.len() >= DISCORD_GLOBAL_PER_SECOND {
+                self.recent_sends.pop_front();
+            }
+            self.recent_sends.push_back(now);
+        }
+        Some((id, http))
+    }
+
+    /// Reports the response to request `id`. Errors only when `id` is not in
+    /// flight (a driver bug; nothing changes).
+    pub fn handle_response(
+        &mut self,
+        now: Instant,
+        id: RequestId,
+        response: HttpResponse,
+    ) -> Result<(), NotInFlight> {
+        let key = self.in_flight.remove(&id).ok_or(NotInFlight(id))?;
+        let (verdict, observed) = {
+            let head = self.head(&key, id);
+            match &head.request {
+                Request::Discord(r) => discord_verdict(r, &response),
+                Request::Kook(r) => kook_verdict(r, &response),
+            }
+        };
+        let route = self.head(&key, id).route;
+        let major = self.head(&key, id).major.clone();
+        if let Some(bucket) = &observed.bucket {
+            self.learn_bucket(route, bucket);
+        }
+        if !matches!(verdict, Verdict::RateLimited { .. }) {
+            self.observe_limits(now, route, &major, &observed);
+        }
+        self.apply(now, key, verdict);
+        Ok(())
+    }
+
+    /// Reports that request `id` got no response (connection failed, timed
+    /// out...). Retried with backoff up to `attempts` sends. Errors only when
+    /// `id` is not in flight.
+    pub fn handle_transport_error(
+        &mut self,
+        now: Instant,
+        id: RequestId,
+        error: &str,
+    ) -> Result<(), NotInFlight> {
+        let key = self.in_flight.remove(&id).ok_or(NotInFlight(id))?;
+        let sends = self.head(&key, id).sends;
+        let error: String = error.chars().take(500).collect();
+        let verdict = Verdict::Failure {
+            reason: RetryReason::Transport {
+                error: error.clone(),
+            },
+            retry_after: None,
+            error: RestError::Transport {
+                error,
+                attempts: sends,
+            },
+        };
+        self.apply(now, key, verdict);
+        Ok(())
+    }
+
+    /// The next event, or `None`. Drain after every `submit` and `handle_*`.
+    pub fn poll_event(&mut self) -> Option<RestEvent> {
+        self.events.pop_front()
+    }
+
+    /// When `poll_transmit` may next have something to send (a retry delay,
+    /// a bucket reset, the end of a global limit or of the pacing window);
+    /// `None` when nothing is waiting on time. May be in the past: then call
+    /// `poll_transmit` now.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.halted {
+            return None;
+        }
+        self.queues
+            .values()
+            .filter(|q| !q.in_flight)
+            .filter_map(|q| q.entries.front())
+            .filter_map(|head| self.ready_at(head))
+            .min()
+    }
+
+    /// The head of queue `key`, which is request `id` in flight.
+    fn head(&self, key: &QueueKey, id: RequestId) -> &Entry {
+        let head = self
+            .queues
+            .get(key)
+            .and_then(|q| q.entries.front())
+            .expect("an in-flight request is the head of its queue");
+        debug_assert_eq!(head.id, id);
+        head
+    }
+
+    /// The earliest time `head` may go out, `None` = no time constraint.
+    fn ready_at(&self, head: &Entry) -> Option<Instant> {
+        let bucket = self
+            .buckets
+            .get(&bucket_key(&self.route_buckets, head.route, &head.major))
+            .filter(|b| b.remaining == Some(0))
+            .and_then(|b| b.reset_at);
+        let pacing = (self.recent_sends.len() >= DISCORD_GLOBAL_PER_SECOND)
+            .then(|| self.recent_sends.front().map(|t| *t + Duration::from_secs(1)))
+            .flatten();
+        [head.not_before, self.global_until, bucket, pacing]
+            .into_iter()
+            .flatten()
+            .max()
+    }
+
+    fn learn_bucket(&mut self, route: &'static str, bucket: &str) {
+        if self.route_buckets.get(route).map(String::as_str) != Some(bucket) {
+            self.route_buckets.insert(route, bucket.to_owned());
+        }
+    }
+
+    /// Updates bucket state from a non-429 response's headers.
+    fn observe_limits(&mut self, now: Instant, route: &'static str, major: &str, seen: &Observed) {
+        let Some(remaining) = seen.remaining else {
+            return;
+        };
+        let reset_after = match (remaining, seen.reset_after) {
+            (_, Some(d)) => Some(d.min(MAX_BUCKET_HOLD)),
+            (0, None) => Some(FALLBACK_HOLD),
+            (_, None) => None,
+        };
+        let reset_at = reset_after.map(|d| now + d);
+        if seen.global && remaining == 0 {
+            self.hold_globally(reset_at);
+        }
+        let key = bucket_key(&self.route_buckets, route, major);
+        self.buckets.insert(
+            key,
+            Bucket {
+                remaining: Some(remaining),
+                reset_at,
+            },
+        );
+    }
+
+    fn hold_globally(&mut self, until: Option<Instant>) {
+        self.global_until = self.global_until.max(until);
+    }
+
+    /// Acts on a verdict for the head of queue `key`, whose response (or
+    /// transport error) just came in.
+    fn apply(&mut self, now: Instant, key: QueueKey, verdict: Verdict) {
+        let max_delay = Duration::from_millis(self.policy.max_delay_ms);
+        let attempts = self.policy.attempts.max(1);
+        let queue = self
+            .queues
+            .get_mut(&key)
+            .expect("an in-flight request has a queue");
+        queue.in_flight = false;
+        let head = queue
+            .entries
+            .front_mut()
+            .expect("an in-flight request is the head of its queue");
+        let id = head.id;
+        let retry = match verdict {
+            Verdict::Complete(response) => Err(RestEvent::Completed { id, response }),
+            Verdict::Fail(error) => Err(RestEvent::Failed { id, error }),
+            _ if self.halted => Err(RestEvent::Failed {
+                id,
+                error: RestError::Halted,
+            }),
+            Verdict::RateLimited {
+                wait,
+                global,
+                shared,
+            } => {
+                head.rate_limited += 1;
+                if head.rate_limited > MAX_RATE_LIMITED_RETRIES {
+                    Err(RestEvent::Failed {
+                        id,
+                        error: RestError::RateLimited {
+                            retries: MAX_RATE_LIMITED_RETRIES,
+                        },
+                    })
+                } else {
+                    let n = head.rate_limited;
+                    let wait = match wait {
+                        Some(w) => w.min(max_delay),
+                        None => backoff(&self.policy, &mut self.jitter, n),
+                    };
+                    Ok((
+                        now + wait,
+                        RetryReason::RateLimited {
+                            global,
+                            shared,
+                            wait,
+                        },
+                        Some(global),
+                    ))
+                }
+            }
+            Verdict::Failure {
+                reason,
+                retry_after,
+                error,
+            } => {
+                head.failures += 1;
+                if head.failures >= attempts {
+                    let error = match error {
+                        RestError::Server { status, .. } => RestError::Server {
+                            status,
+                            attempts: head.sends,
+                        },
+                        RestError::Transport { error, .. } => RestError::Transport {
+                            error,
+                            attempts: head.sends,
+                        },
+                        other => other,
+                    };
+                    Err(RestEvent::Failed { id, error })
+                } else {
+                    let wait = match retry_after {
+                        Some(w) => w.min(max_delay),
+                        None => backoff(&self.policy, &mut self.jitter, head.failures),
+                    };
+                    Ok((now + wait, reason, None))
+                }
+            }
+        };
+        match retry {
+            Ok((at, reason, hold)) => {
+                head.not_before = Some(at);
+                let (route, major) = (head.route, head.major.clone());
+                self.events.push_back(RestEvent::Retrying { id, at, reason });
+                match hold {
+                    Some(true) => self.hold_globally(Some(at)),
+                    Some(false) => {
+                        let key = bucket_key(&self.route_buckets, route, &major);
+                        let bucket = self.buckets.entry(key).or_default();
+                        bucket.remaining = Some(0);
+                        bucket.reset_at = bucket.reset_at.max(Some(at));
+                    }
+                    None => {}
+                }
+            }
+            Err(event) => {
+                queue.entries.pop_front();
+                if queue.entries.is_empty() {
+                    self.queues.remove(&key);
+                }
+                self.pending -= 1;
+                let unauthorized = matches!(
+                    event,
+                    RestEvent::Failed {
+                        error: RestError::Unauthorized { .. },
+                        ..
+                    }
+                );
+                self.events.push_back(event);
+                if unauthorized {
+                    self.halt();
+                }
+            }
+        }
+    }
+
+    /// After a 401: every queued request fails now; in-flight ones end when
+    /// their responses come in.
+    fn halt(&mut self) {
+        self.halted = true;
+        let mut failed = Vec::new();
+        for queue in self.queues.values_mut() {
+            let keep = usize::from(queue.in_flight);
+            while queue.entries.len() > keep {
+                if let Some(entry) = queue.entries.pop_back() {
+                    failed.push(entry.id);
+                }
+            }
+        }
+        self.queues.retain(|_, q| !q.entries.is_empty());
+        failed.sort();
+        self.pending -= failed.len();
+        self.events.extend(failed.into_iter().map(|id| RestEvent::Failed {
+            id,
+            error: RestError::Halted,
+        }));
+    }
+
+    /// Drops bucket states that carry no information any more (reset passed)
+    /// once there are many.
+    fn prune_buckets(&mut self, now: Instant) {
+        if self.buckets.len() > BUCKET_PRUNE_THRESHOLD {
+            self.buckets
+                .retain(|_, b| b.reset_at.is_some_and(|reset| reset > now));
+        }
+        if self.global_until.is_some_and(|t| t <= now) {
+            self.global_until = None;
+        }
+    }
+}
+
+/// The bucket a route and major parameter are counted in.
+fn bucket_key(
+    route_buckets: &BTreeMap<&'static str, String>,
+    route: &'static str,
+    major: &str,
+) -> BucketKey {
+    let bucket = route_buckets
+        .get(route)
+        .cloned()
+        .unwrap_or_else(|| route.to_owned());
+    (bucket, major.to_owned())
+}
+
+/// `minDelayMs * 2^(n-1)` with `±jitter`, within `[minDelayMs, maxDelayMs]`;
+/// `n` counts from 1.
+fn backoff(policy: &RetryPolicy, jitter: &mut Jitter, n: u32) -> Duration {
+    let max = Duration::from_millis(policy.max_delay_ms);
+    let min = Duration::from_millis(policy.min_delay_ms).min(max);
+    let factor = 2u32.saturating_pow(n.saturating_sub(1).min(30));
+    let raw = min.saturating_mul(factor).min(max);
+    let fraction = if policy.jitter.is_finite() {
+        policy.jitter.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let spread = raw.mul_f64(fraction);
+    jitter.around(raw, spread).clamp(min, max)
+}
+
+fn discord_verdict(request: &discord::Request, response: &HttpResponse) -> (Verdict, Observed) {
+    let headers = discord::RateLimitHeaders::parse(response);
+    let observed = Observed {
+        bucket: headers.bucket.clone(),
+        remaining: headers.remaining,
+        reset_after: headers.reset_after,
+        global: false,
+    };
+    let status = response.status;
+    let verdict = match status {
+        200..=299 => match request.decode_success(&response.body) {
+            Ok(r) => Verdict::Complete(r),
+            Err(detail) => Verdict::Fail(RestError::Decode { status, detail }),
+        },
+        429 => {
+            let body = RateLimitBody::parse(&response.body);
+            Verdict::RateLimited {
+                wait: body.retry_after.or(headers.retry_after),
+                global: headers.global
+                    || body.global
+                    || headers.scope == Some(discord::Scope::Global),
+                shared: headers.scope == Some(discord::Scope::Shared),
+            }
+        }
+        401 => Verdict::Fail(RestError::Unauthorized {
+            status,
+            code: None,
+            hint: Platform::Discord.token_hint(),
+        }),
+        403 => {
+            let body = ErrorBody::parse(&response.body);
+            Verdict::Fail(RestError::Forbidden {
+                status,
+                code: body.code,
+                target: request.target(),
+                message: body.message,
+            })
+        }
+        500..=599 => Verdict::Failure {
+            reason: RetryReason::ServerError { status },
+            retry_after: headers.retry_after,
+            error: RestError::Server { status, attempts: 0 },
+        },
+        _ => {
+            let body = ErrorBody::parse(&response.body);
+            Verdict::Fail(RestError::Rejected {
+                status,
+                code: body.code,
+                message: body.message,
+            })
+        }
+    };
+    (verdict, observed)
+}
+
+fn kook_verdict(request: &kook::Request, response: &HttpResponse) -> (Verdict, Observed) {
+    let headers = kook::RateLimitHeaders::parse(response);
+    let observed = Observed {
+        bucket: headers.bucket.clone(),
+        remaining: headers.remaining,
+        reset_after: headers.reset,
+        global: headers.global,
+    };
+    let status = response.status;
+    let envelope = Envelope::parse(&response.body);
+    let message = || match &envelope {
+        Ok(e) => e.message.clone(),
+        Err(_) => discord::excerpt(&response.body),
+    };
+    let code = envelope.as_ref().ok().map(|e| e.code);
+    let verdict = match status {
+        429 => Verdict::RateLimited {
+            wait: headers.reset.or_else(|| {
+                response
+                    .header("Retry-After")
+                    .and_then(discord::parse_seconds)
+            }),
+            global: headers.global,
+            shared: false,
+        },
+        401 => Verdict::Fail(RestError::Unauthorized {
+            status,
+            code: None,
+            hint: Platform::Kook.token_hint(),
+        }),
+        403 => Verdict::Fail(RestError::Forbidden {
+            status,
+            code,
+            target: request.target(),
+            message: message(),
+        }),
+        500..=599 => Verdict::Failure {
+            reason: RetryReason::ServerError { status },
+            retry_after: response
+                .header("Retry-After")
+                .and_then(discord::parse_seconds),
+            error: RestError::Server { status, attempts: 0 },
+        },
+        200..=299 => match envelope {
+            Err(detail) => Verdict::Fail(RestError::Decode { status, detail }),
+            Ok(envelope) => match kook::classify_code(envelope.code) {
+                CodeClass::Ok => match request.decode_data(envelope.data) {
+                    Ok(r) => Verdict::Complete(r),
+                    Err(detail) => Verdict::Fail(RestError::Decode { status, detail }),
+                },
+                CodeClass::Unauthorized => Verdict::Fail(RestError::Unauthorized {
+                    status,
+                    code: Some(envelope.code),
+                    hint: Platform::Kook.token_hint(),
+                }),
+                CodeClass::Forbidden => Verdict::Fail(RestError::Forbidden {
+                    status,
+                    code: Some(envelope.code),
+                    target: request.target(),
+                    message: envelope.message,
+                }),
+                CodeClass::Transient => Verdict::Failure {
+                    reason: RetryReason::KookTransient {
+                        code: envelope.code,
+                        message: envelope.message.clone(),
+                    },
+                    retry_after: None,
+                    error: RestError::Kook {
+                        code: envelope.code,
+                        message: envelope.message,
+                    },
+                },
+                _ => Verdict::Fail(RestError::Kook {
+                    code: envelope.code,
+                    message: envelope.message,
+                }),
+            },
+        },
+        _ => Verdict::Fail(RestError::Rejected {
+            status,
+            code,
+            message: message(),
+        }),
+    };
+    (verdict, observed)
+}
