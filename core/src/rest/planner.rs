@@ -518,9 +518,31 @@ impl Planner {
             .max()
     }
 
+    /// Maps `route` to the bucket the server named. On the first mapping the
+    /// state kept under the route's own name moves to the bucket (merged:
+    /// the longer hold wins), so no hold is lost.
     fn learn_bucket(&mut self, route: &'static str, bucket: &str) {
-        if self.route_buckets.get(route).map(String::as_str) != Some(bucket) {
-            self.route_buckets.insert(route, bucket.to_owned());
+        let previous = self.route_buckets.insert(route, bucket.to_owned());
+        if previous.is_some() || bucket == route {
+            return;
+        }
+        let moved: Vec<BucketKey> = self
+            .buckets
+            .keys()
+            .filter(|(name, _)| name == route)
+            .cloned()
+            .collect();
+        for old_key in moved {
+            let Some(old) = self.buckets.remove(&old_key) else {
+                continue;
+            };
+            let merged = self
+                .buckets
+                .entry((bucket.to_owned(), old_key.1))
+                .or_insert(old);
+            if old.remaining == Some(0) && old.reset_at > merged.reset_at {
+                *merged = old;
+            }
         }
     }
 
