@@ -182,6 +182,8 @@ pub struct Planner {
     recent_sends: VecDeque<Instant>,
     halted: bool,
     events: VecDeque<RestEvent>,
+    /// The latest `now` seen.
+    last_now: Option<Instant>,
 }
 
 /// (route, resource): requests with the same key go out in order.
@@ -262,6 +264,7 @@ impl Planner {
             recent_sends: VecDeque::new(),
             halted: false,
             events: VecDeque::new(),
+            last_now: None,
         }
     }
 
@@ -311,17 +314,12 @@ impl Planner {
         now: Instant,
         request: impl Into<Request>,
     ) -> Result<RequestId, SubmitError> {
-        let _ = now;
+        self.see(now);
         let mut request = request.into();
         if request.platform() != self.platform() {
             return Err(SubmitError::WrongPlatform {
                 planner: self.platform(),
                 request: request.platform(),
-            });
-        }
-        if self.pending >= self.capacity {
-            return Err(SubmitError::QueueFull {
-                capacity: self.capacity,
             });
         }
         if let Request::Discord(discord::Request::CreateMessage(m)) = &mut request {
@@ -341,6 +339,11 @@ impl Planner {
                 r.resource().to_owned(),
             ),
         };
+        if self.pending >= self.capacity {
+            return Err(SubmitError::QueueFull {
+                capacity: self.capacity,
+            });
+        }
         let id = RequestId(self.next_id);
         self.next_id += 1;
         if self.halted {
@@ -373,6 +376,7 @@ impl Planner {
     /// `None`. Call until `None`. The driver must answer every request it
     /// gets here with `handle_response` or `handle_transport_error`.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<(RequestId, HttpRequest)> {
+        self.see(now);
         if self.halted {
             return None;
         }
@@ -424,6 +428,7 @@ impl Planner {
         id: RequestId,
         response: HttpResponse,
     ) -> Result<(), NotInFlight> {
+        self.see(now);
         let key = self.in_flight.remove(&id).ok_or(NotInFlight(id))?;
         let (verdict, observed) = {
             let head = self.head(&key, id);
@@ -453,6 +458,7 @@ impl Planner {
         id: RequestId,
         error: &str,
     ) -> Result<(), NotInFlight> {
+        self.see(now);
         let key = self.in_flight.remove(&id).ok_or(NotInFlight(id))?;
         let sends = self.head(&key, id).sends;
         let error: String = error.chars().take(500).collect();
@@ -477,8 +483,9 @@ impl Planner {
 
     /// When `poll_transmit` may next have something to send (a retry delay,
     /// a bucket reset, the end of a global limit or of the pacing window);
-    /// `None` when nothing is waiting on time. May be in the past: then call
-    /// `poll_transmit` now.
+    /// `None` when nothing is waiting. A request that may go at once gives
+    /// the latest `now` the planner was given (so this may be in the past:
+    /// then call `poll_transmit` now).
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.halted {
             return None;
@@ -487,8 +494,17 @@ impl Planner {
             .values()
             .filter(|q| !q.in_flight)
             .filter_map(|q| q.entries.front())
-            .filter_map(|head| self.ready_at(head))
+            .map(|head| match (self.ready_at(head), self.last_now) {
+                (Some(at), Some(seen)) => Some(at.max(seen)),
+                (at, seen) => at.or(seen),
+            })
             .min()
+            .flatten()
+    }
+
+    /// Remembers the latest `now` (time never goes backwards).
+    fn see(&mut self, now: Instant) {
+        self.last_now = self.last_now.max(Some(now));
     }
 
     /// The head of queue `key`, which is request `id` in flight.
