@@ -21,7 +21,8 @@ fn kook_ok(req: kook::Request, rel: &str) -> Response {
     let env = Envelope::parse(&fixture_bytes(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
     assert_eq!(env.code, 0, "{rel}");
     assert_eq!(env.message, "操作成功");
-    req.decode_data(env.data).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    req.decode_data(env.data)
+        .unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
 /// Every fixture under `rest/` has a check here; a new file fails this test
@@ -65,8 +66,10 @@ fn every_rest_fixture_is_covered() {
 
 #[test]
 fn discord_gateway_bot() {
-    let Response::DiscordGatewayBot(g) = discord_ok(discord::Request::GatewayBot, "discord/rest/gateway_bot.json")
-    else {
+    let Response::DiscordGatewayBot(g) = discord_ok(
+        discord::Request::GatewayBot,
+        "discord/rest/gateway_bot.json",
+    ) else {
         panic!("wrong variant")
     };
     assert_eq!(g.url, "wss://gateway.discord.gg/");
@@ -79,18 +82,25 @@ fn discord_gateway_bot() {
 
 #[test]
 fn discord_message_and_user() {
-    let Response::DiscordMessage(m) = discord_ok(msg("849255967228035073", "x"), "discord/rest/create_message_response.json")
-    else {
+    let Response::DiscordMessage(m) = discord_ok(
+        msg("849255967228035073", "x"),
+        "discord/rest/create_message_response.json",
+    ) else {
         panic!("wrong variant")
     };
     assert_eq!(m.id, "1350040850545115136");
     assert_eq!(m.channel_id, "849255967228035073");
     // The author object of the same fixture is a user.
-    let author = serde_json::to_vec(&fixture_json("discord/rest/create_message_response.json")["author"]).unwrap();
+    let author =
+        serde_json::to_vec(&fixture_json("discord/rest/create_message_response.json")["author"])
+            .unwrap();
     let Ok(Response::DiscordUser(u)) = discord::Request::CurrentUser.decode_success(&author) else {
         panic!("user")
     };
-    assert_eq!((u.id.as_str(), u.username.as_str()), ("1297484454297731072", "krill"));
+    assert_eq!(
+        (u.id.as_str(), u.username.as_str()),
+        ("1297484454297731072", "krill")
+    );
     let Ok(Response::DiscordDmChannel(c)) = (discord::Request::OpenDm {
         recipient_id: "80351110224678912".into(),
     })
@@ -99,11 +109,17 @@ fn discord_message_and_user() {
     };
     assert_eq!(c.id, "1302291126681731072");
     // Empty-bodied answers (204).
-    let typing = discord::Request::TriggerTyping { channel_id: "1".into() };
+    let typing = discord::Request::TriggerTyping {
+        channel_id: "1".into(),
+    };
     assert_eq!(typing.decode_success(b""), Ok(Response::Empty));
     // Missing fields are errors, not panics.
-    assert!(msg("1", "x").decode_success(br#"{"channel_id":"1"}"#).is_err());
-    assert!(discord::Request::GatewayBot.decode_success(b"<html>").is_err());
+    assert!(msg("1", "x")
+        .decode_success(br#"{"channel_id":"1"}"#)
+        .is_err());
+    assert!(discord::Request::GatewayBot
+        .decode_success(b"<html>")
+        .is_err());
 }
 
 #[test]
@@ -137,13 +153,19 @@ fn discord_rate_limit_fixtures() {
     assert_eq!(h.remaining, Some(9));
     assert_eq!(h.scope, Some(Scope::Shared));
     assert_eq!(h.retry_after, Some(Duration::from_secs(1337)));
-    assert_eq!(RateLimitBody::parse(&shared.body).retry_after, Some(secs(1336.57)));
+    assert_eq!(
+        RateLimitBody::parse(&shared.body).retry_after,
+        Some(secs(1336.57))
+    );
 
     let global = http_fixture("discord/rest/rate_limit_429_global.json");
     let h = RateLimitHeaders::parse(&global);
     assert!(h.global);
     assert_eq!(h.scope, Some(Scope::Global));
-    assert_eq!((h.limit, h.remaining, h.reset, h.reset_after, h.bucket), (None, None, None, None, None));
+    assert_eq!(
+        (h.limit, h.remaining, h.reset, h.reset_after, h.bucket),
+        (None, None, None, None, None)
+    );
     assert!(RateLimitBody::parse(&global.body).global);
 }
 
@@ -171,18 +193,32 @@ fn garbage_rate_limit_values_read_as_absent() {
 
 #[test]
 fn kook_gateway() {
-    for rel in ["kook/rest/gateway_index.json", "kook/rest/gateway_index_with_query.json"] {
-        let Response::KookGateway(g) = kook_ok(kook::Request::GatewayIndex { compress: false }, rel) else {
+    for rel in [
+        "kook/rest/gateway_index.json",
+        "kook/rest/gateway_index_with_query.json",
+    ] {
+        let Response::KookGateway(g) =
+            kook_ok(kook::Request::GatewayIndex { compress: false }, rel)
+        else {
             panic!("wrong variant")
         };
-        assert_eq!(g.url.expose(), fixture_json(rel)["data"]["url"].as_str().unwrap());
-        assert!(!format!("{g:?}").contains("token="), "the gateway URL is a secret");
+        assert_eq!(
+            g.url.expose(),
+            fixture_json(rel)["data"]["url"].as_str().unwrap()
+        );
+        assert!(
+            !format!("{g:?}").contains("token="),
+            "the gateway URL is a secret"
+        );
     }
 }
 
 #[test]
 fn kook_message_created_and_user() {
-    for rel in ["kook/rest/message_create_response.json", "kook/rest/direct_message_create_response.json"] {
+    for rel in [
+        "kook/rest/message_create_response.json",
+        "kook/rest/direct_message_create_response.json",
+    ] {
         let Response::KookMessage(m) = kook_ok(kook_msg("1", "x"), rel) else {
             panic!("wrong variant")
         };
@@ -193,9 +229,14 @@ fn kook_message_created_and_user() {
     let Response::KookUser(u) = kook_ok(kook::Request::UserMe, "kook/rest/user_me.json") else {
         panic!("wrong variant")
     };
-    assert_eq!((u.id.as_str(), u.username.as_str(), u.bot), ("57655610", "test", true));
+    assert_eq!(
+        (u.id.as_str(), u.username.as_str(), u.bot),
+        ("57655610", "test", true)
+    );
     // code 0 with unusable data is an error, not a panic.
-    assert!(kook::Request::UserMe.decode_data(serde_json::json!([])).is_err());
+    assert!(kook::Request::UserMe
+        .decode_data(serde_json::json!([]))
+        .is_err());
 }
 
 #[test]
@@ -217,19 +258,28 @@ fn kook_rate_limit_fixtures() {
 #[test]
 fn planner_completes_with_typed_results() {
     let t0 = Instant::now();
-    let cases: Vec<(Request, &str, fn(&Response) -> bool)> = vec![
-        (discord::Request::GatewayBot.into(), "discord/rest/gateway_bot.json", |r| {
-            matches!(r, Response::DiscordGatewayBot(g) if g.shards == 9)
-        }),
-        (msg("849255967228035073", "Hello").into(), "discord/rest/create_message_response.json", |r| {
-            matches!(r, Response::DiscordMessage(m) if m.id == "1350040850545115136")
-        }),
-        (kook::Request::UserMe.into(), "kook/rest/user_me.json", |r| {
-            matches!(r, Response::KookUser(u) if u.id == "57655610")
-        }),
-        (kook_msg("1", "x").into(), "kook/rest/message_create_response.json", |r| {
-            matches!(r, Response::KookMessage(m) if m.msg_id == "50974c-364c983fa6cb")
-        }),
+    type Check = fn(&Response) -> bool;
+    let cases: Vec<(Request, &str, Check)> = vec![
+        (
+            discord::Request::GatewayBot.into(),
+            "discord/rest/gateway_bot.json",
+            |r| matches!(r, Response::DiscordGatewayBot(g) if g.shards == 9),
+        ),
+        (
+            msg("849255967228035073", "Hello").into(),
+            "discord/rest/create_message_response.json",
+            |r| matches!(r, Response::DiscordMessage(m) if m.id == "1350040850545115136"),
+        ),
+        (
+            kook::Request::UserMe.into(),
+            "kook/rest/user_me.json",
+            |r| matches!(r, Response::KookUser(u) if u.id == "57655610"),
+        ),
+        (
+            kook_msg("1", "x").into(),
+            "kook/rest/message_create_response.json",
+            |r| matches!(r, Response::KookMessage(m) if m.msg_id == "50974c-364c983fa6cb"),
+        ),
     ];
     for (req, rel, check) in cases {
         let api = match req.platform() {
@@ -240,10 +290,16 @@ fn planner_completes_with_typed_results() {
         let id = p.submit(t0, req).unwrap();
         let sent = transmit_all(&mut p, t0);
         assert_eq!(ids(&sent), vec![id]);
-        p.handle_response(t0, id, response(200, &[], std::str::from_utf8(&fixture_bytes(rel)).unwrap()))
-            .unwrap();
+        p.handle_response(
+            t0,
+            id,
+            response(200, &[], std::str::from_utf8(&fixture_bytes(rel)).unwrap()),
+        )
+        .unwrap();
         match events(&mut p).as_slice() {
-            [RestEvent::Completed { id: got, response }] if *got == id => assert!(check(response), "{rel}"),
+            [RestEvent::Completed { id: got, response }] if *got == id => {
+                assert!(check(response), "{rel}")
+            }
             other => panic!("{rel}: {other:?}"),
         }
         assert_eq!(p.pending(), 0);
@@ -252,10 +308,14 @@ fn planner_completes_with_typed_results() {
     let mut p = discord_planner(RetryPolicy::default());
     let id = p.submit(t0, msg("1", "x")).unwrap();
     transmit_all(&mut p, t0);
-    p.handle_response(t0, id, response(200, &[], "not json")).unwrap();
+    p.handle_response(t0, id, response(200, &[], "not json"))
+        .unwrap();
     assert!(matches!(
         events(&mut p).as_slice(),
-        [RestEvent::Failed { error: RestError::Decode { status: 200, .. }, .. }]
+        [RestEvent::Failed {
+            error: RestError::Decode { status: 200, .. },
+            ..
+        }]
     ));
     assert!(transmit_all(&mut p, t0 + Duration::from_secs(60)).is_empty());
 }

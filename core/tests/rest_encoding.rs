@@ -23,9 +23,15 @@ struct View {
 }
 
 fn view(http: &HttpRequest) -> View {
-    let auth = http.authorization.as_ref().expect("every request is authorised");
+    let auth = http
+        .authorization
+        .as_ref()
+        .expect("every request is authorised");
     assert_eq!(auth.expose(), format!("Bot {TOKEN}"));
-    assert!(!format!("{http:?}").contains(TOKEN), "Debug leaks the token");
+    assert!(
+        !format!("{http:?}").contains(TOKEN),
+        "Debug leaks the token"
+    );
     View {
         method: http.method.to_string(),
         url: http.url.clone(),
@@ -50,7 +56,12 @@ fn k(req: kook::Request) -> HttpRequest {
     req.encode(&kook_api()).expect("encodes")
 }
 
-fn create(channel: &str, content: &str, reply_to: Option<&str>, nonce: Option<&str>) -> discord::Request {
+fn create(
+    channel: &str,
+    content: &str,
+    reply_to: Option<&str>,
+    nonce: Option<&str>,
+) -> discord::Request {
     discord::Request::CreateMessage(CreateMessage {
         channel_id: channel.into(),
         content: content.into(),
@@ -66,7 +77,12 @@ fn discord_requests_snapshot() {
         ("discord_current_user", discord::Request::CurrentUser),
         (
             "discord_create_message",
-            create("849255967228035073", "Hello, World!", None, Some("1350038580101120000")),
+            create(
+                "849255967228035073",
+                "Hello, World!",
+                None,
+                Some("1350038580101120000"),
+            ),
         ),
         (
             "discord_create_message_reply_mentions",
@@ -122,8 +138,14 @@ fn discord_requests_snapshot() {
 #[test]
 fn kook_requests_snapshot() {
     let cases: Vec<(&str, kook::Request)> = vec![
-        ("kook_gateway_index", kook::Request::GatewayIndex { compress: false }),
-        ("kook_gateway_index_compressed", kook::Request::GatewayIndex { compress: true }),
+        (
+            "kook_gateway_index",
+            kook::Request::GatewayIndex { compress: false },
+        ),
+        (
+            "kook_gateway_index_compressed",
+            kook::Request::GatewayIndex { compress: true },
+        ),
         ("kook_user_me", kook::Request::UserMe),
         (
             "kook_message_create",
@@ -258,18 +280,38 @@ fn allowed_mentions_table() {
         ("hello", false, json!({"parse": []})),
         ("hello", true, json!({"parse": [], "replied_user": true})),
         ("@everyone @here look", false, json!({"parse": []})),
-        ("@everyone <@&1>", true, json!({"parse": [], "roles": ["1"], "replied_user": true})),
+        (
+            "@everyone <@&1>",
+            true,
+            json!({"parse": [], "roles": ["1"], "replied_user": true}),
+        ),
         (
             "<@80351110224678912> and <@!53908099506183680>",
             false,
             json!({"parse": [], "users": ["80351110224678912", "53908099506183680"]}),
         ),
-        ("<@&702><@&703>", false, json!({"parse": [], "roles": ["702", "703"]})),
-        ("<@1> <@!1> <@1>", false, json!({"parse": [], "users": ["1"]})),
-        ("<@abc> <@> <@12 <@&> <@!&5> <#123> <@1a>", false, json!({"parse": []})),
+        (
+            "<@&702><@&703>",
+            false,
+            json!({"parse": [], "roles": ["702", "703"]}),
+        ),
+        (
+            "<@1> <@!1> <@1>",
+            false,
+            json!({"parse": [], "users": ["1"]}),
+        ),
+        (
+            "<@abc> <@> <@12 <@&> <@!&5> <#123> <@1a>",
+            false,
+            json!({"parse": []}),
+        ),
         ("<@<@5>>", false, json!({"parse": [], "users": ["5"]})),
         ("<@123456789012345678901>", false, json!({"parse": []})),
-        ("`<@5>` in code", false, json!({"parse": [], "users": ["5"]})),
+        (
+            "`<@5>` in code",
+            false,
+            json!({"parse": [], "users": ["5"]}),
+        ),
     ];
     for (content, replying, want) in cases {
         let got = serde_json::to_value(allowed_mentions(content, replying)).unwrap();
@@ -295,7 +337,16 @@ fn reaction_emoji_table() {
     for (input, want) in ok {
         assert_eq!(reaction_emoji(input).as_deref(), Ok(want), "{input:?}");
     }
-    for bad in ["", "  ", "<:krill:>", "<krill>", "<:a:b:1>", "krill:12x", ":1", "<:krill:1"] {
+    for bad in [
+        "",
+        "  ",
+        "<:krill:>",
+        "<krill>",
+        "<:a:b:1>",
+        "krill:12x",
+        ":1",
+        "<:krill:1",
+    ] {
         assert!(
             matches!(reaction_emoji(bad), Err(SubmitError::Invalid(_))),
             "{bad:?} accepted"
@@ -307,13 +358,22 @@ fn reaction_emoji_table() {
         message_id: "2".into(),
         emoji: "<:krill:3>".into(),
     });
-    assert!(http.url.ends_with("/channels/1/messages/2/reactions/krill%3A3/@me"), "{}", http.url);
+    assert!(
+        http.url
+            .ends_with("/channels/1/messages/2/reactions/krill%3A3/@me"),
+        "{}",
+        http.url
+    );
     let http = d(discord::Request::CreateReaction {
         channel_id: "1".into(),
         message_id: "2".into(),
         emoji: "👍".into(),
     });
-    assert!(http.url.ends_with("/reactions/%F0%9F%91%8D/@me"), "{}", http.url);
+    assert!(
+        http.url.ends_with("/reactions/%F0%9F%91%8D/@me"),
+        "{}",
+        http.url
+    );
 }
 
 #[test]
@@ -326,14 +386,23 @@ fn base_urls_and_path_segments() {
         Api::with_default_base(Platform::Kook, Secret::new("t")).base_url(),
         "https://www.kookapp.cn/api/v3"
     );
-    let api = Api::new(Platform::Discord, "http://127.0.0.1:4321/api/v10//", Secret::new("t"));
+    let api = Api::new(
+        Platform::Discord,
+        "http://127.0.0.1:4321/api/v10//",
+        Secret::new("t"),
+    );
     let http = discord::Request::GatewayBot.encode(&api).unwrap();
     assert_eq!(http.url, "http://127.0.0.1:4321/api/v10/gateway/bot");
     // Ids cannot walk the path.
     let http = d(discord::Request::TriggerTyping {
         channel_id: "../../users/@me".into(),
     });
-    assert!(http.url.ends_with("/channels/..%2F..%2Fusers%2F%40me/typing"), "{}", http.url);
+    assert!(
+        http.url
+            .ends_with("/channels/..%2F..%2Fusers%2F%40me/typing"),
+        "{}",
+        http.url
+    );
 }
 
 #[test]
@@ -346,8 +415,14 @@ fn invalid_requests_are_refused() {
         Err(SubmitError::Invalid(_))
     ));
     assert!(create("1", "x", None, Some(&ok)).encode(&api).is_ok());
-    assert!(matches!(create("1", "x", None, Some("")).encode(&api), Err(SubmitError::Invalid(_))));
-    assert!(matches!(create(" ", "x", None, None).encode(&api), Err(SubmitError::Invalid(_))));
+    assert!(matches!(
+        create("1", "x", None, Some("")).encode(&api),
+        Err(SubmitError::Invalid(_))
+    ));
+    assert!(matches!(
+        create(" ", "x", None, None).encode(&api),
+        Err(SubmitError::Invalid(_))
+    ));
     assert!(matches!(
         kook::Request::AddReaction {
             direct: false,

@@ -27,7 +27,11 @@ fn answered(p: &mut Planner, t0: Instant, resp: krill_core::rest::HttpResponse) 
 fn user_429_waits_retry_after() {
     let t0 = Instant::now();
     let mut p = discord_planner(patient());
-    let id = answered(&mut p, t0, http_fixture("discord/rest/rate_limit_429_user.json"));
+    let id = answered(
+        &mut p,
+        t0,
+        http_fixture("discord/rest/rate_limit_429_user.json"),
+    );
     let (at, reason) = retrying_at(&mut p, id);
     assert_eq!(at, t0 + secs(64.57));
     assert_eq!(
@@ -41,8 +45,12 @@ fn user_429_waits_retry_after() {
     assert_eq!(p.poll_timeout(), Some(at));
     assert!(transmit_all(&mut p, at - ms(1)).is_empty());
     assert_eq!(ids(&transmit_all(&mut p, at)), vec![id]);
-    p.handle_response(at, id, message_ok("849255967228035073")).unwrap();
-    assert!(matches!(events(&mut p).as_slice(), [RestEvent::Completed { .. }]));
+    p.handle_response(at, id, message_ok("849255967228035073"))
+        .unwrap();
+    assert!(matches!(
+        events(&mut p).as_slice(),
+        [RestEvent::Completed { .. }]
+    ));
 }
 
 #[test]
@@ -50,16 +58,28 @@ fn shared_429_waits_retry_after_not_reset_after() {
     // Fixture pitfall 3: Reset-After says 64.57 s, retry_after 1336.57 s.
     let t0 = Instant::now();
     let mut p = discord_planner(patient());
-    let id = answered(&mut p, t0, http_fixture("discord/rest/rate_limit_429_shared.json"));
+    let id = answered(
+        &mut p,
+        t0,
+        http_fixture("discord/rest/rate_limit_429_shared.json"),
+    );
     let (at, reason) = retrying_at(&mut p, id);
     assert_eq!(at, t0 + secs(1336.57));
-    assert!(matches!(reason, RetryReason::RateLimited { shared: true, global: false, .. }));
+    assert!(matches!(
+        reason,
+        RetryReason::RateLimited {
+            shared: true,
+            global: false,
+            ..
+        }
+    ));
     // Another message to the same channel waits too; nothing goes at reset-after.
     let later = p.submit(t0, msg("849255967228035073", "more")).unwrap();
     assert!(transmit_all(&mut p, t0 + secs(64.58)).is_empty());
     assert!(transmit_all(&mut p, t0 + secs(1336.56)).is_empty());
     assert_eq!(ids(&transmit_all(&mut p, at)), vec![id]);
-    p.handle_response(at, id, message_ok("849255967228035073")).unwrap();
+    p.handle_response(at, id, message_ok("849255967228035073"))
+        .unwrap();
     assert_eq!(ids(&transmit_all(&mut p, at)), vec![later]);
 }
 
@@ -67,7 +87,11 @@ fn shared_429_waits_retry_after_not_reset_after() {
 fn retry_after_is_clamped_to_max_delay() {
     let t0 = Instant::now();
     let mut p = discord_planner(RetryPolicy::default());
-    let id = answered(&mut p, t0, http_fixture("discord/rest/rate_limit_429_shared.json"));
+    let id = answered(
+        &mut p,
+        t0,
+        http_fixture("discord/rest/rate_limit_429_shared.json"),
+    );
     let (at, _) = retrying_at(&mut p, id);
     assert_eq!(at, t0 + Duration::from_millis(30_000));
     assert_eq!(ids(&transmit_all(&mut p, at)), vec![id]);
@@ -77,7 +101,11 @@ fn retry_after_is_clamped_to_max_delay() {
 fn retry_after_header_when_the_body_has_none() {
     let t0 = Instant::now();
     let mut p = discord_planner(patient());
-    let id = answered(&mut p, t0, response(429, &[("Retry-After", "7")], "upstream said no"));
+    let id = answered(
+        &mut p,
+        t0,
+        response(429, &[("Retry-After", "7")], "upstream said no"),
+    );
     assert_eq!(retrying_at(&mut p, id).0, t0 + secs(7.0));
 }
 
@@ -88,17 +116,29 @@ fn global_429_pauses_every_bucket() {
     let a = p.submit(t0, msg("100", "a")).unwrap();
     let b = p.submit(t0, msg("200", "b")).unwrap();
     assert_eq!(ids(&transmit_all(&mut p, t0)), vec![a, b]);
-    p.handle_response(t0, a, http_fixture("discord/rest/rate_limit_429_global.json"))
-        .unwrap();
+    p.handle_response(
+        t0,
+        a,
+        http_fixture("discord/rest/rate_limit_429_global.json"),
+    )
+    .unwrap();
     let (at, reason) = retrying_at(&mut p, a);
     assert_eq!(at, t0 + secs(64.57));
-    assert!(matches!(reason, RetryReason::RateLimited { global: true, .. }));
+    assert!(matches!(
+        reason,
+        RetryReason::RateLimited { global: true, .. }
+    ));
     // b was already out; its answer is fine. New requests anywhere wait.
     p.handle_response(t0, b, message_ok("200")).unwrap();
     let c = p.submit(t0, msg("300", "c")).unwrap();
     let me = p.submit(t0, discord::Request::CurrentUser).unwrap();
     let typing = p
-        .submit(t0, discord::Request::TriggerTyping { channel_id: "200".into() })
+        .submit(
+            t0,
+            discord::Request::TriggerTyping {
+                channel_id: "200".into(),
+            },
+        )
         .unwrap();
     assert!(transmit_all(&mut p, t0 + secs(64.0)).is_empty());
     assert_eq!(p.poll_timeout(), Some(at));
@@ -109,8 +149,15 @@ fn global_429_pauses_every_bucket() {
 fn global_flag_from_the_body_alone() {
     let t0 = Instant::now();
     let mut p = discord_planner(patient());
-    let a = answered(&mut p, t0, response(429, &[], r#"{"retry_after": 2.5, "global": true}"#));
-    assert!(matches!(retrying_at(&mut p, a).1, RetryReason::RateLimited { global: true, .. }));
+    let a = answered(
+        &mut p,
+        t0,
+        response(429, &[], r#"{"retry_after": 2.5, "global": true}"#),
+    );
+    assert!(matches!(
+        retrying_at(&mut p, a).1,
+        RetryReason::RateLimited { global: true, .. }
+    ));
     p.submit(t0, msg("999", "x")).unwrap();
     assert!(transmit_all(&mut p, t0 + secs(2.49)).is_empty());
     assert_eq!(transmit_all(&mut p, t0 + secs(2.5)).len(), 2);
@@ -149,7 +196,14 @@ fn remaining_zero_holds_the_bucket_until_reset_after() {
 fn known_remaining_is_counted_down_locally() {
     let t0 = Instant::now();
     let mut p = discord_planner(patient());
-    let a = p.submit(t0, discord::Request::TriggerTyping { channel_id: "1".into() }).unwrap();
+    let a = p
+        .submit(
+            t0,
+            discord::Request::TriggerTyping {
+                channel_id: "1".into(),
+            },
+        )
+        .unwrap();
     transmit_all(&mut p, t0);
     let one_left = response(
         204,
@@ -160,8 +214,22 @@ fn known_remaining_is_counted_down_locally() {
         "",
     );
     p.handle_response(t0, a, one_left).unwrap();
-    let b = p.submit(t0, discord::Request::TriggerTyping { channel_id: "1".into() }).unwrap();
-    let c = p.submit(t0, discord::Request::TriggerTyping { channel_id: "1".into() }).unwrap();
+    let b = p
+        .submit(
+            t0,
+            discord::Request::TriggerTyping {
+                channel_id: "1".into(),
+            },
+        )
+        .unwrap();
+    let c = p
+        .submit(
+            t0,
+            discord::Request::TriggerTyping {
+                channel_id: "1".into(),
+            },
+        )
+        .unwrap();
     assert_eq!(ids(&transmit_all(&mut p, t0)), vec![b]);
     p.handle_response(t0, b, response(204, &[], "")).unwrap();
     // b used the last slot of the window; c waits for the reset.
@@ -176,9 +244,17 @@ fn routes_sharing_a_bucket_hash_share_the_hold() {
     let react = |put: bool, emoji: &str| {
         let (channel_id, message_id, emoji) = ("1".to_owned(), "2".to_owned(), emoji.to_owned());
         if put {
-            discord::Request::CreateReaction { channel_id, message_id, emoji }
+            discord::Request::CreateReaction {
+                channel_id,
+                message_id,
+                emoji,
+            }
         } else {
-            discord::Request::DeleteOwnReaction { channel_id, message_id, emoji }
+            discord::Request::DeleteOwnReaction {
+                channel_id,
+                message_id,
+                emoji,
+            }
         }
     };
     let hash = [("X-RateLimit-Bucket", "react")];
@@ -195,13 +271,20 @@ fn routes_sharing_a_bucket_hash_share_the_hold() {
         put,
         response(
             204,
-            &[("X-RateLimit-Bucket", "react"), ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset-After", "0.25")],
+            &[
+                ("X-RateLimit-Bucket", "react"),
+                ("X-RateLimit-Remaining", "0"),
+                ("X-RateLimit-Reset-After", "0.25"),
+            ],
             "",
         ),
     )
     .unwrap();
     let del = p.submit(t0, react(false, "👍")).unwrap();
-    assert!(transmit_all(&mut p, t0).is_empty(), "DELETE shares PUT's bucket");
+    assert!(
+        transmit_all(&mut p, t0).is_empty(),
+        "DELETE shares PUT's bucket"
+    );
     assert_eq!(ids(&transmit_all(&mut p, t0 + secs(0.25))), vec![del]);
 }
 
@@ -214,17 +297,27 @@ fn two_channels_do_not_block_each_other_but_one_channel_is_sequential() {
     let b1 = p.submit(t0, msg("200", "b1")).unwrap();
     assert_eq!(ids(&transmit_all(&mut p, t0)), vec![a1, b1]);
     p.handle_response(t0, a1, response(500, &[], "")).unwrap();
-    assert!(matches!(retrying_at(&mut p, a1).1, RetryReason::ServerError { status: 500 }));
+    assert!(matches!(
+        retrying_at(&mut p, a1).1,
+        RetryReason::ServerError { status: 500 }
+    ));
     p.handle_response(t0, b1, message_ok("200")).unwrap();
     let b2 = p.submit(t0, msg("200", "b2")).unwrap();
-    assert_eq!(ids(&transmit_all(&mut p, t0)), vec![b2], "a2 waits behind the retried a1");
+    assert_eq!(
+        ids(&transmit_all(&mut p, t0)),
+        vec![b2],
+        "a2 waits behind the retried a1"
+    );
     let _ = a2;
 }
 
 #[test]
 fn order_is_kept_under_retries() {
     let t0 = Instant::now();
-    let mut p = discord_planner(RetryPolicy { jitter: 0.0, ..RetryPolicy::default() });
+    let mut p = discord_planner(RetryPolicy {
+        jitter: 0.0,
+        ..RetryPolicy::default()
+    });
     let chunks: Vec<RequestId> = (0..4)
         .map(|i| p.submit(t0, msg("100", &format!("chunk {i}"))).unwrap())
         .collect();
@@ -246,10 +339,16 @@ fn order_is_kept_under_retries() {
             match entry.1.remove(0) {
                 Some(200) => p.handle_response(now, id, message_ok("100")).unwrap(),
                 Some(429) => p
-                    .handle_response(now, id, response(429, &[], r#"{"retry_after": 1.5, "global": false}"#))
+                    .handle_response(
+                        now,
+                        id,
+                        response(429, &[], r#"{"retry_after": 1.5, "global": false}"#),
+                    )
                     .unwrap(),
                 Some(s) => p.handle_response(now, id, response(s, &[], "")).unwrap(),
-                None => p.handle_transport_error(now, id, "connection reset").unwrap(),
+                None => p
+                    .handle_transport_error(now, id, "connection reset")
+                    .unwrap(),
             }
             assert!(body["content"].as_str().unwrap().starts_with("chunk"));
         }
@@ -278,8 +377,13 @@ fn server_errors_back_off_within_bounds_then_fail() {
         let mut now = t0;
         let mut delays = Vec::new();
         for attempt in 1..=3 {
-            assert_eq!(ids(&transmit_all(&mut p, now)), vec![id], "attempt {attempt}");
-            p.handle_response(now, id, response(502, &[], "bad gateway")).unwrap();
+            assert_eq!(
+                ids(&transmit_all(&mut p, now)),
+                vec![id],
+                "attempt {attempt}"
+            );
+            p.handle_response(now, id, response(502, &[], "bad gateway"))
+                .unwrap();
             if attempt < 3 {
                 let (at, _) = retrying_at(&mut p, id);
                 delays.push(at - now);
@@ -291,7 +395,13 @@ fn server_errors_back_off_within_bounds_then_fail() {
         assert!(delays[1] >= ms(900) && delays[1] <= ms(1100), "{delays:?}");
         match events(&mut p).as_slice() {
             [RestEvent::Failed { error, .. }] => {
-                assert_eq!(*error, RestError::Server { status: 502, attempts: 3 });
+                assert_eq!(
+                    *error,
+                    RestError::Server {
+                        status: 502,
+                        attempts: 3
+                    }
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -303,7 +413,12 @@ fn server_errors_back_off_within_bounds_then_fail() {
 #[test]
 fn backoff_is_capped_and_retry_after_on_5xx_wins() {
     let t0 = Instant::now();
-    let policy = RetryPolicy { attempts: 10, min_delay_ms: 1000, max_delay_ms: 3000, jitter: 0.5 };
+    let policy = RetryPolicy {
+        attempts: 10,
+        min_delay_ms: 1000,
+        max_delay_ms: 3000,
+        jitter: 0.5,
+    };
     let mut p = Planner::new(discord_api(), policy, 3);
     let id = p.submit(t0, msg("1", "x")).unwrap();
     let mut now = t0;
@@ -311,30 +426,48 @@ fn backoff_is_capped_and_retry_after_on_5xx_wins() {
         transmit_all(&mut p, now);
         p.handle_response(now, id, response(500, &[], "")).unwrap();
         let (at, _) = retrying_at(&mut p, id);
-        assert!(at - now >= ms(1000) && at - now <= ms(3000), "{:?}", at - now);
+        assert!(
+            at - now >= ms(1000) && at - now <= ms(3000),
+            "{:?}",
+            at - now
+        );
         now = at;
     }
     transmit_all(&mut p, now);
-    p.handle_response(now, id, response(503, &[("Retry-After", "2")], "")).unwrap();
+    p.handle_response(now, id, response(503, &[("Retry-After", "2")], ""))
+        .unwrap();
     assert_eq!(retrying_at(&mut p, id).0, now + secs(2.0));
 }
 
 #[test]
 fn transport_errors_are_retried_then_reported() {
     let t0 = Instant::now();
-    let mut p = discord_planner(RetryPolicy { attempts: 2, jitter: 0.0, ..RetryPolicy::default() });
+    let mut p = discord_planner(RetryPolicy {
+        attempts: 2,
+        jitter: 0.0,
+        ..RetryPolicy::default()
+    });
     let id = p.submit(t0, msg("1", "x")).unwrap();
     transmit_all(&mut p, t0);
-    p.handle_transport_error(t0, id, "connection refused").unwrap();
+    p.handle_transport_error(t0, id, "connection refused")
+        .unwrap();
     let (at, reason) = retrying_at(&mut p, id);
     assert_eq!(at, t0 + ms(500));
-    assert_eq!(reason, RetryReason::Transport { error: "connection refused".into() });
+    assert_eq!(
+        reason,
+        RetryReason::Transport {
+            error: "connection refused".into()
+        }
+    );
     transmit_all(&mut p, at);
     p.handle_transport_error(at, id, "timed out").unwrap();
     match events(&mut p).as_slice() {
         [RestEvent::Failed { error, .. }] => assert_eq!(
             *error,
-            RestError::Transport { error: "timed out".into(), attempts: 2 }
+            RestError::Transport {
+                error: "timed out".into(),
+                attempts: 2
+            }
         ),
         other => panic!("{other:?}"),
     }
@@ -351,7 +484,12 @@ fn rate_limits_do_not_use_attempts_but_are_capped() {
     let mut now = t0;
     let limited = || response(429, &[], r#"{"retry_after": 0.5, "global": false}"#);
     // Two 429s, then two 500s: still alive (attempts = 3 counts only the 500s).
-    for resp in [limited(), limited(), response(500, &[], ""), response(500, &[], "")] {
+    for resp in [
+        limited(),
+        limited(),
+        response(500, &[], ""),
+        response(500, &[], ""),
+    ] {
         assert_eq!(ids(&transmit_all(&mut p, now)), vec![id]);
         p.handle_response(now, id, resp).unwrap();
         now = retrying_at(&mut p, id).0;
@@ -366,7 +504,12 @@ fn rate_limits_do_not_use_attempts_but_are_capped() {
     p.handle_response(now, id, limited()).unwrap();
     assert!(matches!(
         events(&mut p).as_slice(),
-        [RestEvent::Failed { error: RestError::RateLimited { retries: MAX_RATE_LIMITED_RETRIES }, .. }]
+        [RestEvent::Failed {
+            error: RestError::RateLimited {
+                retries: MAX_RATE_LIMITED_RETRIES
+            },
+            ..
+        }]
     ));
 }
 
@@ -378,25 +521,49 @@ fn unauthorized_fails_fast_and_stops_the_account() {
     let b = p.submit(t0, msg("200", "b")).unwrap();
     let a2 = p.submit(t0, msg("100", "a2")).unwrap();
     assert_eq!(ids(&transmit_all(&mut p, t0)), vec![a, b]);
-    p.handle_response(t0, a, response(401, &[], r#"{"message": "401: Unauthorized", "code": 0}"#))
-        .unwrap();
+    p.handle_response(
+        t0,
+        a,
+        response(401, &[], r#"{"message": "401: Unauthorized", "code": 0}"#),
+    )
+    .unwrap();
     let evs = events(&mut p);
-    let RestEvent::Failed { id, error } = &evs[0] else { panic!("{evs:?}") };
+    let RestEvent::Failed { id, error } = &evs[0] else {
+        panic!("{evs:?}")
+    };
     assert_eq!(*id, a);
     assert_eq!(
         error.to_string(),
         "token rejected (HTTP 401): check DISCORD_BOT_TOKEN / channels.discord.token"
     );
-    assert_eq!(evs[1..], [RestEvent::Failed { id: a2, error: RestError::Halted }]);
+    assert_eq!(
+        evs[1..],
+        [RestEvent::Failed {
+            id: a2,
+            error: RestError::Halted
+        }]
+    );
     assert!(p.is_halted());
     // Nothing more is sent, ever; new requests fail at once.
     let c = p.submit(t0, msg("300", "c")).unwrap();
-    assert_eq!(events(&mut p), vec![RestEvent::Failed { id: c, error: RestError::Halted }]);
+    assert_eq!(
+        events(&mut p),
+        vec![RestEvent::Failed {
+            id: c,
+            error: RestError::Halted
+        }]
+    );
     assert!(transmit_all(&mut p, t0 + Duration::from_secs(3600)).is_empty());
     assert_eq!(p.poll_timeout(), None);
     // b was already out: a success still completes, a retryable answer fails.
     p.handle_response(t0, b, response(500, &[], "")).unwrap();
-    assert_eq!(events(&mut p), vec![RestEvent::Failed { id: b, error: RestError::Halted }]);
+    assert_eq!(
+        events(&mut p),
+        vec![RestEvent::Failed {
+            id: b,
+            error: RestError::Halted
+        }]
+    );
     assert_eq!(p.pending(), 0);
 }
 
@@ -407,10 +574,16 @@ fn forbidden_and_bad_request_are_not_retried() {
     let id = answered(
         &mut p,
         t0,
-        response(403, &[], r#"{"message": "Missing Permissions", "code": 50013}"#),
+        response(
+            403,
+            &[],
+            r#"{"message": "Missing Permissions", "code": 50013}"#,
+        ),
     );
     let evs = events(&mut p);
-    let [RestEvent::Failed { id: got, error }] = evs.as_slice() else { panic!("{evs:?}") };
+    let [RestEvent::Failed { id: got, error }] = evs.as_slice() else {
+        panic!("{evs:?}")
+    };
     assert_eq!(*got, id);
     assert_eq!(
         error.to_string(),
@@ -420,13 +593,21 @@ fn forbidden_and_bad_request_are_not_retried() {
     let id = answered(
         &mut p,
         t0,
-        response(400, &[], r#"{"message": "Invalid Form Body", "code": 50035}"#),
+        response(
+            400,
+            &[],
+            r#"{"message": "Invalid Form Body", "code": 50035}"#,
+        ),
     );
     assert_eq!(
         events(&mut p),
         vec![RestEvent::Failed {
             id,
-            error: RestError::Rejected { status: 400, code: Some(50035), message: "Invalid Form Body".into() }
+            error: RestError::Rejected {
+                status: 400,
+                code: Some(50035),
+                message: "Invalid Form Body".into()
+            }
         }]
     );
     assert!(transmit_all(&mut p, t0 + Duration::from_secs(60)).is_empty());
@@ -435,7 +616,10 @@ fn forbidden_and_bad_request_are_not_retried() {
 #[test]
 fn the_nonce_is_generated_once_and_reused_on_every_retry() {
     let t0 = Instant::now();
-    let mut p = discord_planner(RetryPolicy { attempts: 5, ..RetryPolicy::default() });
+    let mut p = discord_planner(RetryPolicy {
+        attempts: 5,
+        ..RetryPolicy::default()
+    });
     let id = p.submit(t0, msg("1", "x")).unwrap();
     let other = p.submit(t0, msg("2", "y")).unwrap();
     let mut bodies = Vec::new();
@@ -488,7 +672,10 @@ fn the_nonce_is_generated_once_and_reused_on_every_retry() {
     )
     .unwrap();
     let sent = transmit_all(&mut p, t0);
-    let nonces: Vec<String> = sent.iter().map(|(_, h)| body_json(h)["nonce"].as_str().unwrap().into()).collect();
+    let nonces: Vec<String> = sent
+        .iter()
+        .map(|(_, h)| body_json(h)["nonce"].as_str().unwrap().into())
+        .collect();
     assert_ne!(nonces[0], nonces[1]);
     assert_eq!(nonces[2], "mine");
 }
@@ -519,13 +706,21 @@ fn submissions_are_bounded_and_checked() {
     for i in 0..3 {
         p.submit(t0, msg(&i.to_string(), "x")).unwrap();
     }
-    assert_eq!(p.submit(t0, msg("9", "x")), Err(SubmitError::QueueFull { capacity: 3 }));
+    assert_eq!(
+        p.submit(t0, msg("9", "x")),
+        Err(SubmitError::QueueFull { capacity: 3 })
+    );
     assert!(matches!(
         p.submit(t0, kook::Request::UserMe),
         Err(SubmitError::WrongPlatform { .. })
     ));
     assert!(matches!(
-        p.submit(t0, discord::Request::TriggerTyping { channel_id: "".into() }),
+        p.submit(
+            t0,
+            discord::Request::TriggerTyping {
+                channel_id: "".into()
+            }
+        ),
         Err(SubmitError::Invalid(_))
     ));
     assert_eq!(p.pending(), 3);

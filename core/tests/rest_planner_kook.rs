@@ -16,13 +16,20 @@ fn code_not_zero_with_http_200_is_a_final_error() {
     let mut p = kook_planner(patient());
     let id = p.submit(t0, kook_msg("48818200000000000", "hi")).unwrap();
     assert_eq!(transmit_all(&mut p, t0).len(), 1);
-    p.handle_response(t0, id, response(200, &[], r#"{"code":40000,"message":"参数错误","data":[]}"#))
-        .unwrap();
+    p.handle_response(
+        t0,
+        id,
+        response(200, &[], r#"{"code":40000,"message":"参数错误","data":[]}"#),
+    )
+    .unwrap();
     assert_eq!(
         events(&mut p),
         vec![RestEvent::Failed {
             id,
-            error: RestError::Kook { code: 40000, message: "参数错误".into() }
+            error: RestError::Kook {
+                code: 40000,
+                message: "参数错误".into()
+            }
         }]
     );
     assert!(transmit_all(&mut p, t0 + Duration::from_secs(600)).is_empty());
@@ -35,16 +42,30 @@ fn transient_codes_are_retried() {
     let mut p = kook_planner(patient());
     let id = p.submit(t0, kook_msg("1", "hi")).unwrap();
     transmit_all(&mut p, t0);
-    p.handle_response(t0, id, response(200, &[], r#"{"code":50000,"message":"服务器错误","data":[]}"#))
-        .unwrap();
+    p.handle_response(
+        t0,
+        id,
+        response(
+            200,
+            &[],
+            r#"{"code":50000,"message":"服务器错误","data":[]}"#,
+        ),
+    )
+    .unwrap();
     let (at, reason) = retrying_at(&mut p, id);
     assert_eq!(at, t0 + ms(500));
-    assert!(matches!(reason, RetryReason::KookTransient { code: 50000, .. }));
+    assert!(matches!(
+        reason,
+        RetryReason::KookTransient { code: 50000, .. }
+    ));
     assert_eq!(ids(&transmit_all(&mut p, at)), vec![id]);
     p.handle_response(at, id, kook_message_ok()).unwrap();
     assert!(matches!(
         events(&mut p).as_slice(),
-        [RestEvent::Completed { response: Response::KookMessage(_), .. }]
+        [RestEvent::Completed {
+            response: Response::KookMessage(_),
+            ..
+        }]
     ));
 }
 
@@ -55,10 +76,21 @@ fn a_rejected_token_in_the_body_stops_the_account() {
     let a = p.submit(t0, kook_msg("1", "a")).unwrap();
     let b = p.submit(t0, kook_msg("1", "b")).unwrap();
     transmit_all(&mut p, t0);
-    p.handle_response(t0, a, response(200, &[], r#"{"code":40101,"message":"token 无效","data":[]}"#))
-        .unwrap();
+    p.handle_response(
+        t0,
+        a,
+        response(
+            200,
+            &[],
+            r#"{"code":40101,"message":"token 无效","data":[]}"#,
+        ),
+    )
+    .unwrap();
     let evs = events(&mut p);
-    let [RestEvent::Failed { error, .. }, RestEvent::Failed { id: second, error: RestError::Halted }] = evs.as_slice()
+    let [RestEvent::Failed { error, .. }, RestEvent::Failed {
+        id: second,
+        error: RestError::Halted,
+    }] = evs.as_slice()
     else {
         panic!("{evs:?}")
     };
@@ -73,14 +105,26 @@ fn a_rejected_token_in_the_body_stops_the_account() {
     let mut p = kook_planner(patient());
     let a = p.submit(t0, kook::Request::UserMe).unwrap();
     transmit_all(&mut p, t0);
-    p.handle_response(t0, a, response(401, &[], r#"{"code":401,"message":"你的token无效","data":{}}"#))
-        .unwrap();
+    p.handle_response(
+        t0,
+        a,
+        response(
+            401,
+            &[],
+            r#"{"code":401,"message":"你的token无效","data":{}}"#,
+        ),
+    )
+    .unwrap();
     let evs = events(&mut p);
     assert_eq!(
         evs[0].clone(),
         RestEvent::Failed {
             id: a,
-            error: RestError::Unauthorized { status: 401, code: None, hint: "KOOK_BOT_TOKEN / channels.kook.token" }
+            error: RestError::Unauthorized {
+                status: 401,
+                code: None,
+                hint: "KOOK_BOT_TOKEN / channels.kook.token"
+            }
         }
     );
     assert!(p.is_halted());
@@ -92,10 +136,20 @@ fn forbidden_names_the_channel() {
     let mut p = kook_planner(patient());
     let id = p.submit(t0, kook_msg("48818200000000000", "hi")).unwrap();
     transmit_all(&mut p, t0);
-    p.handle_response(t0, id, response(200, &[], r#"{"code":40300,"message":"你没有权限","data":[]}"#))
-        .unwrap();
+    p.handle_response(
+        t0,
+        id,
+        response(
+            200,
+            &[],
+            r#"{"code":40300,"message":"你没有权限","data":[]}"#,
+        ),
+    )
+    .unwrap();
     let evs = events(&mut p);
-    let [RestEvent::Failed { error, .. }] = evs.as_slice() else { panic!("{evs:?}") };
+    let [RestEvent::Failed { error, .. }] = evs.as_slice() else {
+        panic!("{evs:?}")
+    };
     assert_eq!(
         error.to_string(),
         "missing permission (HTTP 200, code 40300) for channel 48818200000000000: 你没有权限"
@@ -110,10 +164,14 @@ fn a_429_waits_reset_and_holds_the_bucket_for_every_channel() {
     let me = p.submit(t0, kook::Request::UserMe).unwrap();
     assert_eq!(ids(&transmit_all(&mut p, t0)), vec![a, me]);
     // The fixture names bucket user/info: /user/me answered with it.
-    p.handle_response(t0, me, http_fixture("kook/rest/rate_limit_429.json")).unwrap();
+    p.handle_response(t0, me, http_fixture("kook/rest/rate_limit_429.json"))
+        .unwrap();
     let (at, reason) = retrying_at(&mut p, me);
     assert_eq!(at, t0 + secs(14.0));
-    assert!(matches!(reason, RetryReason::RateLimited { global: false, .. }));
+    assert!(matches!(
+        reason,
+        RetryReason::RateLimited { global: false, .. }
+    ));
     // Other buckets are free.
     p.handle_response(t0, a, kook_message_ok()).unwrap();
     let _ = events(&mut p);
@@ -129,12 +187,23 @@ fn a_global_429_pauses_everything() {
     let mut p = kook_planner(patient());
     let a = p.submit(t0, kook::Request::UserMe).unwrap();
     transmit_all(&mut p, t0);
-    p.handle_response(t0, a, http_fixture("kook/rest/rate_limit_429_global.json")).unwrap();
+    p.handle_response(t0, a, http_fixture("kook/rest/rate_limit_429_global.json"))
+        .unwrap();
     let (at, reason) = retrying_at(&mut p, a);
-    assert!(matches!(reason, RetryReason::RateLimited { global: true, .. }));
+    assert!(matches!(
+        reason,
+        RetryReason::RateLimited { global: true, .. }
+    ));
     let b = p.submit(t0, kook_msg("1", "b")).unwrap();
     let c = p
-        .submit(t0, kook::Request::AddReaction { direct: true, msg_id: "m".into(), emoji: "👍".into() })
+        .submit(
+            t0,
+            kook::Request::AddReaction {
+                direct: true,
+                msg_id: "m".into(),
+                emoji: "👍".into(),
+            },
+        )
         .unwrap();
     assert!(transmit_all(&mut p, t0 + secs(13.9)).is_empty());
     assert_eq!(p.poll_timeout(), Some(at));
@@ -169,35 +238,62 @@ fn remaining_zero_paces_the_named_bucket_across_channels() {
 #[test]
 fn server_errors_and_bad_bodies() {
     let t0 = Instant::now();
-    let mut p = kook_planner(RetryPolicy { attempts: 2, jitter: 0.0, ..RetryPolicy::default() });
+    let mut p = kook_planner(RetryPolicy {
+        attempts: 2,
+        jitter: 0.0,
+        ..RetryPolicy::default()
+    });
     let id = p.submit(t0, kook_msg("1", "a")).unwrap();
     transmit_all(&mut p, t0);
-    p.handle_response(t0, id, response(502, &[], "<html>bad gateway</html>")).unwrap();
+    p.handle_response(t0, id, response(502, &[], "<html>bad gateway</html>"))
+        .unwrap();
     let (at, _) = retrying_at(&mut p, id);
     transmit_all(&mut p, at);
     p.handle_response(at, id, response(503, &[], "")).unwrap();
     assert_eq!(
         events(&mut p),
-        vec![RestEvent::Failed { id, error: RestError::Server { status: 503, attempts: 2 } }]
+        vec![RestEvent::Failed {
+            id,
+            error: RestError::Server {
+                status: 503,
+                attempts: 2
+            }
+        }]
     );
     // HTTP 200 that is not an envelope: Decode, not retried.
     let id = p.submit(at, kook_msg("1", "b")).unwrap();
     transmit_all(&mut p, at);
-    p.handle_response(at, id, response(200, &[], "<html>")).unwrap();
+    p.handle_response(at, id, response(200, &[], "<html>"))
+        .unwrap();
     assert!(matches!(
         events(&mut p).as_slice(),
-        [RestEvent::Failed { error: RestError::Decode { status: 200, .. }, .. }]
+        [RestEvent::Failed {
+            error: RestError::Decode { status: 200, .. },
+            ..
+        }]
     ));
     // HTTP 404 with an envelope: Rejected with KOOK's message and code.
     let id = p.submit(at, kook::Request::UserMe).unwrap();
     transmit_all(&mut p, at);
-    p.handle_response(at, id, response(404, &[], r#"{"code":40400,"message":"not found","data":[]}"#))
-        .unwrap();
+    p.handle_response(
+        at,
+        id,
+        response(
+            404,
+            &[],
+            r#"{"code":40400,"message":"not found","data":[]}"#,
+        ),
+    )
+    .unwrap();
     assert_eq!(
         events(&mut p),
         vec![RestEvent::Failed {
             id,
-            error: RestError::Rejected { status: 404, code: Some(40400), message: "not found".into() }
+            error: RestError::Rejected {
+                status: 404,
+                code: Some(40400),
+                message: "not found".into()
+            }
         }]
     );
 }

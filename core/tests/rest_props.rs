@@ -95,7 +95,13 @@ fn resp() -> impl Strategy<Value = Resp> {
         proptest::option::weighted(0.1, proptest::collection::vec(any::<u8>(), 0..40)),
     )
         .prop_map(
-            |(status, (remaining, reset, retry_after_header, body_retry_after), (global_header, body_global, bucket_header), code, garbage_body)| Resp {
+            |(
+                status,
+                (remaining, reset, retry_after_header, body_retry_after),
+                (global_header, body_global, bucket_header),
+                code,
+                garbage_body,
+            )| Resp {
                 status,
                 remaining,
                 reset,
@@ -162,8 +168,11 @@ fn success_body(platform: Platform, kind: Kind) -> String {
         (Platform::Discord, Kind::Msg(c)) => format!(r#"{{"id":"1","channel_id":"10{c}"}}"#),
         (Platform::Discord, Kind::Other(_)) => String::new(),
         (Platform::Discord, Kind::Me) => r#"{"id":"1","username":"krill"}"#.to_owned(),
-        (_, Kind::Me) => r#"{"code":0,"message":"","data":{"id":"1","username":"k","bot":true}}"#.to_owned(),
-        _ => r#"{"code":0,"message":"","data":{"msg_id":"m","msg_timestamp":1,"nonce":""}}"#.to_owned(),
+        (_, Kind::Me) => {
+            r#"{"code":0,"message":"","data":{"id":"1","username":"k","bot":true}}"#.to_owned()
+        }
+        _ => r#"{"code":0,"message":"","data":{"msg_id":"m","msg_timestamp":1,"nonce":""}}"#
+            .to_owned(),
     }
 }
 
@@ -206,7 +215,9 @@ fn build(platform: Platform, kind: Kind, r: &Resp) -> HttpResponse {
         String::from_utf8_lossy(g).into_owned()
     } else if r.status == 429 || !(200..300).contains(&r.status) {
         let retry_after = match r.body_retry_after {
-            Some(i) if serde_json::from_str::<serde_json::Value>(VALUES[i]).is_ok() => VALUES[i].to_owned(),
+            Some(i) if serde_json::from_str::<serde_json::Value>(VALUES[i]).is_ok() => {
+                VALUES[i].to_owned()
+            }
             Some(i) => format!("{:?}", VALUES[i]),
             None => "null".to_owned(),
         };
@@ -305,7 +316,11 @@ impl Model {
         assert!(!self.halted, "sent {id:?} after a 401");
         assert!(!self.ended.contains(&id), "sent {id:?} after it ended");
         assert!(!self.in_flight.contains(&id), "sent {id:?} twice at once");
-        assert_eq!(self.queues[&queue].front(), Some(&id), "{id:?} jumped its queue");
+        assert_eq!(
+            self.queues[&queue].front(),
+            Some(&id),
+            "{id:?} jumped its queue"
+        );
         if let Some(t) = self.not_before.get(&id) {
             assert!(now >= *t, "{id:?} retried before its announced time");
         }
@@ -324,7 +339,8 @@ impl Model {
             Platform::Discord => ("X-RateLimit-Remaining", "X-RateLimit-Reset-After"),
             _ => ("X-Rate-Limit-Remaining", "X-Rate-Limit-Reset"),
         };
-        let Some(remaining) = header(r, remaining_name).and_then(|v| v.trim().parse::<u32>().ok()) else {
+        let Some(remaining) = header(r, remaining_name).and_then(|v| v.trim().parse::<u32>().ok())
+        else {
             return;
         };
         let (_, bucket) = keys(self.platform, self.kinds[&id]);
@@ -347,10 +363,19 @@ impl Model {
             RestEvent::Completed { id, .. } | RestEvent::Failed { id, .. } => {
                 assert!(self.kinds.contains_key(&id), "unknown {id:?}");
                 assert!(self.ended.insert(id), "{id:?} ended twice");
-                assert!(!self.in_flight.contains(&id), "{id:?} ended while in flight");
+                assert!(
+                    !self.in_flight.contains(&id),
+                    "{id:?} ended while in flight"
+                );
                 let (queue, _) = keys(self.platform, self.kinds[&id]);
                 let q = self.queues.get_mut(&queue).expect("queue");
-                let halted = matches!(ev, RestEvent::Failed { error: RestError::Halted, .. });
+                let halted = matches!(
+                    ev,
+                    RestEvent::Failed {
+                        error: RestError::Halted,
+                        ..
+                    }
+                );
                 // Only a halt ends requests out of order (all the queued ones).
                 if !halted {
                     assert_eq!(q.front(), Some(&id), "{id:?} ended before an older request");
@@ -395,7 +420,11 @@ impl Model {
 
 fn drain(p: &mut Planner, model: &mut Model, now: Instant, cause: Option<&HttpResponse>) {
     while let Some(ev) = p.poll_event() {
-        if let RestEvent::Failed { error: RestError::Unauthorized { .. }, .. } = &ev {
+        if let RestEvent::Failed {
+            error: RestError::Unauthorized { .. },
+            ..
+        } = &ev
+        {
             model.halted = true;
         }
         model.event(ev, now, cause);
@@ -434,7 +463,8 @@ fn run(platform: Platform, ops: Vec<Op>, seed: u64) {
                 if response.status != 429 {
                     model.observe(id, &response, now);
                 }
-                p.handle_response(now, id, response.clone()).expect("in flight");
+                p.handle_response(now, id, response.clone())
+                    .expect("in flight");
                 drain(&mut p, &mut model, now, Some(&response));
             }
             Op::Transport(i) => {
@@ -442,7 +472,8 @@ fn run(platform: Platform, ops: Vec<Op>, seed: u64) {
                     continue;
                 }
                 let id = model.in_flight.remove(i % model.in_flight.len());
-                p.handle_transport_error(now, id, "reset").expect("in flight");
+                p.handle_transport_error(now, id, "reset")
+                    .expect("in flight");
                 drain(&mut p, &mut model, now, None);
             }
         }
@@ -467,12 +498,21 @@ fn run(platform: Platform, ops: Vec<Op>, seed: u64) {
             model.sent(id, now);
         }
         if model.in_flight.is_empty() {
-            let next = p.poll_timeout().expect("requests are pending, so something is due");
-            assert!(next > now || p.in_flight() > 0, "poll_timeout in the past but nothing sendable");
+            let next = p
+                .poll_timeout()
+                .expect("requests are pending, so something is due");
+            assert!(
+                next > now || p.in_flight() > 0,
+                "poll_timeout in the past but nothing sendable"
+            );
             now = now.max(next);
         }
     }
-    assert_eq!(model.ended.len(), model.kinds.len(), "some requests never ended");
+    assert_eq!(
+        model.ended.len(),
+        model.kinds.len(),
+        "some requests never ended"
+    );
     assert_eq!(p.pending(), 0);
     assert_eq!(p.in_flight(), 0);
     assert_eq!(p.poll_timeout(), None);

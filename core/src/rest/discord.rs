@@ -269,7 +269,10 @@ impl Request {
                 let body = m.body()?;
                 (
                     Method::Post,
-                    format!("/channels/{}/messages", id_segment("channel_id", &m.channel_id)?),
+                    format!(
+                        "/channels/{}/messages",
+                        id_segment("channel_id", &m.channel_id)?
+                    ),
                     Some(body),
                 )
             }
@@ -377,17 +380,19 @@ impl RateLimitHeaders {
         let global = response
             .header("X-RateLimit-Global")
             .is_some_and(|v| !v.trim().eq_ignore_ascii_case("false"));
-        let scope = response
-            .header("X-RateLimit-Scope")
-            .and_then(|v| match v.trim().to_ascii_lowercase().as_str() {
+        let scope = response.header("X-RateLimit-Scope").and_then(|v| {
+            match v.trim().to_ascii_lowercase().as_str() {
                 "user" => Some(Scope::User),
                 "global" => Some(Scope::Global),
                 "shared" => Some(Scope::Shared),
                 _ => None,
-            });
+            }
+        });
         Self {
             limit: response.header("X-RateLimit-Limit").and_then(parse_count),
-            remaining: response.header("X-RateLimit-Remaining").and_then(parse_count),
+            remaining: response
+                .header("X-RateLimit-Remaining")
+                .and_then(parse_count),
             reset: response
                 .header("X-RateLimit-Reset")
                 .and_then(|v| v.trim().parse::<f64>().ok())
@@ -500,7 +505,8 @@ pub fn reaction_emoji(input: &str) -> Result<String, SubmitError> {
     };
     match inner.rsplit_once(':') {
         Some((name, id)) => {
-            let valid_id = !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit());
+            let valid_id =
+                !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit());
             if name.is_empty() || !valid_id || name.contains(':') {
                 return Err(invalid());
             }

@@ -343,7 +343,9 @@ impl RateLimitHeaders {
             remaining: response
                 .header("X-Rate-Limit-Remaining")
                 .and_then(parse_count),
-            reset: response.header("X-Rate-Limit-Reset").and_then(parse_seconds),
+            reset: response
+                .header("X-Rate-Limit-Reset")
+                .and_then(parse_seconds),
             bucket: response
                 .header("X-Rate-Limit-Bucket")
                 .map(str::trim)

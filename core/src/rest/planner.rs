@@ -330,7 +330,12 @@ impl Planner {
         let (http, route, major, resource) = match &request {
             Request::Discord(r) => {
                 let route = r.route();
-                (r.encode(&self.api)?, route.template, route.major.clone(), route.major)
+                (
+                    r.encode(&self.api)?,
+                    route.template,
+                    route.major.clone(),
+                    route.major,
+                )
             }
             Request::Kook(r) => (
                 r.encode(&self.api)?,
@@ -407,7 +412,9 @@ impl Planner {
         self.in_flight.insert(id, key);
         if let Some(bucket) = self.buckets.get_mut(&bucket_key) {
             match (bucket.remaining, bucket.reset_at) {
-                (Some(n), Some(reset)) if reset > now => bucket.remaining = Some(n.saturating_sub(1)),
+                (Some(n), Some(reset)) if reset > now => {
+                    bucket.remaining = Some(n.saturating_sub(1))
+                }
                 _ => *bucket = Bucket::default(),
             }
         }
@@ -526,7 +533,11 @@ impl Planner {
             .filter(|b| b.remaining == Some(0))
             .and_then(|b| b.reset_at);
         let pacing = (self.recent_sends.len() >= DISCORD_GLOBAL_PER_SECOND)
-            .then(|| self.recent_sends.front().map(|t| *t + Duration::from_secs(1)))
+            .then(|| {
+                self.recent_sends
+                    .front()
+                    .map(|t| *t + Duration::from_secs(1))
+            })
             .flatten();
         [head.not_before, self.global_until, bucket, pacing]
             .into_iter()
@@ -674,7 +685,8 @@ impl Planner {
             Ok((at, reason, hold)) => {
                 head.not_before = Some(at);
                 let (route, major) = (head.route, head.major.clone());
-                self.events.push_back(RestEvent::Retrying { id, at, reason });
+                self.events
+                    .push_back(RestEvent::Retrying { id, at, reason });
                 match hold {
                     Some(true) => self.hold_globally(Some(at)),
                     Some(false) => {
@@ -723,10 +735,11 @@ impl Planner {
         self.queues.retain(|_, q| !q.entries.is_empty());
         failed.sort();
         self.pending -= failed.len();
-        self.events.extend(failed.into_iter().map(|id| RestEvent::Failed {
-            id,
-            error: RestError::Halted,
-        }));
+        self.events
+            .extend(failed.into_iter().map(|id| RestEvent::Failed {
+                id,
+                error: RestError::Halted,
+            }));
     }
 
     /// Drops bucket states that carry no information any more (reset passed)
@@ -812,7 +825,10 @@ fn discord_verdict(request: &discord::Request, response: &HttpResponse) -> (Verd
         500..=599 => Verdict::Failure {
             reason: RetryReason::ServerError { status },
             retry_after: headers.retry_after,
-            error: RestError::Server { status, attempts: 0 },
+            error: RestError::Server {
+                status,
+                attempts: 0,
+            },
         },
         _ => {
             let body = ErrorBody::parse(&response.body);
@@ -867,7 +883,10 @@ fn kook_verdict(request: &kook::Request, response: &HttpResponse) -> (Verdict, O
             retry_after: response
                 .header("Retry-After")
                 .and_then(discord::parse_seconds),
-            error: RestError::Server { status, attempts: 0 },
+            error: RestError::Server {
+                status,
+                attempts: 0,
+            },
         },
         200..=299 => match envelope {
             Err(detail) => Verdict::Fail(RestError::Decode { status, detail }),

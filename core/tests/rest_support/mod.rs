@@ -77,7 +77,11 @@ pub fn discord_api() -> Api {
 }
 
 pub fn kook_api() -> Api {
-    Api::new(Platform::Kook, "http://127.0.0.1:9/api/v3", Secret::new(TOKEN))
+    Api::new(
+        Platform::Kook,
+        "http://127.0.0.1:9/api/v3",
+        Secret::new(TOKEN),
+    )
 }
 
 /// A policy without jitter and with a very long `maxDelayMs`, so server
@@ -147,10 +151,17 @@ pub fn body_json(http: &HttpRequest) -> serde_json::Value {
 }
 
 /// The single `Retrying` event's `at`, asserting there is exactly one event.
-pub fn retrying_at(planner: &mut Planner, id: RequestId) -> (Instant, krill_core::rest::RetryReason) {
+pub fn retrying_at(
+    planner: &mut Planner,
+    id: RequestId,
+) -> (Instant, krill_core::rest::RetryReason) {
     let evs = events(planner);
     match evs.as_slice() {
-        [RestEvent::Retrying { id: got, at, reason }] if *got == id => (*at, reason.clone()),
+        [RestEvent::Retrying {
+            id: got,
+            at,
+            reason,
+        }] if *got == id => (*at, reason.clone()),
         other => panic!("expected one Retrying for {id:?}, got {other:?}"),
     }
 }
