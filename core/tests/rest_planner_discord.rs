@@ -520,7 +520,9 @@ fn unauthorized_fails_fast_and_stops_the_account() {
     let a = p.submit(t0, msg("100", "a")).unwrap();
     let b = p.submit(t0, msg("200", "b")).unwrap();
     let a2 = p.submit(t0, msg("100", "a2")).unwrap();
-    assert_eq!(ids(&transmit_all(&mut p, t0)), vec![a, b]);
+    let d = p.submit(t0, msg("400", "d")).unwrap();
+    let e = p.submit(t0, msg("500", "e")).unwrap();
+    assert_eq!(ids(&transmit_all(&mut p, t0)), vec![a, b, d, e]);
     p.handle_response(
         t0,
         a,
@@ -555,15 +557,26 @@ fn unauthorized_fails_fast_and_stops_the_account() {
     );
     assert!(transmit_all(&mut p, t0 + Duration::from_secs(3600)).is_empty());
     assert_eq!(p.poll_timeout(), None);
-    // b was already out: a success still completes, a retryable answer fails.
+    // b, d and e were already out: a retryable answer fails, a second 401 is
+    // not reported again, a success still completes.
     p.handle_response(t0, b, response(500, &[], "")).unwrap();
+    p.handle_response(t0, d, response(401, &[], "")).unwrap();
+    p.handle_response(t0, e, message_ok("500")).unwrap();
+    let evs = events(&mut p);
     assert_eq!(
-        events(&mut p),
-        vec![RestEvent::Failed {
-            id: b,
-            error: RestError::Halted
-        }]
+        evs[..2],
+        [
+            RestEvent::Failed {
+                id: b,
+                error: RestError::Halted
+            },
+            RestEvent::Failed {
+                id: d,
+                error: RestError::Halted
+            }
+        ]
     );
+    assert!(matches!(evs[2], RestEvent::Completed { id, .. } if id == e));
     assert_eq!(p.pending(), 0);
 }
 

@@ -33,7 +33,15 @@
 //!   10,000 invalid requests in 10 minutes).
 //! - 403 (or KOOK `code 403xx`): [`RestError::Forbidden`] naming the channel.
 //! - other 4xx / KOOK codes: [`RestError::Rejected`] / [`RestError::Kook`],
-//!   not retried.
+//!   not retried. A 2xx whose body cannot be read: [`RestError::Decode`], not
+//!   retried (the request was processed).
+//!
+//! # Idempotency
+//! Every retry resends the exact bytes of the first attempt. A Discord
+//! message carries a `nonce` (generated at submission unless given) with
+//! `enforce_nonce: true`, so a retry after a lost response cannot post twice.
+//! KOOK has no such key: a message retried after a transport error that in
+//! fact reached KOOK can appear twice (krill prefers that to losing it).
 
 pub mod discord;
 mod error;

@@ -618,6 +618,13 @@ impl Planner {
         let id = head.id;
         let retry = match verdict {
             Verdict::Complete(response) => Err(RestEvent::Completed { id, response }),
+            // A 401 is reported once; later ones just say the account stopped.
+            Verdict::Fail(RestError::Unauthorized { .. }) if self.halted => {
+                Err(RestEvent::Failed {
+                    id,
+                    error: RestError::Halted,
+                })
+            }
             Verdict::Fail(error) => Err(RestEvent::Failed { id, error }),
             _ if self.halted => Err(RestEvent::Failed {
                 id,
