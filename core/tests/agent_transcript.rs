@@ -35,7 +35,7 @@ fn a_line_is_one_json_object() {
 fn torn_last_line_is_skipped_and_reported() {
     let mut contents = user(1, "a").to_jsonl_line();
     contents.push_str(&TranscriptEntry::assistant(2, "b").to_jsonl_line());
-    contents.push_str("\n");
+    contents.push('\n');
     contents.push_str("{\"ts_ms\":3,\"role\":\"us");
     let parsed = parse_transcript(&contents);
     assert_eq!(parsed.entries.len(), 2);
