@@ -52,8 +52,11 @@ pub enum TranscriptError {
 pub struct TranscriptStore {
     state_dir: PathBuf,
     /// (agent id, session key) → that session's cache.
-    sessions: Mutex<HashMap<(String, String), Arc<Mutex<Session>>>>,
+    sessions: Mutex<HashMap<(String, String), SharedSession>>,
 }
+
+/// One session's cache, locked while its file is read or appended to.
+type SharedSession = Arc<Mutex<Session>>;
 
 #[derive(Debug, Default)]
 struct Session {
@@ -126,7 +129,7 @@ impl TranscriptStore {
         Ok(())
     }
 
-    fn session(&self, agent_id: &str, session_key: &str) -> Arc<Mutex<Session>> {
+    fn session(&self, agent_id: &str, session_key: &str) -> SharedSession {
         let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
         sessions
             .entry((agent_id.to_owned(), session_key.to_owned()))
