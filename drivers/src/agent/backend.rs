@@ -40,8 +40,8 @@ pub enum AgentError {
         /// The backend's `timeoutMs`.
         timeout_ms: u64,
     },
-    /// `apiKeyEnv` names a variable that is not set (or not UTF-8).
-    #[error("environment variable `{0}` (agents backend apiKeyEnv) is not set")]
+    /// `apiKeyEnv` names a variable that is not set, empty or not UTF-8.
+    #[error("environment variable `{0}` (agents backend apiKeyEnv) is not set or empty")]
     MissingApiKey(String),
     /// The API answered with a non-2xx status.
     #[error("{url} answered HTTP {status}: {body}")]
@@ -64,6 +64,9 @@ pub enum AgentError {
     /// A 2xx response that is not a chat completion.
     #[error(transparent)]
     BadResponse(#[from] OpenAiResponseError),
+    /// The backend panicked (a bug); the session goes on.
+    #[error("the agent backend panicked")]
+    Panicked,
 }
 
 /// Runs `request` on `backend`: the reply, `None` for no reply.

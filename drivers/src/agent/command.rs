@@ -65,8 +65,9 @@ pub async fn answer(
         Err(AgentError::Timeout { timeout_ms })
     };
     let result = future::or(run, timeout).await;
-    if result.is_err() {
-        // Timed out or broken: make sure it is gone, and reap it.
+    if let Err(AgentError::Timeout { .. } | AgentError::Io(_)) = result {
+        // Still running, or in an unknown state: make sure it is gone, and
+        // reap it.
         let _ = child.kill();
         let _ = child.status().await;
     }

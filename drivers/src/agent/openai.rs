@@ -43,7 +43,10 @@ impl OpenAiCall<'_> {
     pub async fn answer(&self, request: &TurnRequest) -> Result<Option<String>, AgentError> {
         let api_key = match self.api_key_env {
             Some(var) => Some(Secret::new(
-                std::env::var(var).map_err(|_| AgentError::MissingApiKey(var.to_owned()))?,
+                std::env::var(var)
+                    .ok()
+                    .filter(|key| !key.trim().is_empty())
+                    .ok_or_else(|| AgentError::MissingApiKey(var.to_owned()))?,
             )),
             None => None,
         };

@@ -19,9 +19,11 @@
 //! Turns run as tasks on smol's global executor.
 
 use std::collections::{HashMap, VecDeque};
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use futures_lite::FutureExt;
 use krill_core::agent::{TranscriptEntry, TurnInput, AGENT_FAILED_REPLY};
 use smol::channel::{unbounded, Receiver, Sender};
 use smol::lock::Semaphore;
@@ -160,7 +162,12 @@ async fn work<T: Send + 'static>(shared: Arc<Shared<T>>, session: SessionId) {
             }
         };
         let permit = shared.permits.acquire_arc().await;
-        let outcome = shared.run(&job.turn, job.submitted_ms).await;
+        // A panic in a backend (a library bug) must not wedge the session:
+        // it becomes a failed turn like any other.
+        let outcome = AssertUnwindSafe(shared.run(&job.turn, job.submitted_ms))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| shared.failed(&job.turn, AgentError::Panicked));
         drop(permit);
         // The receiver lives as long as the runner; after that nobody
         // wants the outcome.
@@ -170,27 +177,35 @@ async fn work<T: Send + 'static>(shared: Arc<Shared<T>>, session: SessionId) {
 
 impl<T> Shared<T> {
     async fn run(&self, turn: &TurnInput, submitted_ms: u64) -> TurnOutcome {
-        let result = self.answer(turn, submitted_ms).await;
-        let (reply, error) = match result {
-            Ok(reply) => (reply, None),
-            Err(error) => {
-                tracing::warn!(
-                    target: "krill::agent",
-                    agent = %turn.agent_id,
-                    session = %turn.session_key,
-                    message = %turn.message_id,
-                    "agent failed: {error}"
-                );
-                (Some(AGENT_FAILED_REPLY.to_owned()), Some(error))
-            }
-        };
+        match self.answer(turn, submitted_ms).await {
+            Ok(reply) => TurnOutcome {
+                agent_id: turn.agent_id.clone(),
+                session_key: turn.session_key.clone(),
+                message_id: turn.message_id.clone(),
+                reply,
+                failed: false,
+                error: None,
+            },
+            Err(error) => self.failed(turn, error),
+        }
+    }
+
+    /// Logs `error` and makes the "agent failed" outcome.
+    fn failed(&self, turn: &TurnInput, error: AgentError) -> TurnOutcome {
+        tracing::warn!(
+            target: "krill::agent",
+            agent = %turn.agent_id,
+            session = %turn.session_key,
+            message = %turn.message_id,
+            "agent failed: {error}"
+        );
         TurnOutcome {
             agent_id: turn.agent_id.clone(),
             session_key: turn.session_key.clone(),
             message_id: turn.message_id.clone(),
-            reply,
-            failed: error.is_some(),
-            error,
+            reply: Some(AGENT_FAILED_REPLY.to_owned()),
+            failed: true,
+            error: Some(error),
         }
     }
 
