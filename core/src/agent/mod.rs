@@ -2,7 +2,8 @@
 //! object a backend receives per turn ([`TurnRequest`]), prompt rendering
 //! ([`prompt`]), guild context history ([`ChannelHistory`]), transcript
 //! entries and the history window ([`transcript`]) and the OpenAI-compatible
-//! wire shapes ([`openai`]).
+//! wire shapes ([`openai`]), and when a message gets the ack reaction
+//! ([`ack`]).
 //!
 //! Everything here is pure: the drivers (`krill_drivers::agent`) run the
 //! backends, keep the transcript files and call these functions.
@@ -10,6 +11,7 @@
 //! [`BackendSpec`] is shared with [`crate::config`]
 //! (`agents.defaults.backend`, `agents.list[].backend`).
 
+pub mod ack;
 pub mod history;
 pub mod openai;
 pub mod prompt;
