@@ -5,12 +5,14 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`agent`] | agent backends (echo, command, OpenAI-compatible), transcripts, the turn runner |
 //! | [`cli`] | the `krill` command line and its subcommands |
 //! | [`paths`] | where the config file and the state dir are |
 //! | [`logging`] | the log subscriber (stderr, `KRILL_LOG`) |
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod agent;
 pub mod cli;
 pub mod logging;
 pub mod paths;

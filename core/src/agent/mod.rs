@@ -1,9 +1,30 @@
-//! Agents: the backend a session talks to ([`BackendSpec`]), the turn request
-//! handed to a backend, and prompt rendering. (Turns and prompts are to be
-//! built: issue 7.)
+//! Agents: the backend a session talks to ([`BackendSpec`]), the one JSON
+//! object a backend receives per turn ([`TurnRequest`]), prompt rendering
+//! ([`prompt`]), guild context history ([`ChannelHistory`]), transcript
+//! entries and the history window ([`transcript`]) and the OpenAI-compatible
+//! wire shapes ([`openai`]), and when a message gets the ack reaction
+//! ([`ack`]).
+//!
+//! Everything here is pure: the drivers (`krill_drivers::agent`) run the
+//! backends, keep the transcript files and call these functions.
 //!
 //! [`BackendSpec`] is shared with [`crate::config`]
 //! (`agents.defaults.backend`, `agents.list[].backend`).
+
+pub mod ack;
+pub mod history;
+pub mod openai;
+pub mod prompt;
+pub mod transcript;
+pub mod turn;
+
+pub use history::{ChannelHistories, ChannelHistory};
+pub use prompt::{combine_system_prompt, render_prompt, ContextMessage, PromptInput};
+pub use transcript::{history_window, TranscriptEntry};
+pub use turn::{
+    dm_history_limit, reply_from_output, ChannelKind, ChatType, HistoryEntry, Role, Sender,
+    TurnInput, TurnRequest, AGENT_FAILED_REPLY,
+};
 
 use serde::Deserialize;
 

@@ -1,7 +1,24 @@
 //! `krill chat [--agent ID]`: a terminal conversation with the configured
-//! agent. (To be built: issue 7.)
+//! agent, through the same backend, transcript and runner as the gateway.
+//!
+//! The session is `agent:<id>:main` (the one DMs use), channel `cli`, chat
+//! type `direct`; each input line is one turn, its reply is printed on
+//! stdout. The prompt `you> ` is shown only when stdin is a terminal. End
+//! of input or `/exit` ends the conversation with exit code 0.
 
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::Path;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use krill_core::agent::{
+    render_prompt, BackendSpec, ChannelKind, ChatType, PromptInput, Sender, TurnInput,
+};
+
+use crate::agent::{AgentRunner, AgentsTable, TranscriptStore};
+
+/// The agent talked to when `--agent` is not given and no config names one.
+pub const DEFAULT_AGENT_ID: &str = "main";
 
 /// Flags of `krill chat`.
 #[derive(Debug, clap::Args)]
@@ -11,8 +28,137 @@ pub struct ChatArgs {
     pub agent: Option<String>,
 }
 
-/// Runs the conversation until end of input.
-pub fn run(_config: Option<&Path>, _args: ChatArgs) -> i32 {
-    eprintln!("krill chat: not built yet");
-    super::EXIT_FAILURE
+/// Runs the conversation on stdin/stdout until end of input.
+pub fn run(config: Option<&Path>, args: ChatArgs) -> i32 {
+    // Wired to config_file::load by the integration: load `config`, take
+    // `agents.list[]` entry `args.agent` (else the default agent) with
+    // `agents.defaults` applied, and use its id and backend here. Until then:
+    // the echo backend, which needs no config at all.
+    let _ = config;
+    let agent_id = args.agent.unwrap_or_else(|| DEFAULT_AGENT_ID.to_owned());
+    let backend = BackendSpec::Echo;
+    let state_dir = crate::paths::state_dir();
+    let stdin = io::stdin();
+    let show_prompt = stdin.is_terminal();
+    converse(
+        &agent_id,
+        backend,
+        &state_dir,
+        stdin.lock(),
+        io::stdout().lock(),
+        show_prompt,
+    )
+}
+
+/// The conversation with agent `agent_id` answered by `backend`, keeping
+/// the transcript under `state_dir`, reading turns from `input` and writing
+/// replies to `output` (no `you> ` prompt). Returns the exit code.
+pub fn run_with(
+    agent_id: &str,
+    backend: BackendSpec,
+    state_dir: &Path,
+    input: impl BufRead,
+    output: impl Write,
+) -> i32 {
+    converse(agent_id, backend, state_dir, input, output, false)
+}
+
+fn converse(
+    agent_id: &str,
+    backend: BackendSpec,
+    state_dir: &Path,
+    mut input: impl BufRead,
+    mut output: impl Write,
+    show_prompt: bool,
+) -> i32 {
+    let transcripts = Arc::new(TranscriptStore::new(state_dir));
+    let runner = AgentRunner::new(
+        AgentsTable::new().with_agent(agent_id, backend),
+        transcripts,
+        1,
+    );
+    let session_key = format!("agent:{agent_id}:main");
+    let sender = local_user();
+    let started_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+
+    smol::block_on(async {
+        let mut turns = 0u64;
+        loop {
+            if show_prompt
+                && write!(output, "you> ")
+                    .and_then(|()| output.flush())
+                    .is_err()
+            {
+                return super::EXIT_FAILURE;
+            }
+            let mut line = String::new();
+            match input.read_line(&mut line) {
+                Ok(0) => return super::EXIT_OK,
+                Ok(_) => {}
+                Err(e) => {
+                    eprintln!("krill chat: reading input: {e}");
+                    return super::EXIT_FAILURE;
+                }
+            }
+            let text = line.trim();
+            if text.is_empty() {
+                continue;
+            }
+            if text == "/exit" {
+                return super::EXIT_OK;
+            }
+            turns += 1;
+            let prompt = render_prompt(&PromptInput {
+                chat_type: ChatType::Direct,
+                sender: &sender,
+                text,
+                message_id: None,
+                context: &[],
+                reply_to: None,
+            });
+            runner.submit(
+                TurnInput {
+                    agent_id: agent_id.to_owned(),
+                    session_key: session_key.clone(),
+                    channel: ChannelKind::Cli,
+                    account_id: "default".into(),
+                    chat_type: ChatType::Direct,
+                    chat_id: "cli".into(),
+                    sender: sender.clone(),
+                    message_id: format!("cli-{started_ms}-{turns}"),
+                    text: text.to_owned(),
+                    prompt,
+                    system_prompt: None,
+                    skills: None,
+                    history_limit: None,
+                },
+                (),
+            );
+            let Some(((), outcome)) = runner.next_outcome().await else {
+                return super::EXIT_FAILURE;
+            };
+            if let Some(reply) = outcome.reply {
+                if writeln!(output, "{reply}")
+                    .and_then(|()| output.flush())
+                    .is_err()
+                {
+                    return super::EXIT_FAILURE;
+                }
+            }
+        }
+    })
+}
+
+/// The person at the terminal: `$USER`, else `you`.
+fn local_user() -> Sender {
+    let name = std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "you".to_owned());
+    Sender {
+        id: "local".into(),
+        name,
+    }
 }

@@ -2,3 +2,4 @@
 //! servers bound to 127.0.0.1, scriptable per test, bounded in time) shared by
 //! the end-to-end scenarios in `tests/` and the benchmarks in `benches/`.
 //! (To be built: issue 5.)
+pub mod openai;

@@ -1,0 +1,253 @@
+//! [`AgentRunner`]: runs agent turns off the gateway's path.
+//!
+//! - [`AgentRunner::submit`] only enqueues and returns at once, so a slow
+//!   agent never delays a heartbeat.
+//! - The turns of one session (agent id + session key) run one at a time,
+//!   in submission order; each sees the transcript with the turns before
+//!   it.
+//! - Different sessions run side by side, at most `max_concurrency` turns
+//!   at once (a semaphore).
+//! - Each finished turn comes back once, on [`AgentRunner::next_outcome`]
+//!   (or the [`AgentRunner::outcomes`] channel), as the caller's own
+//!   routing value `T` with a [`TurnOutcome`]; a session's outcomes come in
+//!   order.
+//! - A successful turn appends the user entry (the prompt) and the reply, if
+//!   any, to the transcript. A failed turn (see [`AgentError`]) is logged
+//!   at warn level, its outcome carries `AGENT_FAILED_REPLY` and nothing is
+//!   written to the transcript; the session goes on.
+//!
+//! Turns run as tasks on smol's global executor.
+
+use std::collections::{HashMap, VecDeque};
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures_lite::FutureExt;
+use krill_core::agent::{TranscriptEntry, TurnInput, AGENT_FAILED_REPLY};
+use smol::channel::{unbounded, Receiver, Sender};
+use smol::lock::Semaphore;
+
+use super::backend::{answer, AgentError};
+use super::transcripts::TranscriptStore;
+use super::AgentsTable;
+
+/// A reasonable `max_concurrency`: turns running at once across sessions.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 4;
+
+/// How one turn ended.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct TurnOutcome {
+    /// The agent that answered.
+    pub agent_id: String,
+    /// The session of the turn.
+    pub session_key: String,
+    /// The inbound message the turn answered (for `[[reply_to_current]]`).
+    pub message_id: String,
+    /// The text to send back: the agent's reply, or `AGENT_FAILED_REPLY`
+    /// when `failed`; `None` when the agent chose not to reply.
+    pub reply: Option<String>,
+    /// True when the backend failed (see `error`).
+    pub failed: bool,
+    /// Why it failed (already logged).
+    pub error: Option<AgentError>,
+}
+
+/// Runs turns (see the module docs). `T` is the caller's routing data,
+/// handed back untouched with the outcome.
+#[derive(Debug)]
+pub struct AgentRunner<T> {
+    shared: Arc<Shared<T>>,
+    outcomes: Receiver<(T, TurnOutcome)>,
+}
+
+#[derive(Debug)]
+struct Shared<T> {
+    agents: AgentsTable,
+    transcripts: Arc<TranscriptStore>,
+    permits: Arc<Semaphore>,
+    /// Sessions with a worker task, and their waiting turns. A session is
+    /// in the map exactly while its worker runs.
+    queues: Mutex<HashMap<SessionId, VecDeque<Job<T>>>>,
+    outcomes: Sender<(T, TurnOutcome)>,
+}
+
+/// (agent id, session key).
+type SessionId = (String, String);
+
+#[derive(Debug)]
+struct Job<T> {
+    turn: TurnInput,
+    ctx: T,
+    submitted_ms: u64,
+}
+
+impl<T: Send + 'static> AgentRunner<T> {
+    /// A runner for `agents`, keeping transcripts in `transcripts`, running
+    /// at most `max_concurrency` turns at once (at least 1).
+    pub fn new(
+        agents: AgentsTable,
+        transcripts: Arc<TranscriptStore>,
+        max_concurrency: usize,
+    ) -> Self {
+        let (tx, rx) = unbounded();
+        Self {
+            shared: Arc::new(Shared {
+                agents,
+                transcripts,
+                permits: Arc::new(Semaphore::new(max_concurrency.max(1))),
+                queues: Mutex::new(HashMap::new()),
+                outcomes: tx,
+            }),
+            outcomes: rx,
+        }
+    }
+
+    /// Queues a turn behind the session's earlier turns; returns at once.
+    pub fn submit(&self, turn: TurnInput, ctx: T) {
+        let session = (turn.agent_id.clone(), turn.session_key.clone());
+        let job = Job {
+            turn,
+            ctx,
+            submitted_ms: unix_ms(),
+        };
+        let mut queues = self
+            .shared
+            .queues
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(queue) = queues.get_mut(&session) {
+            queue.push_back(job);
+            return;
+        }
+        queues.insert(session.clone(), VecDeque::from([job]));
+        drop(queues);
+        smol::spawn(work(self.shared.clone(), session)).detach();
+    }
+
+    /// The next finished turn, in completion order (per session: submission
+    /// order). `None` never happens while the runner lives.
+    pub async fn next_outcome(&self) -> Option<(T, TurnOutcome)> {
+        self.outcomes.recv().await.ok()
+    }
+
+    /// The outcome channel, for a caller that wants to own the receiving
+    /// end (e.g. in its own task).
+    pub fn outcomes(&self) -> Receiver<(T, TurnOutcome)> {
+        self.outcomes.clone()
+    }
+
+    /// Sessions with a turn running or waiting.
+    pub fn busy_sessions(&self) -> usize {
+        self.shared
+            .queues
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+/// One session's worker: runs its turns in order until its queue is empty.
+async fn work<T: Send + 'static>(shared: Arc<Shared<T>>, session: SessionId) {
+    loop {
+        let job = {
+            let mut queues = shared.queues.lock().unwrap_or_else(PoisonError::into_inner);
+            match queues.get_mut(&session).and_then(VecDeque::pop_front) {
+                Some(job) => job,
+                None => {
+                    queues.remove(&session);
+                    return;
+                }
+            }
+        };
+        let permit = shared.permits.acquire_arc().await;
+        // A panic in a backend (a library bug) must not wedge the session:
+        // it becomes a failed turn like any other.
+        let outcome = AssertUnwindSafe(shared.run(&job.turn, job.submitted_ms))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| shared.failed(&job.turn, AgentError::Panicked));
+        drop(permit);
+        // The receiver lives as long as the runner; after that nobody
+        // wants the outcome.
+        let _ = shared.outcomes.send((job.ctx, outcome)).await;
+    }
+}
+
+impl<T> Shared<T> {
+    async fn run(&self, turn: &TurnInput, submitted_ms: u64) -> TurnOutcome {
+        match self.answer(turn, submitted_ms).await {
+            Ok(reply) => TurnOutcome {
+                agent_id: turn.agent_id.clone(),
+                session_key: turn.session_key.clone(),
+                message_id: turn.message_id.clone(),
+                reply,
+                failed: false,
+                error: None,
+            },
+            Err(error) => self.failed(turn, error),
+        }
+    }
+
+    /// Logs `error` and makes the "agent failed" outcome.
+    fn failed(&self, turn: &TurnInput, error: AgentError) -> TurnOutcome {
+        tracing::warn!(
+            target: "krill::agent",
+            agent = %turn.agent_id,
+            session = %turn.session_key,
+            message = %turn.message_id,
+            "agent failed: {error}"
+        );
+        TurnOutcome {
+            agent_id: turn.agent_id.clone(),
+            session_key: turn.session_key.clone(),
+            message_id: turn.message_id.clone(),
+            reply: Some(AGENT_FAILED_REPLY.to_owned()),
+            failed: true,
+            error: Some(error),
+        }
+    }
+
+    async fn answer(
+        &self,
+        turn: &TurnInput,
+        submitted_ms: u64,
+    ) -> Result<Option<String>, AgentError> {
+        let spec = self
+            .agents
+            .agent(&turn.agent_id)
+            .ok_or_else(|| AgentError::UnknownAgent(turn.agent_id.clone()))?;
+        let store = self.transcripts.clone();
+        let (agent_id, session_key) = (turn.agent_id.clone(), turn.session_key.clone());
+        let transcript = smol::unblock(move || store.entries(&agent_id, &session_key))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(target: "krill::agent", "{e}; answering without history");
+                Vec::new()
+            });
+        let request = turn.request(&transcript);
+        let reply = answer(&spec.backend, &request).await?;
+
+        let mut entries = vec![turn.user_entry(submitted_ms)];
+        entries.extend(
+            reply
+                .iter()
+                .map(|r| TranscriptEntry::assistant(unix_ms(), r.clone())),
+        );
+        let store = self.transcripts.clone();
+        let (agent_id, session_key) = (turn.agent_id.clone(), turn.session_key.clone());
+        if let Err(e) = smol::unblock(move || store.append(&agent_id, &session_key, &entries)).await
+        {
+            tracing::error!(target: "krill::agent", "{e}; the turn is not in the transcript");
+        }
+        Ok(reply)
+    }
+}
+
+/// Now, in Unix epoch milliseconds (0 if the clock is before 1970).
+fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}

@@ -1,0 +1,193 @@
+//! [`TranscriptStore`]: the append-only JSONL transcript of every session,
+//! `<state>/agents/<agentId>/sessions/<file>.jsonl`, where `<file>` is the
+//! percent-encoded session key (`agent:main:main` →
+//! `agent%3Amain%3Amain.jsonl`, see `krill_core::agent::transcript`).
+//!
+//! A session's file is read once, the first time the session is used after
+//! start-up, and kept in memory (its last [`MAX_CACHED_ENTRIES`] entries);
+//! each finished turn appends its user and assistant lines in one write. A
+//! torn last line (krill killed mid-write) is skipped when loading, and the
+//! next append starts on a fresh line. Files are created with mode 0600:
+//! they hold private conversations.
+//!
+//! The methods block (file I/O); async callers run them on
+//! `smol::unblock`, as the runner does.
+
+use std::collections::{HashMap, VecDeque};
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use krill_core::agent::transcript::{is_path_safe_agent_id, parse_transcript, session_file_name};
+use krill_core::agent::TranscriptEntry;
+use thiserror::Error;
+
+use crate::paths::sessions_dir;
+
+/// The most entries of one session kept in memory, and so the most history
+/// a turn can see.
+pub const MAX_CACHED_ENTRIES: usize = 1000;
+
+/// A transcript could not be read or written.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum TranscriptError {
+    /// The agent id cannot name a folder (empty, leading dot, or a byte
+    /// other than letters, digits, `-`, `_`, `.`).
+    #[error("agent id `{0}` cannot be used as a folder name")]
+    UnsafeAgentId(String),
+    /// Reading or writing the file failed.
+    #[error("transcript {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: io::Error,
+    },
+}
+
+/// Every session's transcript (see the module docs).
+#[derive(Debug)]
+pub struct TranscriptStore {
+    state_dir: PathBuf,
+    /// (agent id, session key) → that session's cache.
+    sessions: Mutex<HashMap<(String, String), SharedSession>>,
+}
+
+/// One session's cache, locked while its file is read or appended to.
+type SharedSession = Arc<Mutex<Session>>;
+
+#[derive(Debug, Default)]
+struct Session {
+    loaded: bool,
+    entries: VecDeque<TranscriptEntry>,
+    /// The file ends in a torn line: start the next append with `\n`.
+    needs_newline: bool,
+}
+
+impl TranscriptStore {
+    /// A store under the state dir `state_dir`.
+    pub fn new(state_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            state_dir: state_dir.into(),
+            sessions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The transcript file of a session.
+    pub fn file_path(&self, agent_id: &str, session_key: &str) -> Result<PathBuf, TranscriptError> {
+        if !is_path_safe_agent_id(agent_id) {
+            return Err(TranscriptError::UnsafeAgentId(agent_id.to_owned()));
+        }
+        Ok(sessions_dir(&self.state_dir, agent_id).join(session_file_name(session_key)))
+    }
+
+    /// The session's entries, oldest first (at most [`MAX_CACHED_ENTRIES`]);
+    /// reads the file the first time. A missing file is an empty
+    /// transcript.
+    pub fn entries(
+        &self,
+        agent_id: &str,
+        session_key: &str,
+    ) -> Result<Vec<TranscriptEntry>, TranscriptError> {
+        let path = self.file_path(agent_id, session_key)?;
+        let session = self.session(agent_id, session_key);
+        let mut session = session.lock().unwrap_or_else(PoisonError::into_inner);
+        session.load(&path)?;
+        Ok(session.entries.iter().cloned().collect())
+    }
+
+    /// Appends `new` to the session's file (created with its folders when
+    /// missing) and to the cache.
+    pub fn append(
+        &self,
+        agent_id: &str,
+        session_key: &str,
+        new: &[TranscriptEntry],
+    ) -> Result<(), TranscriptError> {
+        if new.is_empty() {
+            return Ok(());
+        }
+        let path = self.file_path(agent_id, session_key)?;
+        let session = self.session(agent_id, session_key);
+        let mut session = session.lock().unwrap_or_else(PoisonError::into_inner);
+        session.load(&path)?;
+        let mut bytes = String::new();
+        if session.needs_newline {
+            bytes.push('\n');
+        }
+        for entry in new {
+            bytes.push_str(&entry.to_jsonl_line());
+        }
+        write_append(&path, bytes.as_bytes()).map_err(|source| TranscriptError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        session.needs_newline = false;
+        session.push(new.iter().cloned());
+        Ok(())
+    }
+
+    fn session(&self, agent_id: &str, session_key: &str) -> SharedSession {
+        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        sessions
+            .entry((agent_id.to_owned(), session_key.to_owned()))
+            .or_default()
+            .clone()
+    }
+}
+
+impl Session {
+    fn load(&mut self, path: &Path) -> Result<(), TranscriptError> {
+        if self.loaded {
+            return Ok(());
+        }
+        let contents = match fs::read(path) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+            Err(source) => {
+                return Err(TranscriptError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        let parsed = parse_transcript(&contents);
+        if parsed.skipped_lines > 0 {
+            tracing::warn!(
+                path = %path.display(),
+                skipped = parsed.skipped_lines,
+                "transcript has lines that do not parse; skipping them"
+            );
+        }
+        self.needs_newline = !parsed.ends_with_newline;
+        self.push(parsed.entries);
+        self.loaded = true;
+        Ok(())
+    }
+
+    fn push(&mut self, entries: impl IntoIterator<Item = TranscriptEntry>) {
+        self.entries.extend(entries);
+        let excess = self.entries.len().saturating_sub(MAX_CACHED_ENTRIES);
+        self.entries.drain(..excess);
+    }
+}
+
+/// Appends `bytes` in one write, creating the file (mode 0600) and its
+/// folders when missing.
+fn write_append(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.flush()
+}
