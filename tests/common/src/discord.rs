@@ -312,10 +312,20 @@ impl FakeDiscord {
     }
 
     /// Waits until at least `n` messages were posted; returns all of them.
-    pub fn wait_for_posts(&self, n: usize, timeout: Duration) -> Result<Vec<PostedMessage>, Timeout> {
+    pub fn wait_for_posts(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<Vec<PostedMessage>, Timeout> {
         self.core.shared.wait_until(
             timeout,
-            |s| format!("{n} posted messages (got {}: {:?})", s.posts.len(), contents(&s.posts)),
+            |s| {
+                format!(
+                    "{n} posted messages (got {}: {:?})",
+                    s.posts.len(),
+                    contents(&s.posts)
+                )
+            },
             |s| (s.posts.len() >= n).then(|| s.posts.clone()),
         )
     }
@@ -424,7 +434,9 @@ impl FakeDiscord {
     /// 4014) instead of READY.
     pub fn close_on_next_identify(&self, code: u16, reason: &str) {
         let r = reason.to_owned();
-        self.core.shared.update(|s| s.fail_identify = Some((code, r)));
+        self.core
+            .shared
+            .update(|s| s.fail_identify = Some((code, r)));
     }
 
     // ---- gateway records ----
@@ -497,7 +509,10 @@ impl FakeDiscord {
     /// The current session's last sequence number.
     pub fn last_seq(&self) -> Option<u64> {
         let s = self.core.shared.lock();
-        s.current.as_ref().and_then(|id| s.sessions.get(id)).map(|x| x.seq)
+        s.current
+            .as_ref()
+            .and_then(|id| s.sessions.get(id))
+            .map(|x| x.seq)
     }
 
     /// Waits for the first Identify; returns the last one's `d`.
@@ -518,7 +533,13 @@ impl FakeDiscord {
     pub fn wait_for_resumed(&self, n: usize, timeout: Duration) -> Result<(), Timeout> {
         self.core.shared.wait_until(
             timeout,
-            |s| format!("{n} successful resumes (got {}, {} attempts)", s.resumed, s.resumes.len()),
+            |s| {
+                format!(
+                    "{n} successful resumes (got {}, {} attempts)",
+                    s.resumed,
+                    s.resumes.len()
+                )
+            },
             |s| (s.resumed >= n).then_some(()),
         )
     }
@@ -552,7 +573,11 @@ impl FakeDiscord {
     }
 
     /// Waits until `n` heartbeats arrived; returns them all.
-    pub fn wait_for_heartbeats(&self, n: usize, timeout: Duration) -> Result<Vec<Option<u64>>, Timeout> {
+    pub fn wait_for_heartbeats(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Option<u64>>, Timeout> {
         self.core.shared.wait_until(
             timeout,
             |s| format!("{n} heartbeats (got {})", s.heartbeats.len()),
@@ -761,7 +786,10 @@ impl State {
 
     fn current_valid(&self) -> Option<String> {
         let id = self.current.as_ref()?;
-        self.sessions.get(id).filter(|s| s.valid).map(|_| id.clone())
+        self.sessions
+            .get(id)
+            .filter(|s| s.valid)
+            .map(|_| id.clone())
     }
 
     fn send(&self, conn: u64, text: String) {
@@ -1103,7 +1131,11 @@ impl Core {
         }
         let expected = format!("Bot {}", self.opts.token);
         if inc.header("authorization") != Some(expected.as_str()) {
-            return ScriptedResponse::json(401, &[], &json!({"message": "401: Unauthorized", "code": 0}));
+            return ScriptedResponse::json(
+                401,
+                &[],
+                &json!({"message": "401: Unauthorized", "code": 0}),
+            );
         }
         match (m, seg.as_slice()) {
             ("GET", ["gateway", "bot"]) => {
@@ -1188,7 +1220,10 @@ impl Core {
         }
         let nonce = body.get("nonce").and_then(value_str);
         let enforce = body.get("enforce_nonce").and_then(Value::as_bool) == Some(true);
-        let key = nonce.clone().filter(|_| enforce).map(|n| (cid.to_owned(), n));
+        let key = nonce
+            .clone()
+            .filter(|_| enforce)
+            .map(|n| (cid.to_owned(), n));
         if let Some(orig) = key.as_ref().and_then(|k| s.nonces.get(k)).cloned() {
             s.duplicate_posts.push(PostedMessage {
                 channel_id: cid.to_owned(),

@@ -256,11 +256,19 @@ fn serve(mut req: tiny_http::Request, handler: &Handler) {
     let headers = req
         .headers()
         .iter()
-        .map(|h| (h.field.as_str().as_str().to_owned(), h.value.as_str().to_owned()))
+        .map(|h| {
+            (
+                h.field.as_str().as_str().to_owned(),
+                h.value.as_str().to_owned(),
+            )
+        })
         .collect();
     let mut body = Vec::new();
     // A client that sends a broken body gets handled with what arrived.
-    let _ = req.as_reader().take(MAX_REQUEST_BODY).read_to_end(&mut body);
+    let _ = req
+        .as_reader()
+        .take(MAX_REQUEST_BODY)
+        .read_to_end(&mut body);
     let resp = handler(Incoming {
         method,
         path,

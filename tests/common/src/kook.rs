@@ -539,8 +539,10 @@ pub fn group_kmarkdown(
 ) -> Value {
     let parts: Vec<Value> = mentions
         .iter()
-        .map(|id| json!({"id": id, "username": format!("user-{id}"),
-            "full_name": format!("user-{id}#0001"), "avatar": ""}))
+        .map(|id| {
+            json!({"id": id, "username": format!("user-{id}"),
+            "full_name": format!("user-{id}#0001"), "avatar": ""})
+        })
         .collect();
     json!({
         "channel_type": "GROUP",
@@ -571,7 +573,13 @@ pub fn group_kmarkdown(
 
 /// An `added_reaction` system event `d` (GROUP), shaped like
 /// `fixtures/kook/gateway/event_added_reaction.json`.
-pub fn added_reaction(guild_id: &str, channel_id: &str, msg_id: &str, user_id: &str, emoji: &str) -> Value {
+pub fn added_reaction(
+    guild_id: &str,
+    channel_id: &str,
+    msg_id: &str,
+    user_id: &str,
+    emoji: &str,
+) -> Value {
     json!({
         "channel_type": "GROUP",
         "type": 255,
@@ -687,7 +695,10 @@ impl State {
 
     fn current_valid(&self) -> Option<String> {
         let id = self.current.as_ref()?;
-        self.sessions.get(id).filter(|s| s.valid).map(|_| id.clone())
+        self.sessions
+            .get(id)
+            .filter(|s| s.valid)
+            .map(|_| id.clone())
     }
 
     fn send(&self, conn: u64, frame: &Value) {
@@ -752,13 +763,7 @@ impl WsHandler for Core {
         };
         self.shared.update(|s| {
             s.connections.push(info);
-            s.conns.insert(
-                id,
-                Conn {
-                    out,
-                    session: None,
-                },
-            );
+            s.conns.insert(id, Conn { out, session: None });
             let token_state = q("token").map(|t| s.gateway_tokens.get(&t).copied());
             let hello_err = match token_state {
                 None => Some(40100),
@@ -871,7 +876,10 @@ impl Core {
 
     fn resume_on_connect(&self, s: &mut State, id: u64, sn: Option<String>, sid: Option<String>) {
         let reconnect = |s: &State, code: u32| {
-            s.send(id, &json!({"s": 5, "d": {"code": code, "err": "resume failed"}}));
+            s.send(
+                id,
+                &json!({"s": 5, "d": {"code": code, "err": "resume failed"}}),
+            );
         };
         let (Some(sn), Some(sid)) = (sn.and_then(|x| x.parse::<u64>().ok()), sid) else {
             return reconnect(s, 40106);
@@ -974,11 +982,15 @@ impl Core {
             ("GET", "/user/me") => envelope(self.bot_user()),
             ("POST", "/message/create") => self.create(s, inc, body, false),
             ("POST", "/direct-message/create") => self.create(s, inc, body, true),
-            ("POST", r @ ("/message/add-reaction"
-            | "/message/delete-reaction"
-            | "/direct-message/add-reaction"
-            | "/direct-message/delete-reaction")) => {
-                let (Some(msg_id), Some(emoji)) = (str_field(&body, "msg_id"), str_field(&body, "emoji"))
+            (
+                "POST",
+                r @ ("/message/add-reaction"
+                | "/message/delete-reaction"
+                | "/direct-message/add-reaction"
+                | "/direct-message/delete-reaction"),
+            ) => {
+                let (Some(msg_id), Some(emoji)) =
+                    (str_field(&body, "msg_id"), str_field(&body, "emoji"))
                 else {
                     return error(40000, "参数错误");
                 };
@@ -990,7 +1002,11 @@ impl Core {
                 });
                 envelope(json!([]))
             }
-            _ => ScriptedResponse::json(404, &[], &json!({"code": 404, "message": "Not Found", "data": []})),
+            _ => ScriptedResponse::json(
+                404,
+                &[],
+                &json!({"code": 404, "message": "Not Found", "data": []}),
+            ),
         }
     }
 
@@ -1046,5 +1062,9 @@ fn error(code: u32, message: &str) -> ScriptedResponse {
 }
 
 fn not_found() -> ScriptedResponse {
-    ScriptedResponse::json(404, &[], &json!({"code": 404, "message": "Not Found", "data": []}))
+    ScriptedResponse::json(
+        404,
+        &[],
+        &json!({"code": 404, "message": "Not Found", "data": []}),
+    )
 }

@@ -43,7 +43,11 @@ pub struct Timeout {
 
 impl fmt::Display for Timeout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "timed out after {:?} waiting for {}", self.waited, self.what)
+        write!(
+            f,
+            "timed out after {:?} waiting for {}",
+            self.waited, self.what
+        )
     }
 }
 

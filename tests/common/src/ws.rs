@@ -121,6 +121,8 @@ async fn connection(stream: smol::net::TcpStream, id: u64, handler: Arc<dyn WsHa
     let tcp = stream.clone();
     let captured = Arc::new(Mutex::new(Handshake::default()));
     let cap = captured.clone();
+    // The signature is tungstenite's `Callback`; the error type is theirs.
+    #[allow(clippy::result_large_err)]
     let callback = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
         let mut h = cap.lock().unwrap_or_else(|e| e.into_inner());
         h.path = req.uri().path().to_owned();
@@ -137,7 +139,11 @@ async fn connection(stream: smol::net::TcpStream, id: u64, handler: Arc<dyn WsHa
             .collect();
         Ok(resp)
     };
-    let upgrade = async { async_tungstenite::accept_hdr_async(stream, callback).await.ok() };
+    let upgrade = async {
+        async_tungstenite::accept_hdr_async(stream, callback)
+            .await
+            .ok()
+    };
     let timeout = async {
         Timer::after(HANDSHAKE_BOUND * 5).await;
         None
@@ -160,7 +166,9 @@ async fn connection(stream: smol::net::TcpStream, id: u64, handler: Arc<dyn WsHa
                         Encoding::ZlibStream => {
                             Message::Binary(deflate_sync(&mut zlib, text.as_bytes()).into())
                         }
-                        Encoding::ZlibPerFrame => Message::Binary(zlib_frame(text.as_bytes()).into()),
+                        Encoding::ZlibPerFrame => {
+                            Message::Binary(zlib_frame(text.as_bytes()).into())
+                        }
                     };
                     if sender.send(msg).await.is_err() {
                         break;
