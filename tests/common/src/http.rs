@@ -253,7 +253,7 @@ fn serve(mut req: tiny_http::Request, handler: &Handler) {
         Some((p, q)) => (p.to_owned(), parse_query(q)),
         None => (req.url().to_owned(), Vec::new()),
     };
-    let headers = req
+    let headers: Vec<(String, String)> = req
         .headers()
         .iter()
         .map(|h| {
@@ -264,11 +264,16 @@ fn serve(mut req: tiny_http::Request, handler: &Handler) {
         })
         .collect();
     let mut body = Vec::new();
-    // A client that sends a broken body gets handled with what arrived.
-    let _ = req
-        .as_reader()
-        .take(MAX_REQUEST_BODY)
-        .read_to_end(&mut body);
+    // Only read a body the request announces: an upgrade request (a
+    // WebSocket client dialing the wrong port) has none, and tiny_http hands
+    // over the raw stream for it. A broken body is handled with what arrived.
+    let chunked = header(&headers, "transfer-encoding").is_some();
+    if req.body_length().is_some_and(|n| n > 0) || chunked {
+        let _ = req
+            .as_reader()
+            .take(MAX_REQUEST_BODY)
+            .read_to_end(&mut body);
+    }
     let resp = handler(Incoming {
         method,
         path,
