@@ -241,7 +241,7 @@ pub fn redact_url(url: &str) -> String {
         out.push('=');
         let value = &after[1..];
         let end = value
-            .find(|c: char| matches!(c, '&' | '#' | ' ' | '"' | '\'' | '<' | '>' | '\n'))
+            .find(['&', '#', ' ', '"', '\'', '<', '>', '\n'])
             .unwrap_or(value.len());
         if is_secret_key(&key) && end > 0 {
             out.push_str("<redacted>");

@@ -550,7 +550,12 @@ impl FakeDiscord {
         self.core.shared.wait_until(
             timeout,
             |s| format!("a ready client ({} live connections)", s.conns.len()),
-            |s| s.conns.values().any(|c| c.session.is_some()).then_some(()),
+            |s| {
+                s.conns
+                    .values()
+                    .any(|c| c.session.is_some() && !c.closing)
+                    .then_some(())
+            },
         )
     }
 
@@ -597,7 +602,9 @@ impl FakeDiscord {
     fn send_now(&self, out: Out) -> bool {
         self.core.shared.update(|s| match s.newest_conn() {
             Some(id) => {
-                if let Some(c) = s.conns.get(&id) {
+                if let Some(c) = s.conns.get_mut(&id) {
+                    // Nothing more goes to a connection on its way out.
+                    c.closing |= matches!(out, Out::Close(..) | Out::Drop);
                     let _ = c.out.try_send(out);
                 }
                 true
@@ -761,6 +768,8 @@ struct Conn {
     out: OutTx,
     session: Option<String>,
     frame_times: VecDeque<Instant>,
+    /// A close frame or a TCP drop is queued: it gets no more dispatches.
+    closing: bool,
 }
 
 struct Session {
@@ -780,8 +789,13 @@ struct Entry {
 }
 
 impl State {
+    /// The newest connection not being closed by the fake.
     fn newest_conn(&self) -> Option<u64> {
-        self.conns.keys().next_back().copied()
+        self.conns
+            .iter()
+            .rev()
+            .find(|(_, c)| !c.closing)
+            .map(|(id, _)| *id)
     }
 
     fn current_valid(&self) -> Option<String> {
@@ -799,8 +813,9 @@ impl State {
         }
     }
 
-    fn close(&self, conn: u64, code: u16, reason: &str) {
-        if let Some(c) = self.conns.get(&conn) {
+    fn close(&mut self, conn: u64, code: u16, reason: &str) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.closing = true;
             let _ = c.out.try_send(Out::Close(code, reason.to_owned()));
         }
     }
@@ -813,7 +828,9 @@ impl State {
         };
         sess.seq += 1;
         let seq = sess.seq;
-        let conn = sess.conn.filter(|c| self.conns.contains_key(c));
+        let conn = sess
+            .conn
+            .filter(|c| self.conns.get(c).is_some_and(|x| !x.closing));
         sess.log.push(Entry {
             seq,
             t: t.to_owned(),
@@ -861,6 +878,7 @@ impl WsHandler for Core {
                     out,
                     session: None,
                     frame_times: VecDeque::new(),
+                    closing: false,
                 },
             );
         });
@@ -901,7 +919,7 @@ impl WsHandler for Core {
 
 impl Core {
     fn handle_frame(&self, s: &mut State, id: u64, text: &str) {
-        let Some(conn) = s.conns.get_mut(&id) else {
+        let Some(conn) = s.conns.get_mut(&id).filter(|c| !c.closing) else {
             return;
         };
         if self.opts.enforce_gateway_rate_limit {

@@ -316,7 +316,9 @@ impl FakeKook {
             let Some(sess) = s.sessions.get_mut(&sid) else {
                 return;
             };
-            let conn = sess.conn.filter(|c| s.conns.contains_key(c));
+            let conn = sess
+                .conn
+                .filter(|c| s.conns.get(c).is_some_and(|x| !x.closing));
             sess.log.entry(sn).or_insert(Entry {
                 d: d.clone(),
                 delivered: conn.is_some(),
@@ -417,7 +419,12 @@ impl FakeKook {
         self.core.shared.wait_until(
             timeout,
             |s| format!("a ready client ({} live connections)", s.conns.len()),
-            |s| s.conns.values().any(|c| c.session.is_some()).then_some(()),
+            |s| {
+                s.conns
+                    .values()
+                    .any(|c| c.session.is_some() && !c.closing)
+                    .then_some(())
+            },
         )
     }
 
@@ -489,7 +496,9 @@ impl FakeKook {
     fn send_now(&self, out: Out) -> bool {
         self.core.shared.update(|s| match s.newest_conn() {
             Some(id) => {
-                if let Some(c) = s.conns.get(&id) {
+                if let Some(c) = s.conns.get_mut(&id) {
+                    // Nothing more goes to a connection on its way out.
+                    c.closing |= matches!(out, Out::Close(..) | Out::Drop);
                     let _ = c.out.try_send(out);
                 }
                 true
@@ -669,6 +678,8 @@ struct State {
 struct Conn {
     out: OutTx,
     session: Option<String>,
+    /// A close frame or a TCP drop is queued: it gets no more events.
+    closing: bool,
 }
 
 struct Session {
@@ -689,8 +700,13 @@ struct Entry {
 }
 
 impl State {
+    /// The newest connection not being closed by the fake.
     fn newest_conn(&self) -> Option<u64> {
-        self.conns.keys().next_back().copied()
+        self.conns
+            .iter()
+            .rev()
+            .find(|(_, c)| !c.closing)
+            .map(|(id, _)| *id)
     }
 
     fn current_valid(&self) -> Option<String> {
@@ -711,7 +727,9 @@ impl State {
     fn deliver(&mut self, sid: &str, d: Value) -> Option<u64> {
         let sess = self.sessions.get_mut(sid)?;
         let sn = sess.last_sn() + 1;
-        let conn = sess.conn.filter(|c| self.conns.contains_key(c));
+        let conn = sess
+            .conn
+            .filter(|c| self.conns.get(c).is_some_and(|x| !x.closing));
         sess.log.insert(
             sn,
             Entry {
@@ -763,7 +781,14 @@ impl WsHandler for Core {
         };
         self.shared.update(|s| {
             s.connections.push(info);
-            s.conns.insert(id, Conn { out, session: None });
+            s.conns.insert(
+                id,
+                Conn {
+                    out,
+                    session: None,
+                    closing: false,
+                },
+            );
             let token_state = q("token").map(|t| s.gateway_tokens.get(&t).copied());
             let hello_err = match token_state {
                 None => Some(40100),
