@@ -378,3 +378,143 @@ fn kook_compressed_frames_tokens_and_rest() {
         ("c1", 9, false)
     );
 }
+
+fn close_code(ws: &mut Ws) -> u16 {
+    loop {
+        match ws.read().expect("frame") {
+            Message::Close(Some(f)) => return u16::from(f.code),
+            Message::Close(None) => return 0,
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn discord_controls_op7_op9_zombie_rejects_and_close_codes() {
+    let fake = FakeDiscord::start(FakeDiscordOptions::default());
+    let token = fake.options().token.clone();
+    let mut ws = ws_connect(&fake.gateway_url());
+    recv_json(&mut ws);
+    let sid = identify(&mut ws, &token)["d"]["session_id"].clone();
+    assert!(fake.send_op7_reconnect());
+    assert_eq!(recv_json(&mut ws)["op"], 7);
+    fake.set_heartbeat_ack(false);
+    send_json(&mut ws, json!({"op": 1, "d": 1}));
+    assert!(fake.send_op9(true));
+    // No ACK came before the op 9.
+    assert_eq!(
+        recv_json(&mut ws),
+        json!({"op": 9, "d": true, "s": null, "t": null})
+    );
+    assert!(fake.send_raw_text("{not json"));
+    match ws.read().expect("raw") {
+        Message::Text(t) => assert_eq!(t.as_str(), "{not json"),
+        other => panic!("{other:?}"),
+    }
+    // A client close with 1000 invalidates the session.
+    ws.close(Some(tungstenite::protocol::CloseFrame {
+        code: 1000.into(),
+        reason: "".into(),
+    }))
+    .expect("close");
+    while ws.read().is_ok() {}
+    fake.wait_for_disconnect(T).expect("gone");
+    let mut ws = ws_connect(&fake.gateway_url());
+    recv_json(&mut ws);
+    send_json(
+        &mut ws,
+        json!({"op": 6, "d": {"token": token, "session_id": sid, "seq": 1}}),
+    );
+    assert_eq!(recv_json(&mut ws)["d"], false);
+
+    // Fatal identify scripted; bad JSON is 4002; a wrong token 4004.
+    fake.close_on_next_identify(4014, "Disallowed intent(s).");
+    send_json(&mut ws, json!({"op": 2, "d": {"token": token}}));
+    assert_eq!(close_code(&mut ws), 4014);
+    let mut ws = ws_connect(&fake.gateway_url());
+    recv_json(&mut ws);
+    ws.send(Message::Text("{oops".into())).expect("send");
+    assert_eq!(close_code(&mut ws), 4002);
+    let mut ws = ws_connect(&fake.gateway_url());
+    recv_json(&mut ws);
+    send_json(&mut ws, json!({"op": 2, "d": {"token": "wrong"}}));
+    assert_eq!(close_code(&mut ws), 4004);
+
+    // reject_resume_next: a valid session is refused once.
+    let mut ws = ws_connect(&fake.gateway_url());
+    recv_json(&mut ws);
+    let sid = identify(&mut ws, &token)["d"]["session_id"].clone();
+    drop(ws);
+    fake.reject_resume_next(1);
+    let mut ws = ws_connect(&fake.gateway_url());
+    recv_json(&mut ws);
+    send_json(
+        &mut ws,
+        json!({"op": 6, "d": {"token": token, "session_id": sid, "seq": 1}}),
+    );
+    assert_eq!(recv_json(&mut ws)["op"], 9);
+    assert_eq!(fake.client_close_codes(), vec![Some(1000)]);
+}
+
+#[test]
+fn kook_out_of_order_duplicates_pong_off_and_hello_modes() {
+    let fake = FakeKook::start(FakeKookOptions::default());
+    let auth = format!("Bot {}", fake.options().token);
+    let index = format!("{}/gateway/index?compress=0", fake.api_base_url());
+    let url = http("GET", &index, &auth, None).2["data"]["url"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+    let mut ws = ws_connect(&url);
+    recv_json(&mut ws);
+    fake.event_with_sn(2, json!({"n": 2}));
+    fake.event_with_sn(1, json!({"n": 1}));
+    fake.event_with_sn(1, json!({"n": "dup"}));
+    let sns: Vec<Value> = (0..3).map(|_| recv_json(&mut ws)["sn"].clone()).collect();
+    assert_eq!(sns, vec![json!(2), json!(1), json!(1)]);
+    assert_eq!(fake.event(json!({"n": 3})), Some(3));
+    assert_eq!(recv_json(&mut ws)["sn"], 3);
+    fake.set_pong(false);
+    send_json(&mut ws, json!({"s": 2, "sn": 3}));
+    fake.wait_for_pings(1, T).expect("ping");
+    fake.event(json!({"n": 4}));
+    // The next frame is the event, not a PONG.
+    assert_eq!(recv_json(&mut ws)["sn"], 4);
+
+    fake.set_hello(KookHello::Error(40103));
+    let mut ws = ws_connect(&url);
+    assert_eq!(recv_json(&mut ws)["d"]["code"], 40103);
+    fake.set_hello(KookHello::After(Duration::from_millis(200)));
+    let mut ws = ws_connect(&url);
+    assert_eq!(recv_json(&mut ws)["d"]["code"], 0);
+    let no_token = url.split("&token").next().expect("url").to_owned();
+    let mut ws = ws_connect(&no_token);
+    assert_eq!(recv_json(&mut ws)["d"]["code"], 40100);
+}
+
+#[test]
+fn dropping_a_fake_stops_its_servers() {
+    let fake = FakeDiscord::start(FakeDiscordOptions::default());
+    let http = fake.api_base_url();
+    let ws = fake.gateway_url();
+    drop(fake);
+    let port = |u: &str| {
+        u.rsplit(':')
+            .next()
+            .and_then(|p| p.split('/').next())
+            .map(str::to_owned)
+    };
+    for u in [http, ws] {
+        let addr = format!("127.0.0.1:{}", port(&u).expect("port"));
+        // tiny_http's accept thread lets go of its socket just after the
+        // drop; give it a bounded moment.
+        let closed = (0..100).any(|_| {
+            let refused = TcpStream::connect(&addr).is_err();
+            if !refused {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            refused
+        });
+        assert!(closed, "{u} still listening");
+    }
+}
