@@ -9,10 +9,14 @@
 //! | [`cli`] | the `krill` command line and its subcommands |
 //! | [`paths`] | where the config file and the state dir are |
 //! | [`logging`] | the log subscriber (stderr, `KRILL_LOG`) |
+//! | [`ws`] | the WebSocket transport (async-tungstenite on smol, native-tls) |
+//! | [`http`] | the HTTP transport (ureq on smol's blocking pool) |
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod agent;
 pub mod cli;
+pub mod http;
 pub mod logging;
 pub mod paths;
+pub mod ws;

@@ -1,0 +1,238 @@
+//! The HTTP transport: performs a [`krill_core::rest::http::HttpRequest`]
+//! with ureq on smol's blocking pool and hands back an
+//! [`HttpResponse`]. It makes no decisions: every status (429, 5xx, 401
+//! included) comes back as a response for the core's REST planner to judge;
+//! only a request that got no status at all is a [`TransportError`].
+//!
+//! - one [`HttpClient`] per process ([`HttpClient::shared`]): one ureq
+//!   agent, so connections are pooled and reused;
+//! - timeouts: connect 10 s, whole call 30 s (see [`HttpClientConfig`]);
+//! - response bodies are bounded (8 MiB by default);
+//! - `Authorization` comes from the request's [`krill_core::secret::Secret`]
+//!   and appears in no error or log line; URLs in errors are redacted.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use krill_core::rest::http::{HttpRequest, HttpResponse};
+use ureq::http;
+
+use crate::ws::redact_url;
+
+/// Limits of an [`HttpClient`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpClientConfig {
+    /// TCP (and TLS) connect timeout.
+    pub connect_timeout: Duration,
+    /// Deadline for the whole call, body included.
+    pub overall_timeout: Duration,
+    /// Responses with longer bodies fail with [`TransportError::BodyTooLarge`].
+    pub max_body_bytes: u64,
+}
+
+impl Default for HttpClientConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            overall_timeout: Duration::from_secs(30),
+            max_body_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// A request that got no HTTP status back. Messages never include a token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// The request could not be built (bad URL, bad header value).
+    #[error("invalid request to {url}: {reason}")]
+    InvalidRequest {
+        /// The URL, redacted.
+        url: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A timeout expired (connect or overall).
+    #[error("request to {url} timed out")]
+    Timeout {
+        /// The URL, redacted.
+        url: String,
+    },
+    /// Could not connect (refused, unreachable, DNS).
+    #[error("could not connect to {url}: {reason}")]
+    Connect {
+        /// The URL, redacted.
+        url: String,
+        /// The cause.
+        reason: String,
+    },
+    /// TLS failed.
+    #[error("TLS with {url} failed: {reason}")]
+    Tls {
+        /// The URL, redacted.
+        url: String,
+        /// The cause.
+        reason: String,
+    },
+    /// The response body was over the limit.
+    #[error("response from {url} is larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The URL, redacted.
+        url: String,
+        /// The limit.
+        limit: u64,
+    },
+    /// Any other failure on the wire (reset, broken HTTP).
+    #[error("HTTP exchange with {url} failed: {reason}")]
+    Io {
+        /// The URL, redacted.
+        url: String,
+        /// The cause.
+        reason: String,
+    },
+}
+
+/// Runs HTTP requests. Cheap to clone (the agent and its pool are shared).
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    agent: ureq::Agent,
+    max_body_bytes: u64,
+}
+
+impl HttpClient {
+    /// A client with its own connection pool.
+    pub fn new(config: &HttpClientConfig) -> Self {
+        let tls = ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::NativeTls)
+            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+            .build();
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_global(Some(config.overall_timeout))
+            .max_redirects(0)
+            .tls_config(tls)
+            .build()
+            .new_agent();
+        Self {
+            agent,
+            max_body_bytes: config.max_body_bytes,
+        }
+    }
+
+    /// The process-wide client (default limits), created on first use.
+    pub fn shared() -> &'static HttpClient {
+        static SHARED: OnceLock<HttpClient> = OnceLock::new();
+        SHARED.get_or_init(|| HttpClient::new(&HttpClientConfig::default()))
+    }
+
+    /// Performs `request` on smol's blocking pool.
+    pub async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let client = self.clone();
+        smol::unblock(move || client.execute_blocking(&request)).await
+    }
+
+    /// Performs `request` on this thread (blocks up to the overall timeout).
+    pub fn execute_blocking(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        let url = redact_url(&request.url);
+        let invalid = |reason: String| TransportError::InvalidRequest {
+            url: url.clone(),
+            reason,
+        };
+        let mut builder = http::Request::builder()
+            .method(request.method.as_str())
+            .uri(request.url.as_str());
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if let Some(auth) = &request.authorization {
+            let mut value = http::HeaderValue::from_str(auth.expose()).map_err(|_| {
+                invalid("the Authorization value is not a valid header value".into())
+            })?;
+            value.set_sensitive(true);
+            builder = builder.header(http::header::AUTHORIZATION, value);
+        }
+        let result = match &request.body {
+            Some(body) => {
+                let req = builder
+                    .body(body.clone())
+                    .map_err(|e| invalid(redact_url(&e.to_string())))?;
+                self.agent.run(req)
+            }
+            None => {
+                let req = builder
+                    .body(())
+                    .map_err(|e| invalid(redact_url(&e.to_string())))?;
+                self.agent.run(req)
+            }
+        };
+        let mut response = result.map_err(|e| transport_error(e, &url, self.max_body_bytes))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(self.max_body_bytes)
+            .read_to_vec()
+            .map_err(|e| transport_error(e, &url, self.max_body_bytes))?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+fn transport_error(e: ureq::Error, url: &str, limit: u64) -> TransportError {
+    use std::io::ErrorKind;
+    let url = url.to_owned();
+    match e {
+        ureq::Error::Timeout(_) => TransportError::Timeout { url },
+        ureq::Error::Io(io) if io.kind() == ErrorKind::TimedOut => TransportError::Timeout { url },
+        ureq::Error::Io(io)
+            if matches!(
+                io.kind(),
+                ErrorKind::ConnectionRefused
+                    | ErrorKind::AddrNotAvailable
+                    | ErrorKind::NotFound
+                    | ErrorKind::HostUnreachable
+                    | ErrorKind::NetworkUnreachable
+            ) =>
+        {
+            TransportError::Connect {
+                url,
+                reason: redact_url(&io.to_string()),
+            }
+        }
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => TransportError::Connect {
+            url,
+            reason: e.to_string(),
+        },
+        ureq::Error::Tls(reason) => TransportError::Tls {
+            url,
+            reason: reason.to_owned(),
+        },
+        ureq::Error::NativeTls(t) => TransportError::Tls {
+            url,
+            reason: redact_url(&t.to_string()),
+        },
+        ureq::Error::BodyExceedsLimit(_) => TransportError::BodyTooLarge { url, limit },
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) => TransportError::InvalidRequest {
+            url,
+            reason: redact_url(&e.to_string()),
+        },
+        other => TransportError::Io {
+            url,
+            reason: redact_url(&other.to_string()),
+        },
+    }
+}

@@ -1,0 +1,1320 @@
+//! [`FakeDiscord`]: a fake Discord REST API (`/api/v10`) and gateway on
+//! 127.0.0.1, speaking the protocol as `shared/PROTOCOLS-discord.md`
+//! describes, scriptable from the test thread.
+//!
+//! Gateway model:
+//! - every connection gets Hello (op 10) at once; op 2 Identify creates a
+//!   session and answers READY (`s` = 1); op 6 Resume with a known, valid
+//!   session and a `seq` it has seen replays every dispatch after `seq`, in
+//!   order, then RESUMED; an unknown or invalidated session gets op 9
+//!   `d: false`; a `seq` beyond the session's gets close 4007;
+//! - sequence numbers count per session, across connections; the session
+//!   keeps a log of its dispatches, so a resume replays what the client
+//!   missed, including what the test dispatched while it was disconnected;
+//! - [`FakeDiscord::dispatch`] sends at once to the connection holding the
+//!   current session; with no live connection it is kept for a resume, and
+//!   what no connection ever got is carried into the next session (after
+//!   READY) when the client identifies afresh;
+//! - like Discord: a client close with 1000/1001 invalidates its session;
+//!   frames over 4096 bytes get close 4002, invalid JSON 4002, an unknown op
+//!   4001, anything but op 1/2/6 before identifying 4003, a second identify
+//!   4005, a wrong token 4004, more than 120 frames in 60 s 4008;
+//! - controls act on the newest live connection.
+//!
+//! REST model: `Authorization: Bot <token>` on every route but
+//! `GET /gateway` (else 401 `{"message":"401: Unauthorized","code":0}`);
+//! queued [`ScriptedResponse`]s are served first; messages honour `nonce` +
+//! `enforce_nonce` (a repeated nonce returns the original message and is
+//! recorded as a duplicate attempt, not as a second post).
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::http::{self, Incoming, RecordedRequest, Route, ScriptedResponse};
+use crate::server::{Guard, Shared};
+use crate::ws::{self, Encoding, Handshake, Out, OutTx, WsHandler};
+use crate::{Timeout, HARD_LIFETIME};
+
+/// The fixtures' bot id (`krill`).
+pub const BOT_USER_ID: &str = "1297484454297731072";
+/// The fixtures' guild.
+pub const GUILD_ID: &str = "849255963033731072";
+/// The fixtures' guild text channel.
+pub const CHANNEL_ID: &str = "849255967228035073";
+/// The fixtures' DM channel.
+pub const DM_CHANNEL_ID: &str = "1302291126681731072";
+/// The fixtures' user `nelly`.
+pub const USER_ID: &str = "80351110224678912";
+
+const MAX_PAYLOAD: usize = 4096;
+const RATE_LIMIT_FRAMES: usize = 120;
+const RATE_LIMIT_WINDOW: Duration = Duration::from_secs(60);
+/// Ids the REST side hands out: snowflakes from 2025-03-14 on.
+const REST_ID_BASE_MS: u64 = 321_880_843_500;
+/// Ids the payload helpers hand out (an hour earlier, never colliding).
+const EVENT_ID_BASE_MS: u64 = 321_877_243_500;
+static EVENT_IDS: AtomicU64 = AtomicU64::new(0);
+
+/// How a [`FakeDiscord`] behaves. `Default` gives the fixtures' ids.
+#[derive(Debug, Clone)]
+pub struct FakeDiscordOptions {
+    /// The bot token (`Authorization: Bot <token>`, Identify/Resume `token`).
+    pub token: String,
+    /// Hello's `heartbeat_interval`.
+    pub heartbeat_interval_ms: u64,
+    /// Send zlib-stream binary frames even if the client did not ask with
+    /// `compress=zlib-stream` (which turns them on by itself).
+    pub compress_zlib_stream: bool,
+    /// The bot's user id (READY `user.id`, `/users/@me`, message authors).
+    pub bot_user_id: String,
+    /// The bot's username.
+    pub bot_username: String,
+    /// Guilds listed (unavailable) in READY.
+    pub guild_ids: Vec<String>,
+    /// `shards` in `GET /gateway/bot`.
+    pub shards: u32,
+    /// READY's `resume_gateway_url`; `None` = this same server.
+    pub resume_gateway_url: Option<String>,
+    /// Close with 4008 after 120 client frames in 60 s.
+    pub enforce_gateway_rate_limit: bool,
+    /// `flags` of `GET /oauth2/applications/@me` (bit 18/19: message
+    /// content intent enabled).
+    pub application_flags: u64,
+}
+
+impl Default for FakeDiscordOptions {
+    fn default() -> Self {
+        Self {
+            token: "fake-discord-token".into(),
+            heartbeat_interval_ms: 41_250,
+            compress_zlib_stream: false,
+            bot_user_id: BOT_USER_ID.into(),
+            bot_username: "krill".into(),
+            guild_ids: vec![GUILD_ID.into()],
+            shards: 1,
+            resume_gateway_url: None,
+            enforce_gateway_rate_limit: true,
+            application_flags: 557_056,
+        }
+    }
+}
+
+/// A message the bot posted (`POST /channels/{id}/messages`, answered 200).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostedMessage {
+    /// Channel id from the path.
+    pub channel_id: String,
+    /// The id the fake gave the message.
+    pub message_id: String,
+    /// `content` (empty when absent).
+    pub content: String,
+    /// The whole JSON body.
+    pub body: Value,
+    /// Request headers.
+    pub headers: Vec<(String, String)>,
+}
+
+impl PostedMessage {
+    /// The first header named `name` (ASCII case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        http::header(&self.headers, name)
+    }
+}
+
+/// A reaction the bot added (`PUT`) or removed (`DELETE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedReaction {
+    /// Channel id.
+    pub channel_id: String,
+    /// Message id.
+    pub message_id: String,
+    /// The emoji, percent-decoded (`🔥`, `name:id`).
+    pub emoji: String,
+    /// True for `PUT` (add), false for `DELETE`.
+    pub added: bool,
+}
+
+/// One gateway connection's upgrade request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayConnection {
+    /// Request path (`/`).
+    pub path: String,
+    /// Query parameters (`v=10`, `encoding=json`, `compress=zlib-stream`).
+    pub query: Vec<(String, String)>,
+    /// Request headers (`User-Agent`...).
+    pub headers: Vec<(String, String)>,
+}
+
+impl GatewayConnection {
+    /// The first query parameter named `name`.
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first header named `name` (ASCII case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        http::header(&self.headers, name)
+    }
+}
+
+/// A message author for the payload helpers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    /// User id.
+    pub id: String,
+    /// Username.
+    pub username: String,
+    /// `author.bot` (absent when false, as in the fixtures).
+    pub bot: bool,
+}
+
+impl Author {
+    /// A human user.
+    pub fn user(id: &str, username: &str) -> Self {
+        Self {
+            id: id.into(),
+            username: username.into(),
+            bot: false,
+        }
+    }
+
+    /// Another bot.
+    pub fn bot(id: &str, username: &str) -> Self {
+        Self {
+            id: id.into(),
+            username: username.into(),
+            bot: true,
+        }
+    }
+
+    /// The fixtures' user `nelly`.
+    pub fn nelly() -> Self {
+        Self::user(USER_ID, "nelly")
+    }
+
+    fn to_json(&self) -> Value {
+        let mut v = json!({
+            "id": self.id,
+            "username": self.username,
+            "global_name": null,
+            "discriminator": "0",
+            "avatar": null,
+            "public_flags": 0,
+            "avatar_decoration_data": null,
+        });
+        if self.bot {
+            v["bot"] = json!(true);
+        }
+        v
+    }
+}
+
+/// A running fake Discord. Dropping it stops both servers.
+pub struct FakeDiscord {
+    core: Arc<Core>,
+    http_port: u16,
+    ws_port: u16,
+    _guard: Guard,
+}
+
+impl FakeDiscord {
+    /// Starts the REST and gateway servers on 127.0.0.1.
+    ///
+    /// # Panics
+    /// When 127.0.0.1 cannot be bound (the test cannot run then).
+    pub fn start(options: FakeDiscordOptions) -> Self {
+        let core = Arc::new(Core {
+            shared: Shared::new(State {
+                heartbeat_ack: true,
+                ..State::default()
+            }),
+            opts: options,
+            ws_port: OnceLock::new(),
+        });
+        let (mut guard, stop_rx) = Guard::new();
+        let deadline = Instant::now() + HARD_LIFETIME;
+        let handler: Arc<dyn WsHandler> = core.clone();
+        let (ws_port, ws_thread) =
+            ws::spawn("fake-discord", handler, stop_rx, deadline).expect("bind 127.0.0.1 (ws)");
+        guard.threads.push(ws_thread);
+        // The port is set once, right here, before any client can know it.
+        let _ = core.ws_port.set(ws_port);
+        let c = core.clone();
+        let (http_port, http_thread) = http::spawn(
+            "fake-discord",
+            Arc::new(move |inc| c.on_http(inc)),
+            guard.stop_flag.clone(),
+            deadline,
+        )
+        .expect("bind 127.0.0.1 (http)");
+        guard.threads.push(http_thread);
+        Self {
+            core,
+            http_port,
+            ws_port,
+            _guard: guard,
+        }
+    }
+
+    /// `http://127.0.0.1:<port>/api/v10`, for `channels.discord.apiBaseUrl`.
+    pub fn api_base_url(&self) -> String {
+        format!("http://127.0.0.1:{}/api/v10", self.http_port)
+    }
+
+    /// `ws://127.0.0.1:<port>`, what `GET /gateway/bot` answers.
+    pub fn gateway_url(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.ws_port)
+    }
+
+    /// The options it runs with.
+    pub fn options(&self) -> &FakeDiscordOptions {
+        &self.core.opts
+    }
+
+    /// `<@bot_user_id>`.
+    pub fn bot_mention(&self) -> String {
+        format!("<@{}>", self.core.opts.bot_user_id)
+    }
+
+    // ---- REST script and records ----
+
+    /// Queues `response` for the next request `route` matches (path below
+    /// `/api/v10`, e.g. `"POST /channels/*/messages"`), ahead of normal
+    /// handling and of the token check.
+    pub fn push_http_response(&self, route: impl Into<Route>, response: ScriptedResponse) {
+        let route = route.into();
+        self.core
+            .shared
+            .update(|s| s.scripted.push_back((route, response)));
+    }
+
+    /// Every HTTP request so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.core.shared.lock().requests.clone()
+    }
+
+    /// Messages posted (each nonce once), in order.
+    pub fn posted_messages(&self) -> Vec<PostedMessage> {
+        self.core.shared.lock().posts.clone()
+    }
+
+    /// Repeated posts with an already used `nonce` + `enforce_nonce`, which
+    /// were answered with the original message and not posted again.
+    pub fn duplicate_post_attempts(&self) -> Vec<PostedMessage> {
+        self.core.shared.lock().duplicate_posts.clone()
+    }
+
+    /// Waits until at least `n` messages were posted; returns all of them.
+    pub fn wait_for_posts(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<Vec<PostedMessage>, Timeout> {
+        self.core.shared.wait_until(
+            timeout,
+            |s| {
+                format!(
+                    "{n} posted messages (got {}: {:?})",
+                    s.posts.len(),
+                    contents(&s.posts)
+                )
+            },
+            |s| (s.posts.len() >= n).then(|| s.posts.clone()),
+        )
+    }
+
+    /// Waits until at least `n` HTTP requests matching `route` arrived.
+    pub fn wait_for_requests(
+        &self,
+        route: impl Into<Route>,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<Vec<RecordedRequest>, Timeout> {
+        let route = route.into();
+        self.core.shared.wait_until(
+            timeout,
+            |s| format!("{n} requests matching {route:?} (got {})", s.requests.len()),
+            |s| {
+                let m: Vec<_> = s
+                    .requests
+                    .iter()
+                    .filter(|r| route.matches(&r.method, &r.path))
+                    .cloned()
+                    .collect();
+                (m.len() >= n).then_some(m)
+            },
+        )
+    }
+
+    /// Reactions added or removed, in order.
+    pub fn reactions(&self) -> Vec<RecordedReaction> {
+        self.core.shared.lock().reactions.clone()
+    }
+
+    /// How often `GET /gateway/bot` was answered.
+    pub fn gateway_bot_fetch_count(&self) -> usize {
+        self.core.shared.lock().gateway_bot_fetches
+    }
+
+    // ---- gateway controls ----
+
+    /// Sends dispatch `t` with data `d` now if a client holds the current
+    /// session; otherwise keeps it for a resume (or the next session).
+    pub fn dispatch(&self, t: &str, d: Value) {
+        let t = t.to_owned();
+        self.core.shared.update(|s| match s.current_valid() {
+            Some(sid) => {
+                s.deliver(&sid, &t, d, true);
+            }
+            None => s.pending.push((t, d)),
+        });
+    }
+
+    /// Sends `text` as is (a frame the client must survive, e.g. broken
+    /// JSON). False when no client is connected.
+    pub fn send_raw_text(&self, text: &str) -> bool {
+        self.send_now(Out::Text(text.to_owned()))
+    }
+
+    /// Sends op 7 Reconnect.
+    pub fn send_op7_reconnect(&self) -> bool {
+        self.send_now(Out::Text(frame(7, Value::Null)))
+    }
+
+    /// Sends op 9 Invalid Session; `false` also invalidates the session.
+    pub fn send_op9(&self, resumable: bool) -> bool {
+        self.core.shared.update(|s| {
+            let Some(id) = s.newest_conn() else {
+                return false;
+            };
+            if !resumable {
+                if let Some(sid) = s.conns.get(&id).and_then(|c| c.session.clone()) {
+                    s.invalidate(&sid);
+                }
+            }
+            s.send(id, frame(9, json!(resumable)));
+            true
+        })
+    }
+
+    /// Sends op 1, asking the client to heartbeat now.
+    pub fn send_heartbeat_request(&self) -> bool {
+        self.send_now(Out::Text(frame(1, Value::Null)))
+    }
+
+    /// Closes the newest connection with `code` and `reason` (the session
+    /// stays resumable).
+    pub fn close(&self, code: u16, reason: &str) -> bool {
+        self.send_now(Out::Close(code, reason.to_owned()))
+    }
+
+    /// Drops the newest connection's TCP stream with no close frame.
+    pub fn drop_tcp(&self) -> bool {
+        self.send_now(Out::Drop)
+    }
+
+    /// Turns op 11 Heartbeat ACKs on or off (off: zombie connection).
+    pub fn set_heartbeat_ack(&self, on: bool) {
+        self.core.shared.update(|s| s.heartbeat_ack = on);
+    }
+
+    /// The next `n` resumes get op 9 `d: false` (and lose their session).
+    pub fn reject_resume_next(&self, n: usize) {
+        self.core.shared.update(|s| s.reject_resumes = n);
+    }
+
+    /// The next Identify is answered by closing with `code` (e.g. 4004,
+    /// 4014) instead of READY.
+    pub fn close_on_next_identify(&self, code: u16, reason: &str) {
+        let r = reason.to_owned();
+        self.core
+            .shared
+            .update(|s| s.fail_identify = Some((code, r)));
+    }
+
+    // ---- gateway records ----
+
+    /// Connections accepted so far (upgrades completed).
+    pub fn connection_count(&self) -> usize {
+        self.core.shared.lock().connections.len()
+    }
+
+    /// Connections open now.
+    pub fn live_connection_count(&self) -> usize {
+        self.core.shared.lock().conns.len()
+    }
+
+    /// Every connection's upgrade request, in order.
+    pub fn connections(&self) -> Vec<GatewayConnection> {
+        self.core.shared.lock().connections.clone()
+    }
+
+    /// op 2 frames received.
+    pub fn identify_count(&self) -> usize {
+        self.core.shared.lock().identifies.len()
+    }
+
+    /// op 6 frames received.
+    pub fn resume_count(&self) -> usize {
+        self.core.shared.lock().resumes.len()
+    }
+
+    /// Successful resumes (RESUMED sent).
+    pub fn resumed_count(&self) -> usize {
+        self.core.shared.lock().resumed
+    }
+
+    /// The last Identify's `d`.
+    pub fn last_identify(&self) -> Option<Value> {
+        self.core.shared.lock().identifies.last().cloned()
+    }
+
+    /// Every Identify's `d`.
+    pub fn identifies(&self) -> Vec<Value> {
+        self.core.shared.lock().identifies.clone()
+    }
+
+    /// Every Resume's `d`.
+    pub fn resumes(&self) -> Vec<Value> {
+        self.core.shared.lock().resumes.clone()
+    }
+
+    /// Every heartbeat's `d`, in order (`None` = null).
+    pub fn heartbeats(&self) -> Vec<Option<u64>> {
+        self.core.shared.lock().heartbeats.clone()
+    }
+
+    /// Every frame the client sent that parsed as JSON (op 3, op 8...).
+    pub fn client_frames(&self) -> Vec<Value> {
+        self.core.shared.lock().frames.clone()
+    }
+
+    /// The close codes of the close frames the client sent (`None`: no code).
+    pub fn client_close_codes(&self) -> Vec<Option<u16>> {
+        self.core.shared.lock().client_closes.clone()
+    }
+
+    /// The current session's id (from the last READY).
+    pub fn session_id(&self) -> Option<String> {
+        self.core.shared.lock().current.clone()
+    }
+
+    /// The current session's last sequence number.
+    pub fn last_seq(&self) -> Option<u64> {
+        let s = self.core.shared.lock();
+        s.current
+            .as_ref()
+            .and_then(|id| s.sessions.get(id))
+            .map(|x| x.seq)
+    }
+
+    /// Waits for the first Identify; returns the last one's `d`.
+    pub fn wait_for_identify(&self, timeout: Duration) -> Result<Value, Timeout> {
+        self.wait_for_identify_count(1, timeout)
+    }
+
+    /// Waits until `n` Identifies arrived; returns the last one's `d`.
+    pub fn wait_for_identify_count(&self, n: usize, timeout: Duration) -> Result<Value, Timeout> {
+        self.core.shared.wait_until(
+            timeout,
+            |s| format!("{n} identifies (got {})", s.identifies.len()),
+            |s| (s.identifies.len() >= n).then(|| s.identifies.last().cloned().unwrap_or_default()),
+        )
+    }
+
+    /// Waits until `n` resumes succeeded.
+    pub fn wait_for_resumed(&self, n: usize, timeout: Duration) -> Result<(), Timeout> {
+        self.core.shared.wait_until(
+            timeout,
+            |s| {
+                format!(
+                    "{n} successful resumes (got {}, {} attempts)",
+                    s.resumed,
+                    s.resumes.len()
+                )
+            },
+            |s| (s.resumed >= n).then_some(()),
+        )
+    }
+
+    /// Waits until a live connection has identified or resumed (READY or
+    /// RESUMED sent on it).
+    pub fn wait_for_ready_client(&self, timeout: Duration) -> Result<(), Timeout> {
+        self.core.shared.wait_until(
+            timeout,
+            |s| format!("a ready client ({} live connections)", s.conns.len()),
+            |s| {
+                s.conns
+                    .values()
+                    .any(|c| c.session.is_some() && !c.closing)
+                    .then_some(())
+            },
+        )
+    }
+
+    /// Waits until `n` connections were accepted in total.
+    pub fn wait_for_connections(&self, n: usize, timeout: Duration) -> Result<(), Timeout> {
+        self.core.shared.wait_until(
+            timeout,
+            |s| format!("{n} connections (got {})", s.connections.len()),
+            |s| (s.connections.len() >= n).then_some(()),
+        )
+    }
+
+    /// Waits until no connection is open.
+    pub fn wait_for_disconnect(&self, timeout: Duration) -> Result<(), Timeout> {
+        self.core.shared.wait_until(
+            timeout,
+            |s| format!("no live connection ({} live)", s.conns.len()),
+            |s| s.conns.is_empty().then_some(()),
+        )
+    }
+
+    /// Waits until `n` heartbeats arrived; returns them all.
+    pub fn wait_for_heartbeats(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Option<u64>>, Timeout> {
+        self.core.shared.wait_until(
+            timeout,
+            |s| format!("{n} heartbeats (got {})", s.heartbeats.len()),
+            |s| (s.heartbeats.len() >= n).then(|| s.heartbeats.clone()),
+        )
+    }
+
+    /// Waits until the client sent a close frame; returns its code.
+    pub fn wait_for_client_close(&self, timeout: Duration) -> Result<Option<u16>, Timeout> {
+        self.core.shared.wait_until(
+            timeout,
+            |_| "a close frame from the client".into(),
+            |s| s.client_closes.last().copied(),
+        )
+    }
+
+    fn send_now(&self, out: Out) -> bool {
+        self.core.shared.update(|s| match s.newest_conn() {
+            Some(id) => {
+                if let Some(c) = s.conns.get_mut(&id) {
+                    // Nothing more goes to a connection on its way out.
+                    c.closing |= matches!(out, Out::Close(..) | Out::Drop);
+                    let _ = c.out.try_send(out);
+                }
+                true
+            }
+            None => false,
+        })
+    }
+}
+
+// ---- payload helpers ----
+
+/// A MESSAGE_CREATE `d` for a DM (no `guild_id`/`member`, `channel_type` 1),
+/// shaped like `fixtures/discord/gateway/message_create_dm.json`.
+pub fn message_create_dm(channel_id: &str, author: &Author, content: &str) -> Value {
+    let mut d = message_base(channel_id, author, content, &[]);
+    d["channel_type"] = json!(1);
+    d
+}
+
+/// A MESSAGE_CREATE `d` in a guild channel, mentioning the user ids in
+/// `mentions` (write `<@id>` into `content` yourself), shaped like
+/// `fixtures/discord/gateway/message_create_guild.json`.
+pub fn message_create_guild(
+    channel_id: &str,
+    guild_id: &str,
+    author: &Author,
+    content: &str,
+    mentions: &[&str],
+) -> Value {
+    let mut d = message_base(channel_id, author, content, mentions);
+    d["guild_id"] = json!(guild_id);
+    d["member"] = json!({
+        "roles": [],
+        "nick": null,
+        "avatar": null,
+        "banner": null,
+        "joined_at": "2021-06-03T18:44:12.512000+00:00",
+        "premium_since": null,
+        "deaf": false,
+        "mute": false,
+        "flags": 0,
+        "pending": false,
+        "communication_disabled_until": null
+    });
+    d["channel_type"] = json!(0);
+    d
+}
+
+/// A MESSAGE_REACTION_ADD `d` (guild when `guild_id` is set, else DM), shaped
+/// like `fixtures/discord/gateway/message_reaction_add.json`.
+pub fn message_reaction_add(
+    user_id: &str,
+    channel_id: &str,
+    message_id: &str,
+    guild_id: Option<&str>,
+    emoji_name: &str,
+) -> Value {
+    let mut d = json!({
+        "user_id": user_id,
+        "channel_id": channel_id,
+        "message_id": message_id,
+        "emoji": {"id": null, "name": emoji_name},
+        "burst": false,
+        "burst_colors": [],
+        "type": 0
+    });
+    if let Some(g) = guild_id {
+        d["guild_id"] = json!(g);
+        d["member"] = json!({
+            "user": Author::user(user_id, &format!("user-{user_id}")).to_json(),
+            "roles": [], "nick": null, "joined_at": "2021-06-03T18:44:12.512000+00:00",
+            "deaf": false, "mute": false, "flags": 0, "pending": false
+        });
+    }
+    d
+}
+
+/// A fresh snowflake for payloads a test builds (never one the REST side
+/// hands out).
+pub fn next_event_id() -> String {
+    snowflake(EVENT_ID_BASE_MS, EVENT_IDS.fetch_add(1, Ordering::Relaxed))
+}
+
+fn message_base(channel_id: &str, author: &Author, content: &str, mentions: &[&str]) -> Value {
+    let mentions: Vec<Value> = mentions
+        .iter()
+        .map(|id| Author::user(id, &format!("user-{id}")).to_json())
+        .collect();
+    let id = next_event_id();
+    json!({
+        "id": id,
+        "channel_id": channel_id,
+        "author": author.to_json(),
+        "content": content,
+        "timestamp": "2025-03-14T09:26:53.589000+00:00",
+        "edited_timestamp": null,
+        "tts": false,
+        "mention_everyone": false,
+        "mentions": mentions,
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "components": [],
+        "pinned": false,
+        "type": 0,
+        "flags": 0,
+        "nonce": id,
+    })
+}
+
+fn snowflake(base_ms: u64, n: u64) -> String {
+    (((base_ms + n) << 22) | (n & 0xfff)).to_string()
+}
+
+fn frame(op: u8, d: Value) -> String {
+    json!({"op": op, "d": d, "s": null, "t": null}).to_string()
+}
+
+fn contents(posts: &[PostedMessage]) -> Vec<&str> {
+    posts.iter().map(|p| p.content.as_str()).collect()
+}
+
+// ---- internals ----
+
+struct Core {
+    shared: Shared<State>,
+    opts: FakeDiscordOptions,
+    ws_port: OnceLock<u16>,
+}
+
+#[derive(Default)]
+struct State {
+    conns: BTreeMap<u64, Conn>,
+    connections: Vec<GatewayConnection>,
+    sessions: HashMap<String, Session>,
+    current: Option<String>,
+    pending: Vec<(String, Value)>,
+    sessions_created: u64,
+    identifies: Vec<Value>,
+    resumes: Vec<Value>,
+    resumed: usize,
+    heartbeats: Vec<Option<u64>>,
+    frames: Vec<Value>,
+    client_closes: Vec<Option<u16>>,
+    heartbeat_ack: bool,
+    reject_resumes: usize,
+    fail_identify: Option<(u16, String)>,
+    // REST
+    requests: Vec<RecordedRequest>,
+    scripted: VecDeque<(Route, ScriptedResponse)>,
+    posts: Vec<PostedMessage>,
+    duplicate_posts: Vec<PostedMessage>,
+    nonces: HashMap<(String, String), Value>,
+    dm_channels: HashMap<String, String>,
+    rest_ids: u64,
+    reactions: Vec<RecordedReaction>,
+    gateway_bot_fetches: usize,
+}
+
+struct Conn {
+    out: OutTx,
+    session: Option<String>,
+    frame_times: VecDeque<Instant>,
+    /// A close frame or a TCP drop is queued: it gets no more dispatches.
+    closing: bool,
+}
+
+struct Session {
+    seq: u64,
+    log: Vec<Entry>,
+    valid: bool,
+    conn: Option<u64>,
+}
+
+struct Entry {
+    seq: u64,
+    t: String,
+    d: Value,
+    delivered: bool,
+    /// READY and RESUMED are not replayed.
+    replay: bool,
+}
+
+impl State {
+    /// The newest connection not being closed by the fake.
+    fn newest_conn(&self) -> Option<u64> {
+        self.conns
+            .iter()
+            .rev()
+            .find(|(_, c)| !c.closing)
+            .map(|(id, _)| *id)
+    }
+
+    fn current_valid(&self) -> Option<String> {
+        let id = self.current.as_ref()?;
+        self.sessions
+            .get(id)
+            .filter(|s| s.valid)
+            .map(|_| id.clone())
+    }
+
+    fn send(&self, conn: u64, text: String) {
+        if let Some(c) = self.conns.get(&conn) {
+            // Unbounded: never full; closed means the connection is ending.
+            let _ = c.out.try_send(Out::Text(text));
+        }
+    }
+
+    fn close(&mut self, conn: u64, code: u16, reason: &str) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.closing = true;
+            let _ = c.out.try_send(Out::Close(code, reason.to_owned()));
+        }
+    }
+
+    /// Appends a dispatch to session `sid` with the next seq; sends it when
+    /// a connection holds the session.
+    fn deliver(&mut self, sid: &str, t: &str, d: Value, replay: bool) {
+        let Some(sess) = self.sessions.get_mut(sid) else {
+            return;
+        };
+        sess.seq += 1;
+        let seq = sess.seq;
+        let conn = sess
+            .conn
+            .filter(|c| self.conns.get(c).is_some_and(|x| !x.closing));
+        sess.log.push(Entry {
+            seq,
+            t: t.to_owned(),
+            d: d.clone(),
+            delivered: conn.is_some(),
+            replay,
+        });
+        if let Some(c) = conn {
+            self.send(c, dispatch_frame(seq, t, &d));
+        }
+    }
+
+    fn invalidate(&mut self, sid: &str) {
+        if let Some(s) = self.sessions.get_mut(sid) {
+            s.valid = false;
+        }
+    }
+}
+
+fn dispatch_frame(seq: u64, t: &str, d: &Value) -> String {
+    json!({"op": 0, "s": seq, "t": t, "d": d}).to_string()
+}
+
+impl WsHandler for Core {
+    fn on_open(&self, id: u64, hs: Handshake, out: OutTx) -> Encoding {
+        let zlib = self.opts.compress_zlib_stream
+            || hs
+                .query
+                .iter()
+                .any(|(k, v)| k == "compress" && v == "zlib-stream");
+        let hello = json!({"op": 10, "s": null, "t": null, "d": {
+            "heartbeat_interval": self.opts.heartbeat_interval_ms,
+            "_trace": ["[\"fake-discord-gateway\",{\"micros\":0.0}]"]
+        }});
+        let _ = out.try_send(Out::Text(hello.to_string()));
+        self.shared.update(|s| {
+            s.connections.push(GatewayConnection {
+                path: hs.path,
+                query: hs.query,
+                headers: hs.headers,
+            });
+            s.conns.insert(
+                id,
+                Conn {
+                    out,
+                    session: None,
+                    frame_times: VecDeque::new(),
+                    closing: false,
+                },
+            );
+        });
+        if zlib {
+            Encoding::ZlibStream
+        } else {
+            Encoding::Plain
+        }
+    }
+
+    fn on_text(&self, id: u64, text: &str) {
+        self.shared.update(|s| self.handle_frame(s, id, text));
+    }
+
+    fn on_close_frame(&self, id: u64, code: Option<u16>) {
+        self.shared.update(|s| {
+            s.client_closes.push(code);
+            if matches!(code, Some(1000 | 1001)) {
+                if let Some(sid) = s.conns.get(&id).and_then(|c| c.session.clone()) {
+                    s.invalidate(&sid);
+                }
+            }
+        });
+    }
+
+    fn on_closed(&self, id: u64) {
+        self.shared.update(|s| {
+            if let Some(c) = s.conns.remove(&id) {
+                if let Some(sess) = c.session.and_then(|sid| s.sessions.get_mut(&sid)) {
+                    if sess.conn == Some(id) {
+                        sess.conn = None;
+                    }
+                }
+            }
+        });
+    }
+}
+
+impl Core {
+    fn handle_frame(&self, s: &mut State, id: u64, text: &str) {
+        let Some(conn) = s.conns.get_mut(&id).filter(|c| !c.closing) else {
+            return;
+        };
+        if self.opts.enforce_gateway_rate_limit {
+            let now = Instant::now();
+            conn.frame_times.push_back(now);
+            while conn
+                .frame_times
+                .front()
+                .is_some_and(|t| now.duration_since(*t) > RATE_LIMIT_WINDOW)
+            {
+                conn.frame_times.pop_front();
+            }
+            if conn.frame_times.len() > RATE_LIMIT_FRAMES {
+                s.close(id, 4008, "Rate limited.");
+                return;
+            }
+        }
+        let identified = conn.session.is_some();
+        let parsed: Option<Value> = serde_json::from_str(text).ok();
+        if let Some(v) = &parsed {
+            s.frames.push(v.clone());
+        }
+        if text.len() > MAX_PAYLOAD {
+            s.close(id, 4002, "Error while decoding payload.");
+            return;
+        }
+        let Some(v) = parsed.filter(Value::is_object) else {
+            s.close(id, 4002, "Error while decoding payload.");
+            return;
+        };
+        let op = v.get("op").and_then(Value::as_u64);
+        let d = v.get("d").cloned().unwrap_or(Value::Null);
+        match op {
+            Some(1) => {
+                s.heartbeats.push(d.as_u64());
+                if s.heartbeat_ack {
+                    s.send(id, frame(11, Value::Null));
+                }
+            }
+            Some(2) => {
+                s.identifies.push(d.clone());
+                if identified {
+                    s.close(id, 4005, "Already authenticated.");
+                } else {
+                    self.identify(s, id, &d);
+                }
+            }
+            Some(6) => {
+                s.resumes.push(d.clone());
+                if identified {
+                    s.close(id, 4005, "Already authenticated.");
+                } else {
+                    self.resume(s, id, &d);
+                }
+            }
+            Some(3 | 4 | 8) if identified => {}
+            Some(3 | 4 | 8) => s.close(id, 4003, "Not authenticated."),
+            _ => s.close(id, 4001, "Unknown opcode."),
+        }
+    }
+
+    fn identify(&self, s: &mut State, id: u64, d: &Value) {
+        if d.get("token").and_then(Value::as_str) != Some(self.opts.token.as_str()) {
+            s.close(id, 4004, "Authentication failed.");
+            return;
+        }
+        if let Some((code, reason)) = s.fail_identify.take() {
+            s.close(id, code, &reason);
+            return;
+        }
+        s.sessions_created += 1;
+        let sid = format!("{:032x}", 0x5eed_0000_u64 + s.sessions_created);
+        s.sessions.insert(
+            sid.clone(),
+            Session {
+                seq: 0,
+                log: Vec::new(),
+                valid: true,
+                conn: Some(id),
+            },
+        );
+        if let Some(c) = s.conns.get_mut(&id) {
+            c.session = Some(sid.clone());
+        }
+        let shard = d.get("shard").cloned().unwrap_or_else(|| json!([0, 1]));
+        let ready = self.ready_payload(&sid, shard);
+        s.deliver(&sid, "READY", ready, false);
+        // What no connection ever got moves into the new session.
+        let mut carried = std::mem::take(&mut s.pending);
+        if let Some(prev) = s.current.as_ref().and_then(|p| s.sessions.get_mut(p)) {
+            for e in prev.log.iter_mut().filter(|e| !e.delivered && e.replay) {
+                e.delivered = true;
+                carried.push((e.t.clone(), e.d.clone()));
+            }
+        }
+        for (t, d) in carried {
+            s.deliver(&sid, &t, d, true);
+        }
+        s.current = Some(sid);
+    }
+
+    fn resume(&self, s: &mut State, id: u64, d: &Value) {
+        if d.get("token").and_then(Value::as_str) != Some(self.opts.token.as_str()) {
+            s.close(id, 4004, "Authentication failed.");
+            return;
+        }
+        let sid = d
+            .get("session_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let seq = d.get("seq").and_then(Value::as_u64).unwrap_or(0);
+        if s.reject_resumes > 0 {
+            s.reject_resumes -= 1;
+            s.invalidate(&sid);
+            s.send(id, frame(9, json!(false)));
+            return;
+        }
+        let Some(sess) = s.sessions.get_mut(&sid).filter(|x| x.valid) else {
+            s.send(id, frame(9, json!(false)));
+            return;
+        };
+        if seq > sess.seq {
+            s.close(id, 4007, "Invalid seq.");
+            return;
+        }
+        sess.conn = Some(id);
+        let mut replay = Vec::new();
+        for e in sess.log.iter_mut().filter(|e| e.seq > seq && e.replay) {
+            e.delivered = true;
+            replay.push(dispatch_frame(e.seq, &e.t, &e.d));
+        }
+        for f in replay {
+            s.send(id, f);
+        }
+        if let Some(c) = s.conns.get_mut(&id) {
+            c.session = Some(sid.clone());
+        }
+        s.deliver(
+            &sid,
+            "RESUMED",
+            json!({"_trace": ["[\"fake-discord-gateway\",{\"micros\":0.0}]"]}),
+            false,
+        );
+        s.current = Some(sid);
+        s.resumed += 1;
+    }
+
+    fn ws_port(&self) -> u16 {
+        self.ws_port.get().copied().unwrap_or(0)
+    }
+
+    fn ready_payload(&self, sid: &str, shard: Value) -> Value {
+        let guilds: Vec<Value> = self
+            .opts
+            .guild_ids
+            .iter()
+            .map(|g| json!({"id": g, "unavailable": true}))
+            .collect();
+        let resume_url = self
+            .opts
+            .resume_gateway_url
+            .clone()
+            .unwrap_or_else(|| format!("ws://127.0.0.1:{}", self.ws_port()));
+        json!({
+            "v": 10,
+            "user_settings": {},
+            "user": self.bot_user(),
+            "session_type": "normal",
+            "session_id": sid,
+            "resume_gateway_url": resume_url,
+            "shard": shard,
+            "relationships": [],
+            "private_channels": [],
+            "presences": [],
+            "guilds": guilds,
+            "guild_join_requests": [],
+            "geo_ordered_rtc_regions": ["frankfurt"],
+            "application": {"id": self.opts.bot_user_id, "flags": self.opts.application_flags},
+            "_trace": ["[\"fake-discord-gateway\",{\"micros\":0.0}]"]
+        })
+    }
+
+    fn bot_user(&self) -> Value {
+        json!({
+            "id": self.opts.bot_user_id,
+            "username": self.opts.bot_username,
+            "global_name": null,
+            "discriminator": "0",
+            "avatar": null,
+            "bot": true,
+            "verified": true,
+            "mfa_enabled": false,
+            "flags": 0,
+            "email": null,
+            "public_flags": 0
+        })
+    }
+
+    // ---- REST ----
+
+    fn on_http(&self, inc: Incoming) -> ScriptedResponse {
+        self.shared.update(|s| {
+            let (path, resp, scripted) = match inc.path.strip_prefix("/api/v10") {
+                Some(rel) => {
+                    let rel = rel.to_owned();
+                    match http::take_scripted(&mut s.scripted, &inc.method, &rel) {
+                        Some(r) => (rel, r, true),
+                        None => {
+                            let r = self.route(s, &inc, &rel);
+                            (rel, r, false)
+                        }
+                    }
+                }
+                None => (inc.path.clone(), not_found(), false),
+            };
+            s.requests.push(inc.record(path, resp.status, scripted));
+            resp
+        })
+    }
+
+    fn route(&self, s: &mut State, inc: &Incoming, rel: &str) -> ScriptedResponse {
+        let seg: Vec<&str> = rel.trim_start_matches('/').split('/').collect();
+        let m = inc.method.as_str();
+        if (m, seg.as_slice()) == ("GET", ["gateway"].as_slice()) {
+            return ok_json(&json!({"url": format!("ws://127.0.0.1:{}", self.ws_port())}));
+        }
+        let expected = format!("Bot {}", self.opts.token);
+        if inc.header("authorization") != Some(expected.as_str()) {
+            return ScriptedResponse::json(
+                401,
+                &[],
+                &json!({"message": "401: Unauthorized", "code": 0}),
+            );
+        }
+        match (m, seg.as_slice()) {
+            ("GET", ["gateway", "bot"]) => {
+                s.gateway_bot_fetches += 1;
+                ok_json(&json!({
+                    "url": format!("ws://127.0.0.1:{}", self.ws_port()),
+                    "shards": self.opts.shards,
+                    "session_start_limit": {
+                        "total": 1000,
+                        "remaining": 1000usize.saturating_sub(s.identifies.len()),
+                        "reset_after": 14_400_000,
+                        "max_concurrency": 1
+                    }
+                }))
+            }
+            ("GET", ["users", "@me"]) => ok_json(&self.bot_user()),
+            ("GET", ["oauth2", "applications", "@me"]) => ok_json(&json!({
+                "id": self.opts.bot_user_id,
+                "name": self.opts.bot_username,
+                "bot_public": false,
+                "flags": self.opts.application_flags,
+                "bot": self.bot_user()
+            })),
+            ("POST", ["users", "@me", "channels"]) => {
+                let body: Value = serde_json::from_slice(&inc.body).unwrap_or_default();
+                let Some(rid) = body.get("recipient_id").and_then(value_str) else {
+                    return bad_request(50035, "Invalid Form Body");
+                };
+                let cid = match s.dm_channels.get(&rid) {
+                    Some(c) => c.clone(),
+                    None => {
+                        s.rest_ids += 1;
+                        let c = snowflake(REST_ID_BASE_MS, s.rest_ids);
+                        s.dm_channels.insert(rid.clone(), c.clone());
+                        c
+                    }
+                };
+                ok_json(&json!({
+                    "id": cid, "type": 1, "last_message_id": null, "flags": 0,
+                    "recipients": [Author::user(&rid, &format!("user-{rid}")).to_json()]
+                }))
+            }
+            ("POST", ["channels", cid, "messages"]) => self.create_message(s, inc, cid),
+            ("POST", ["channels", _, "typing"]) => ScriptedResponse::empty(204),
+            ("PUT" | "DELETE", ["channels", cid, "messages", mid, "reactions", emoji, "@me"]) => {
+                s.reactions.push(RecordedReaction {
+                    channel_id: (*cid).to_owned(),
+                    message_id: (*mid).to_owned(),
+                    emoji: http::decode(emoji),
+                    added: m == "PUT",
+                });
+                ScriptedResponse::empty(204)
+            }
+            _ => not_found(),
+        }
+    }
+
+    fn create_message(&self, s: &mut State, inc: &Incoming, cid: &str) -> ScriptedResponse {
+        let Ok(body) = serde_json::from_slice::<Value>(&inc.body) else {
+            return bad_request(50109, "The request body contains invalid JSON.");
+        };
+        let content = body
+            .get("content")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if content.chars().count() > 2000 {
+            return ScriptedResponse::json(
+                400,
+                &[],
+                &json!({"message": "Invalid Form Body", "code": 50035, "errors": {"content":
+                    {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH",
+                    "message": "Must be 2000 or fewer in length."}]}}}),
+            );
+        }
+        let has_embeds = body
+            .get("embeds")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty());
+        if content.is_empty() && !has_embeds {
+            return bad_request(50006, "Cannot send an empty message");
+        }
+        let nonce = body.get("nonce").and_then(value_str);
+        let enforce = body.get("enforce_nonce").and_then(Value::as_bool) == Some(true);
+        let key = nonce
+            .clone()
+            .filter(|_| enforce)
+            .map(|n| (cid.to_owned(), n));
+        if let Some(orig) = key.as_ref().and_then(|k| s.nonces.get(k)).cloned() {
+            s.duplicate_posts.push(PostedMessage {
+                channel_id: cid.to_owned(),
+                message_id: value_str(&orig["id"]).unwrap_or_default(),
+                content,
+                body,
+                headers: inc.headers.clone(),
+            });
+            return ok_json(&orig);
+        }
+        s.rest_ids += 1;
+        let mid = snowflake(REST_ID_BASE_MS, s.rest_ids);
+        let reference = body.get("message_reference").cloned();
+        let mut msg = json!({
+            "id": mid,
+            "channel_id": cid,
+            "author": self.bot_user(),
+            "content": content,
+            "timestamp": "2025-03-14T09:40:21.316000+00:00",
+            "edited_timestamp": null,
+            "tts": false,
+            "mention_everyone": false,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": body.get("embeds").cloned().unwrap_or_else(|| json!([])),
+            "components": [],
+            "pinned": false,
+            "type": if reference.is_some() { 19 } else { 0 },
+            "flags": 0
+        });
+        if let Some(n) = &nonce {
+            msg["nonce"] = json!(n);
+        }
+        if let Some(r) = reference {
+            msg["message_reference"] = json!({
+                "type": 0,
+                "channel_id": cid,
+                "message_id": r.get("message_id").cloned().unwrap_or(Value::Null)
+            });
+        }
+        if let Some(k) = key {
+            s.nonces.insert(k, msg.clone());
+        }
+        s.posts.push(PostedMessage {
+            channel_id: cid.to_owned(),
+            message_id: mid,
+            content,
+            body,
+            headers: inc.headers.clone(),
+        });
+        ok_json(&msg)
+    }
+}
+
+/// A string, or a number as its decimal string (snowflakes and nonces may
+/// come as either).
+fn value_str(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn ok_json(v: &Value) -> ScriptedResponse {
+    ScriptedResponse::json(200, &[], v)
+}
+
+fn not_found() -> ScriptedResponse {
+    ScriptedResponse::json(404, &[], &json!({"message": "404: Not Found", "code": 0}))
+}
+
+fn bad_request(code: u32, message: &str) -> ScriptedResponse {
+    ScriptedResponse::json(400, &[], &json!({"message": message, "code": code}))
+}
