@@ -180,8 +180,11 @@ pub enum State {
 }
 
 /// What the driver must do, or what happened.
+///
+/// Deliberately exhaustive (not `#[non_exhaustive]`): a new kind of action
+/// must break the driver's `match` at compile time rather than fall into a
+/// wildcard arm and be silently skipped.
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub enum Output {
     /// `GET {apiBase}/gateway/index?compress=0|1`
     /// ([`super::gateway_index_path`]), then
