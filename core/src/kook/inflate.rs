@@ -54,7 +54,7 @@ pub fn inflate_frame(compressed: &[u8], max_inflated: usize) -> Result<String, I
         let produced = decoder.total_out();
         let rest = compressed.get(consumed..).unwrap_or(&[]);
         let status = decoder
-            .decompress_vec(rest, &mut inflated, FlushDecompress::Finish)
+            .decompress_vec(rest, &mut inflated, FlushDecompress::None)
             .map_err(|e| InflateError::Corrupt {
                 reason: e.to_string(),
             })?;
