@@ -312,7 +312,7 @@ impl Sim {
             };
             match frame {
                 Frame::Text(text) => {
-                    self.line(format!("<- {text}"));
+                    self.line(format!("<- {}", abbreviate(&text)));
                     self.session.handle_text_frame(self.now, &text);
                 }
                 Frame::Binary(bytes) => {
@@ -531,4 +531,19 @@ pub fn describe(event: &Event) -> String {
         },
         other => format!("{other:?}"),
     }
+}
+
+/// A server frame for the transcript: s=0 events shortened to their `sn`
+/// and content.
+pub fn abbreviate(text: &str) -> String {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
+        return text.to_owned();
+    };
+    if v["s"] != 0 {
+        return text.to_owned();
+    }
+    format!(
+        "s=0 sn={} type={} content={}",
+        v["sn"], v["d"]["type"], v["d"]["content"]
+    )
 }
