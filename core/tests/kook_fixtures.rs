@@ -5,13 +5,19 @@ use std::path::Path;
 
 use krill_core::kook::{
     inflate_frame, parse_binary, parse_gateway_index, parse_text, ping_frame, resume_frame,
-    resume_url, Body, ChannelType, EventBody, GatewayFetchError, HelloError, Message,
-    MessageType, Signal, SystemEvent, SystemEventKind, DEFAULT_MAX_INFLATED_BYTES,
+    resume_url, Body, ChannelType, EventBody, GatewayFetchError, HelloError, Message, MessageType,
+    Signal, SystemEvent, SystemEventKind, DEFAULT_MAX_INFLATED_BYTES,
 };
 use serde_json::Value;
 
-const GATEWAY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/kook/gateway");
-const REST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/kook/rest");
+const GATEWAY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/fixtures/kook/gateway"
+);
+const REST: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/fixtures/kook/rest"
+);
 
 fn read(dir: &str, name: &str) -> String {
     let path = Path::new(dir).join(name);
@@ -77,7 +83,13 @@ fn the_fixture_directory_resolves_and_every_file_is_covered_here() {
     ];
     let mut found: Vec<String> = std::fs::read_dir(GATEWAY)
         .expect("the fixtures resolve from core/")
-        .map(|entry| entry.expect("dir entry").file_name().to_string_lossy().into_owned())
+        .map(|entry| {
+            entry
+                .expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     found.sort();
     assert_eq!(found, covered, "a new fixture needs a test here");
@@ -116,7 +128,10 @@ fn ping_pong_resume_reconnect_and_resume_ack_fixtures() {
     assert_eq!(json(&ping_frame(6)), json(&read(GATEWAY, "ping.json")));
     assert_eq!(signal("pong.json"), Signal::Pong);
     assert_eq!(signal("resume.json"), Signal::Resume { sn: 100 });
-    assert_eq!(json(&resume_frame(100)), json(&read(GATEWAY, "resume.json")));
+    assert_eq!(
+        json(&resume_frame(100)),
+        json(&read(GATEWAY, "resume.json"))
+    );
     assert_eq!(
         signal("reconnect_40108.json"),
         Signal::Reconnect {
@@ -188,7 +203,10 @@ fn group_kmarkdown_mention_of_the_bot() {
     assert_eq!(kmarkdown.mention_part.len(), 1);
     assert_eq!(kmarkdown.mention_part[0].id, "2862900000");
     assert_eq!(kmarkdown.mention_part[0].username, "krill");
-    assert_eq!(kmarkdown.mention_part[0].full_name.as_deref(), Some("krill#0001"));
+    assert_eq!(
+        kmarkdown.mention_part[0].full_name.as_deref(),
+        Some("krill#0001")
+    );
     assert!(!m.is_from_bot());
 }
 
@@ -209,7 +227,10 @@ fn person_text_message() {
     assert_eq!(m.channel_type, ChannelType::Person);
     assert!(m.is_direct());
     assert_eq!(m.target_id, "2862900000");
-    assert_eq!(m.chat_code.as_deref(), Some("3b4aa448b8e8b9c87a1b3770792e7433"));
+    assert_eq!(
+        m.chat_code.as_deref(),
+        Some("3b4aa448b8e8b9c87a1b3770792e7433")
+    );
     assert_eq!(m.chat_id(), "2418200000", "a DM's chat is the sender");
     assert_eq!(m.guild_id, None);
     assert_eq!(m.channel_name, None);
@@ -244,7 +265,10 @@ fn private_added_reaction_system_event() {
         panic!("{:?}", e.kind);
     };
     assert_eq!(reaction.user_id, "2418200000");
-    assert_eq!(reaction.chat_code.as_deref(), Some("3b4aa448b8e8b9c87a1xxxxx"));
+    assert_eq!(
+        reaction.chat_code.as_deref(),
+        Some("3b4aa448b8e8b9c87a1xxxxx")
+    );
     assert_eq!(reaction.channel_id, None);
     assert_eq!(reaction.msg_id, "024f7bc7-xxxx-1de632f19512");
     assert_eq!(reaction.emoji.id, "[#128512;]");
@@ -311,6 +335,10 @@ fn message_types_cover_the_fixture_set() {
     .collect();
     assert_eq!(
         types,
-        vec![MessageType::Text, MessageType::KMarkdown, MessageType::KMarkdown]
+        vec![
+            MessageType::Text,
+            MessageType::KMarkdown,
+            MessageType::KMarkdown
+        ]
     );
 }

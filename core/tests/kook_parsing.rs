@@ -5,8 +5,8 @@
 
 use krill_core::kook::{
     inflate_frame, met_mentions, parse_gateway_index, parse_text, resume_url, strip_met_mention,
-    Body, ChannelType, EventBody, FrameError, GatewayFetchError, InflateError, MediaKind,
-    Message, MessageType, Signal, SystemEventKind,
+    Body, ChannelType, EventBody, FrameError, GatewayFetchError, InflateError, MediaKind, Message,
+    MessageType, Signal, SystemEventKind,
 };
 use krill_core::secret::Secret;
 use serde_json::{json, Value};
@@ -182,7 +182,10 @@ fn a_quote_gives_the_quoted_message_id_author_and_content() {
     assert_eq!(author.id, "2862900000");
     assert!(author.bot);
     // Some payloads name the id `msg_id` or `rong_id`.
-    let m = message(base(1, json!({"quote": {"rong_id": "r-1", "content": "c"}})));
+    let m = message(base(
+        1,
+        json!({"quote": {"rong_id": "r-1", "content": "c"}}),
+    ));
     assert_eq!(m.quote.expect("quote").msg_id, "r-1");
     assert!(message(base(1, json!({"quote": null}))).quote.is_none());
 }
@@ -283,7 +286,12 @@ fn the_system_events_krill_uses_are_typed_and_others_are_kept_raw() {
 
 #[test]
 fn events_without_a_type_are_unknown_and_kept_raw() {
-    for data in [json!({"channel_type": "GROUP"}), json!([1]), json!("x"), Value::Null] {
+    for data in [
+        json!({"channel_type": "GROUP"}),
+        json!([1]),
+        json!("x"),
+        Value::Null,
+    ] {
         match EventBody::parse(data.clone()) {
             EventBody::Unknown(u) => assert_eq!(u.data, data),
             other => panic!("{other:?}"),
@@ -308,8 +316,14 @@ fn frame_numbers_are_read_leniently() {
         parse_text(r#"{"s":0.0,"sn":7.0,"d":{}}"#),
         Ok(Signal::Event { sn: 7, .. })
     ));
-    assert_eq!(parse_text(r#"{"s":0,"sn":7.5}"#), Err(FrameError::MissingSn));
-    assert_eq!(parse_text(r#"{"s":2}"#), Err(FrameError::BadClientSn { s: 2 }));
+    assert_eq!(
+        parse_text(r#"{"s":0,"sn":7.5}"#),
+        Err(FrameError::MissingSn)
+    );
+    assert_eq!(
+        parse_text(r#"{"s":2}"#),
+        Err(FrameError::BadClientSn { s: 2 })
+    );
     assert_eq!(
         parse_text(r#"{"s":1,"d":{}}"#),
         Ok(Signal::Hello {
@@ -358,7 +372,10 @@ fn deeply_nested_json_is_an_error_not_a_crash() {
 fn inflate_is_bounded_and_strict() {
     let payload = vec![b'a'; 10_000];
     let compressed = zlib(&payload);
-    assert_eq!(inflate_frame(&compressed, 10_000).map(|s| s.len()), Ok(10_000));
+    assert_eq!(
+        inflate_frame(&compressed, 10_000).map(|s| s.len()),
+        Ok(10_000)
+    );
     assert_eq!(
         inflate_frame(&compressed, 9_999),
         Err(InflateError::TooLarge { limit: 9_999 })
@@ -374,16 +391,25 @@ fn inflate_is_bounded_and_strict() {
         inflate_frame(&compressed[..compressed.len() - 6], 1 << 20),
         Err(InflateError::Corrupt { .. })
     ));
-    assert!(matches!(inflate_frame(b"", 1 << 20), Err(InflateError::Corrupt { .. })));
+    assert!(matches!(
+        inflate_frame(b"", 1 << 20),
+        Err(InflateError::Corrupt { .. })
+    ));
     assert!(matches!(
         inflate_frame(b"not zlib at all", 1 << 20),
         Err(InflateError::Corrupt { .. })
     ));
-    assert_eq!(inflate_frame(&zlib(&[0xff, 0xfe]), 1 << 20), Err(InflateError::NotUtf8));
+    assert_eq!(
+        inflate_frame(&zlib(&[0xff, 0xfe]), 1 << 20),
+        Err(InflateError::NotUtf8)
+    );
     // Bytes after the end of the stream are ignored.
     let mut trailing = zlib(b"{\"s\":3}");
     trailing.extend_from_slice(b"junk");
-    assert_eq!(inflate_frame(&trailing, 1 << 20).as_deref(), Ok("{\"s\":3}"));
+    assert_eq!(
+        inflate_frame(&trailing, 1 << 20).as_deref(),
+        Ok("{\"s\":3}")
+    );
     assert_eq!(inflate_frame(&zlib(b""), 0).as_deref(), Ok(""));
 }
 
@@ -399,7 +425,10 @@ fn gateway_index_answers_are_classified() {
     let unauthorized = [
         (401, br#"{"code":401,"message":"token wrong"}"#.as_slice()),
         (403, b"forbidden".as_slice()),
-        (200, br#"{"code":40101,"message":"invalid token"}"#.as_slice()),
+        (
+            200,
+            br#"{"code":40101,"message":"invalid token"}"#.as_slice(),
+        ),
     ];
     for (status, body) in unauthorized {
         assert!(
@@ -432,7 +461,10 @@ fn gateway_index_answers_are_classified() {
         panic!("must fail");
     };
     let text = error.to_string();
-    assert!(text.contains("HTTP 401") && text.contains("token wrong"), "{text}");
+    assert!(
+        text.contains("HTTP 401") && text.contains("token wrong"),
+        "{text}"
+    );
 }
 
 // ----- resume URL -----
@@ -440,7 +472,10 @@ fn gateway_index_answers_are_classified() {
 #[test]
 fn resume_parameters_are_appended_with_the_right_separator_and_escaped() {
     let cases = [
-        ("wss://g/gateway?compress=0&token=t", "wss://g/gateway?compress=0&token=t&"),
+        (
+            "wss://g/gateway?compress=0&token=t",
+            "wss://g/gateway?compress=0&token=t&",
+        ),
         ("wss://g/gateway", "wss://g/gateway?"),
         ("wss://g/gateway?", "wss://g/gateway?"),
         ("wss://g/gateway?token=t&", "wss://g/gateway?token=t&"),
@@ -453,5 +488,7 @@ fn resume_parameters_are_appended_with_the_right_separator_and_escaped() {
         );
     }
     let url = resume_url(&Secret::new("wss://g?x=1"), 0, "a b&c=d");
-    assert!(url.expose().ends_with("session_id=a%20b%26c%3Dd&sessionId=a%20b%26c%3Dd"));
+    assert!(url
+        .expose()
+        .ends_with("session_id=a%20b%26c%3Dd&sessionId=a%20b%26c%3Dd"));
 }

@@ -85,9 +85,12 @@ fn apply(sim: &mut Sim, op: Op) {
             }
         }
         Op::Advance(millis) => sim.run_for(ms(millis)),
-        Op::FailNextFetch => sim.peer.gateway.push_back(Err(GatewayFetchError::Transient {
-            detail: "flaky".to_owned(),
-        })),
+        Op::FailNextFetch => sim
+            .peer
+            .gateway
+            .push_back(Err(GatewayFetchError::Transient {
+                detail: "flaky".to_owned(),
+            })),
         Op::FailNextDial => sim.peer.dials.push_back(false),
         Op::SilentNextHello => sim.peer.hellos.push_back(HelloReply::Silent),
         Op::RejectNextHello(code) => sim.peer.hellos.push_back(HelloReply::Code(code)),
@@ -158,5 +161,76 @@ proptest! {
         sim.run_for(secs(300));
         prop_assert_eq!(sim.session.state(), State::Connected, "{}", sim.transcript());
         check_delivery(&sim.events)?;
+    }
+}
+
+/// Arbitrary JSON, to put odd types where KOOK fields are expected.
+fn any_json() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::{json, Value};
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>().prop_map(|f| json!(f)),
+        ".{0,12}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::btree_map(
+                prop_oneof![
+                    Just("type".to_owned()),
+                    Just("id".to_owned()),
+                    Just("mention".to_owned()),
+                    Just("roles".to_owned()),
+                    Just("attachments".to_owned()),
+                    Just("body".to_owned()),
+                    Just("quote".to_owned()),
+                    "[a-z_]{1,8}".prop_map(|s| s),
+                ],
+                inner,
+                0..4
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The parsers at the byte boundary (what the `kook_frame` fuzz target
+    /// runs) never panic.
+    #[test]
+    fn parsers_never_panic_on_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        let _ = krill_core::kook::parse_binary(&bytes, 1 << 20);
+        let _ = krill_core::kook::parse_text(&String::from_utf8_lossy(&bytes));
+        let _ = krill_core::kook::parse_binary(&zlib(&String::from_utf8_lossy(&bytes)), 1 << 20);
+    }
+
+    /// Typed payload parsing is total, whatever types the fields have.
+    #[test]
+    fn event_payloads_parse_whatever_the_field_types(
+        kind in prop_oneof![Just(serde_json::json!(255)), Just(serde_json::json!(9)), any_json()],
+        extra in any_json(),
+        body in any_json(),
+        content in any_json(),
+    ) {
+        let mut extra = extra;
+        if let Some(map) = extra.as_object_mut() {
+            map.insert("body".to_owned(), body);
+        }
+        let data = serde_json::json!({
+            "type": kind, "channel_type": "GROUP", "content": content, "extra": extra,
+        });
+        let frame = serde_json::json!({"s": 0, "sn": 1, "d": data}).to_string();
+        let signal = krill_core::kook::parse_text(&frame);
+        prop_assert!(signal.is_ok());
+        if let Ok(krill_core::kook::Signal::Event { data, .. }) = signal {
+            if let krill_core::kook::EventBody::Message(m) = krill_core::kook::EventBody::parse(data) {
+                let _ = m.text_without_mention("1");
+                let _ = m.mentions_user("1");
+            }
+        }
     }
 }

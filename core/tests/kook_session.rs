@@ -58,7 +58,8 @@ fn gateway_fetch_backs_off_1_2_4_up_to_60_seconds_forever() {
     let mut waits = Vec::new();
     for _ in 0..20 {
         assert_eq!(sim.take(), vec![Output::FetchGateway { compress: false }]);
-        sim.session.handle_gateway_fetched(sim.now, Err(transient()));
+        sim.session
+            .handle_gateway_fetched(sim.now, Err(transient()));
         assert!(sim.take().is_empty());
         assert_eq!(sim.session.state(), State::BackingOff);
         let wait = sim.next_deadline_in().expect("a backoff deadline");
@@ -78,9 +79,11 @@ fn gateway_fetch_backs_off_1_2_4_up_to_60_seconds_forever() {
 #[test]
 fn a_rejected_token_at_the_gateway_fetch_is_fatal_and_clear() {
     let mut sim = Sim::new(1);
-    sim.peer.gateway.push_back(Err(GatewayFetchError::Unauthorized {
-        detail: "HTTP 401, code 401, 你的token不正确".to_owned(),
-    }));
+    sim.peer
+        .gateway
+        .push_back(Err(GatewayFetchError::Unauthorized {
+            detail: "HTTP 401, code 401, 你的token不正确".to_owned(),
+        }));
     sim.start();
     assert_eq!(sim.session.state(), State::Stopped);
     assert_eq!(sim.session.poll_timeout(), None);
@@ -190,7 +193,11 @@ fn invalid_token_hellos_are_reported_with_actionable_text_and_counted_but_not_fa
             Event::HelloRejected {
                 error,
                 consecutive_token_rejections,
-            } => Some((error.code(), *consecutive_token_rejections, error.to_string())),
+            } => Some((
+                error.code(),
+                *consecutive_token_rejections,
+                error.to_string(),
+            )),
             _ => None,
         })
         .collect();
@@ -263,7 +270,10 @@ fn pings_every_30_plus_minus_5_seconds_carrying_the_last_in_order_sn() {
     assert!(times.len() >= 17, "{} pings in 10 minutes", times.len());
     let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
     assert!(times[0] >= secs(25) && times[0] <= secs(35));
-    assert!(gaps.iter().all(|g| *g >= secs(25) && *g <= secs(35)), "{gaps:?}");
+    assert!(
+        gaps.iter().all(|g| *g >= secs(25) && *g <= secs(35)),
+        "{gaps:?}"
+    );
     assert!(gaps.iter().any(|g| *g != gaps[0]), "the period is jittered");
     assert!(sim.ping_sns().iter().all(|sn| *sn == 0));
 
@@ -321,7 +331,10 @@ fn a_late_pong_triggers_two_more_pings_after_6_then_2_seconds_then_a_resume() {
     assert_eq!(dial_at, t + secs(20));
     assert_eq!(query_value(&url, "resume").as_deref(), Some("1"));
     assert_eq!(query_value(&url, "sn").as_deref(), Some("3"));
-    assert_eq!(query_value(&url, "session_id").as_deref(), Some("session-1"));
+    assert_eq!(
+        query_value(&url, "session_id").as_deref(),
+        Some("session-1")
+    );
     assert_eq!(query_value(&url, "sessionId").as_deref(), Some("session-1"));
     assert!(url.contains("&resume=1"), "appended with &: {url}");
 }
@@ -333,7 +346,11 @@ fn state_shows_awaiting_pong_while_probing() {
     sim.peer.answer_pings = false;
     let first_ping = sim.next_deadline_in().expect("ping timer");
     sim.run_for(first_ping);
-    assert_eq!(sim.session.state(), State::Connected, "a PONG is not late yet");
+    assert_eq!(
+        sim.session.state(),
+        State::Connected,
+        "a PONG is not late yet"
+    );
     sim.run_for(secs(6));
     assert_eq!(sim.session.state(), State::AwaitingPong);
 }
@@ -366,15 +383,14 @@ fn resume_sends_s4_and_the_replay_ends_with_resume_ack() {
         sim.server_event(sn);
     }
     sim.peer.offline = vec![event_frame(3), event_frame(4)];
-    sim.peer.resumes.push_back(ResumeReply::Accept { ack: false });
+    sim.peer
+        .resumes
+        .push_back(ResumeReply::Accept { ack: false });
     sim.drop_tcp();
     assert_eq!(sim.session.state(), State::BackingOff);
     sim.run_for(secs(8));
     assert_eq!(sim.session.state(), State::Resuming);
-    assert!(sim
-        .sent
-        .iter()
-        .any(|(_, text)| text == r#"{"s":4,"sn":2}"#));
+    assert!(sim.sent.iter().any(|(_, text)| text == r#"{"s":4,"sn":2}"#));
     assert_eq!(sim.delivered_sns(), vec![1, 2, 3, 4]);
     sim.server_text(r#"{"s":6,"d":{"session_id":"session-1"}}"#);
     assert_eq!(sim.session.state(), State::Connected);
@@ -407,7 +423,10 @@ fn a_tcp_drop_with_a_session_resumes_after_8_seconds() {
     let (at, url) = sim.dials.last().expect("resume dial").clone();
     assert_eq!(at, secs(11));
     assert!(url.ends_with("&resume=1&sn=1&session_id=session-1&sessionId=session-1"));
-    assert!(url.contains("token=SECRET-TOKEN-1"), "resume uses the fetched URL");
+    assert!(
+        url.contains("token=SECRET-TOKEN-1"),
+        "resume uses the fetched URL"
+    );
     assert_eq!(sim.fetches.len(), 1, "a resume needs no new gateway");
     assert_eq!(sim.session.state(), State::Connected);
 }
@@ -419,7 +438,9 @@ fn two_failed_resumes_8_then_16_seconds_apart_give_way_to_a_fresh_session() {
     for sn in 1..=4 {
         sim.server_event(sn);
     }
-    sim.peer.resumes.extend([ResumeReply::Silent, ResumeReply::Silent]);
+    sim.peer
+        .resumes
+        .extend([ResumeReply::Silent, ResumeReply::Silent]);
     sim.drop_tcp();
     let dropped = sim.elapsed();
     sim.run_for(secs(120));
@@ -554,7 +575,9 @@ fn a_reconnect_storm_backs_off_instead_of_spinning() {
 #[test]
 fn the_gateway_backoff_resets_after_a_healthy_session() {
     let mut sim = Sim::new(22);
-    sim.peer.gateway.extend([Err(transient()), Err(transient()), Err(transient())]);
+    sim.peer
+        .gateway
+        .extend([Err(transient()), Err(transient()), Err(transient())]);
     sim.start();
     sim.run_for(secs(8));
     assert_eq!(sim.session.state(), State::Connected);
@@ -623,7 +646,11 @@ fn the_gap_timer_restarts_when_the_in_order_sn_moves() {
     sim.server_event(2);
     assert_eq!(sim.delivered_sns(), vec![1, 2, 3]);
     sim.run_for(ms(5_999));
-    assert_eq!(sim.delivered_sns(), vec![1, 2, 3], "6 s from the last progress");
+    assert_eq!(
+        sim.delivered_sns(),
+        vec![1, 2, 3],
+        "6 s from the last progress"
+    );
     sim.run_for(ms(1));
     assert_eq!(sim.delivered_sns(), vec![1, 2, 3, 5]);
 }
@@ -750,7 +777,10 @@ fn binary_frames_that_do_not_inflate_are_reported_and_the_session_goes_on() {
         errors[2],
         FrameError::Inflate(InflateError::TooLarge { limit: 1024 })
     );
-    assert!(matches!(errors[3], FrameError::Inflate(InflateError::Corrupt { .. })));
+    assert!(matches!(
+        errors[3],
+        FrameError::Inflate(InflateError::Corrupt { .. })
+    ));
     assert_eq!(sim.session.state(), State::Connected);
     sim.server_binary(zlib(&event_frame(1)));
     assert_eq!(sim.delivered_sns(), vec![1]);
@@ -841,7 +871,8 @@ fn stale_and_out_of_place_inputs_are_ignored() {
     let mut sim = Sim::manual(34);
     // Before start: nothing.
     sim.session.handle_connected(sim.now);
-    sim.session.handle_text_frame(sim.now, r#"{"s":1,"d":{"code":0,"session_id":"x"}}"#);
+    sim.session
+        .handle_text_frame(sim.now, r#"{"s":1,"d":{"code":0,"session_id":"x"}}"#);
     sim.session.handle_closed(sim.now, None);
     sim.session.handle_timeout(sim.now);
     assert!(sim.take().is_empty());
@@ -851,11 +882,14 @@ fn stale_and_out_of_place_inputs_are_ignored() {
     // Frames and dial reports while fetching the gateway: ignored.
     sim.session.handle_connected(sim.now);
     sim.session.handle_text_frame(sim.now, "garbage");
-    sim.session.handle_closed(sim.now, Some((1000, "bye".to_owned())));
-    sim.session.handle_gateway_fetched(sim.now, Ok(Secret::new("wss://a?token=t")));
+    sim.session
+        .handle_closed(sim.now, Some((1000, "bye".to_owned())));
+    sim.session
+        .handle_gateway_fetched(sim.now, Ok(Secret::new("wss://a?token=t")));
     assert!(matches!(sim.take()[..], [Output::Connect { .. }]));
     // A second gateway answer and a close while dialling: ignored.
-    sim.session.handle_gateway_fetched(sim.now, Ok(Secret::new("wss://b?token=t")));
+    sim.session
+        .handle_gateway_fetched(sim.now, Ok(Secret::new("wss://b?token=t")));
     sim.session.handle_closed(sim.now, None);
     assert!(sim.take().is_empty());
     assert_eq!(sim.session.state(), State::Connecting);
@@ -866,9 +900,15 @@ fn stale_and_out_of_place_inputs_are_ignored() {
     assert!(sim.take().is_empty());
     sim.session.handle_connected(sim.now);
     sim.session.handle_connected(sim.now);
-    sim.session.handle_text_frame(sim.now, r#"{"s":1,"d":{"code":0,"session_id":"x"}}"#);
-    sim.session.handle_text_frame(sim.now, r#"{"s":1,"d":{"code":0,"session_id":"y"}}"#);
-    assert_eq!(sim.session.session_id(), Some("x"), "a second HELLO is ignored");
+    sim.session
+        .handle_text_frame(sim.now, r#"{"s":1,"d":{"code":0,"session_id":"x"}}"#);
+    sim.session
+        .handle_text_frame(sim.now, r#"{"s":1,"d":{"code":0,"session_id":"y"}}"#);
+    assert_eq!(
+        sim.session.session_id(),
+        Some("x"),
+        "a second HELLO is ignored"
+    );
     // Client-only signals from the server are ignored.
     sim.session.handle_text_frame(sim.now, r#"{"s":2,"sn":5}"#);
     sim.session.handle_text_frame(sim.now, r#"{"s":4,"sn":5}"#);
@@ -910,7 +950,9 @@ fn stop_closes_and_goes_quiet_and_start_begins_a_fresh_session() {
 fn the_same_seed_gives_the_same_session() {
     let run = |seed| {
         let mut sim = Sim::new(seed);
-        sim.peer.gateway.extend([Err(transient()), Err(transient())]);
+        sim.peer
+            .gateway
+            .extend([Err(transient()), Err(transient())]);
         sim.start();
         sim.run_for(secs(100));
         sim.peer.answer_pings = false;

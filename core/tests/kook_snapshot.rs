@@ -26,7 +26,10 @@ fn pong_timeout_reping_resume_and_resume_ack() {
     sim.peer.answer_pings = true;
     sim.run_for(secs(40));
     let transcript = sim.transcript();
-    assert!(!transcript.contains(TOKEN), "the token leaked into the transcript");
+    assert!(
+        !transcript.contains(TOKEN),
+        "the token leaked into the transcript"
+    );
     insta::assert_snapshot!(transcript);
 }
 

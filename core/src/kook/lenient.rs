@@ -28,7 +28,9 @@ pub(crate) fn int(value: &Value) -> Option<i64> {
 /// A non-negative integer (a sequence number), same sources as [`int`].
 pub(crate) fn uint(value: &Value) -> Option<u64> {
     match value {
-        Value::Number(n) => n.as_u64().or_else(|| int(value).and_then(|i| u64::try_from(i).ok())),
+        Value::Number(n) => n
+            .as_u64()
+            .or_else(|| int(value).and_then(|i| u64::try_from(i).ok())),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }

@@ -141,7 +141,10 @@ pub enum Body {
 
 impl Body {
     fn new(kind: MessageType, content: String) -> Self {
-        let media = |kind| Self::Media { kind, url: content.clone() };
+        let media = |kind| Self::Media {
+            kind,
+            url: content.clone(),
+        };
         match kind {
             MessageType::Text => Self::Text(content),
             MessageType::KMarkdown => Self::KMarkdown(content),
@@ -613,9 +616,10 @@ impl EventBody {
                 };
                 Self::System(Box::new(event))
             }
-            Some(code) if data.is_object() => {
-                Self::Message(Box::new(Message::parse(&data, MessageType::from_code(code))))
-            }
+            Some(code) if data.is_object() => Self::Message(Box::new(Message::parse(
+                &data,
+                MessageType::from_code(code),
+            ))),
             _ => Self::Unknown(UnknownEvent { type_code, data }),
         }
     }

@@ -571,7 +571,8 @@ impl Session {
 
     /// How long since the last PONG (any connection).
     pub fn since_last_pong(&self, now: Instant) -> Option<Duration> {
-        self.last_pong_at.map(|at| now.saturating_duration_since(at))
+        self.last_pong_at
+            .map(|at| now.saturating_duration_since(at))
     }
 
     /// Events held for a gap to fill.
@@ -757,9 +758,10 @@ impl Session {
 
             // Unknown signals and unreadable frames are reported; the session
             // goes on.
-            (P::AwaitingHello(_) | P::Live { .. }, Input::Signal(Signal::Unknown { s, frame }, _)) => {
-                self.emit(Event::UnknownSignal { s, frame })
-            }
+            (
+                P::AwaitingHello(_) | P::Live { .. },
+                Input::Signal(Signal::Unknown { s, frame }, _),
+            ) => self.emit(Event::UnknownSignal { s, frame }),
             (P::AwaitingHello(_) | P::Live { .. }, Input::Malformed(error)) => {
                 self.emit(Event::MalformedFrame { error })
             }

@@ -184,7 +184,12 @@ impl Sim {
     /// Starts and runs until the first HELLO is handled (auto mode).
     pub fn start_connected(&mut self) {
         self.start();
-        assert_eq!(self.session.state(), State::Connected, "{}", self.transcript());
+        assert_eq!(
+            self.session.state(),
+            State::Connected,
+            "{}",
+            self.transcript()
+        );
     }
 
     /// Takes the outputs collected in manual mode.
@@ -203,7 +208,11 @@ impl Sim {
                 break;
             }
             steps += 1;
-            assert!(steps < STEP_LIMIT, "busy loop: {steps} timer steps\n{}", self.transcript());
+            assert!(
+                steps < STEP_LIMIT,
+                "busy loop: {steps} timer steps\n{}",
+                self.transcript()
+            );
             self.now = self.now.max(deadline);
             self.session.handle_timeout(self.now);
             self.pump();
@@ -296,7 +305,11 @@ impl Sim {
         let mut steps = 0;
         loop {
             steps += 1;
-            assert!(steps < STEP_LIMIT, "busy loop in pump\n{}", self.transcript());
+            assert!(
+                steps < STEP_LIMIT,
+                "busy loop in pump\n{}",
+                self.transcript()
+            );
             if let Some(out) = self.session.poll_output() {
                 self.record(&out);
                 if self.auto {
@@ -410,7 +423,9 @@ impl Sim {
             Output::Send(text) => {
                 let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
                 if v["s"] == 2 && self.peer.answer_pings && self.peer.open {
-                    self.peer.inbox.push_back(Frame::Text(r#"{"s":3}"#.to_owned()));
+                    self.peer
+                        .inbox
+                        .push_back(Frame::Text(r#"{"s":3}"#.to_owned()));
                 }
             }
             Output::Close => {
@@ -451,7 +466,8 @@ impl Sim {
             .resumes
             .pop_front()
             .unwrap_or(ResumeReply::Accept { ack: true });
-        let hello = |id: &str| Frame::Text(format!(r#"{{"s":1,"d":{{"code":0,"session_id":"{id}"}}}}"#));
+        let hello =
+            |id: &str| Frame::Text(format!(r#"{{"s":1,"d":{{"code":0,"session_id":"{id}"}}}}"#));
         match reply {
             ResumeReply::Accept { ack } => {
                 self.peer.inbox.push_back(hello(&asked));
