@@ -141,19 +141,19 @@ pub enum Body {
 
 impl Body {
     fn new(kind: MessageType, content: String) -> Self {
-        let media = |kind| Self::Media {
-            kind,
-            url: content.clone(),
+        let media = match kind {
+            MessageType::Text => return Self::Text(content),
+            MessageType::KMarkdown => return Self::KMarkdown(content),
+            MessageType::Card => return Self::Card(content),
+            MessageType::Other(type_code) => return Self::Other { type_code, content },
+            MessageType::Image => MediaKind::Image,
+            MessageType::Video => MediaKind::Video,
+            MessageType::File => MediaKind::File,
+            MessageType::Audio => MediaKind::Audio,
         };
-        match kind {
-            MessageType::Text => Self::Text(content),
-            MessageType::KMarkdown => Self::KMarkdown(content),
-            MessageType::Image => media(MediaKind::Image),
-            MessageType::Video => media(MediaKind::Video),
-            MessageType::File => media(MediaKind::File),
-            MessageType::Audio => media(MediaKind::Audio),
-            MessageType::Card => Self::Card(content),
-            MessageType::Other(type_code) => Self::Other { type_code, content },
+        Self::Media {
+            kind: media,
+            url: content,
         }
     }
 
