@@ -1,7 +1,7 @@
 //! [`ReorderBuffer`]: in-order delivery of KOOK events by `sn`, with
 //! duplicate drop and a memory bound.
 //!
-//! KOOK `websocket.md` § 信令[0] EVENT: process events in `sn` order; hold
+//! KOOK `websocket.md` § 信令\[0\] EVENT: process events in `sn` order; hold
 //! out-of-order events in a buffer until the gap fills; drop an event whose
 //! `sn` was already processed. `sn` starts at 1 per session.
 //!
