@@ -407,10 +407,7 @@ impl OutgoingFrame {
 
 impl fmt::Debug for OutgoingFrame {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OutgoingFrame")
-            .field("kind", &self.kind)
-            .field("text", &self.redacted())
-            .finish()
+        write!(f, "OutgoingFrame({:?} {})", self.kind, self.redacted())
     }
 }
 
@@ -548,11 +545,8 @@ fn envelope<T: Serialize>(op: u64, payload: &T) -> String {
         .expect("gateway payloads always serialise to JSON")
 }
 
-/// `d` when it may be absent or null (flattened: `Data<Option<T>>`).
-fn data<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error>
-where
-    T: Default,
-{
+/// `d` when it may be absent or null (then `T::default()`).
+fn data<T: DeserializeOwned + Default>(text: &str) -> Result<T, serde_json::Error> {
     Ok(serde_json::from_str::<Data<T>>(text)?.d.unwrap_or_default())
 }
 
