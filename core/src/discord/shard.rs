@@ -816,6 +816,9 @@ impl Shard {
         }
         self.last_dispatch = Some(now);
         match event {
+            // Before Hello nothing was sent: a READY/RESUMED now is a peer's
+            // protocol violation and must not skip the handshake (or its timers).
+            Dispatch::Ready(_) | Dispatch::Resumed if self.state == ShardState::AwaitingHello => {}
             Dispatch::Ready(ready) => {
                 self.session = Some(Session {
                     id: ready.session_id.clone(),
