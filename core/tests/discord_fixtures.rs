@@ -226,10 +226,7 @@ fn reply_message_carries_reference_and_referenced_message() {
     };
     assert_eq!(m.kind, 19);
     let reference = m.message_reference.as_ref().expect("reference");
-    assert_eq!(
-        reference.message_id.as_deref(),
-        Some("1350038253788594176")
-    );
+    assert_eq!(reference.message_id.as_deref(), Some("1350038253788594176"));
     assert_eq!(reference.kind, 0);
     let replied = m.referenced_message.as_ref().expect("referenced message");
     assert_eq!(replied.id, "1350038253788594176");
@@ -329,7 +326,10 @@ fn create_message_response_parses_as_a_message() {
 #[test]
 fn zlib_stream_hello_inflates_to_the_exact_json() {
     let mut z = ZlibStream::new();
-    let text = z.push(&hex("zlib_stream_hello.hex")).unwrap().expect("a message");
+    let text = z
+        .push(&hex("zlib_stream_hello.hex"))
+        .unwrap()
+        .expect("a message");
     assert_eq!(text, fixture("gateway/zlib_stream_hello.json"));
     assert_eq!(
         GatewayFrame::parse(&text).unwrap(),
@@ -346,7 +346,10 @@ fn zlib_stream_hello_split_in_halves_yields_nothing_after_the_first_half() {
     let mut z = ZlibStream::new();
     assert_eq!(z.push(first).unwrap(), None);
     assert_eq!(z.buffered(), first.len());
-    let text = z.push(second).unwrap().expect("complete after the second half");
+    let text = z
+        .push(second)
+        .unwrap()
+        .expect("complete after the second half");
     assert_eq!(text, fixture("gateway/zlib_stream_hello.json"));
     assert_eq!(z.buffered(), 0);
 }
@@ -399,7 +402,10 @@ fn zlib_stream_sequence_inflates_in_order_on_one_context() {
     let first = guild.members[0].user.as_ref().expect("member user");
     assert_eq!(first.id, "290483761559240704");
     assert_eq!(first.username, "Mahdi BM");
-    assert!(guild.members.iter().any(|m| m.user.as_ref().is_some_and(|u| u.bot)));
+    assert!(guild
+        .members
+        .iter()
+        .any(|m| m.user.as_ref().is_some_and(|u| u.bot)));
 }
 
 #[test]
@@ -427,7 +433,8 @@ fn zlib_stream_inflated_message_is_bounded() {
     z.push(&hex("zlib_stream_seq_1_hello.hex")).unwrap();
     z.push(&hex("zlib_stream_seq_2_ready.hex")).unwrap();
     assert_eq!(
-        z.push(&hex("zlib_stream_seq_3_guild_create.hex")).unwrap_err(),
+        z.push(&hex("zlib_stream_seq_3_guild_create.hex"))
+            .unwrap_err(),
         InflateError::TooLarge { limit: 5000 }
     );
 }

@@ -218,7 +218,11 @@ impl Model {
                 Output::Send(frame) => {
                     prop_assert!(frame.len() <= 4096);
                     let conn = self.conn.as_mut();
-                    prop_assert!(conn.is_some(), "sent {:?} without a connection", frame.kind());
+                    prop_assert!(
+                        conn.is_some(),
+                        "sent {:?} without a connection",
+                        frame.kind()
+                    );
                     let conn = conn.unwrap();
                     if matches!(frame.kind(), OutgoingKind::Identify | OutgoingKind::Resume) {
                         prop_assert!(conn.hello_seen, "handshake before Hello");

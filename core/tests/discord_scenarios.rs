@@ -156,10 +156,7 @@ fn hello_timeout_closes_4000_and_reconnects() {
     sim.start();
     sim.advance_secs(20.0);
     assert_eq!(sim.closes(), [4000]);
-    assert!(matches!(
-        closed_events(&sim)[0].0,
-        CloseCause::HelloTimeout
-    ));
+    assert!(matches!(closed_events(&sim)[0].0, CloseCause::HelloTimeout));
     assert!(sim.sends().is_empty());
 }
 
@@ -331,11 +328,18 @@ fn invalid_session_not_resumable_identifies_afresh_after_1_to_5_s() {
     let (cause, resume, wait) = closed_events(&sim)[0].clone();
     assert_eq!(cause, CloseCause::InvalidSession { resumable: false });
     assert!(!resume);
-    assert!(wait >= Duration::from_secs(1) && wait <= Duration::from_secs(5), "{wait:?}");
+    assert!(
+        wait >= Duration::from_secs(1) && wait <= Duration::from_secs(5),
+        "{wait:?}"
+    );
     sim.advance_secs(5.0);
     assert_eq!(sim.sends_of(OutgoingKind::Identify).len(), 1);
     assert!(sim.sends_of(OutgoingKind::Resume).is_empty());
-    assert_eq!(sim.connects()[0].1, MAIN, "a fresh session uses the main URL");
+    assert_eq!(
+        sim.connects()[0].1,
+        MAIN,
+        "a fresh session uses the main URL"
+    );
     assert_eq!(sim.shard.session_id(), Some("session-2"));
 }
 
@@ -389,7 +393,10 @@ fn dispatches_are_emitted_typed_and_in_order() {
         "THREAD_CREATE",
         r#"{"id":"5","type":11,"guild_id":"6","name":"t","parent_id":"7"}"#,
     );
-    sim.dispatch("CHANNEL_CREATE", r#"{"id":"8","type":0,"guild_id":"6","name":"c"}"#);
+    sim.dispatch(
+        "CHANNEL_CREATE",
+        r#"{"id":"8","type":0,"guild_id":"6","name":"c"}"#,
+    );
     sim.dispatch("INTERACTION_CREATE", r#"{"id":"9","type":2}"#);
     sim.dispatch("PRESENCE_UPDATE", r#"{"user":{"id":"1"}}"#);
     let names: Vec<String> = sim
@@ -434,7 +441,11 @@ fn malformed_json_is_reported_and_the_session_goes_on() {
         .collect();
     assert_eq!(errors.len(), 4);
     assert_eq!(errors[1].seq(), Some(5));
-    assert_eq!(sim.shard.sequence(), Some(5), "the bad dispatch's seq still counts");
+    assert_eq!(
+        sim.shard.sequence(),
+        Some(5),
+        "the bad dispatch's seq still counts"
+    );
     assert_eq!(sim.shard.state(), ShardState::Ready);
     assert!(sim.closes().is_empty());
     sim.message(1, "still alive");
@@ -512,9 +523,17 @@ fn close_codes_follow_the_table() {
             assert_eq!(sim.sends()[0].1, kind, "{code}");
             assert_eq!(sim.shard.state(), ShardState::Ready, "{code}");
         } else {
-            assert_eq!(sim.shard.state(), ShardState::Stopped { fatal: true }, "{code}");
+            assert_eq!(
+                sim.shard.state(),
+                ShardState::Stopped { fatal: true },
+                "{code}"
+            );
             assert!(matches!(sim.events()[0], Event::Fatal { code: Some(c), .. } if c == code));
-            assert_eq!(sim.shard.poll_timeout(), None, "{code}: no timer once stopped");
+            assert_eq!(
+                sim.shard.poll_timeout(),
+                None,
+                "{code}: no timer once stopped"
+            );
             sim.advance_secs(3600.0);
             assert!(sim.connects().is_empty(), "{code}: never reconnects");
         }
@@ -566,7 +585,11 @@ fn the_shard_never_closes_with_1000_or_1001_except_on_shutdown() {
     sim.peer.ack_heartbeats = false;
     sim.advance(interval() * 3);
     assert!(!sim.closes().is_empty());
-    assert!(sim.closes().iter().all(|c| *c == 4000), "{:?}", sim.closes());
+    assert!(
+        sim.closes().iter().all(|c| *c == 4000),
+        "{:?}",
+        sim.closes()
+    );
     sim.shard.shutdown(sim.now);
     sim.settle();
     assert_eq!(sim.closes().last(), Some(&1000));
@@ -631,7 +654,11 @@ fn unknown_session_on_resume_gets_op9_and_identifies() {
         .collect();
     assert_eq!(
         kinds,
-        [OutgoingKind::Identify, OutgoingKind::Resume, OutgoingKind::Identify]
+        [
+            OutgoingKind::Identify,
+            OutgoingKind::Resume,
+            OutgoingKind::Identify
+        ]
     );
     assert_eq!(sim.shard.state(), ShardState::Ready);
 }
@@ -690,21 +717,29 @@ fn a_short_lived_session_does_not_reset_the_backoff() {
 #[test]
 fn gateway_fetch_unauthorized_is_fatal() {
     let mut sim = Sim::default_shard();
-    sim.peer.fetch_results.push_back(Err(GatewayFetchError::Unauthorized));
+    sim.peer
+        .fetch_results
+        .push_back(Err(GatewayFetchError::Unauthorized));
     sim.start();
     assert_eq!(sim.shard.state(), ShardState::Stopped { fatal: true });
-    assert!(matches!(&sim.events()[0], Event::Fatal { code: None, message } if message.contains("DISCORD_BOT_TOKEN")));
+    assert!(
+        matches!(&sim.events()[0], Event::Fatal { code: None, message } if message.contains("DISCORD_BOT_TOKEN"))
+    );
     assert_eq!(sim.shard.poll_timeout(), None);
 }
 
 #[test]
 fn gateway_fetch_transient_error_retries_with_backoff() {
     let mut sim = Sim::default_shard();
-    sim.peer.fetch_results.push_back(Err(GatewayFetchError::Transient {
-        retry_after: Some(Duration::from_secs(7)),
-    }));
+    sim.peer
+        .fetch_results
+        .push_back(Err(GatewayFetchError::Transient {
+            retry_after: Some(Duration::from_secs(7)),
+        }));
     sim.start();
-    assert!(matches!(sim.events()[0], Event::GatewayFetchFailed { retry_in } if retry_in >= Duration::from_secs(7)));
+    assert!(
+        matches!(sim.events()[0], Event::GatewayFetchFailed { retry_in } if retry_in >= Duration::from_secs(7))
+    );
     assert!(matches!(sim.shard.state(), ShardState::BackingOff { .. }));
     sim.advance_secs(8.0);
     assert_eq!(sim.shard.state(), ShardState::Ready);
@@ -734,7 +769,11 @@ fn exhausted_session_start_limit_waits_reset_after() {
     sim.advance_secs(59.0);
     assert!(sim.connects().is_empty());
     sim.advance_secs(1.0);
-    assert_eq!(sim.shard.state(), ShardState::Ready, "re-fetched and identified");
+    assert_eq!(
+        sim.shard.state(),
+        ShardState::Ready,
+        "re-fetched and identified"
+    );
 }
 
 #[test]
@@ -747,10 +786,7 @@ fn identify_budget_counts_down_locally() {
     sim.clear_outputs();
     sim.server_text(r#"{"op":9,"d":false}"#);
     sim.advance_secs(10.0);
-    assert!(matches!(
-        sim.events()[1],
-        Event::SessionStartLimited { .. }
-    ));
+    assert!(matches!(sim.events()[1], Event::SessionStartLimited { .. }));
     assert!(sim.sends_of(OutgoingKind::Identify).is_empty());
 }
 
@@ -788,12 +824,16 @@ fn hold_identify_until_delays_the_identify() {
     let mut sim = Sim::default_shard();
     sim.shard.start(sim.now);
     assert!(sim.shard.will_identify());
-    sim.shard.hold_identify_until(sim.now + Duration::from_secs(4));
+    sim.shard
+        .hold_identify_until(sim.now + Duration::from_secs(4));
     sim.settle();
     assert_eq!(sim.shard.state(), ShardState::Identifying);
     assert!(sim.sends_of(OutgoingKind::Identify).is_empty());
     sim.advance_secs(4.0);
-    assert_eq!(sim.sends_of(OutgoingKind::Identify), [Duration::from_secs(4)]);
+    assert_eq!(
+        sim.sends_of(OutgoingKind::Identify),
+        [Duration::from_secs(4)]
+    );
 }
 
 // ----- outgoing limits -----
@@ -948,6 +988,7 @@ fn stale_reports_about_an_old_socket_are_ignored() {
     sim.server_text(r#"{"op":7}"#); // closes and immediately dials again
     let state = sim.shard.state();
     sim.shard.handle_connected(sim.now);
-    sim.shard.handle_gateway_fetched(sim.now, Err(GatewayFetchError::Unauthorized));
+    sim.shard
+        .handle_gateway_fetched(sim.now, Err(GatewayFetchError::Unauthorized));
     assert_eq!(sim.shard.state(), state);
 }

@@ -448,12 +448,10 @@ impl GatewayFrame {
             opcode::HEARTBEAT => Self::Heartbeat {
                 seq: data::<Option<u64>>(text).map_err(payload_error)?,
             },
-            opcode::IDENTIFY => Self::Identify(Box::new(
-                required::<Identify>(text).map_err(payload_error)?,
-            )),
-            opcode::PRESENCE_UPDATE => {
-                Self::PresenceUpdate(required(text).map_err(payload_error)?)
+            opcode::IDENTIFY => {
+                Self::Identify(Box::new(required::<Identify>(text).map_err(payload_error)?))
             }
+            opcode::PRESENCE_UPDATE => Self::PresenceUpdate(required(text).map_err(payload_error)?),
             opcode::RESUME => Self::Resume(required(text).map_err(payload_error)?),
             opcode::RECONNECT => Self::Reconnect,
             opcode::REQUEST_GUILD_MEMBERS => {

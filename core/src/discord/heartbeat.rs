@@ -70,7 +70,9 @@ impl Heartbeater {
     /// An ACK arrived at `now`.
     pub fn acked(&mut self, now: Instant) {
         if self.awaiting_ack {
-            self.latency = self.last_sent.map(|sent| now.saturating_duration_since(sent));
+            self.latency = self
+                .last_sent
+                .map(|sent| now.saturating_duration_since(sent));
         }
         self.awaiting_ack = false;
         self.last_ack = Some(now);

@@ -110,8 +110,10 @@ impl ZlibStream {
                 .map_err(|e| InflateError::Corrupt {
                     message: e.to_string(),
                 })?;
-            let consumed = usize::try_from(self.inflater.total_in() - in_before).unwrap_or(usize::MAX);
-            let produced = usize::try_from(self.inflater.total_out() - out_before).unwrap_or(usize::MAX);
+            let consumed =
+                usize::try_from(self.inflater.total_in() - in_before).unwrap_or(usize::MAX);
+            let produced =
+                usize::try_from(self.inflater.total_out() - out_before).unwrap_or(usize::MAX);
             input = input.get(consumed..).unwrap_or_default();
             if out.len() > self.limit {
                 return Err(InflateError::TooLarge { limit: self.limit });

@@ -645,7 +645,13 @@ impl Shard {
         }
         let Some((code, reason)) = close else {
             let resume = self.session.is_some();
-            self.reconnect(now, CloseCause::TransportError, resume, None, Delay::Backoff);
+            self.reconnect(
+                now,
+                CloseCause::TransportError,
+                resume,
+                None,
+                Delay::Backoff,
+            );
             return;
         };
         let cause = CloseCause::Remote { code, reason };
@@ -744,7 +750,9 @@ impl Shard {
 
     fn handle_frame(&mut self, now: Instant, frame: GatewayFrame) {
         match frame {
-            GatewayFrame::Hello { heartbeat_interval } => self.handle_hello(now, heartbeat_interval),
+            GatewayFrame::Hello { heartbeat_interval } => {
+                self.handle_hello(now, heartbeat_interval)
+            }
             GatewayFrame::HeartbeatAck => {
                 if let Some(hb) = self.conn.as_mut().and_then(|c| c.heartbeat.as_mut()) {
                     hb.acked(now);
@@ -1084,8 +1092,8 @@ impl Shard {
                 }
             }
             Delay::InvalidSession => {
-                let discord = INVALID_SESSION_WAIT_MIN
-                    + self.jitter.fraction_of(INVALID_SESSION_WAIT_SPREAD);
+                let discord =
+                    INVALID_SESSION_WAIT_MIN + self.jitter.fraction_of(INVALID_SESSION_WAIT_SPREAD);
                 discord.max(self.backoff.next_delay())
             }
         };

@@ -180,7 +180,10 @@ impl Sim {
     /// connected, replayed on resume otherwise).
     pub fn dispatch(&mut self, name: &str, data: &str) {
         self.peer.seq += 1;
-        let frame = format!(r#"{{"op":0,"s":{},"t":"{name}","d":{data}}}"#, self.peer.seq);
+        let frame = format!(
+            r#"{{"op":0,"s":{},"t":"{name}","d":{data}}}"#,
+            self.peer.seq
+        );
         self.peer.history.push((self.peer.seq, frame.clone()));
         if self.peer.connected {
             self.send_frame(frame);
@@ -206,7 +209,11 @@ impl Sim {
                 Some(at) if at <= target => {
                     if at <= self.now {
                         stuck += 1;
-                        assert!(stuck < 100, "busy loop: timer keeps firing at {:?}", self.elapsed());
+                        assert!(
+                            stuck < 100,
+                            "busy loop: timer keeps firing at {:?}",
+                            self.elapsed()
+                        );
                     } else {
                         stuck = 0;
                         self.now = at;
@@ -308,7 +315,8 @@ impl Sim {
                 if !self.peer.connected {
                     return;
                 }
-                let parsed = GatewayFrame::parse(frame.as_str()).expect("the shard sends valid frames");
+                let parsed =
+                    GatewayFrame::parse(frame.as_str()).expect("the shard sends valid frames");
                 self.peer.received.push(parsed.clone());
                 self.answer(frame.kind(), parsed);
             }
@@ -478,8 +486,8 @@ pub fn summary(event: &Event) -> String {
 }
 
 fn short(text: &str) -> String {
-    if text.len() > 120 {
-        format!("{}...", &text[..text.floor_char_boundary(117)])
+    if text.chars().count() > 120 {
+        format!("{}...", text.chars().take(117).collect::<String>())
     } else {
         text.to_owned()
     }
