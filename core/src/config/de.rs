@@ -204,17 +204,25 @@ impl<'a> NodeDe<'a> {
             Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e30 => Some(*f as i128),
             _ => None,
         };
-        match whole {
-            Some(i) if (lo..=hi).contains(&i) => T::try_from(i).ok(),
-            Some(_) => {
+        match (whole, &self.node.value) {
+            (Some(i), _) if (lo..=hi).contains(&i) => T::try_from(i).ok(),
+            (Some(i), _) => {
                 self.sink.push(
                     self.path.clone(),
                     self.node.span,
-                    format!("must be a whole number from {lo} to {hi}"),
+                    format!("must be a whole number from {lo} to {hi}, found {i}"),
                 );
                 None
             }
-            None => {
+            (None, Value::Float(f)) => {
+                self.sink.push(
+                    self.path.clone(),
+                    self.node.span,
+                    format!("expected a whole number, found {f}"),
+                );
+                None
+            }
+            (None, _) => {
                 self.mismatch("a whole number");
                 None
             }

@@ -296,6 +296,7 @@ impl Checker<'_> {
                 Err(e) => {
                     let detail = e.to_string();
                     let last = detail.lines().last().unwrap_or("invalid regex").trim();
+                    let last = last.strip_prefix("error: ").unwrap_or(last);
                     self.error(base.index(i), format!("invalid regex {p:?}: {last}"));
                 }
             }
