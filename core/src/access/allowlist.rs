@@ -29,11 +29,10 @@ pub enum ChannelEntry {
     Slug(String),
 }
 
-/// Slugs a guild or channel name: trimmed, without a leading `#`, lowercase,
-/// runs of whitespace replaced by one `-`.
+/// Slugs a guild or channel name: without leading `#`s and whitespace,
+/// lowercase, runs of whitespace replaced by one `-`.
 pub fn slug(name: &str) -> String {
-    name.trim()
-        .trim_start_matches('#')
+    name.trim_start_matches(|c: char| c == '#' || c.is_whitespace())
         .split_whitespace()
         .collect::<Vec<_>>()
         .join("-")
@@ -82,25 +81,28 @@ pub fn user_entry(raw: &str) -> Option<UserEntry> {
         return Some(UserEntry::Id(s.to_owned()));
     }
     let name = s.trim_start_matches('@').trim().to_lowercase();
-    (!name.is_empty()).then_some(UserEntry::Name(name))
+    match name.as_str() {
+        "" => None,
+        "*" => Some(UserEntry::Any),
+        _ => Some(UserEntry::Name(name)),
+    }
 }
 
 /// Normalises one channel entry; `None` for an empty one.
 pub fn channel_entry(raw: &str) -> Option<ChannelEntry> {
     let s = strip_prefixes(raw.trim(), &["channel:", "discord:"]).trim();
-    if s == "*" {
-        return Some(ChannelEntry::Any);
-    }
     if let Some(inner) = s.strip_prefix("<#").and_then(|r| r.strip_suffix('>')) {
         if is_id(inner) {
             return Some(ChannelEntry::Id(inner.to_owned()));
         }
     }
-    if is_id(s) {
-        return Some(ChannelEntry::Id(s.to_owned()));
-    }
     let slug = slug(s);
-    (!slug.is_empty()).then_some(ChannelEntry::Slug(slug))
+    match slug.as_str() {
+        "" => None,
+        "*" => Some(ChannelEntry::Any),
+        id if is_id(id) => Some(ChannelEntry::Id(slug)),
+        _ => Some(ChannelEntry::Slug(slug)),
+    }
 }
 
 /// Normalises a list of user entries, dropping empty ones.
