@@ -7,6 +7,8 @@
 //! |---|---|
 //! | [`agent`] | agent backends (echo, command, OpenAI-compatible), transcripts, the turn runner |
 //! | [`cli`] | the `krill` command line and its subcommands |
+//! | [`config_file`] | finding, reading and parsing the config file |
+//! | [`pairing_store`] | the pairing files in the credentials dir |
 //! | [`paths`] | where the config file and the state dir are |
 //! | [`logging`] | the log subscriber (stderr, `KRILL_LOG`) |
 //! | [`ws`] | the WebSocket transport (async-tungstenite on smol, native-tls) |
@@ -16,7 +18,9 @@
 
 pub mod agent;
 pub mod cli;
+pub mod config_file;
 pub mod http;
 pub mod logging;
+pub mod pairing_store;
 pub mod paths;
 pub mod ws;
