@@ -10,7 +10,9 @@
 //!   break). It is a *soft* limit (Discord's `maxLinesPerMessage`): a single
 //!   long line is governed by `max_chars` alone, and a chunk that carries a
 //!   code fence may use up to 3 lines even when `max_lines` is 1 or 2 (an
-//!   opening line, one line of code, a closing line).
+//!   opening line, one line of code, a closing line). Blank lines directly
+//!   after an opening fence (before the first line of code) are not counted:
+//!   they cannot be left out nor moved to another chunk.
 //!
 //! # Where a chunk ends
 //! The chunker walks forward from the chunk start to the first point where a
@@ -429,6 +431,7 @@ impl<'a> Chunker<'a> {
         let mut acc_l = prefix_l;
         let mut has_content = false;
         let mut fence_lines_seen = reopen.is_some();
+        let mut extra_l = 0;
         let mut best: [Option<Cand>; 4] = [None; 4];
         let mut protected: Option<Cand> = None;
         let mut hard: Option<Cand> = None;
@@ -445,14 +448,23 @@ impl<'a> Chunker<'a> {
             };
             let suffix_c = open_after.map_or(0, |f| 1 + self.fences[f].marker.len);
             let cand_l = acc_l + 1 + usize::from(open_after.is_some());
+            let blank = line.trim_end <= start_off;
+            if blank && !has_content && matches!(line.kind, Kind::Code(_)) {
+                // Blank lines right after an opening fence cannot be left
+                // out; they do not count against the (soft) line limit.
+                extra_l += 1;
+            }
             // Line counts never decrease along the window: stop once even the
             // most generous limit is passed.
-            if cand_l > fenced_l {
+            if cand_l > fenced_l.saturating_add(extra_l) {
                 break;
             }
             let fenced_now = fence_lines_seen || is_fence_line || open_after.is_some();
-            let line_limit = if fenced_now { fenced_l } else { lim_l };
-            let blank = line.trim_end <= start_off;
+            let line_limit = if fenced_now {
+                fenced_l.saturating_add(extra_l)
+            } else {
+                lim_l
+            };
             let has_content_after = match line.kind {
                 Kind::Open(_) if !partial => false,
                 Kind::Open(_) | Kind::Code(_) => has_content || !blank,
@@ -638,7 +650,10 @@ impl<'a> Chunker<'a> {
             lines: scan.lines,
         };
         // Spans are only looked for within the window (plus a char each side).
-        let search_end = s_end.min(scan.start_off + 4 * (budget + 1));
+        let mut search_end = s_end.min(scan.start_off + 4 * (budget + 1));
+        while !text.is_char_boundary(search_end) {
+            search_end -= 1;
+        }
         let mut spans = SpanFinder::new(&text[..search_end]);
         let mut span = 0..0;
         let mut count = 0;
