@@ -6,7 +6,8 @@
 //! limits (20..=2000 chars, 1..=30 lines or none, both modes):
 //! - every chunk fits: chars (code points) ≤ `max_chars`; lines ≤
 //!   `max_lines`, or ≤ max(`max_lines`, 3) for a chunk holding a fence line
-//!   (plus blank lines directly after an opening fence, which cannot move);
+//!   (plus blank lines directly after an opening or before a closing
+//!   fence, which cannot move);
 //! - each chunk is `reopen + "\n" + input[body] + "\n" + close` and the bodies
 //!   tile the input in order with only whitespace between them (lossless);
 //! - no chunk is empty or whitespace-only; whitespace-only input → none;
@@ -55,12 +56,14 @@ fn closes(line: &str, (ch, n): (char, usize)) -> bool {
 }
 
 /// Walks the fences of `text`: (holds a fence line, blank lines directly
-/// after an opening fence, still inside a fence at the end).
+/// after an opening fence or directly before a closing fence, still inside
+/// a fence at the end).
 fn fence_walk(text: &str) -> (bool, usize, bool) {
     let mut open = None;
     let mut any_fence_line = false;
     let mut blanks_after_opener = 0;
     let mut after_opener = false;
+    let mut blank_run = 0;
     for line in text.split('\n') {
         match open {
             Some(f) => {
@@ -68,10 +71,15 @@ fn fence_walk(text: &str) -> (bool, usize, bool) {
                     open = None;
                     any_fence_line = true;
                     after_opener = false;
+                    blanks_after_opener += blank_run;
+                    blank_run = 0;
                 } else if after_opener && line.trim().is_empty() {
                     blanks_after_opener += 1;
+                } else if line.trim().is_empty() {
+                    blank_run += 1;
                 } else {
                     after_opener = false;
+                    blank_run = 0;
                 }
             }
             None => {

@@ -11,8 +11,8 @@
 //!   long line is governed by `max_chars` alone, and a chunk that carries a
 //!   code fence may use up to 3 lines even when `max_lines` is 1 or 2 (an
 //!   opening line, one line of code, a closing line). Blank lines directly
-//!   after an opening fence (before the first line of code) are not counted:
-//!   they cannot be left out nor moved to another chunk.
+//!   after an opening fence or directly before a closing fence are not
+//!   counted: they can neither be left out nor moved to another chunk.
 //!
 //! # Where a chunk ends
 //! The chunker walks forward from the chunk start to the first point where a
@@ -432,6 +432,7 @@ impl<'a> Chunker<'a> {
         let mut has_content = false;
         let mut fence_lines_seen = reopen.is_some();
         let mut extra_l = 0;
+        let mut blank_run = 0;
         let mut best: [Option<Cand>; 4] = [None; 4];
         let mut protected: Option<Cand> = None;
         let mut hard: Option<Cand> = None;
@@ -449,14 +450,19 @@ impl<'a> Chunker<'a> {
             let suffix_c = open_after.map_or(0, |f| 1 + self.fences[f].marker.len);
             let cand_l = acc_l + 1 + usize::from(open_after.is_some());
             let blank = line.trim_end <= start_off;
-            if blank && !has_content && matches!(line.kind, Kind::Code(_)) {
-                // Blank lines right after an opening fence cannot be left
-                // out; they do not count against the (soft) line limit.
-                extra_l += 1;
+            match line.kind {
+                // Blank lines right after an opening fence or right before a
+                // closing one cannot be left out of the block; they do not
+                // count against the (soft) line limit.
+                Kind::Code(_) if blank && !has_content => extra_l += 1,
+                Kind::Code(_) if blank => blank_run += 1,
+                Kind::Close(_) => extra_l += std::mem::take(&mut blank_run),
+                _ => blank_run = 0,
             }
             // Line counts never decrease along the window: stop once even the
-            // most generous limit is passed.
-            if cand_l > fenced_l.saturating_add(extra_l) {
+            // most generous limit is passed (blank lines hold no candidate,
+            // and the allowance may still grow at a closing fence).
+            if !blank && cand_l > fenced_l.saturating_add(extra_l) {
                 break;
             }
             let fenced_now = fence_lines_seen || is_fence_line || open_after.is_some();
@@ -719,7 +725,7 @@ impl<'a> Chunker<'a> {
         }
         // Hard cut.
         let mut g = if span.start < h && h < span.end && span.start > scan.body_start {
-            span.start
+            self.prev_boundary(k, span.start)
         } else {
             self.prev_boundary(k, h)
         };
