@@ -1,10 +1,30 @@
 //! Reply shaping: everything that turns an agent's reply text into the list of
-//! messages krill sends (reply tags, `replyToMode`, the chunker).
+//! messages krill sends (reply tags, `replyToMode`, the chunker). Pure
+//! functions, no state.
+//!
+//! | submodule | owns |
+//! |---|---|
+//! | [`chunk`] | [`ChunkLimits`], [`chunk_text`] / [`chunk_spans`]: splitting within limits, fences kept balanced |
+//! | [`fence`] | recognising code-fence lines |
+//! | [`tags`] | [`extract_reply_tags`]: `[[reply_to_current]]`, `[[reply_to:<id>]]` |
+//! | [`plan`] | [`plan_reply`]: tags + `replyToMode` + chunks; Discord/KOOK reply wire shapes |
+//!
+//! Driving it: the outbound path calls
+//! `plan_reply(agent_text, Some(trigger_message_id), &ChunkLimits::discord(..), mode)`
+//! and sends each [`OutboundChunk`] in order, as a reply to `reply_to` when set.
 //!
 //! The config enums below are shared with [`crate::config`].
-//! (The chunker and reply tags are to be built: issue 4.)
 
 use serde::Deserialize;
+
+pub mod chunk;
+pub mod fence;
+pub mod plan;
+pub mod tags;
+
+pub use chunk::{chunk_spans, chunk_text, ChunkLimits, ChunkSpan};
+pub use plan::{discord_message_reference, kook_quote, plan_reply, OutboundChunk};
+pub use tags::{extract_reply_tags, ReplyTarget, TaggedReply};
 
 /// `chunkMode`: how a long reply is split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

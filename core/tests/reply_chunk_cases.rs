@@ -1,0 +1,149 @@
+//! Scenario tests for the chunker: one rule per test, exact outputs.
+
+use krill_core::reply::{chunk_spans, chunk_text, ChunkLimits, ChunkMode};
+
+fn len(limit: usize, lines: Option<usize>) -> ChunkLimits {
+    ChunkLimits::new(limit, lines, ChunkMode::Length)
+}
+
+#[test]
+fn platform_defaults_and_clamps() {
+    let d = ChunkLimits::discord(None, None, ChunkMode::Length);
+    assert_eq!((d.max_chars(), d.max_lines()), (2000, Some(17)));
+    let d = ChunkLimits::discord(Some(5000), Some(30), ChunkMode::Newline);
+    assert_eq!((d.max_chars(), d.max_lines(), d.mode()), (2000, Some(30), ChunkMode::Newline));
+    let k = ChunkLimits::kook(None, None, ChunkMode::Length);
+    assert_eq!((k.max_chars(), k.max_lines()), (4000, None));
+    let k = ChunkLimits::kook(Some(20_000), Some(50), ChunkMode::Length);
+    assert_eq!((k.max_chars(), k.max_lines()), (8000, Some(50)));
+    let z = ChunkLimits::new(0, Some(0), ChunkMode::Length);
+    assert_eq!((z.max_chars(), z.max_lines()), (1, Some(1)));
+}
+
+#[test]
+fn short_reply_is_one_chunk_trimmed() {
+    assert_eq!(chunk_text("\n\n  hello world  \n\n", &len(2000, Some(17))), ["  hello world"]);
+}
+
+#[test]
+fn whitespace_only_gives_nothing() {
+    assert!(chunk_text("", &len(10, None)).is_empty());
+    assert!(chunk_text(" \n\r\n\t ", &len(10, None)).is_empty());
+}
+
+#[test]
+fn twenty_short_lines_become_two_messages_at_a_line_break() {
+    let text: String = (1..=20).map(|i| format!("line {i}\n")).collect();
+    let chunks = chunk_text(&text, &ChunkLimits::discord(None, None, ChunkMode::Length));
+    assert_eq!(chunks.len(), 2);
+    assert_eq!(chunks[0].lines().count(), 17);
+    assert!(chunks[0].ends_with("line 17"));
+    assert_eq!(chunks[1], "line 18\nline 19\nline 20");
+}
+
+#[test]
+fn a_long_line_is_governed_by_chars_only() {
+    let text = "word ".repeat(100);
+    let chunks = chunk_text(&text, &len(100, Some(1)));
+    assert_eq!(chunks.len(), 5);
+    assert!(chunks.iter().all(|c| c.chars().count() <= 100 && !c.contains('\n')));
+}
+
+#[test]
+fn counts_code_points_not_bytes() {
+    // 'é' is 2 bytes, '中' 3 bytes: 10 chars fit a limit of 10.
+    assert_eq!(chunk_text("éééé中中中中中中", &len(10, None)).len(), 1);
+    assert_eq!(chunk_text("éééé中中中中中中中", &len(10, None)).len(), 2);
+}
+
+#[test]
+fn reopened_fence_is_on_its_own_line() {
+    let text = "```rust\nlet a = 1;\nlet b = 2;\nlet c = 3;\n```";
+    let chunks = chunk_text(text, &len(33, None));
+    assert_eq!(
+        chunks,
+        ["```rust\nlet a = 1;\nlet b = 2;\n```", "```rust\nlet c = 3;\n```"]
+    );
+}
+
+#[test]
+fn fence_markers_and_info_are_kept_when_reopening() {
+    let text = "~~~~ python\nx = 1\ny = 2\nz = 3\n~~~~";
+    let chunks = chunk_text(text, &len(2000, Some(4)));
+    assert_eq!(chunks[0], "~~~~ python\nx = 1\ny = 2\n~~~~");
+    assert_eq!(chunks[1], "~~~~python\nz = 3\n~~~~");
+}
+
+#[test]
+fn long_info_string_degrades_to_a_bare_marker() {
+    let text = "```a-very-long-info-string-here\nline one\nline two\nline three\n```";
+    let chunks = chunk_text(text, &len(50, None));
+    assert!(chunks.len() >= 2);
+    assert!(chunks[1].starts_with("```\n"), "{chunks:?}");
+}
+
+#[test]
+fn never_ends_right_after_an_opening_fence() {
+    // The fence cannot start in chunk 1 with nothing in it: it moves on.
+    let text = "intro text here\n```\ncode line\n```";
+    let chunks = chunk_text(text, &len(22, None));
+    assert_eq!(chunks, ["intro text here", "```\ncode line\n```"]);
+}
+
+#[test]
+fn fence_overhead_counts_against_the_line_limit() {
+    let text = "```\na\nb\nc\nd\ne\nf\n```";
+    for chunk in chunk_text(text, &len(2000, Some(4))) {
+        assert!(chunk.lines().count() <= 4, "{chunk:?}");
+        assert!(chunk.starts_with("```\n") && chunk.ends_with("\n```"));
+    }
+}
+
+#[test]
+fn paragraph_break_preferred_when_at_least_half_full() {
+    let text = "aaaa aaaa aaaa aaaa aaaa aaaa\n\nbbbb bbbb bbbb\ncccc cccc";
+    let chunks = chunk_text(text, &len(50, None));
+    assert_eq!(chunks[0], "aaaa aaaa aaaa aaaa aaaa aaaa");
+}
+
+#[test]
+fn cjk_breaks_after_sentence_punctuation() {
+    let text = "第一句话写在这里。第二句话也在这里！第三句话呢？";
+    let chunks = chunk_text(text, &len(12, None));
+    assert_eq!(chunks[0], "第一句话写在这里。");
+}
+
+#[test]
+fn does_not_break_inside_links_or_inline_code() {
+    let text = "see [the big docs page](https://x.io/a b c) and `a b c d e` ok";
+    // From 40 chars on, the link (39 chars) fits in a chunk of its own.
+    for limit in 40..80 {
+        for chunk in chunk_text(text, &len(limit, None)) {
+            let opens = chunk.matches('[').count() == chunk.matches(')').count();
+            assert!(opens, "link split at {limit}: {chunk:?}");
+            assert_eq!(chunk.matches('`').count() % 2, 0, "code split at {limit}: {chunk:?}");
+        }
+    }
+}
+
+#[test]
+fn crlf_is_one_line_break() {
+    let text = "a\r\nb\r\nc\r\nd";
+    let chunks = chunk_text(text, &len(100, Some(2)));
+    assert_eq!(chunks, ["a\r\nb", "c\r\nd"]);
+}
+
+#[test]
+fn spans_tile_the_input() {
+    let text = "one two three four five six seven";
+    let spans = chunk_spans(text, &len(10, None));
+    let joined: Vec<&str> = spans.iter().map(|s| &text[s.body.clone()]).collect();
+    assert_eq!(joined.join(" "), text);
+}
+
+#[test]
+fn newline_mode_splits_paragraphs_but_not_code() {
+    let text = "p1\n\np2\n\n```\nx\n\ny\n```";
+    let chunks = chunk_text(text, &ChunkLimits::new(2000, None, ChunkMode::Newline));
+    assert_eq!(chunks, ["p1", "p2", "```\nx\n\ny\n```"]);
+}

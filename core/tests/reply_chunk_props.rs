@@ -1,0 +1,357 @@
+//! Property tests for the chunker against an independent model.
+//!
+//! For arbitrary Markdown-ish Unicode text (mixed scripts, emoji with ZWJ,
+//! flags and skin tones, combining marks, ``` and ~~~ fences with info
+//! strings, long words, CRLF, blank lines, links, inline code) and arbitrary
+//! limits (20..=2000 chars, 1..=30 lines or none, both modes):
+//! - every chunk fits: chars (code points) ≤ `max_chars`; lines ≤
+//!   `max_lines`, or ≤ max(`max_lines`, 3) for a chunk holding a fence line
+//!   (plus blank lines directly after an opening or before a closing
+//!   fence, which cannot move);
+//! - each chunk is `reopen + "\n" + input[body] + "\n" + close` and the bodies
+//!   tile the input in order with only whitespace between them (lossless);
+//! - no chunk is empty or whitespace-only; whitespace-only input → none;
+//! - fences are balanced in every chunk (checked by a separate CommonMark
+//!   fence tracker), and no chunk is only an open + close fence, unless a
+//!   fence line of the input is too long for the limit (degenerate case);
+//! - body edges are grapheme boundaries, unless the cluster alone is larger
+//!   than the chunk's budget;
+//! - deterministic; in `length` mode a reply that fits is one chunk; in
+//!   `newline` mode no chunk holds a blank line outside code.
+
+use krill_core::reply::{chunk_spans, ChunkLimits, ChunkMode, ChunkSpan};
+use proptest::prelude::*;
+use unicode_segmentation::UnicodeSegmentation;
+
+// ---------------------------------------------------------------- model
+
+/// An opening fence per CommonMark (written independently of the crate).
+fn opener(line: &str) -> Option<(char, usize)> {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    if indent > 3 {
+        return None;
+    }
+    let rest = &line[indent..];
+    let ch = rest.chars().next()?;
+    if ch != '`' && ch != '~' {
+        return None;
+    }
+    let n = rest.chars().take_while(|c| *c == ch).count();
+    if n < 3 || (ch == '`' && rest[n..].contains('`')) {
+        return None;
+    }
+    Some((ch, n))
+}
+
+fn closes(line: &str, (ch, n): (char, usize)) -> bool {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    if indent > 3 {
+        return false;
+    }
+    let rest = &line[indent..];
+    let run = rest.chars().take_while(|c| *c == ch).count();
+    run >= n && rest[run * ch.len_utf8()..].trim().is_empty()
+}
+
+/// Walks the fences of `text`: (holds a fence line, blank lines directly
+/// after an opening fence or directly before a closing fence, still inside
+/// a fence at the end).
+fn fence_walk(text: &str) -> (bool, usize, bool) {
+    let mut open = None;
+    let mut any_fence_line = false;
+    let mut blanks_after_opener = 0;
+    let mut after_opener = false;
+    let mut blank_run = 0;
+    for line in text.split('\n') {
+        match open {
+            Some(f) => {
+                if closes(line, f) {
+                    open = None;
+                    any_fence_line = true;
+                    after_opener = false;
+                    blanks_after_opener += blank_run;
+                    blank_run = 0;
+                } else if after_opener && line.trim().is_empty() {
+                    blanks_after_opener += 1;
+                } else if line.trim().is_empty() {
+                    blank_run += 1;
+                } else {
+                    after_opener = false;
+                    blank_run = 0;
+                }
+            }
+            None => {
+                if let Some(f) = opener(line) {
+                    open = Some(f);
+                    any_fence_line = true;
+                    after_opener = true;
+                }
+            }
+        }
+    }
+    (any_fence_line, blanks_after_opener, open.is_some())
+}
+
+/// Non-blank lines of `text` that are not fence lines.
+fn content_lines(text: &str) -> usize {
+    let mut open = None;
+    let mut n = 0;
+    for line in text.split('\n') {
+        match open {
+            Some(f) if closes(line, f) => open = None,
+            Some(_) => n += usize::from(!line.trim().is_empty()),
+            None => match opener(line) {
+                Some(f) => open = Some(f),
+                None => n += usize::from(!line.trim().is_empty()),
+            },
+        }
+    }
+    n
+}
+
+/// Lines of `text` outside fences that are blank and sit between two
+/// non-blank lines.
+fn has_inner_blank_outside_code(text: &str) -> bool {
+    let mut open = None;
+    let mut seen_content = false;
+    let mut pending_blank = false;
+    for line in text.split('\n') {
+        if let Some(f) = open {
+            if closes(line, f) {
+                open = None;
+            }
+            seen_content = true;
+            pending_blank = false;
+            continue;
+        }
+        if let Some(f) = opener(line) {
+            if pending_blank && seen_content {
+                return true;
+            }
+            open = Some(f);
+            seen_content = true;
+            continue;
+        }
+        if line.trim().is_empty() {
+            pending_blank = true;
+        } else {
+            if pending_blank && seen_content {
+                return true;
+            }
+            seen_content = true;
+            pending_blank = false;
+        }
+    }
+    false
+}
+
+/// The input holds a fence line too long to be kept balanced at this limit.
+fn degenerate(text: &str, max_chars: usize) -> bool {
+    text.split('\n').any(|l| {
+        (opener(l).is_some() || l.trim_start().starts_with("```") || l.trim_start().starts_with("~~~"))
+            && l.trim_end().chars().count() * 2 + 4 > max_chars
+    })
+}
+
+/// The input holds an empty fenced block (the only excuse for a chunk that
+/// is an open + close fence and nothing else).
+fn has_empty_block(text: &str) -> bool {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut open: Option<((char, usize), bool)> = None;
+    for line in lines {
+        match open {
+            Some((f, content)) => {
+                if closes(line, f) {
+                    if !content {
+                        return true;
+                    }
+                    open = None;
+                } else if !line.trim().is_empty() {
+                    open = Some((f, true));
+                }
+            }
+            None => open = opener(line).map(|f| (f, false)),
+        }
+    }
+    matches!(open, Some((_, false)))
+}
+
+fn check(text: &str, limits: &ChunkLimits) -> Result<(), TestCaseError> {
+    let spans = chunk_spans(text, limits);
+    prop_assert_eq!(&spans, &chunk_spans(text, limits), "deterministic");
+    if text.trim().is_empty() {
+        prop_assert!(spans.is_empty(), "whitespace-only input gives no chunk");
+        return Ok(());
+    }
+    prop_assert!(!spans.is_empty());
+    let max_c = limits.max_chars();
+    let max_l = limits.max_lines().unwrap_or(usize::MAX);
+    let degenerate = degenerate(text, max_c);
+    let boundaries: Vec<usize> = text
+        .grapheme_indices(true)
+        .map(|(i, _)| i)
+        .chain([text.len()])
+        .collect();
+    let mut prev_end = 0;
+    for (i, span) in spans.iter().enumerate() {
+        let ChunkSpan { reopen, body, close } = span;
+        let rendered = span.render(text);
+        let ctx = format!("chunk {i} {rendered:?}");
+        // render = reopen + body + close
+        let mut expect = String::new();
+        if let Some(r) = reopen {
+            expect.push_str(r);
+            expect.push('\n');
+        }
+        expect.push_str(&text[body.clone()]);
+        if let Some(c) = close {
+            expect.push('\n');
+            expect.push_str(c);
+        }
+        prop_assert_eq!(&rendered, &expect, "{}", ctx);
+        // limits
+        let chars = rendered.chars().count();
+        prop_assert!(chars <= max_c, "{} chars {} > {}", ctx, chars, max_c);
+        let lines = rendered.split('\n').count();
+        let (fence_line, blanks, ends_open) = fence_walk(&rendered);
+        let line_limit = if fence_line {
+            max_l.max(3).saturating_add(blanks)
+        } else {
+            max_l
+        };
+        prop_assert!(lines <= line_limit, "{} lines {} > {}", ctx, lines, line_limit);
+        // not empty
+        prop_assert!(!text[body.clone()].trim().is_empty(), "{} empty body", ctx);
+        // lossless: only whitespace between bodies, in order
+        prop_assert!(body.start >= prev_end, "{} reordered", ctx);
+        prop_assert!(
+            text[prev_end..body.start].trim().is_empty(),
+            "{} lost {:?}",
+            ctx,
+            &text[prev_end..body.start]
+        );
+        prev_end = body.end;
+        // fences
+        if !degenerate {
+            prop_assert!(!ends_open, "{} unbalanced fence", ctx);
+            let only_fences = content_lines(&rendered) == 0;
+            if only_fences && (reopen.is_some() || close.is_some()) {
+                prop_assert!(has_empty_block(text), "{} only an open+close fence", ctx);
+            }
+            if let Some(r) = reopen {
+                prop_assert!(opener(r).is_some(), "{} reopen is not a fence line", ctx);
+            }
+        }
+        // graphemes
+        let overhead = reopen.as_ref().map_or(0, |r| r.chars().count() + 1)
+            + close.as_ref().map_or(0, |c| c.chars().count() + 1);
+        for edge in [body.start, body.end] {
+            if boundaries.binary_search(&edge).is_err() {
+                let at = boundaries.partition_point(|b| *b < edge);
+                let cluster = &text[boundaries[at - 1]..boundaries[at]];
+                prop_assert!(
+                    cluster.chars().count() > max_c.saturating_sub(overhead),
+                    "{} splits grapheme {:?}",
+                    ctx,
+                    cluster
+                );
+            }
+        }
+        if limits.mode() == ChunkMode::Newline && !degenerate {
+            prop_assert!(
+                !has_inner_blank_outside_code(&rendered),
+                "{} newline mode keeps a paragraph break",
+                ctx
+            );
+        }
+    }
+    prop_assert!(text[prev_end..].trim().is_empty(), "lost the tail");
+    // length mode never splits a reply that fits as it is
+    let trimmed = text.trim();
+    let (_, _, input_open) = fence_walk(trimmed);
+    if limits.mode() == ChunkMode::Length
+        && !input_open
+        && trimmed.chars().count() <= max_c
+        && trimmed.split('\n').count() <= max_l
+        && !text.starts_with([' ', '\t'])
+    {
+        prop_assert_eq!(spans.len(), 1, "a reply within the limits is one chunk");
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- generators
+
+fn fragment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => "[a-z]{1,12}".prop_map(|w| w + " "),
+        2 => Just(" ".to_owned()),
+        3 => Just("\n".to_owned()),
+        2 => Just("\r\n".to_owned()),
+        2 => Just("\n\n".to_owned()),
+        1 => Just("\n  \n\t\n".to_owned()),
+        1 => "[a-zA-Z0-9]{40,400}",
+        2 => Just("中文没有空格的句子很长。再来一句！是吗？".to_owned()),
+        1 => Just("日本語のテキスト、句読点。".to_owned()),
+        1 => Just("Привет, мир! Ελληνικά κείμενα. עברית ".to_owned()),
+        2 => Just("👍🏽".to_owned()),
+        2 => Just("👨\u{200d}👩\u{200d}👧\u{200d}👦".to_owned()),
+        2 => Just("🇯🇵🇫🇷".to_owned()),
+        1 => Just("e\u{301}\u{302}\u{303} ".to_owned()),
+        2 => Just("[the docs](https://example.com/some/path?q=a b) ".to_owned()),
+        2 => Just("`let x = vec![1, 2, 3];` ".to_owned()),
+        1 => Just("``a ` b`` ".to_owned()),
+        2 => prop_oneof![
+            Just("```"), Just("```rust"), Just("~~~"), Just("~~~ python"),
+            Just("````md"), Just("   ```"), Just("``` js")
+        ]
+        .prop_map(|f| format!("\n{f}\n")),
+        1 => Just("\n    indented code\n".to_owned()),
+        1 => Just("- item one\n- item two\n".to_owned()),
+        1 => any::<char>().prop_map(|c| c.to_string()),
+        1 => "\\PC{1,20}",
+    ]
+}
+
+fn text() -> impl Strategy<Value = String> {
+    prop::collection::vec(fragment(), 0..60).prop_map(|v| v.concat())
+}
+
+fn limits() -> impl Strategy<Value = ChunkLimits> {
+    (
+        prop_oneof![20usize..=80, 80usize..=400, 400usize..=2000],
+        prop_oneof![Just(None), (1usize..=30).prop_map(Some)],
+        prop_oneof![Just(ChunkMode::Length), Just(ChunkMode::Newline)],
+    )
+        .prop_map(|(c, l, m)| ChunkLimits::new(c, l, m))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn chunks_obey_the_model(text in text(), limits in limits()) {
+        check(&text, &limits)?;
+    }
+
+    #[test]
+    fn arbitrary_unicode_obeys_the_model(text in "\\PC{0,300}|[\\s\\S]{0,200}", limits in limits()) {
+        check(&text, &limits)?;
+    }
+
+    #[test]
+    fn long_single_words_are_cut_at_the_limit(
+        word in "[a-z]{1,3000}",
+        max in 20usize..=500,
+    ) {
+        let limits = ChunkLimits::new(max, None, ChunkMode::Length);
+        check(&word, &limits)?;
+        let spans = chunk_spans(&word, &limits);
+        // every chunk but the last is full
+        for span in &spans[..spans.len() - 1] {
+            prop_assert_eq!(span.body.len(), max);
+        }
+    }
+}
