@@ -104,29 +104,9 @@ pub struct AllowedMentions {
     pub replied_user: Option<bool>,
 }
 
-/// `GET /gateway/bot`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct GatewayBot {
-    /// The gateway URL (`wss://gateway.discord.gg`).
-    pub url: String,
-    /// Recommended shard count.
-    pub shards: u32,
-    /// Identify budget.
-    pub session_start_limit: SessionStartLimit,
-}
-
-/// `session_start_limit` of [`GatewayBot`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub struct SessionStartLimit {
-    /// Identifies allowed per reset period.
-    pub total: u32,
-    /// Identifies left.
-    pub remaining: u32,
-    /// Milliseconds until the budget resets.
-    pub reset_after: u64,
-    /// Identifies allowed per 5 s.
-    pub max_concurrency: u32,
-}
+/// `GET /gateway/bot`: the gateway machine's own type, so the driver hands
+/// the response to [`crate::discord::Shard::handle_gateway_fetched`] as is.
+pub use crate::discord::{GatewayBot, SessionStartLimit};
 
 /// `GET /users/@me` (only what krill uses).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
