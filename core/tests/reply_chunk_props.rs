@@ -150,7 +150,9 @@ fn has_inner_blank_outside_code(text: &str) -> bool {
 /// The input holds a fence line too long to be kept balanced at this limit.
 fn degenerate(text: &str, max_chars: usize) -> bool {
     text.split('\n').any(|l| {
-        (opener(l).is_some() || l.trim_start().starts_with("```") || l.trim_start().starts_with("~~~"))
+        (opener(l).is_some()
+            || l.trim_start().starts_with("```")
+            || l.trim_start().starts_with("~~~"))
             && l.trim_end().chars().count() * 2 + 4 > max_chars
     })
 }
@@ -196,7 +198,11 @@ fn check(text: &str, limits: &ChunkLimits) -> Result<(), TestCaseError> {
         .collect();
     let mut prev_end = 0;
     for (i, span) in spans.iter().enumerate() {
-        let ChunkSpan { reopen, body, close } = span;
+        let ChunkSpan {
+            reopen,
+            body,
+            close,
+        } = span;
         let rendered = span.render(text);
         let ctx = format!("chunk {i} {rendered:?}");
         // render = reopen + body + close
@@ -221,7 +227,13 @@ fn check(text: &str, limits: &ChunkLimits) -> Result<(), TestCaseError> {
         } else {
             max_l
         };
-        prop_assert!(lines <= line_limit, "{} lines {} > {}", ctx, lines, line_limit);
+        prop_assert!(
+            lines <= line_limit,
+            "{} lines {} > {}",
+            ctx,
+            lines,
+            line_limit
+        );
         // not empty
         prop_assert!(!text[body.clone()].trim().is_empty(), "{} empty body", ctx);
         // lossless: only whitespace between bodies, in order

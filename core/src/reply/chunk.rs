@@ -507,9 +507,7 @@ impl<'a> Chunker<'a> {
             if !blank && cand_l <= line_limit {
                 let next = self.after_line(k);
                 let valid = match open_after {
-                    Some(f) => {
-                        next.is_none() || (has_content_after && !self.next_is_closer(k, f))
-                    }
+                    Some(f) => next.is_none() || (has_content_after && !self.next_is_closer(k, f)),
                     None => true,
                 };
                 if valid {
@@ -600,10 +598,7 @@ impl<'a> Chunker<'a> {
 
     fn half_full(&self, cand: &Cand) -> bool {
         2 * cand.chars >= self.limits.max_chars
-            || self
-                .limits
-                .max_lines
-                .is_some_and(|l| 2 * cand.lines >= l)
+            || self.limits.max_lines.is_some_and(|l| 2 * cand.lines >= l)
     }
 
     /// Whether the next non-blank line after `k` closes fence `f` (breaking
@@ -907,7 +902,10 @@ impl<'t> SpanFinder<'t> {
                 let mut i = p + n;
                 while let Some(j) = self.text[i..].find('`') {
                     let run_start = i + j;
-                    let run = bytes[run_start..].iter().take_while(|b| **b == b'`').count();
+                    let run = bytes[run_start..]
+                        .iter()
+                        .take_while(|b| **b == b'`')
+                        .count();
                     if run == n {
                         return Some(p..run_start + run);
                     }
