@@ -11,7 +11,10 @@ fn platform_defaults_and_clamps() {
     let d = ChunkLimits::discord(None, None, ChunkMode::Length);
     assert_eq!((d.max_chars(), d.max_lines()), (2000, Some(17)));
     let d = ChunkLimits::discord(Some(5000), Some(30), ChunkMode::Newline);
-    assert_eq!((d.max_chars(), d.max_lines(), d.mode()), (2000, Some(30), ChunkMode::Newline));
+    assert_eq!(
+        (d.max_chars(), d.max_lines(), d.mode()),
+        (2000, Some(30), ChunkMode::Newline)
+    );
     let k = ChunkLimits::kook(None, None, ChunkMode::Length);
     assert_eq!((k.max_chars(), k.max_lines()), (4000, None));
     let k = ChunkLimits::kook(Some(20_000), Some(50), ChunkMode::Length);
@@ -22,7 +25,10 @@ fn platform_defaults_and_clamps() {
 
 #[test]
 fn short_reply_is_one_chunk_trimmed() {
-    assert_eq!(chunk_text("\n\n  hello world  \n\n", &len(2000, Some(17))), ["  hello world"]);
+    assert_eq!(
+        chunk_text("\n\n  hello world  \n\n", &len(2000, Some(17))),
+        ["  hello world"]
+    );
 }
 
 #[test]
@@ -46,7 +52,9 @@ fn a_long_line_is_governed_by_chars_only() {
     let text = "word ".repeat(100);
     let chunks = chunk_text(&text, &len(100, Some(1)));
     assert_eq!(chunks.len(), 5);
-    assert!(chunks.iter().all(|c| c.chars().count() <= 100 && !c.contains('\n')));
+    assert!(chunks
+        .iter()
+        .all(|c| c.chars().count() <= 100 && !c.contains('\n')));
 }
 
 #[test]
@@ -62,7 +70,10 @@ fn reopened_fence_is_on_its_own_line() {
     let chunks = chunk_text(text, &len(33, None));
     assert_eq!(
         chunks,
-        ["```rust\nlet a = 1;\nlet b = 2;\n```", "```rust\nlet c = 3;\n```"]
+        [
+            "```rust\nlet a = 1;\nlet b = 2;\n```",
+            "```rust\nlet c = 3;\n```"
+        ]
     );
 }
 
@@ -121,7 +132,11 @@ fn does_not_break_inside_links_or_inline_code() {
         for chunk in chunk_text(text, &len(limit, None)) {
             let opens = chunk.matches('[').count() == chunk.matches(')').count();
             assert!(opens, "link split at {limit}: {chunk:?}");
-            assert_eq!(chunk.matches('`').count() % 2, 0, "code split at {limit}: {chunk:?}");
+            assert_eq!(
+                chunk.matches('`').count() % 2,
+                0,
+                "code split at {limit}: {chunk:?}"
+            );
         }
     }
 }

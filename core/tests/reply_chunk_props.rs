@@ -15,7 +15,7 @@
 //!   fence tracker), and no chunk is only an open + close fence, unless a
 //!   fence line of the input is too long for the limit (degenerate case);
 //! - body edges are grapheme boundaries, unless the cluster alone is larger
-//!   than the chunk's budget;
+//!   than the chunk's budget (max_chars minus its fence lines);
 //! - deterministic; in `length` mode a reply that fits is one chunk; in
 //!   `newline` mode no chunk holds a blank line outside code.
 
@@ -150,7 +150,9 @@ fn has_inner_blank_outside_code(text: &str) -> bool {
 /// The input holds a fence line too long to be kept balanced at this limit.
 fn degenerate(text: &str, max_chars: usize) -> bool {
     text.split('\n').any(|l| {
-        (opener(l).is_some() || l.trim_start().starts_with("```") || l.trim_start().starts_with("~~~"))
+        (opener(l).is_some()
+            || l.trim_start().starts_with("```")
+            || l.trim_start().starts_with("~~~"))
             && l.trim_end().chars().count() * 2 + 4 > max_chars
     })
 }
@@ -196,7 +198,11 @@ fn check(text: &str, limits: &ChunkLimits) -> Result<(), TestCaseError> {
         .collect();
     let mut prev_end = 0;
     for (i, span) in spans.iter().enumerate() {
-        let ChunkSpan { reopen, body, close } = span;
+        let ChunkSpan {
+            reopen,
+            body,
+            close,
+        } = span;
         let rendered = span.render(text);
         let ctx = format!("chunk {i} {rendered:?}");
         // render = reopen + body + close
@@ -221,7 +227,13 @@ fn check(text: &str, limits: &ChunkLimits) -> Result<(), TestCaseError> {
         } else {
             max_l
         };
-        prop_assert!(lines <= line_limit, "{} lines {} > {}", ctx, lines, line_limit);
+        prop_assert!(
+            lines <= line_limit,
+            "{} lines {} > {}",
+            ctx,
+            lines,
+            line_limit
+        );
         // not empty
         prop_assert!(!text[body.clone()].trim().is_empty(), "{} empty body", ctx);
         // lossless: only whitespace between bodies, in order
@@ -245,8 +257,12 @@ fn check(text: &str, limits: &ChunkLimits) -> Result<(), TestCaseError> {
             }
         }
         // graphemes
+        // The budget of a cut is what the fence lines leave: added ones, and
+        // an opening line the body starts with (its block must hold content).
+        let first_line = text[body.clone()].split('\n').next().unwrap_or("");
         let overhead = reopen.as_ref().map_or(0, |r| r.chars().count() + 1)
-            + close.as_ref().map_or(0, |c| c.chars().count() + 1);
+            + close.as_ref().map_or(0, |c| c.chars().count() + 1)
+            + opener(first_line).map_or(0, |_| first_line.chars().count() + 1);
         for edge in [body.start, body.end] {
             if boundaries.binary_search(&edge).is_err() {
                 let at = boundaries.partition_point(|b| *b < edge);

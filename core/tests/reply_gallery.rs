@@ -33,7 +33,9 @@ fn code_review() -> String {
          **1. The retry loop never gives up.** `send_with_retry` keeps retrying on every \
          error, including 401, which means a revoked token spins forever:\n\n```rust\n",
     );
-    s.push_str("pub fn send_with_retry(client: &Client, req: &Request) -> Result<Response, Error> {\n");
+    s.push_str(
+        "pub fn send_with_retry(client: &Client, req: &Request) -> Result<Response, Error> {\n",
+    );
     s.push_str("    let mut attempt = 0;\n    loop {\n");
     for i in 0..14 {
         s.push_str(&format!(
@@ -48,7 +50,9 @@ fn code_review() -> String {
          ~~~python\n",
     );
     for i in 0..25 {
-        s.push_str(&format!("def case_{i}(status):  return status in (429, 500, 502, 503, 504)\n"));
+        s.push_str(&format!(
+            "def case_{i}(status):  return status in (429, 500, 502, 503, 504)\n"
+        ));
     }
     s.push_str("~~~\n\n**2. Config parsing.** The new key is read twice; please read it once:\n\n");
     s.push_str("```toml\n[channels.discord]\ntextChunkLimit = 2000\nmaxLinesPerMessage = 17\nchunkMode = \"newline\"\n```\n\n");
@@ -120,7 +124,10 @@ fn emoji_sequences_at_the_boundary() {
     insta::assert_snapshot!(format!(
         "{}\n{}",
         gallery(text, &limits),
-        gallery(text_no_spaces, &ChunkLimits::new(10, None, ChunkMode::Length))
+        gallery(
+            text_no_spaces,
+            &ChunkLimits::new(10, None, ChunkMode::Length)
+        )
     ));
 }
 

@@ -2,8 +2,8 @@
 //! mode, and the platform wire shapes.
 
 use krill_core::reply::{
-    discord_message_reference, extract_reply_tags, kook_quote, plan_reply, ChunkLimits,
-    ChunkMode, ReplyTarget, ReplyToMode,
+    discord_message_reference, extract_reply_tags, kook_quote, plan_reply, ChunkLimits, ChunkMode,
+    ReplyTarget, ReplyToMode,
 };
 use serde_json::json;
 
@@ -45,15 +45,27 @@ fn parsing_table() {
         ("[[reply_to: a b]] x", "[[reply_to: a b]] x", None),
         ("[reply_to_current] x", "[reply_to_current] x", None),
         // inside code: left alone and ignored
-        ("use `[[reply_to_current]]` to reply", "use `[[reply_to_current]]` to reply", None),
+        (
+            "use `[[reply_to_current]]` to reply",
+            "use `[[reply_to_current]]` to reply",
+            None,
+        ),
         (
             "```\n[[reply_to:1]]\n```\n[[reply_to:2]] ok",
             "```\n[[reply_to:1]]\n```\nok",
             id("2"),
         ),
-        ("~~~\n[[reply_to_current]]\n~~~", "~~~\n[[reply_to_current]]\n~~~", None),
+        (
+            "~~~\n[[reply_to_current]]\n~~~",
+            "~~~\n[[reply_to_current]]\n~~~",
+            None,
+        ),
         // indentation of untouched lines is kept
-        ("[[reply_to_current]]\n    indented", "    indented", current()),
+        (
+            "[[reply_to_current]]\n    indented",
+            "    indented",
+            current(),
+        ),
         // unicode around tags
         ("好的[[reply_to:42]]。", "好的。", id("42")),
     ];
@@ -74,7 +86,12 @@ fn long_reply(tag: &str) -> String {
 
 #[test]
 fn mode_off_strips_and_ignores() {
-    let plan = plan_reply(&long_reply("[[reply_to_current]]"), Some("77"), &limits(), ReplyToMode::Off);
+    let plan = plan_reply(
+        &long_reply("[[reply_to_current]]"),
+        Some("77"),
+        &limits(),
+        ReplyToMode::Off,
+    );
     assert!(plan.len() >= 2);
     assert!(plan.iter().all(|c| c.reply_to.is_none()));
     assert!(plan.iter().all(|c| !c.text.contains("[[")));
@@ -82,7 +99,12 @@ fn mode_off_strips_and_ignores() {
 
 #[test]
 fn mode_first_marks_only_the_first_chunk() {
-    let plan = plan_reply(&long_reply("[[reply_to_current]]"), Some("77"), &limits(), ReplyToMode::First);
+    let plan = plan_reply(
+        &long_reply("[[reply_to_current]]"),
+        Some("77"),
+        &limits(),
+        ReplyToMode::First,
+    );
     assert!(plan.len() >= 2);
     assert_eq!(plan[0].reply_to.as_deref(), Some("77"));
     assert!(plan[1..].iter().all(|c| c.reply_to.is_none()));
@@ -90,7 +112,12 @@ fn mode_first_marks_only_the_first_chunk() {
 
 #[test]
 fn mode_all_marks_every_chunk() {
-    let plan = plan_reply(&long_reply("[[reply_to:abc]]"), Some("77"), &limits(), ReplyToMode::All);
+    let plan = plan_reply(
+        &long_reply("[[reply_to:abc]]"),
+        Some("77"),
+        &limits(),
+        ReplyToMode::All,
+    );
     assert!(plan.len() >= 2);
     assert!(plan.iter().all(|c| c.reply_to.as_deref() == Some("abc")));
 }
@@ -113,7 +140,13 @@ fn reply_to_current_without_a_current_id_is_dropped() {
 
 #[test]
 fn tag_only_reply_sends_nothing() {
-    assert!(plan_reply("[[reply_to_current]]\n", Some("1"), &limits(), ReplyToMode::All).is_empty());
+    assert!(plan_reply(
+        "[[reply_to_current]]\n",
+        Some("1"),
+        &limits(),
+        ReplyToMode::All
+    )
+    .is_empty());
     assert!(plan_reply("  \n\t", Some("1"), &limits(), ReplyToMode::All).is_empty());
 }
 

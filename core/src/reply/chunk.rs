@@ -38,7 +38,10 @@
 //! cut that would land inside such a span moves to the span's start when
 //! that leaves the chunk non-empty. (Spans are recognised within one line and
 //! within one window; a span longer than a whole chunk cannot be kept.)
-//! A grapheme cluster is split only when it alone exceeds the budget.
+//! A grapheme cluster is split only when it alone exceeds the budget (what
+//! `max_chars` leaves beside the chunk's fence lines: at tiny limits, a long
+//! opening line, the first cluster of its block and a close line may not fit
+//! together, and the cluster is cut rather than sending an empty block).
 //!
 //! # Modes
 //! `length` (default) splits only where a limit forces it. `newline` also ends
@@ -422,7 +425,8 @@ impl<'a> Chunker<'a> {
         };
         let reopen = reopen_fence.and_then(|f| self.reopen_line(f, bare));
         if reopen_fence.is_some() && reopen.is_none() {
-            return self.finish(at, None, self.raw_cut(at));
+            let (at, cand) = self.raw_cut(at);
+            return self.finish(at, None, cand);
         }
         let prefix_c = reopen.as_ref().map_or(0, |(_, c)| c + 1);
         let prefix_l = usize::from(reopen.is_some());
@@ -507,9 +511,7 @@ impl<'a> Chunker<'a> {
             if !blank && cand_l <= line_limit {
                 let next = self.after_line(k);
                 let valid = match open_after {
-                    Some(f) => {
-                        next.is_none() || (has_content_after && !self.next_is_closer(k, f))
-                    }
+                    Some(f) => next.is_none() || (has_content_after && !self.next_is_closer(k, f)),
                     None => true,
                 };
                 if valid {
@@ -559,7 +561,10 @@ impl<'a> Chunker<'a> {
             .or_else(|| self.relaxed_cut(at, prefix_c, prefix_l));
         match cand {
             Some(cand) => self.finish(at, reopen, cand),
-            None => self.finish(at, None, self.raw_cut(at)),
+            None => {
+                let (at, cand) = self.raw_cut(at);
+                self.finish(at, None, cand)
+            }
         }
     }
 
@@ -600,10 +605,7 @@ impl<'a> Chunker<'a> {
 
     fn half_full(&self, cand: &Cand) -> bool {
         2 * cand.chars >= self.limits.max_chars
-            || self
-                .limits
-                .max_lines
-                .is_some_and(|l| 2 * cand.lines >= l)
+            || self.limits.max_lines.is_some_and(|l| 2 * cand.lines >= l)
     }
 
     /// Whether the next non-blank line after `k` closes fence `f` (breaking
@@ -785,9 +787,16 @@ impl<'a> Chunker<'a> {
     }
 
     /// Fence accounting given up (limits too small for it): up to
-    /// `max_chars` chars of the first line, as they are.
-    fn raw_cut(&self, at: Cursor) -> Cand {
+    /// `max_chars` chars of the first line, as they are (the line's
+    /// indentation dropped, so the chunk is never whitespace only).
+    fn raw_cut(&self, at: Cursor) -> (Cursor, Cand) {
         let line = &self.lines[at.line];
+        let indent = self.text[at.off..line.trim_end].len()
+            - self.text[at.off..line.trim_end].trim_start().len();
+        let at = Cursor {
+            off: at.off + indent,
+            ..at
+        };
         let (h, count) = advance_chars(self.text, at.off, line.trim_end, self.limits.max_chars);
         let mut g = self.prev_boundary(at.line, h);
         if g <= at.off {
@@ -797,13 +806,14 @@ impl<'a> Chunker<'a> {
         if end <= at.off {
             end = g;
         }
-        Cand {
+        let cand = Cand {
             end,
             next: self.skip_ws(at.line, end),
             close: None,
             chars: count,
             lines: 1,
-        }
+        };
+        (at, cand)
     }
 
     /// The next chunk start at or after `from` in line `k`: skips
@@ -907,7 +917,10 @@ impl<'t> SpanFinder<'t> {
                 let mut i = p + n;
                 while let Some(j) = self.text[i..].find('`') {
                     let run_start = i + j;
-                    let run = bytes[run_start..].iter().take_while(|b| **b == b'`').count();
+                    let run = bytes[run_start..]
+                        .iter()
+                        .take_while(|b| **b == b'`')
+                        .count();
                     if run == n {
                         return Some(p..run_start + run);
                     }

@@ -90,10 +90,16 @@ mod tests {
         assert_eq!((o.marker.ch, o.marker.len, o.info), (b'`', 3, "rust"));
         let o = parse_opener("   ~~~~ python  \r").unwrap();
         assert_eq!((o.marker.ch, o.marker.len, o.info), (b'~', 4, "python"));
-        assert!(parse_opener("    ```").is_none(), "4 spaces = indented code");
+        assert!(
+            parse_opener("    ```").is_none(),
+            "4 spaces = indented code"
+        );
         assert!(parse_opener("``").is_none());
         assert!(parse_opener("``` a`b").is_none(), "backtick in info");
-        assert!(parse_opener("~~~ a`b").is_some(), "tilde info may hold backticks");
+        assert!(
+            parse_opener("~~~ a`b").is_some(),
+            "tilde info may hold backticks"
+        );
         assert!(parse_opener("text ```").is_none());
     }
 

@@ -1,5 +1,5 @@
 //! Reply tags: `[[reply_to_current]]` and `[[reply_to:<id>]]` in the agent's
-//! text ask for a native (threaded) reply.
+//! text ask for a native reply (the message shows as an answer to another).
 //!
 //! Rules:
 //! - Tags are case-insensitive and allow whitespace inside the brackets
@@ -26,7 +26,7 @@ use regex::Regex;
 
 use super::fence::{parse_opener, FenceMarker};
 
-/// Which message a reply should be threaded to.
+/// Which message a reply answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ReplyTarget {
