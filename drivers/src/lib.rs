@@ -19,6 +19,7 @@
 pub mod agent;
 pub mod cli;
 pub mod config_file;
+pub mod gateway;
 pub mod http;
 pub mod logging;
 pub mod pairing_store;

@@ -1,5 +1,5 @@
-//! `krill gateway [--force]`: runs every channel that has a token.
-//! (To be built: issue 5.)
+//! `krill gateway [--force]`: loads the config and runs every channel that
+//! has a token (see [`crate::gateway`]).
 
 use std::path::Path;
 
@@ -12,7 +12,10 @@ pub struct GatewayArgs {
 }
 
 /// Runs the gateway until every channel has stopped.
-pub fn run(_config: Option<&Path>, _args: GatewayArgs) -> i32 {
-    eprintln!("krill gateway: not built yet");
-    super::EXIT_FAILURE
+pub fn run(config: Option<&Path>, args: GatewayArgs) -> i32 {
+    let loaded = match crate::config_file::load_or_exit(config) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    crate::gateway::run(loaded, crate::paths::state_dir(), args.force)
 }

@@ -1,0 +1,786 @@
+//! The Discord channel loop of one bot account: drives a
+//! [`krill_core::discord::Shard`] over a WebSocket and a
+//! [`krill_core::rest::Planner`] over HTTP, turns MESSAGE_CREATE into access
+//! decisions and agent turns, and sends the shaped replies back to the
+//! channel each message came from.
+//!
+//! The loop decides nothing about the protocol: when to heartbeat, resume or
+//! identify, how long to back off, which requests may go out and whether to
+//! retry them are all the core's answers.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use krill_core::access::{
+    resolve_names, AccessPolicy, Author, ChatKind, Decision, DirChannel, DirGuild, DirMember,
+    Directory, DropReason, InboundMessage, Place,
+};
+use krill_core::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage};
+use krill_core::config::{DiscordSettings, Platform, ResolvedAccount};
+use krill_core::discord::{
+    Channel, Dispatch, Event, GatewayFetchError, Guild, Message, Output, Shard, ShardConfig,
+    DEFAULT_INTENTS,
+};
+use krill_core::pairing::Requester;
+use krill_core::reply::{plan_reply, ChunkLimits};
+use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};
+use krill_core::rest::{Api, Planner, RequestId, Response, RestError, RestEvent};
+use smol::channel::{Receiver, Sender};
+use tracing::{debug, error, info, warn};
+
+use super::inbound::{ack_reaction, build_turn, log_drop, pairing_reply, TurnSource};
+use super::link::RestLink;
+use super::socket::{Socket, SocketEvent};
+use super::{next_input, user_agent, ChannelEnd, Input, Shared, TurnCtx};
+use crate::agent::TurnOutcome;
+use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
+use crate::ws::WsMessage;
+
+/// Channel kinds Discord uses for threads (announcement, public, private).
+const THREAD_KINDS: [u16; 3] = [10, 11, 12];
+/// Channels whose guild context is kept at most.
+const MAX_HISTORY_CHANNELS: usize = 512;
+/// Typing lasts 10 s on Discord; renew a little before.
+const TYPING_RENEW: Duration = krill_core::agent::ack::TYPING_RENEW_INTERVAL;
+
+/// What to do once a request finished.
+#[derive(Debug)]
+enum AfterSend {
+    /// Remove the ack reaction (the reply's last chunk went out).
+    RemoveAck {
+        channel_id: String,
+        message_id: String,
+        emoji: String,
+    },
+}
+
+/// A channel the bot has seen (GUILD_CREATE, CHANNEL_CREATE, THREAD_CREATE).
+#[derive(Debug, Clone)]
+struct KnownChannel {
+    name: Option<String>,
+    kind: u16,
+    guild_id: Option<String>,
+    parent_id: Option<String>,
+}
+
+/// Runs one Discord account until it stops for good.
+pub(crate) async fn run(
+    index: usize,
+    account: ResolvedAccount,
+    shared: Shared,
+    inbox: Sender<Input>,
+    input: Receiver<Input>,
+) -> ChannelEnd {
+    let name = format!("discord:{}", account.account_id);
+    let Some(settings) = account.discord().cloned() else {
+        return ChannelEnd {
+            name,
+            reason: "not a Discord account".to_owned(),
+        };
+    };
+    let mut channel = DiscordLoop::new(index, name, account, settings, shared, inbox);
+    channel.run(input).await
+}
+
+struct DiscordLoop {
+    index: usize,
+    name: String,
+    account: ResolvedAccount,
+    settings: DiscordSettings,
+    shared: Shared,
+    inbox: Sender<Input>,
+    shard: Shard,
+    link: RestLink,
+    socket: Option<Socket>,
+    next_conn: u64,
+    gateway_fetch: Option<RequestId>,
+    policy: AccessPolicy,
+    guilds: HashMap<String, Guild>,
+    channels: HashMap<String, KnownChannel>,
+    resolved_logged: BTreeSet<(String, String)>,
+    pairing: PairingStore,
+    approved: AllowFromWatcher,
+    histories: ChannelHistories,
+    typing: HashMap<String, (Instant, usize)>,
+    after_send: HashMap<RequestId, AfterSend>,
+    limits: ChunkLimits,
+    stopped: Option<String>,
+}
+
+impl DiscordLoop {
+    fn new(
+        index: usize,
+        name: String,
+        account: ResolvedAccount,
+        settings: DiscordSettings,
+        shared: Shared,
+        inbox: Sender<Input>,
+    ) -> Self {
+        let seed = random_seed();
+        let mut shard_config = ShardConfig::new(account.token.clone());
+        shard_config.intents = settings.intents.unwrap_or(DEFAULT_INTENTS);
+        if let Some(shards) = settings.shards {
+            shard_config.shard_id = *shards.ids().start();
+            shard_config.shard_count = shards.total.max(1);
+            if shards.ids().count() > 1 {
+                warn!(
+                    "{name}: channels.discord.shards asks for several shards; this process runs shard {} of {}",
+                    shard_config.shard_id, shard_config.shard_count
+                );
+            }
+        }
+        let api = Api::new(
+            krill_core::rest::Platform::Discord,
+            settings.api_base_url.clone(),
+            account.token.clone(),
+        );
+        let planner = Planner::new(api, settings.retry, seed.rotate_left(17));
+        let (names, _) = resolve_names(&settings, &Directory::default());
+        let policy = AccessPolicy::new(&shared.config, &account, names);
+        for warning in policy.startup_warnings() {
+            warn!("{name}: {warning}");
+        }
+        let pairing = PairingStore::new(
+            crate::paths::credentials_dir(&shared.state_dir),
+            Platform::Discord,
+        );
+        let approved = AllowFromWatcher::new(&pairing);
+        let limits = ChunkLimits::discord(
+            Some(settings.text_chunk_limit as usize),
+            Some(settings.max_lines_per_message as usize),
+            settings.chunk_mode,
+        );
+        let history_cap = (settings.history_limit as usize).max(1);
+        Self {
+            index,
+            name,
+            link: RestLink::new(planner, inbox.clone()),
+            shard: Shard::new(shard_config, seed),
+            account,
+            settings,
+            shared,
+            inbox,
+            socket: None,
+            next_conn: 0,
+            gateway_fetch: None,
+            policy,
+            guilds: HashMap::new(),
+            channels: HashMap::new(),
+            resolved_logged: BTreeSet::new(),
+            pairing,
+            approved,
+            histories: ChannelHistories::new(history_cap, MAX_HISTORY_CHANNELS),
+            typing: HashMap::new(),
+            after_send: HashMap::new(),
+            limits,
+            stopped: None,
+        }
+    }
+
+    async fn run(&mut self, input: Receiver<Input>) -> ChannelEnd {
+        let mut now = Instant::now();
+        self.shard.start(now);
+        loop {
+            self.drive(now);
+            if let Some(reason) = self.stopped.take() {
+                return ChannelEnd {
+                    name: self.name.clone(),
+                    reason,
+                };
+            }
+            let deadline = [
+                self.shard.poll_timeout(),
+                self.link.poll_timeout(),
+                self.typing.values().map(|(at, _)| *at).min(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let next = next_input(&input, deadline).await;
+            now = Instant::now();
+            if let Some(next) = next {
+                self.handle_input(now, next);
+            }
+            self.shard.handle_timeout(now);
+            self.renew_typing(now);
+        }
+    }
+
+    /// Drains every output of the shard and the planner until both are idle.
+    fn drive(&mut self, now: Instant) {
+        loop {
+            let mut busy = false;
+            while let Some(output) = self.shard.poll_output() {
+                busy = true;
+                self.handle_output(now, output);
+            }
+            self.link.pump(now);
+            while let Some(event) = self.link.poll_event() {
+                busy = true;
+                self.handle_rest_event(now, event);
+            }
+            if !busy {
+                return;
+            }
+        }
+    }
+
+    fn handle_input(&mut self, now: Instant, input: Input) {
+        match input {
+            Input::Socket { conn, event } => {
+                if self.socket.as_ref().map(Socket::conn) != Some(conn) {
+                    return; // an old connection; the shard has moved on
+                }
+                match event {
+                    SocketEvent::Opened => self.shard.handle_connected(now),
+                    SocketEvent::OpenFailed(err) => {
+                        warn!("{}: gateway connect failed: {err}", self.name);
+                        self.socket = None;
+                        self.shard.handle_connect_failed(now);
+                    }
+                    SocketEvent::Message(WsMessage::Text(text)) => {
+                        self.shard.handle_text_frame(now, &text)
+                    }
+                    SocketEvent::Message(WsMessage::Binary(bytes)) => {
+                        self.shard.handle_binary_frame(now, &bytes)
+                    }
+                    SocketEvent::Message(WsMessage::Close(close)) => {
+                        self.socket = None;
+                        self.shard.handle_closed(now, close);
+                    }
+                    SocketEvent::Ended(error) => {
+                        if let Some(error) = error {
+                            debug!("{}: gateway connection lost: {error}", self.name);
+                        }
+                        self.socket = None;
+                        self.shard.handle_closed(now, None);
+                    }
+                }
+            }
+            Input::Http { id, result } => self.link.handle(now, id, result),
+            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+        }
+    }
+
+    fn handle_output(&mut self, now: Instant, output: Output) {
+        match output {
+            Output::FetchGateway => {
+                self.gateway_fetch = self.link.submit(now, DiscordRequest::GatewayBot);
+                if self.gateway_fetch.is_none() {
+                    self.shard.handle_gateway_fetched(
+                        now,
+                        Err(GatewayFetchError::Transient { retry_after: None }),
+                    );
+                }
+            }
+            Output::Connect { url } => {
+                self.next_conn += 1;
+                info!("{}: connecting to the gateway", self.name);
+                debug!("{}: gateway url {url}", self.name);
+                self.socket = Some(Socket::open(
+                    url,
+                    user_agent(),
+                    self.next_conn,
+                    self.inbox.clone(),
+                ));
+            }
+            Output::Send(frame) => match &self.socket {
+                Some(socket) => socket.send_text(frame.into_string()),
+                None => debug!("{}: no socket for {:?}", self.name, frame.kind()),
+            },
+            Output::Close { code } => {
+                if let Some(socket) = self.socket.take() {
+                    socket.close(code);
+                }
+            }
+            Output::Event(event) => self.handle_event(now, event),
+            _ => {}
+        }
+    }
+
+    fn handle_event(&mut self, now: Instant, event: Event) {
+        match event {
+            Event::Ready(ready) => info!(
+                "{}: ready as {} ({}), {} guild(s)",
+                self.name,
+                ready.user.username,
+                ready.user.id,
+                ready.guilds.len()
+            ),
+            Event::Resumed { replayed } => {
+                info!("{}: resumed, {replayed} event(s) replayed", self.name)
+            }
+            Event::Dispatch(dispatch) => self.handle_dispatch(now, dispatch),
+            Event::Closed {
+                cause,
+                resume,
+                reconnect_in,
+            } => info!(
+                "{}: gateway connection closed ({cause:?}); {} in {:.1}s",
+                self.name,
+                if resume { "resuming" } else { "identifying" },
+                reconnect_in.as_secs_f64()
+            ),
+            Event::Fatal { code, message } => {
+                error!("{}: {message}", self.name);
+                self.stopped = Some(match code {
+                    Some(code) => format!("gateway closed with {code}: {message}"),
+                    None => message,
+                });
+            }
+            Event::MalformedFrame { error } => {
+                warn!("{}: malformed gateway frame ignored: {error}", self.name)
+            }
+            Event::GatewayFetchFailed { retry_in } => warn!(
+                "{}: GET /gateway/bot failed; retrying in {:.1}s",
+                self.name,
+                retry_in.as_secs_f64()
+            ),
+            Event::SessionStartLimited { retry_in } => warn!(
+                "{}: the daily identify budget is used up; waiting {:.0}s",
+                self.name,
+                retry_in.as_secs_f64()
+            ),
+            other => debug!("{}: {other:?}", self.name),
+        }
+    }
+
+    fn handle_rest_event(&mut self, now: Instant, event: RestEvent) {
+        match event {
+            RestEvent::Completed { id, response } => {
+                if self.gateway_fetch == Some(id) {
+                    self.gateway_fetch = None;
+                    match response {
+                        Response::DiscordGatewayBot(info) => {
+                            self.shard.handle_gateway_fetched(now, Ok(info))
+                        }
+                        _ => self.shard.handle_gateway_fetched(
+                            now,
+                            Err(GatewayFetchError::Transient { retry_after: None }),
+                        ),
+                    }
+                }
+                self.finish(now, id);
+            }
+            RestEvent::Failed { id, error } => {
+                if self.gateway_fetch == Some(id) {
+                    self.gateway_fetch = None;
+                    let fetch_error = match error {
+                        RestError::Unauthorized { .. } => GatewayFetchError::Unauthorized,
+                        _ => GatewayFetchError::Transient { retry_after: None },
+                    };
+                    warn!("{}: GET /gateway/bot failed: {error}", self.name);
+                    self.shard.handle_gateway_fetched(now, Err(fetch_error));
+                } else {
+                    warn!("{}: request failed: {error}", self.name);
+                }
+                self.finish(now, id);
+            }
+            RestEvent::Retrying { id, at, reason } => debug!(
+                "{}: request {id:?} retried in {:.1}s: {reason:?}",
+                self.name,
+                at.saturating_duration_since(now).as_secs_f64()
+            ),
+            _ => {}
+        }
+        if self.link.is_halted() && self.stopped.is_none() {
+            self.stopped = Some(
+                "the bot token was rejected (HTTP 401): check DISCORD_BOT_TOKEN / channels.discord.token"
+                    .to_owned(),
+            );
+        }
+    }
+
+    /// Runs what waited for request `id` to finish.
+    fn finish(&mut self, now: Instant, id: RequestId) {
+        if let Some(AfterSend::RemoveAck {
+            channel_id,
+            message_id,
+            emoji,
+        }) = self.after_send.remove(&id)
+        {
+            self.link.submit(
+                now,
+                DiscordRequest::DeleteOwnReaction {
+                    channel_id,
+                    message_id,
+                    emoji,
+                },
+            );
+        }
+    }
+
+    fn handle_dispatch(&mut self, now: Instant, dispatch: Dispatch) {
+        match dispatch {
+            Dispatch::MessageCreate(message) => self.handle_message(now, *message),
+            Dispatch::GuildCreate(guild) => self.learn_guild(*guild),
+            Dispatch::ChannelCreate(channel) | Dispatch::ThreadCreate(channel) => {
+                self.learn_channel(&channel)
+            }
+            other => debug!("{}: {} ignored", self.name, other.name()),
+        }
+    }
+
+    fn learn_channel(&mut self, channel: &Channel) {
+        self.channels.insert(
+            channel.id.to_string(),
+            KnownChannel {
+                name: channel.name.clone(),
+                kind: channel.kind,
+                guild_id: channel.guild_id.as_ref().map(ToString::to_string),
+                parent_id: channel.parent_id.as_ref().map(ToString::to_string),
+            },
+        );
+    }
+
+    /// Remembers a guild's channels and members, and resolves allowlist names
+    /// to ids now that the bot can see them.
+    fn learn_guild(&mut self, guild: Guild) {
+        for channel in guild.channels.iter().chain(guild.threads.iter()) {
+            let mut channel = channel.clone();
+            if channel.guild_id.is_none() {
+                channel.guild_id = Some(guild.id.clone());
+            }
+            self.learn_channel(&channel);
+        }
+        self.guilds.insert(guild.id.to_string(), guild);
+        let directory = Directory {
+            guilds: self
+                .guilds
+                .values()
+                .map(|g| DirGuild {
+                    id: g.id.to_string(),
+                    name: g.name.clone(),
+                    channels: g
+                        .channels
+                        .iter()
+                        .chain(g.threads.iter())
+                        .map(|c| DirChannel {
+                            id: c.id.to_string(),
+                            name: c.name.clone().unwrap_or_default(),
+                            parent: c.parent_id.as_ref().map(ToString::to_string),
+                        })
+                        .collect(),
+                    members: g
+                        .members
+                        .iter()
+                        .filter_map(|m| {
+                            let user = m.user.as_ref()?;
+                            Some(DirMember {
+                                id: user.id.to_string(),
+                                username: user.username.clone(),
+                                global_name: user.global_name.clone(),
+                                nick: m.nick.clone(),
+                            })
+                        })
+                        .collect(),
+                })
+                .collect(),
+        };
+        let (names, log) = resolve_names(&self.settings, &directory);
+        for (typed, id) in log {
+            if self.resolved_logged.insert((typed.clone(), id.clone())) {
+                info!("{}: allowlist entry {typed:?} resolved to {id}", self.name);
+            }
+        }
+        self.policy = AccessPolicy::new(&self.shared.config, &self.account, names);
+    }
+
+    fn place(&self, id: &str) -> Place {
+        Place {
+            id: id.to_owned(),
+            name: self.channels.get(id).and_then(|c| c.name.clone()),
+        }
+    }
+
+    fn handle_message(&mut self, now: Instant, message: Message) {
+        let bot_id = self.shard.bot_user_id().unwrap_or_default().to_owned();
+        let channel_id = message.channel_id.to_string();
+        let known = self.channels.get(&channel_id).cloned();
+        let guild_id = message
+            .guild_id
+            .as_ref()
+            .map(ToString::to_string)
+            .or_else(|| known.as_ref().and_then(|c| c.guild_id.clone()));
+        let is_thread = known
+            .as_ref()
+            .is_some_and(|c| THREAD_KINDS.contains(&c.kind));
+        let chat = match (&guild_id, message.channel_type) {
+            (None, Some(3)) => ChatKind::GroupDirect,
+            (None, _) if known.as_ref().is_some_and(|c| c.kind == 3) => ChatKind::GroupDirect,
+            (None, _) => ChatKind::Direct,
+            (Some(_), _) if is_thread => ChatKind::Thread,
+            (Some(_), _) => ChatKind::Channel,
+        };
+        let parent = if is_thread {
+            known
+                .as_ref()
+                .and_then(|c| c.parent_id.as_deref())
+                .map(|id| self.place(id))
+        } else {
+            None
+        };
+        let guild = guild_id.as_ref().map(|id| Place {
+            id: id.clone(),
+            name: self.guilds.get(id).map(|g| g.name.clone()),
+        });
+        let author = &message.author;
+        let tag = match author.discriminator.as_deref() {
+            Some(d) if !d.is_empty() && d != "0" => format!("{}#{d}", author.username),
+            _ => author.username.clone(),
+        };
+        let inbound = InboundMessage {
+            platform: Platform::Discord,
+            account_id: self.account.account_id.clone(),
+            chat,
+            guild,
+            channel: self.place(&channel_id),
+            parent,
+            author: Author {
+                id: author.id.to_string(),
+                username: author.username.clone(),
+                global_name: author.global_name.clone(),
+                tag: Some(tag.clone()),
+                is_bot: author.bot,
+                is_webhook: message.webhook_id.is_some(),
+            },
+            text: message.content.clone(),
+            mentions: message.mentions.iter().map(|u| u.id.to_string()).collect(),
+            reply_to_bot: !bot_id.is_empty()
+                && message
+                    .referenced_message
+                    .as_ref()
+                    .is_some_and(|r| r.author.id.to_string() == bot_id),
+            bot_user_id: bot_id,
+            native_command: false,
+        };
+        let (approved, store_error) = self.approved.ids();
+        if let Some(error) = store_error {
+            warn!("{}: cannot read the approved pairings: {error}", self.name);
+        }
+        let decision = self.policy.decide(&inbound, approved);
+        let in_guild = matches!(chat, ChatKind::Channel | ChatKind::Thread);
+        match decision {
+            Decision::Allow(allowed) => {
+                let chat_type = if chat == ChatKind::Direct {
+                    ChatType::Direct
+                } else {
+                    ChatType::Channel
+                };
+                let context = if in_guild && self.settings.history_limit > 0 {
+                    self.histories
+                        .take_context(&channel_id, self.settings.history_limit as usize)
+                } else {
+                    Vec::new()
+                };
+                let quoted = message.referenced_message.as_ref().map(|r| ContextMessage {
+                    message_id: r.id.to_string(),
+                    author_id: r.author.id.to_string(),
+                    author_name: r.author.username.clone(),
+                    text: r.content.clone(),
+                });
+                let history_limit = if chat == ChatKind::Direct {
+                    self.settings
+                        .dm_history_limit_for(&inbound.author.id)
+                        .map(|n| n as usize)
+                } else {
+                    None
+                };
+                let message_id = message.id.to_string();
+                let turn = build_turn(
+                    &allowed,
+                    &TurnSource {
+                        channel: ChannelKind::Discord,
+                        account_id: &self.account.account_id,
+                        chat_type,
+                        chat_id: &channel_id,
+                        message_id: &message_id,
+                        context: &context,
+                        reply_to: quoted.as_ref(),
+                        history_limit,
+                        topic: None,
+                    },
+                );
+                let ack = ack_reaction(
+                    &self.shared.config,
+                    chat_type,
+                    allowed.mentioned,
+                    allowed.mentioned,
+                );
+                if let Some(emoji) = &ack {
+                    self.link.submit(
+                        now,
+                        DiscordRequest::CreateReaction {
+                            channel_id: channel_id.clone(),
+                            message_id: message_id.clone(),
+                            emoji: emoji.clone(),
+                        },
+                    );
+                }
+                self.start_typing(now, &channel_id);
+                debug!(
+                    "{}: turn for {} in {}",
+                    self.name, allowed.route.session_key, channel_id
+                );
+                self.shared.agents.submit(
+                    turn,
+                    TurnCtx {
+                        channel: self.index,
+                        reply_to: allowed.route.reply_to.clone(),
+                        message_id,
+                        ack,
+                    },
+                );
+            }
+            Decision::Drop(dropped) => {
+                log_drop(Platform::Discord, &channel_id, &dropped);
+                if in_guild
+                    && dropped.reason == DropReason::MentionRequired
+                    && self.settings.history_limit > 0
+                    && !message.content.trim().is_empty()
+                {
+                    self.histories.record(
+                        &channel_id,
+                        ContextMessage {
+                            message_id: message.id.to_string(),
+                            author_id: author.id.to_string(),
+                            author_name: tag,
+                            text: message.content.clone(),
+                        },
+                    );
+                }
+            }
+            Decision::PairingChallenge(challenge) => {
+                let requester = Requester {
+                    id: challenge.sender.id.clone(),
+                    name: Some(challenge.sender.name.clone()),
+                    account_id: self.account.account_id.clone(),
+                    chat_id: Some(channel_id.clone()),
+                };
+                if let Some(text) = pairing_reply(&self.pairing, Platform::Discord, &requester) {
+                    self.send_text(now, &channel_id, text, None);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn start_typing(&mut self, now: Instant, channel_id: &str) {
+        let entry = self.typing.entry(channel_id.to_owned()).or_insert((now, 0));
+        entry.1 += 1;
+        if entry.1 == 1 {
+            entry.0 = now + TYPING_RENEW;
+            self.link.submit(
+                now,
+                DiscordRequest::TriggerTyping {
+                    channel_id: channel_id.to_owned(),
+                },
+            );
+        }
+    }
+
+    fn stop_typing(&mut self, channel_id: &str) {
+        if let Some(entry) = self.typing.get_mut(channel_id) {
+            entry.1 = entry.1.saturating_sub(1);
+            if entry.1 == 0 {
+                self.typing.remove(channel_id);
+            }
+        }
+    }
+
+    fn renew_typing(&mut self, now: Instant) {
+        let due: Vec<String> = self
+            .typing
+            .iter()
+            .filter(|(_, (at, _))| *at <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for channel_id in due {
+            if let Some(entry) = self.typing.get_mut(&channel_id) {
+                entry.0 = now + TYPING_RENEW;
+            }
+            self.link
+                .submit(now, DiscordRequest::TriggerTyping { channel_id });
+        }
+    }
+
+    /// Sends `text` to `channel_id` as one message (pairing replies).
+    fn send_text(
+        &mut self,
+        now: Instant,
+        channel_id: &str,
+        text: String,
+        reply_to: Option<String>,
+    ) {
+        self.link.submit(
+            now,
+            DiscordRequest::CreateMessage(CreateMessage {
+                channel_id: channel_id.to_owned(),
+                content: text,
+                reply_to,
+                nonce: None,
+            }),
+        );
+    }
+
+    fn handle_outcome(&mut self, now: Instant, ctx: TurnCtx, outcome: TurnOutcome) {
+        let channel_id = ctx.reply_to.chat_id.clone();
+        self.stop_typing(&channel_id);
+        if let Some(error) = &outcome.error {
+            warn!(
+                "{}: agent {} failed for {}: {error}",
+                self.name, outcome.agent_id, outcome.session_key
+            );
+        }
+        let chunks = match &outcome.reply {
+            Some(text) => plan_reply(
+                text,
+                Some(&ctx.message_id),
+                &self.limits,
+                self.settings.reply_to_mode,
+            ),
+            None => Vec::new(),
+        };
+        let mut last = None;
+        for chunk in chunks {
+            last = self.link.submit(
+                now,
+                DiscordRequest::CreateMessage(CreateMessage {
+                    channel_id: channel_id.clone(),
+                    content: chunk.text,
+                    reply_to: chunk.reply_to,
+                    nonce: None,
+                }),
+            );
+        }
+        if let Some(emoji) = ctx.ack {
+            if self.shared.config.messages.remove_ack_after_reply {
+                let after = AfterSend::RemoveAck {
+                    channel_id,
+                    message_id: ctx.message_id,
+                    emoji,
+                };
+                match last {
+                    Some(id) => {
+                        self.after_send.insert(id, after);
+                    }
+                    None => {
+                        let AfterSend::RemoveAck {
+                            channel_id,
+                            message_id,
+                            emoji,
+                        } = after;
+                        self.link.submit(
+                            now,
+                            DiscordRequest::DeleteOwnReaction {
+                                channel_id,
+                                message_id,
+                                emoji,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

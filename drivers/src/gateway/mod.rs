@@ -1,0 +1,286 @@
+//! `krill gateway`: runs every bot account that has a token, each in its own
+//! channel loop, sharing one agent runner.
+//!
+//! ```text
+//!   socket tasks ─┐                      ┌─> Discord channel loop (Shard + Planner)
+//!   http tasks  ──┼─> Input (per loop) ──┤
+//!   agent runner ─┘                      └─> KOOK channel loop (Session + Planner)
+//! ```
+//!
+//! A channel loop owns its sans-IO machines and is the only thing that
+//! touches them: every socket frame, HTTP response and agent outcome comes
+//! in through its inbox as an [`Input`]; the loop feeds it to the core,
+//! carries out what the core decides and sleeps until the next input or the
+//! machines' earliest deadline. Slow work (HTTP, agents) runs on other
+//! tasks, so heartbeats are never late because of it.
+//!
+//! One channel failing fatally (a rejected token) stops that channel with a
+//! clear error and leaves the others running; when every channel has
+//! stopped the process exits 1.
+
+mod discord;
+mod inbound;
+mod kook;
+mod link;
+mod socket;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use krill_core::agent::BackendSpec;
+use krill_core::config::{resolve_accounts_report, Config, Platform, SkipReason};
+use krill_core::rest::http::HttpResponse;
+use krill_core::rest::RequestId;
+use krill_core::routing::ReplyTarget;
+use smol::channel::{Receiver, Sender};
+use tracing::{error, info, warn};
+
+use crate::agent::{AgentRunner, AgentSpec, AgentsTable, TranscriptStore, TurnOutcome};
+use crate::config_file::LoadedConfig;
+use crate::http::TransportError;
+use socket::SocketEvent;
+
+/// The `User-Agent` krill's WebSocket upgrades carry.
+pub(crate) fn user_agent() -> String {
+    format!(
+        "DiscordBot (https://github.com/krill-bot/krill, {}) krill/{}",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Everything that can wake a channel loop.
+#[derive(Debug)]
+pub(crate) enum Input {
+    /// Something happened on WebSocket connection `conn`.
+    Socket {
+        /// The connection number.
+        conn: u64,
+        /// What happened.
+        event: SocketEvent,
+    },
+    /// An HTTP request of the loop's planner finished.
+    Http {
+        /// The planner's request id.
+        id: RequestId,
+        /// The response, or why there is none.
+        result: Result<HttpResponse, TransportError>,
+    },
+    /// An agent turn finished.
+    Agent {
+        /// What the loop attached when it submitted the turn.
+        ctx: TurnCtx,
+        /// The agent's answer.
+        outcome: TurnOutcome,
+    },
+}
+
+/// What a channel loop attaches to each agent turn, to send the reply where
+/// the message came from.
+#[derive(Debug, Clone)]
+pub(crate) struct TurnCtx {
+    /// Which channel loop submitted the turn.
+    pub(crate) channel: usize,
+    /// Where the reply goes.
+    pub(crate) reply_to: ReplyTarget,
+    /// The inbound message the turn answers.
+    pub(crate) message_id: String,
+    /// The ack reaction added to that message, to remove after the reply.
+    pub(crate) ack: Option<String>,
+}
+
+/// The agent runner every channel loop submits to.
+pub(crate) type Agents = Arc<AgentRunner<TurnCtx>>;
+
+/// How a channel loop ended.
+#[derive(Debug)]
+pub(crate) struct ChannelEnd {
+    /// `discord` / `kook` and the account id.
+    pub(crate) name: String,
+    /// Why.
+    pub(crate) reason: String,
+}
+
+/// Shared, read-only state every channel loop gets.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    /// The parsed config.
+    pub(crate) config: Arc<Config>,
+    /// The state dir (pairing files, transcripts).
+    pub(crate) state_dir: PathBuf,
+    /// The agent runner.
+    pub(crate) agents: Agents,
+}
+
+/// The agents of the config: every `agents.list[]` entry, plus the default
+/// agent (with `agents.defaults.backend`, else echo) when it is not listed.
+pub(crate) fn agents_table(config: &Config) -> AgentsTable {
+    let mut table = AgentsTable::new();
+    for entry in &config.agents.list {
+        table.insert(
+            entry.id.clone(),
+            AgentSpec::new(config.backend_for(&entry.id)),
+        );
+    }
+    let default_id = config.default_agent_id().to_owned();
+    if table.agent(&default_id).is_none() {
+        let backend = config
+            .agents
+            .defaults
+            .backend
+            .clone()
+            .unwrap_or(BackendSpec::Echo);
+        table.insert(default_id, AgentSpec::new(backend));
+    }
+    table
+}
+
+/// Holds `<state>/gateway.lock` for the process's lifetime, so two gateways
+/// never own the same bot sessions by accident.
+fn lock_state_dir(state_dir: &Path, force: bool) -> Result<Option<File>, String> {
+    if let Err(e) = std::fs::create_dir_all(state_dir) {
+        return Err(format!(
+            "cannot create the state dir {}: {e}",
+            state_dir.display()
+        ));
+    }
+    let path = state_dir.join("gateway.lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) if force => {
+            warn!(
+                "another krill gateway holds {}; starting anyway (--force)",
+                path.display()
+            );
+            Ok(None)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "another krill gateway is running with the state dir {} (it holds {}). \
+             Stop it first, or run `krill gateway --force` once you are sure no other \
+             process owns the bot's sessions",
+            state_dir.display(),
+            path.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+    }
+}
+
+/// Runs the gateway; returns the process exit code.
+pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
+    let config = Arc::new(loaded.config);
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let report = resolve_accounts_report(&config, &env);
+    for skipped in &report.skipped {
+        match skipped.reason {
+            SkipReason::Disabled => info!(
+                "{} account {:?} is disabled (enabled: false)",
+                skipped.platform, skipped.account_id
+            ),
+            SkipReason::NoToken => info!(
+                "{} account {:?} has no token",
+                skipped.platform, skipped.account_id
+            ),
+            _ => {}
+        }
+    }
+    if report.ready.is_empty() {
+        eprintln!(
+            "krill gateway: no channel has a bot token. Set DISCORD_BOT_TOKEN and/or \
+             KOOK_BOT_TOKEN, or channels.discord.token / channels.kook.token in {}. \
+             To try your agent without a bot, run `krill chat`.",
+            loaded.location.path.display()
+        );
+        return crate::cli::EXIT_FAILURE;
+    }
+    let _lock = match lock_state_dir(&state_dir, force) {
+        Ok(lock) => lock,
+        Err(message) => {
+            eprintln!("krill gateway: {message}");
+            return crate::cli::EXIT_FAILURE;
+        }
+    };
+
+    let transcripts = Arc::new(TranscriptStore::new(state_dir.clone()));
+    let agents: Agents = Arc::new(AgentRunner::new(
+        agents_table(&config),
+        transcripts,
+        crate::agent::DEFAULT_MAX_CONCURRENCY,
+    ));
+    let shared = Shared {
+        config: config.clone(),
+        state_dir,
+        agents: agents.clone(),
+    };
+
+    smol::block_on(async move {
+        let mut inboxes: Vec<Sender<Input>> = Vec::new();
+        let mut tasks = Vec::new();
+        for (index, account) in report.ready.into_iter().enumerate() {
+            let (tx, rx): (Sender<Input>, Receiver<Input>) = smol::channel::unbounded();
+            inboxes.push(tx.clone());
+            let shared = shared.clone();
+            let name = format!("{}:{}", account.platform, account.account_id);
+            info!(
+                channel = %name,
+                token_from = ?account.token_source,
+                "starting channel"
+            );
+            let task = match account.platform {
+                Platform::Discord => smol::spawn(discord::run(index, account, shared, tx, rx)),
+                Platform::Kook => smol::spawn(kook::run(index, account, shared, tx, rx)),
+                _ => continue,
+            };
+            tasks.push(task);
+        }
+        let inboxes: HashMap<usize, Sender<Input>> = inboxes.into_iter().enumerate().collect();
+        let dispatcher = smol::spawn(async move {
+            while let Some((ctx, outcome)) = agents.next_outcome().await {
+                if let Some(inbox) = inboxes.get(&ctx.channel) {
+                    let _ = inbox.send(Input::Agent { ctx, outcome }).await;
+                }
+            }
+        });
+        let total = tasks.len();
+        for task in tasks {
+            let end = task.await;
+            error!(channel = %end.name, "channel stopped: {}", end.reason);
+            eprintln!("krill gateway: {} stopped: {}", end.name, end.reason);
+        }
+        drop(dispatcher);
+        eprintln!("krill gateway: all {total} channel(s) stopped");
+    });
+    crate::cli::EXIT_FAILURE
+}
+
+/// Waits for the next input, or until `deadline` (then `None`).
+pub(crate) async fn next_input(
+    inbox: &Receiver<Input>,
+    deadline: Option<Instant>,
+) -> Option<Input> {
+    use futures_lite::FutureExt;
+    match deadline {
+        Some(at) => {
+            let timer = async {
+                smol::Timer::at(at).await;
+                None
+            };
+            async { inbox.recv().await.ok() }.or(timer).await
+        }
+        None => inbox.recv().await.ok(),
+    }
+}
+
+/// Milliseconds since the Unix epoch (pairing codes expire in wall-clock
+/// time, which survives restarts).
+pub(crate) fn unix_ms() -> u64 {
+    crate::pairing_store::now_unix_ms()
+}
