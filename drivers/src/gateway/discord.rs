@@ -550,7 +550,7 @@ impl DiscordLoop {
                 && message
                     .referenced_message
                     .as_ref()
-                    .is_some_and(|r| r.author.id.to_string() == bot_id),
+                    .is_some_and(|r| r.author.id == bot_id),
             bot_user_id: bot_id,
             native_command: false,
         };
