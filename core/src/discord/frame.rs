@@ -531,7 +531,7 @@ struct HelloData {
 
 /// Serialises `{"op":op,"d":payload}`.
 #[derive(Serialize)]
-struct Envelope2<'a, T> {
+struct OutgoingEnvelope<'a, T> {
     op: u64,
     d: &'a T,
 }
@@ -539,7 +539,7 @@ struct Envelope2<'a, T> {
 fn envelope<T: Serialize>(op: u64, payload: &T) -> String {
     // Cannot fail: the payload types are plain structs with string keys and no
     // custom serialisers that return errors.
-    serde_json::to_string(&Envelope2 { op, d: payload })
+    serde_json::to_string(&OutgoingEnvelope { op, d: payload })
         .expect("gateway payloads always serialise to JSON")
 }
 
