@@ -21,6 +21,9 @@ use serde::{Deserialize, Serialize, Serializer};
 use super::model::{Channel, Guild, Message, Reaction, Ready};
 use crate::secret::Secret;
 
+/// What stands in for the token in logged frames.
+const REDACTED: &str = "<redacted>";
+
 /// The largest payload Discord accepts (close 4002 beyond it).
 pub const MAX_PAYLOAD_BYTES: usize = 4096;
 
@@ -336,22 +339,24 @@ impl OutgoingFrame {
     /// An Identify frame.
     pub fn identify(identify: &Identify) -> Self {
         let mut shown = identify.clone();
-        shown.token = Secret::new("<redacted>");
-        Self {
-            kind: OutgoingKind::Identify,
-            text: envelope(opcode::IDENTIFY, identify),
-            redacted: Some(envelope(opcode::IDENTIFY, &shown)),
-        }
+        shown.token = Secret::new(REDACTED);
+        Self::with_token(OutgoingKind::Identify, opcode::IDENTIFY, identify, &shown)
     }
 
     /// A Resume frame.
     pub fn resume(resume: &Resume) -> Self {
         let mut shown = resume.clone();
-        shown.token = Secret::new("<redacted>");
+        shown.token = Secret::new(REDACTED);
+        Self::with_token(OutgoingKind::Resume, opcode::RESUME, resume, &shown)
+    }
+
+    /// A frame carrying the token: `payload` on the wire, `shown` (the same
+    /// payload with the token redacted) in logs.
+    fn with_token<T: Serialize>(kind: OutgoingKind, op: u64, payload: &T, shown: &T) -> Self {
         Self {
-            kind: OutgoingKind::Resume,
-            text: envelope(opcode::RESUME, resume),
-            redacted: Some(envelope(opcode::RESUME, &shown)),
+            kind,
+            text: envelope(op, payload),
+            redacted: Some(envelope(op, shown)),
         }
     }
 
