@@ -992,3 +992,20 @@ fn stale_reports_about_an_old_socket_are_ignored() {
         .handle_gateway_fetched(sim.now, Err(GatewayFetchError::Unauthorized));
     assert_eq!(sim.shard.state(), state);
 }
+
+#[test]
+fn ready_before_hello_does_not_skip_the_handshake() {
+    // Found by the property test: a READY before Hello used to move the
+    // shard to Ready with no heartbeat timer, wedging it.
+    let mut sim = Sim::default_shard();
+    sim.peer.send_hello = false;
+    sim.start();
+    sim.server_text(
+        r#"{"op":0,"s":1,"t":"READY","d":{"user":{"id":"1"},"session_id":"s","resume_gateway_url":"wss://r"}}"#,
+    );
+    assert_eq!(sim.shard.state(), ShardState::AwaitingHello);
+    assert_eq!(sim.shard.session_id(), None);
+    assert!(sim.shard.poll_timeout().is_some());
+    sim.server_text(r#"{"op":10,"d":{"heartbeat_interval":41250}}"#);
+    assert_eq!(sim.sends()[0].1, OutgoingKind::Identify);
+}

@@ -21,6 +21,9 @@ use serde::{Deserialize, Serialize, Serializer};
 use super::model::{Channel, Guild, Message, Reaction, Ready};
 use crate::secret::Secret;
 
+/// What stands in for the token in logged frames.
+const REDACTED: &str = "<redacted>";
+
 /// The largest payload Discord accepts (close 4002 beyond it).
 pub const MAX_PAYLOAD_BYTES: usize = 4096;
 
@@ -336,22 +339,24 @@ impl OutgoingFrame {
     /// An Identify frame.
     pub fn identify(identify: &Identify) -> Self {
         let mut shown = identify.clone();
-        shown.token = Secret::new("<redacted>");
-        Self {
-            kind: OutgoingKind::Identify,
-            text: envelope(opcode::IDENTIFY, identify),
-            redacted: Some(envelope(opcode::IDENTIFY, &shown)),
-        }
+        shown.token = Secret::new(REDACTED);
+        Self::with_token(OutgoingKind::Identify, opcode::IDENTIFY, identify, &shown)
     }
 
     /// A Resume frame.
     pub fn resume(resume: &Resume) -> Self {
         let mut shown = resume.clone();
-        shown.token = Secret::new("<redacted>");
+        shown.token = Secret::new(REDACTED);
+        Self::with_token(OutgoingKind::Resume, opcode::RESUME, resume, &shown)
+    }
+
+    /// A frame carrying the token: `payload` on the wire, `shown` (the same
+    /// payload with the token redacted) in logs.
+    fn with_token<T: Serialize>(kind: OutgoingKind, op: u64, payload: &T, shown: &T) -> Self {
         Self {
-            kind: OutgoingKind::Resume,
-            text: envelope(opcode::RESUME, resume),
-            redacted: Some(envelope(opcode::RESUME, &shown)),
+            kind,
+            text: envelope(op, payload),
+            redacted: Some(envelope(op, shown)),
         }
     }
 
@@ -531,7 +536,7 @@ struct HelloData {
 
 /// Serialises `{"op":op,"d":payload}`.
 #[derive(Serialize)]
-struct Envelope2<'a, T> {
+struct OutgoingEnvelope<'a, T> {
     op: u64,
     d: &'a T,
 }
@@ -539,7 +544,7 @@ struct Envelope2<'a, T> {
 fn envelope<T: Serialize>(op: u64, payload: &T) -> String {
     // Cannot fail: the payload types are plain structs with string keys and no
     // custom serialisers that return errors.
-    serde_json::to_string(&Envelope2 { op, d: payload })
+    serde_json::to_string(&OutgoingEnvelope { op, d: payload })
         .expect("gateway payloads always serialise to JSON")
 }
 

@@ -25,7 +25,6 @@ pub struct Heartbeater {
     interval: Duration,
     awaiting_ack: bool,
     last_sent: Option<Instant>,
-    last_ack: Option<Instant>,
     latency: Option<Duration>,
 }
 
@@ -42,7 +41,6 @@ impl Heartbeater {
             interval: interval.clamp(Self::MIN_INTERVAL, Self::MAX_INTERVAL),
             awaiting_ack: false,
             last_sent: None,
-            last_ack: None,
             latency: None,
         }
     }
@@ -75,17 +73,11 @@ impl Heartbeater {
                 .map(|sent| now.saturating_duration_since(sent));
         }
         self.awaiting_ack = false;
-        self.last_ack = Some(now);
     }
 
     /// True between a send and its ACK.
     pub fn awaiting_ack(&self) -> bool {
         self.awaiting_ack
-    }
-
-    /// When the last ACK arrived on this connection.
-    pub fn last_ack(&self) -> Option<Instant> {
-        self.last_ack
     }
 
     /// Round trip of the last acknowledged heartbeat.

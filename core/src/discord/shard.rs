@@ -4,7 +4,7 @@
 //! back off, which URL to dial and when a failure is fatal; the driver only
 //! carries out its [`Output`]s. See the [module docs](super) for the driving
 //! contract. The whole lifecycle is in [`ShardState`]; the transitions live
-//! in the `handle_*` methods below and in [`Shard::reconnect`], the one place
+//! in the `handle_*` methods below and in the private `Shard::reconnect`, the one place
 //! every lost connection goes through.
 
 use std::collections::VecDeque;
