@@ -2,6 +2,8 @@
 //! `$KRILL_LOG` (tracing `EnvFilter` syntax, default `info`). Secrets never
 //! reach it: tokens are `krill_core::secret::Secret`, which prints redacted.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber once; later calls are no-ops.
@@ -10,6 +12,7 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
 }

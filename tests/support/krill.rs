@@ -53,7 +53,7 @@ impl Krill {
             .arg("--config")
             .arg(&config_path)
             .env("KRILL_STATE_DIR", state.path())
-            .env("KRILL_LOG", "debug")
+            .env("KRILL_LOG", "info,krill_drivers=debug")
             .env_remove("DISCORD_BOT_TOKEN")
             .env_remove("KOOK_BOT_TOKEN")
             .env_remove("KRILL_CONFIG")

@@ -1,16 +1,607 @@
-//! placeholder
-use super::{ChannelEnd, Input, Shared};
-use krill_core::config::ResolvedAccount;
+//! The KOOK channel loop of one bot account: drives a
+//! [`krill_core::kook::Session`] over a WebSocket and a
+//! [`krill_core::rest::Planner`] over HTTP, turns GROUP and PERSON messages
+//! into access decisions and agent turns, and sends the shaped replies back
+//! (KMarkdown, `type: 9`; DMs through the direct-message API to the
+//! sender's user id).
+//!
+//! The loop decides nothing about the protocol: gateway fetches, HELLO
+//! deadlines, PING/PONG, resume, RECONNECT and the `sn` order are the
+//! core's answers.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use krill_core::access::{
+    AccessPolicy, Author, ChatKind, Decision, DropReason, InboundMessage, Place, ResolvedAllowlists,
+};
+use krill_core::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage};
+use krill_core::config::{KookSettings, Platform, ResolvedAccount};
+use krill_core::kook::{Event, GatewayFetchError, Message, Output, Session, SessionConfig};
+use krill_core::reply::{plan_reply, ChunkLimits};
+use krill_core::rest::kook::{
+    DirectMessageCreate, DmTarget, MessageCreate, Request as KookRequest,
+};
+use krill_core::rest::{Api, Planner, RequestId, Response, RestError, RestEvent};
 use smol::channel::{Receiver, Sender};
+use tracing::{debug, error, info, warn};
+
+use super::inbound::{ack_reaction, build_turn, log_drop, pairing_reply, TurnSource};
+use super::link::RestLink;
+use super::socket::{Socket, SocketEvent};
+use super::{next_input, user_agent, ChannelEnd, Input, Shared, TurnCtx};
+use crate::agent::TurnOutcome;
+use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
+use crate::ws::{redact_url, WsMessage};
+
+/// Channels whose context is kept at most.
+const MAX_HISTORY_CHANNELS: usize = 512;
+
+/// What to do once a request finished.
+#[derive(Debug)]
+struct RemoveAck {
+    direct: bool,
+    msg_id: String,
+    emoji: String,
+}
+
+/// Runs one KOOK account until it stops for good.
 pub(crate) async fn run(
-    _i: usize,
-    a: ResolvedAccount,
-    _s: Shared,
-    _t: Sender<Input>,
-    _r: Receiver<Input>,
+    index: usize,
+    account: ResolvedAccount,
+    shared: Shared,
+    inbox: Sender<Input>,
+    input: Receiver<Input>,
 ) -> ChannelEnd {
-    ChannelEnd {
-        name: a.account_id,
-        reason: "todo".into(),
+    let name = format!("kook:{}", account.account_id);
+    let Some(settings) = account.kook().cloned() else {
+        return ChannelEnd {
+            name,
+            reason: "not a KOOK account".to_owned(),
+        };
+    };
+    let mut channel = KookLoop::new(index, name, account, settings, shared, inbox);
+    channel.run(input).await
+}
+
+struct KookLoop {
+    index: usize,
+    name: String,
+    account: ResolvedAccount,
+    settings: KookSettings,
+    shared: Shared,
+    inbox: Sender<Input>,
+    session: Session,
+    link: RestLink,
+    socket: Option<Socket>,
+    next_conn: u64,
+    gateway_fetch: Option<RequestId>,
+    user_me: Option<RequestId>,
+    bot_id: String,
+    policy: AccessPolicy,
+    pairing: PairingStore,
+    approved: AllowFromWatcher,
+    histories: ChannelHistories,
+    after_send: HashMap<RequestId, RemoveAck>,
+    limits: ChunkLimits,
+    stopped: Option<String>,
+}
+
+impl KookLoop {
+    fn new(
+        index: usize,
+        name: String,
+        account: ResolvedAccount,
+        settings: KookSettings,
+        shared: Shared,
+        inbox: Sender<Input>,
+    ) -> Self {
+        let seed = random_seed();
+        let api = Api::new(
+            krill_core::rest::Platform::Kook,
+            settings.api_base_url.clone(),
+            account.token.clone(),
+        );
+        let planner = Planner::new(api, settings.retry, seed.rotate_left(17));
+        let policy = AccessPolicy::new(&shared.config, &account, ResolvedAllowlists::default());
+        for warning in policy.startup_warnings() {
+            warn!("{name}: {warning}");
+        }
+        let pairing = PairingStore::new(
+            crate::paths::credentials_dir(&shared.state_dir),
+            Platform::Kook,
+        );
+        let approved = AllowFromWatcher::new(&pairing);
+        let limits = ChunkLimits::kook(
+            Some(settings.text_chunk_limit as usize),
+            settings.max_lines_per_message.map(|n| n as usize),
+            settings.chunk_mode,
+        );
+        let history_cap = (settings.history_limit as usize).max(1);
+        Self {
+            index,
+            name,
+            session: Session::new(SessionConfig::new(settings.compress), seed),
+            link: RestLink::new(planner, inbox.clone()),
+            account,
+            settings,
+            shared,
+            inbox,
+            socket: None,
+            next_conn: 0,
+            gateway_fetch: None,
+            user_me: None,
+            bot_id: String::new(),
+            policy,
+            pairing,
+            approved,
+            histories: ChannelHistories::new(history_cap, MAX_HISTORY_CHANNELS),
+            after_send: HashMap::new(),
+            limits,
+            stopped: None,
+        }
+    }
+
+    async fn run(&mut self, input: Receiver<Input>) -> ChannelEnd {
+        let mut now = Instant::now();
+        self.user_me = self.link.submit(now, KookRequest::UserMe);
+        self.session.start(now);
+        loop {
+            self.drive(now);
+            if let Some(reason) = self.stopped.take() {
+                self.session.stop(now);
+                if let Some(socket) = self.socket.take() {
+                    socket.close(1000);
+                }
+                return ChannelEnd {
+                    name: self.name.clone(),
+                    reason,
+                };
+            }
+            let deadline = [self.session.poll_timeout(), self.link.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min();
+            let next = next_input(&input, deadline).await;
+            now = Instant::now();
+            if let Some(next) = next {
+                self.handle_input(now, next);
+            }
+            self.session.handle_timeout(now);
+        }
+    }
+
+    fn drive(&mut self, now: Instant) {
+        loop {
+            let mut busy = false;
+            while let Some(output) = self.session.poll_output() {
+                busy = true;
+                self.handle_output(now, output);
+            }
+            self.link.pump(now);
+            while let Some(event) = self.link.poll_event() {
+                busy = true;
+                self.handle_rest_event(now, event);
+            }
+            if !busy {
+                return;
+            }
+        }
+    }
+
+    fn handle_input(&mut self, now: Instant, input: Input) {
+        match input {
+            Input::Socket { conn, event } => {
+                if self.socket.as_ref().map(Socket::conn) != Some(conn) {
+                    return;
+                }
+                match event {
+                    SocketEvent::Opened => self.session.handle_connected(now),
+                    SocketEvent::OpenFailed(err) => {
+                        warn!("{}: gateway connect failed: {err}", self.name);
+                        self.socket = None;
+                        self.session.handle_connect_failed(now);
+                    }
+                    SocketEvent::Message(WsMessage::Text(text)) => {
+                        self.session.handle_text_frame(now, &text)
+                    }
+                    SocketEvent::Message(WsMessage::Binary(bytes)) => {
+                        self.session.handle_binary_frame(now, &bytes)
+                    }
+                    SocketEvent::Message(WsMessage::Close(close)) => {
+                        self.socket = None;
+                        self.session.handle_closed(now, close);
+                    }
+                    SocketEvent::Ended(error) => {
+                        if let Some(error) = error {
+                            debug!("{}: gateway connection lost: {error}", self.name);
+                        }
+                        self.socket = None;
+                        self.session.handle_closed(now, None);
+                    }
+                }
+            }
+            Input::Http { id, result } => self.link.handle(now, id, result),
+            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+        }
+    }
+
+    fn handle_output(&mut self, now: Instant, output: Output) {
+        match output {
+            Output::FetchGateway { compress } => {
+                self.gateway_fetch = self
+                    .link
+                    .submit(now, KookRequest::GatewayIndex { compress });
+                if self.gateway_fetch.is_none() {
+                    self.session.handle_gateway_fetched(
+                        now,
+                        Err(GatewayFetchError::Transient {
+                            detail: "the request was refused".to_owned(),
+                        }),
+                    );
+                }
+            }
+            Output::Connect { url } => {
+                self.next_conn += 1;
+                info!("{}: connecting to {}", self.name, redact_url(url.expose()));
+                self.socket = Some(Socket::open(
+                    url.expose().to_owned(),
+                    user_agent(),
+                    self.next_conn,
+                    self.inbox.clone(),
+                ));
+            }
+            Output::Send(frame) => {
+                if let Some(socket) = &self.socket {
+                    socket.send_text(frame);
+                }
+            }
+            Output::Close => {
+                if let Some(socket) = self.socket.take() {
+                    socket.close(1000);
+                }
+            }
+            Output::Event(event) => self.handle_event(now, event),
+        }
+    }
+
+    fn handle_event(&mut self, now: Instant, event: Event) {
+        match event {
+            Event::Hello {
+                session_id,
+                resumed,
+            } => info!(
+                "{}: connected (session {}{})",
+                self.name,
+                session_id.as_deref().unwrap_or("?"),
+                if resumed { ", resuming" } else { "" }
+            ),
+            Event::Message { message, .. } => self.handle_message(now, *message),
+            Event::ResumeAck { .. } => info!("{}: resumed; missed events delivered", self.name),
+            Event::GapSkipped { from, to } => warn!(
+                "{}: events sn {from}..={to} never arrived; going on without them",
+                self.name
+            ),
+            Event::Reconnect { code, err } => info!(
+                "{}: the server asked to reconnect (code {code:?}, {}); starting a new session",
+                self.name,
+                err.as_deref().unwrap_or("")
+            ),
+            Event::ResumeFailed { .. } => {
+                info!("{}: resume failed; starting a new session", self.name)
+            }
+            Event::HelloRejected { error, .. } => warn!("{}: {error}", self.name),
+            Event::Fatal { reason } => {
+                error!("{}: {reason}", self.name);
+                self.stopped = Some(reason.to_string());
+            }
+            Event::MalformedFrame { error } => {
+                warn!("{}: malformed gateway frame ignored: {error}", self.name)
+            }
+            other => debug!("{}: {other:?}", self.name),
+        }
+    }
+
+    fn handle_rest_event(&mut self, now: Instant, event: RestEvent) {
+        match event {
+            RestEvent::Completed { id, response } => {
+                if self.gateway_fetch == Some(id) {
+                    self.gateway_fetch = None;
+                    match response {
+                        Response::KookGateway(gateway) => {
+                            self.session.handle_gateway_fetched(now, Ok(gateway.url))
+                        }
+                        _ => self.session.handle_gateway_fetched(
+                            now,
+                            Err(GatewayFetchError::Transient {
+                                detail: "unexpected response".to_owned(),
+                            }),
+                        ),
+                    }
+                } else if self.user_me == Some(id) {
+                    self.user_me = None;
+                    if let Response::KookUser(user) = response {
+                        info!("{}: bot user {} ({})", self.name, user.username, user.id);
+                        self.bot_id = user.id;
+                    }
+                }
+                self.finish(now, id);
+            }
+            RestEvent::Failed { id, error } => {
+                if self.gateway_fetch == Some(id) {
+                    self.gateway_fetch = None;
+                    warn!("{}: GET /gateway/index failed: {error}", self.name);
+                    let fetch_error = match error {
+                        RestError::Unauthorized { .. } => GatewayFetchError::Unauthorized {
+                            detail: error.to_string(),
+                        },
+                        other => GatewayFetchError::Transient {
+                            detail: other.to_string(),
+                        },
+                    };
+                    self.session.handle_gateway_fetched(now, Err(fetch_error));
+                } else {
+                    if self.user_me == Some(id) {
+                        self.user_me = None;
+                    }
+                    warn!("{}: request failed: {error}", self.name);
+                }
+                self.finish(now, id);
+            }
+            RestEvent::Retrying { id, at, reason } => debug!(
+                "{}: request {id:?} retried in {:.1}s: {reason:?}",
+                self.name,
+                at.saturating_duration_since(now).as_secs_f64()
+            ),
+            _ => {}
+        }
+        if self.link.is_halted() && self.stopped.is_none() {
+            self.stopped = Some(
+                "the bot token was rejected (HTTP 401): check KOOK_BOT_TOKEN / channels.kook.token"
+                    .to_owned(),
+            );
+        }
+    }
+
+    fn finish(&mut self, now: Instant, id: RequestId) {
+        if let Some(RemoveAck {
+            direct,
+            msg_id,
+            emoji,
+        }) = self.after_send.remove(&id)
+        {
+            self.link.submit(
+                now,
+                KookRequest::DeleteReaction {
+                    direct,
+                    msg_id,
+                    emoji,
+                    user_id: None,
+                },
+            );
+        }
+    }
+
+    fn handle_message(&mut self, now: Instant, message: Message) {
+        let direct = message.is_direct();
+        let chat_id = message.chat_id().to_owned();
+        let author = &message.author;
+        let display = match author.identify_num.as_deref() {
+            Some(num) if !num.is_empty() => format!("{}#{num}", author.username),
+            _ => author.username.clone(),
+        };
+        let mut mentions = message.mentions.users.clone();
+        if !self.bot_id.is_empty() && message.mentions_user(&self.bot_id) {
+            mentions.push(self.bot_id.clone());
+        }
+        let inbound = InboundMessage {
+            platform: Platform::Kook,
+            account_id: self.account.account_id.clone(),
+            chat: if direct {
+                ChatKind::Direct
+            } else {
+                ChatKind::Channel
+            },
+            guild: message.guild_id.as_ref().map(|id| Place {
+                id: id.clone(),
+                name: None,
+            }),
+            channel: Place {
+                id: chat_id.clone(),
+                name: message.channel_name.clone(),
+            },
+            parent: None,
+            author: Author {
+                id: author.id.clone(),
+                username: author.username.clone(),
+                global_name: author.nickname.clone(),
+                tag: Some(display.clone()),
+                is_bot: author.bot,
+                is_webhook: false,
+            },
+            text: message.content().to_owned(),
+            mentions,
+            reply_to_bot: !self.bot_id.is_empty()
+                && message
+                    .quote
+                    .as_ref()
+                    .and_then(|q| q.author.as_ref())
+                    .is_some_and(|a| a.id == self.bot_id),
+            bot_user_id: self.bot_id.clone(),
+            native_command: false,
+        };
+        let (approved, store_error) = self.approved.ids();
+        if let Some(error) = store_error {
+            warn!("{}: cannot read the approved pairings: {error}", self.name);
+        }
+        match self.policy.decide(&inbound, approved) {
+            Decision::Allow(allowed) => {
+                let chat_type = if direct {
+                    ChatType::Direct
+                } else {
+                    ChatType::Channel
+                };
+                let context = if !direct && self.settings.history_limit > 0 {
+                    self.histories
+                        .take_context(&chat_id, self.settings.history_limit as usize)
+                } else {
+                    Vec::new()
+                };
+                let quoted = message.quote.as_ref().map(|q| ContextMessage {
+                    message_id: q.msg_id.clone(),
+                    author_id: q.author.as_ref().map(|a| a.id.clone()).unwrap_or_default(),
+                    author_name: q
+                        .author
+                        .as_ref()
+                        .map(|a| a.username.clone())
+                        .unwrap_or_default(),
+                    text: q.content.clone(),
+                });
+                let turn = build_turn(
+                    &allowed,
+                    &TurnSource {
+                        channel: ChannelKind::Kook,
+                        account_id: &self.account.account_id,
+                        chat_type,
+                        chat_id: &chat_id,
+                        message_id: &message.msg_id,
+                        context: &context,
+                        reply_to: quoted.as_ref(),
+                        history_limit: None,
+                        topic: None,
+                    },
+                );
+                let ack = ack_reaction(
+                    &self.shared.config,
+                    chat_type,
+                    allowed.mentioned,
+                    allowed.mentioned,
+                );
+                if let Some(emoji) = &ack {
+                    self.link.submit(
+                        now,
+                        KookRequest::AddReaction {
+                            direct,
+                            msg_id: message.msg_id.clone(),
+                            emoji: emoji.clone(),
+                        },
+                    );
+                }
+                self.shared.agents.submit(
+                    turn,
+                    TurnCtx {
+                        channel: self.index,
+                        reply_to: allowed.route.reply_to.clone(),
+                        message_id: message.msg_id.clone(),
+                        ack,
+                    },
+                );
+            }
+            Decision::Drop(dropped) => {
+                log_drop(Platform::Kook, &chat_id, &dropped);
+                if !direct
+                    && dropped.reason == DropReason::MentionRequired
+                    && self.settings.history_limit > 0
+                {
+                    self.histories.record(
+                        &chat_id,
+                        ContextMessage {
+                            message_id: message.msg_id.clone(),
+                            author_id: author.id.clone(),
+                            author_name: display,
+                            text: message.content().to_owned(),
+                        },
+                    );
+                }
+            }
+            Decision::PairingChallenge(challenge) => {
+                let requester = krill_core::pairing::Requester {
+                    id: challenge.sender.id.clone(),
+                    name: Some(challenge.sender.name.clone()),
+                    account_id: self.account.account_id.clone(),
+                    chat_id: Some(chat_id.clone()),
+                };
+                if let Some(text) = pairing_reply(&self.pairing, Platform::Kook, &requester) {
+                    self.send(now, &chat_id, direct, text, None);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Submits one message to a channel or, for DMs, to the user.
+    fn send(
+        &mut self,
+        now: Instant,
+        chat_id: &str,
+        direct: bool,
+        content: String,
+        quote: Option<String>,
+    ) -> Option<RequestId> {
+        let request = if direct {
+            KookRequest::DirectMessageCreate(DirectMessageCreate {
+                target: DmTarget::User(chat_id.to_owned()),
+                content,
+                quote,
+                nonce: None,
+            })
+        } else {
+            KookRequest::MessageCreate(MessageCreate {
+                target_id: chat_id.to_owned(),
+                content,
+                quote,
+                nonce: None,
+            })
+        };
+        self.link.submit(now, request)
+    }
+
+    fn handle_outcome(&mut self, now: Instant, ctx: TurnCtx, outcome: TurnOutcome) {
+        if let Some(error) = &outcome.error {
+            warn!(
+                "{}: agent {} failed for {}: {error}",
+                self.name, outcome.agent_id, outcome.session_key
+            );
+        }
+        let direct = ctx.reply_to.direct;
+        let chat_id = ctx.reply_to.chat_id.clone();
+        let chunks = match &outcome.reply {
+            Some(text) => plan_reply(
+                text,
+                Some(&ctx.message_id),
+                &self.limits,
+                self.settings.reply_to_mode,
+            ),
+            None => Vec::new(),
+        };
+        let mut last = None;
+        for chunk in chunks {
+            last = self.send(now, &chat_id, direct, chunk.text, chunk.reply_to);
+        }
+        if let Some(emoji) = ctx.ack {
+            if self.shared.config.messages.remove_ack_after_reply {
+                let remove = RemoveAck {
+                    direct,
+                    msg_id: ctx.message_id,
+                    emoji,
+                };
+                match last {
+                    Some(id) => {
+                        self.after_send.insert(id, remove);
+                    }
+                    None => {
+                        self.link.submit(
+                            now,
+                            KookRequest::DeleteReaction {
+                                direct: remove.direct,
+                                msg_id: remove.msg_id,
+                                emoji: remove.emoji,
+                                user_id: None,
+                            },
+                        );
+                    }
+                }
+            }
+        }
     }
 }
