@@ -588,8 +588,7 @@ impl AccessPolicy {
                     return Err(DropReason::DmDisabled);
                 }
                 let listed = || {
-                    self.user_allowed(&d.allow_from, &msg.author)
-                        || paired.iter().any(|p| *p == msg.author.id)
+                    self.user_allowed(&d.allow_from, &msg.author) || paired.contains(&msg.author.id)
                 };
                 match d.dm_policy {
                     DmPolicy::Disabled => Err(DropReason::DmPolicyDisabled),
@@ -714,7 +713,7 @@ impl AccessPolicy {
         if msg.author.is_bot || msg.author.is_webhook {
             return Err(DropReason::BotAuthor);
         }
-        if !k.allowed.is_empty() && !k.allowed.iter().any(|id| *id == msg.author.id) {
+        if !k.allowed.is_empty() && !k.allowed.contains(&msg.author.id) {
             return Err(DropReason::KookUserNotAllowed);
         }
         Ok(Gate::pass(
