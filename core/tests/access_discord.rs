@@ -604,3 +604,15 @@ fn ack_reaction_scope() {
         assert_eq!(ack(dm("7")), in_dm, "{messages}");
     }
 }
+
+#[test]
+fn a_challenge_carries_what_the_pairing_book_needs() {
+    let Decision::PairingChallenge(c) = policy("{channels: {discord: {}}}").decide(&dm("7"), &[])
+    else {
+        panic!("challenge")
+    };
+    let r = c.requester();
+    assert_eq!((r.id.as_str(), r.account_id.as_str()), ("7", "default"));
+    assert_eq!(r.chat_id.as_deref(), Some("500"));
+    assert_eq!(r.name.as_deref(), Some("user7"));
+}

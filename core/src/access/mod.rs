@@ -222,6 +222,19 @@ pub struct Challenge {
     pub reply_to: ReplyTarget,
 }
 
+impl Challenge {
+    /// The pairing request to file for this challenge
+    /// ([`crate::pairing::PairingBook::challenge`]).
+    pub fn requester(&self) -> crate::pairing::Requester {
+        crate::pairing::Requester {
+            id: self.sender.id.clone(),
+            name: Some(self.sender.name.clone()),
+            account_id: self.reply_to.account_id.clone(),
+            chat_id: Some(self.reply_to.chat_id.clone()),
+        }
+    }
+}
+
 /// Why a message was dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
