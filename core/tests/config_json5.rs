@@ -276,3 +276,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn unquoted_keys_with_escapes_and_unicode() {
+    for text in [
+        "{\\u0061b: 1, $_x: 2, ünï: 3, a\\u0062: 4}",
+        "{\\u0031a: 1}",
+        "{a\\x62: 1}",
+    ] {
+        let theirs = json5::from_str::<J>(text);
+        let ours = tree::parse(text);
+        match (&ours, &theirs) {
+            (Ok(doc), Ok(j)) => assert_eq!(&to_json(&doc.root), j, "{text}"),
+            (Err(_), Err(_)) => {}
+            _ => panic!("disagree on {text}: {ours:?} vs {theirs:?}"),
+        }
+    }
+}
