@@ -531,3 +531,88 @@ fn startup_warnings() {
     let w = policy("{channels: {discord: {guilds: {'1': {}}}}}").startup_warnings();
     assert!(w.is_empty(), "{w:?}");
 }
+
+#[test]
+fn reaction_notifications_per_guild_mode() {
+    let p = policy(
+        "{channels: {discord: {guilds: {
+            '111': {reactionNotifications: 'allowlist', users: ['7']},
+            'off-guild': {reactionNotifications: 'off'},
+            '*': {reactionNotifications: 'all', reactionTrigger: {enabled: true}},
+        }}}}",
+    );
+    let g = |id: &str, name: &str| Place::named(id, name);
+    let alice = author("7", "alice");
+    let bob = author("8", "bob");
+    // allowlist: only listed users, on any message
+    assert!(p.reaction_notification(Some(&g(GUILD, "x")), &alice, false, BOT));
+    assert!(!p.reaction_notification(Some(&g(GUILD, "x")), &bob, true, BOT));
+    // off
+    assert!(!p.reaction_notification(Some(&g("5", "Off Guild")), &alice, true, BOT));
+    // all (wildcard guild)
+    assert!(p.reaction_notification(Some(&g("6", "other")), &bob, false, BOT));
+    // DMs: own messages only; the bot's own reactions never
+    assert!(p.reaction_notification(None, &bob, true, BOT));
+    assert!(!p.reaction_notification(None, &bob, false, BOT));
+    assert!(!p.reaction_notification(Some(&g("6", "other")), &author(BOT, "me"), true, BOT));
+    // trigger only where enabled
+    assert!(p.reaction_trigger(&g("6", "other")).is_some());
+    assert!(p.reaction_trigger(&g(GUILD, "x")).is_none());
+    // default mode is own
+    let d = policy("{channels: {discord: {guilds: {'111': {}}}}}");
+    assert!(d.reaction_notification(Some(&g(GUILD, "x")), &bob, true, BOT));
+    assert!(!d.reaction_notification(Some(&g(GUILD, "x")), &bob, false, BOT));
+}
+
+#[test]
+fn ack_reaction_scope() {
+    use krill_core::access::ack_reaction;
+    let cases = [
+        ("", "👀", "", ""),
+        ("ackReactionScope: 'group-all'", "👀", "👀", ""),
+        ("ackReactionScope: 'direct'", "", "", "👀"),
+        ("ackReactionScope: 'all'", "👀", "👀", "👀"),
+        ("ackReactionScope: 'off'", "", "", ""),
+        (
+            "ackReaction: '✅', ackReactionScope: 'all'",
+            "✅",
+            "✅",
+            "✅",
+        ),
+        ("ackReaction: '', ackReactionScope: 'all'", "", "", ""),
+    ];
+    for (messages, mentioned_in_guild, unmentioned_in_guild, in_dm) in cases {
+        let text = format!(
+            "{{messages: {{{messages}}}, channels: {{discord: {{guilds: {{'111': {{requireMention: false}}}}, dm: {{policy: 'open', allowFrom: ['*']}}}}}}}}"
+        );
+        let (config, _) = parse(&text).unwrap();
+        let p = policy(&text);
+        let ack = |m: InboundMessage| match p.decide(&m, &[]) {
+            Decision::Allow(a) => ack_reaction(&config, &a).unwrap_or("").to_owned(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            ack(in_channel(HELP, "help", "7", "<@999> hi")),
+            mentioned_in_guild,
+            "{messages}"
+        );
+        assert_eq!(
+            ack(in_channel(HELP, "help", "7", "hi")),
+            unmentioned_in_guild,
+            "{messages}"
+        );
+        assert_eq!(ack(dm("7")), in_dm, "{messages}");
+    }
+}
+
+#[test]
+fn a_challenge_carries_what_the_pairing_book_needs() {
+    let Decision::PairingChallenge(c) = policy("{channels: {discord: {}}}").decide(&dm("7"), &[])
+    else {
+        panic!("challenge")
+    };
+    let r = c.requester();
+    assert_eq!((r.id.as_str(), r.account_id.as_str()), ("7", "default"));
+    assert_eq!(r.chat_id.as_deref(), Some("500"));
+    assert_eq!(r.name.as_deref(), Some("user7"));
+}

@@ -16,7 +16,10 @@ fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     move |k: &str| map.get(k).cloned()
 }
 
-fn accounts(text: &str, vars: &[(&str, &str)]) -> Vec<(Platform, String, String, TokenSource)> {
+type Want = (Platform, String, String, TokenSource);
+type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, Vec<Want>);
+
+fn accounts(text: &str, vars: &[(&str, &str)]) -> Vec<Want> {
     let (config, _) = parse(text).unwrap();
     resolve_accounts(&config, &env(vars))
         .into_iter()
@@ -37,7 +40,7 @@ fn token_resolution_table() {
     use TokenSource::{Config as C, Env as E};
     let d = |id: &str, tok: &str, src| (Discord, id.to_owned(), tok.to_owned(), src);
     let k = |id: &str, tok: &str, src| (Kook, id.to_owned(), tok.to_owned(), src);
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, Vec<_>)> = vec![
+    let cases: Vec<Case> = vec![
         ("no config, no env", "{}", vec![], vec![]),
         (
             "env only",

@@ -237,3 +237,59 @@ fn deep_nesting_is_refused_not_overflowed() {
     let e = tree::parse(&deep).unwrap_err();
     assert!(e.message.contains("nesting"), "{e}");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// A cheap stand-in for the `config_parse` fuzz target in `cargo test`:
+    /// the complete example config with random edits never panics the
+    /// pipeline, and every error points inside the text.
+    #[test]
+    fn mutated_configs_never_panic(edits in prop::collection::vec((any::<prop::sample::Index>(), 0..3u8, "[\\PC{}\\[\\]:,'\"\\\\/*\n]"), 1..6)) {
+        let mut text = include_str!("fixtures/complete.json5").to_owned();
+        for (at, op, s) in edits {
+            let mut i = at.index(text.len() + 1);
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            match op {
+                0 => text.insert_str(i, &s),
+                1 => {
+                    let end = (i + 1..=text.len()).find(|&j| text.is_char_boundary(j)).unwrap_or(i);
+                    text.replace_range(i..end, "");
+                }
+                _ => {
+                    let end = (i + 1..=text.len()).find(|&j| text.is_char_boundary(j)).unwrap_or(i);
+                    text.replace_range(i..end, &s);
+                }
+            }
+        }
+        let lines = text.lines().count().max(1) + text.matches('\r').count();
+        match krill_core::config::parse(&text) {
+            Ok(_) => {}
+            Err(e) => {
+                prop_assert!(!e.problems.is_empty());
+                for p in &e.problems {
+                    prop_assert!(p.line >= 1 && p.line <= lines + 1, "{} of {}", p.line, lines);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn unquoted_keys_with_escapes_and_unicode() {
+    for text in [
+        "{\\u0061b: 1, $_x: 2, ünï: 3, a\\u0062: 4}",
+        "{\\u0031a: 1}",
+        "{a\\x62: 1}",
+    ] {
+        let theirs = json5::from_str::<J>(text);
+        let ours = tree::parse(text);
+        match (&ours, &theirs) {
+            (Ok(doc), Ok(j)) => assert_eq!(&to_json(&doc.root), j, "{text}"),
+            (Err(_), Err(_)) => {}
+            _ => panic!("disagree on {text}: {ours:?} vs {theirs:?}"),
+        }
+    }
+}

@@ -142,7 +142,9 @@ pub fn load_or_exit(flag: Option<&Path>) -> Result<LoadedConfig, i32> {
             Ok(loaded)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            for line in e.to_string().lines() {
+                eprintln!("error: {line}");
+            }
             Err(crate::cli::EXIT_USAGE)
         }
     }

@@ -67,7 +67,8 @@ pub use allowlist::{
 pub use names::{resolve_names, DirChannel, DirGuild, DirMember, Directory, ResolvedAllowlists};
 
 use crate::config::{
-    AccountSettings, ChannelRule, Config, DmPolicy, DmScope, GroupPolicy, Platform, ResolvedAccount,
+    AccountSettings, AckReactionScope, ChannelRule, Config, DmPolicy, DmScope, GroupPolicy,
+    Platform, ReactionNotifications, ReactionTrigger, ResolvedAccount,
 };
 use crate::routing::{session_key, Conversation, ReplyTarget, Route};
 
@@ -221,6 +222,19 @@ pub struct Challenge {
     pub reply_to: ReplyTarget,
 }
 
+impl Challenge {
+    /// The pairing request to file for this challenge
+    /// ([`crate::pairing::PairingBook::challenge`]).
+    pub fn requester(&self) -> crate::pairing::Requester {
+        crate::pairing::Requester {
+            id: self.sender.id.clone(),
+            name: Some(self.sender.name.clone()),
+            account_id: self.reply_to.account_id.clone(),
+            chat_id: Some(self.reply_to.chat_id.clone()),
+        }
+    }
+}
+
 /// Why a message was dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -307,6 +321,8 @@ struct ChannelRules {
 #[derive(Debug, Clone)]
 struct GuildRules {
     key: GuildKey,
+    reaction_notifications: ReactionNotifications,
+    reaction_trigger: Option<ReactionTrigger>,
     users: Option<Vec<UserEntry>>,
     require_mention: Option<bool>,
     channels: Option<Vec<ChannelRules>>,
@@ -379,6 +395,8 @@ impl AccessPolicy {
                             }
                             k => GuildKey::Slug(slug(k)),
                         },
+                        reaction_notifications: g.reaction_notifications.unwrap_or_default(),
+                        reaction_trigger: g.reaction_trigger.clone().filter(|t| t.enabled),
                         users: users_of(g.users.as_ref()),
                         require_mention: g.require_mention,
                         channels: g.channels.as_ref().map(|chans| {
@@ -534,6 +552,46 @@ impl AccessPolicy {
         }
     }
 
+    /// Whether a reaction by `reactor` becomes a reaction notification for
+    /// the session (`guilds.<id>.reactionNotifications`, default `own`):
+    /// `off` never; `own` on the bot's own messages; `all` always;
+    /// `allowlist` when the reactor is in the guild's `users` (none listed:
+    /// never). Without a guild entry, and in DMs and on KOOK: `own`. The
+    /// bot's own reactions never count.
+    pub fn reaction_notification(
+        &self,
+        guild: Option<&Place>,
+        reactor: &Author,
+        on_bot_message: bool,
+        bot_user_id: &str,
+    ) -> bool {
+        if reactor.id == bot_user_id {
+            return false;
+        }
+        let rules = match (&self.platform, guild) {
+            (PlatformPolicy::Discord(d), Some(_)) => find_guild(d, &self.names, guild),
+            _ => None,
+        };
+        match rules.map_or(ReactionNotifications::Own, |g| g.reaction_notifications) {
+            ReactionNotifications::Off => false,
+            ReactionNotifications::All => true,
+            ReactionNotifications::Allowlist => rules
+                .and_then(|g| g.users.as_ref())
+                .is_some_and(|users| self.user_allowed(users, reactor)),
+            _ => on_bot_message,
+        }
+    }
+
+    /// The guild's `reactionTrigger`, when enabled.
+    pub fn reaction_trigger(&self, guild: &Place) -> Option<&ReactionTrigger> {
+        match &self.platform {
+            PlatformPolicy::Discord(d) => find_guild(d, &self.names, Some(guild))?
+                .reaction_trigger
+                .as_ref(),
+            PlatformPolicy::Kook(_) => None,
+        }
+    }
+
     fn reply_target(&self, msg: &InboundMessage) -> ReplyTarget {
         ReplyTarget {
             platform: msg.platform,
@@ -588,8 +646,7 @@ impl AccessPolicy {
                     return Err(DropReason::DmDisabled);
                 }
                 let listed = || {
-                    self.user_allowed(&d.allow_from, &msg.author)
-                        || paired.iter().any(|p| *p == msg.author.id)
+                    self.user_allowed(&d.allow_from, &msg.author) || paired.contains(&msg.author.id)
                 };
                 match d.dm_policy {
                     DmPolicy::Disabled => Err(DropReason::DmPolicyDisabled),
@@ -638,22 +695,7 @@ impl AccessPolicy {
             return Err(DropReason::GroupPolicyDisabled);
         }
         let guild_id = msg.guild.as_ref().map(|g| g.id.as_str());
-        let guild_slug = msg.guild.as_ref().and_then(|g| g.name.as_deref()).map(slug);
-        let guild = d
-            .guilds
-            .iter()
-            .find(|g| matches!(&g.key, GuildKey::Id(id) if Some(id.as_str()) == guild_id))
-            .or_else(|| {
-                d.guilds.iter().find(|g| match &g.key {
-                    GuildKey::Slug(s) => {
-                        (guild_id.is_some()
-                            && self.names.guilds.get(s).map(String::as_str) == guild_id)
-                            || guild_slug.as_deref() == Some(s.as_str())
-                    }
-                    _ => false,
-                })
-            })
-            .or_else(|| d.guilds.iter().find(|g| g.key == GuildKey::Any));
+        let guild = find_guild(d, &self.names, msg.guild.as_ref());
         let Some(guild) = guild else {
             return if d.group_policy == GroupPolicy::Allowlist {
                 Err(DropReason::GuildNotAllowed)
@@ -714,13 +756,37 @@ impl AccessPolicy {
         if msg.author.is_bot || msg.author.is_webhook {
             return Err(DropReason::BotAuthor);
         }
-        if !k.allowed.is_empty() && !k.allowed.iter().any(|id| *id == msg.author.id) {
+        if !k.allowed.is_empty() && !k.allowed.contains(&msg.author.id) {
             return Err(DropReason::KookUserNotAllowed);
         }
         Ok(Gate::pass(
             k.require_mention && msg.chat != ChatKind::Direct,
         ))
     }
+}
+
+/// The guild entry for `guild`: by id, then by name (resolved at start-up,
+/// or slug of the guild's name), then `"*"`.
+fn find_guild<'d>(
+    d: &'d DiscordPolicy,
+    names: &ResolvedAllowlists,
+    guild: Option<&Place>,
+) -> Option<&'d GuildRules> {
+    let guild_id = guild.map(|g| g.id.as_str());
+    let guild_slug = guild.and_then(|g| g.name.as_deref()).map(slug);
+    d.guilds
+        .iter()
+        .find(|g| matches!(&g.key, GuildKey::Id(id) if Some(id.as_str()) == guild_id))
+        .or_else(|| {
+            d.guilds.iter().find(|g| match &g.key {
+                GuildKey::Slug(s) => {
+                    (guild_id.is_some() && names.guilds.get(s).map(String::as_str) == guild_id)
+                        || guild_slug.as_deref() == Some(s.as_str())
+                }
+                _ => false,
+            })
+        })
+        .or_else(|| d.guilds.iter().find(|g| g.key == GuildKey::Any))
 }
 
 /// What the platform rules let through, before the mention check.
@@ -739,6 +805,22 @@ impl Gate {
             rule: None,
         }
     }
+}
+
+/// The ack reaction to put on an accepted message, per
+/// `messages.ackReaction` / `ackReactionScope`: `group-mentions` (default)
+/// for guild and group messages that mention the bot, `group-all` for every
+/// accepted guild/group message, `direct` for DMs, `all`, or `off`.
+pub fn ack_reaction<'c>(config: &'c Config, allowed: &Allowed) -> Option<&'c str> {
+    let direct = allowed.route.reply_to.direct;
+    let wanted = match config.messages.ack_reaction_scope {
+        AckReactionScope::GroupMentions => !direct && allowed.mentioned,
+        AckReactionScope::GroupAll => !direct,
+        AckReactionScope::Direct => direct,
+        AckReactionScope::All => true,
+        _ => false,
+    };
+    wanted.then(|| config.messages.ack_reaction()).flatten()
 }
 
 /// The bot's mention forms in message text on `platform`.

@@ -464,33 +464,31 @@ impl Parser<'_> {
         let mut out = String::new();
         loop {
             let at = self.pos;
-            let first = at == start;
-            let c = match self.peek() {
+            let allowed = |c: char| {
+                if at == start {
+                    is_json5_identifier_start(c)
+                } else {
+                    is_json5_identifier(c)
+                }
+            };
+            match self.peek() {
                 Some('\\') => {
                     self.bump();
                     if !self.eat('u') {
                         return Err(self.err_at(at, "invalid escape sequence in a key"));
                     }
-                    self.unicode_escape(at)?
+                    let c = self.unicode_escape(at)?;
+                    if !allowed(c) {
+                        return Err(self.err_at(at, "invalid character in a key"));
+                    }
+                    out.push(c);
                 }
-                Some(c)
-                    if (first && is_json5_identifier_start(c))
-                        || (!first && is_json5_identifier(c)) =>
-                {
+                Some(c) if allowed(c) => {
                     self.bump();
-                    c
+                    out.push(c);
                 }
                 _ => break,
-            };
-            let ok = if first {
-                is_json5_identifier_start(c)
-            } else {
-                is_json5_identifier(c)
-            };
-            if !ok {
-                return Err(self.err_at(at, "invalid character in a key"));
             }
-            out.push(c);
         }
         if out.is_empty() {
             return Err(self.err(format!("expected a key, found {}", self.found())));
