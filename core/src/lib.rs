@@ -15,6 +15,7 @@
 //! | [`config`] | the config schema, defaults and validation |
 //! | [`access`] | who may talk to the agent (DM policy, allowlists, mentions) |
 //! | [`pairing`] | pairing codes for unknown DM senders |
+//! | [`platform`] | Discord or KOOK, and the facts kept per platform |
 //! | [`routing`] | session keys: which agent session a message belongs to |
 //! | [`agent`] | agent backend specs, turn requests and prompt rendering |
 //! | [`secret`] | a string type whose `Debug`/`Display` never show the value |
@@ -30,6 +31,7 @@ pub mod config;
 pub mod discord;
 pub mod kook;
 pub mod pairing;
+pub mod platform;
 pub mod reply;
 pub mod rest;
 pub mod routing;

@@ -152,14 +152,8 @@ pub struct InboundMessage {
     pub native_command: bool,
 }
 
-/// Who sent a message, for logs and pairing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sender {
-    /// User id.
-    pub id: String,
-    /// Username (or tag), for people.
-    pub name: String,
-}
+/// Who sent a message (the agent module's type: id and display name).
+pub use crate::agent::Sender;
 
 /// The outcome for one message.
 #[derive(Debug, Clone)]

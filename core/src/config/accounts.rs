@@ -16,8 +16,6 @@
 //! (a shallow merge: an account's `dm` replaces the whole section `dm`).
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 
 use super::schema::{
     Config, DiscordActions, DiscordConfig, DmPolicy, DmUserConfig, GroupPolicy, GuildConfig,
@@ -32,59 +30,7 @@ use crate::secret::Secret;
 /// The id of the account that may use the environment token.
 pub const DEFAULT_ACCOUNT_ID: &str = "default";
 
-/// A chat platform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Platform {
-    /// Discord.
-    Discord,
-    /// KOOK.
-    Kook,
-}
-
-impl Platform {
-    /// Every platform, in a stable order.
-    pub const ALL: [Platform; 2] = [Platform::Discord, Platform::Kook];
-
-    /// `discord` / `kook`: the name in config keys, session keys, file names
-    /// and the CLI.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Discord => "discord",
-            Self::Kook => "kook",
-        }
-    }
-
-    /// The environment variable holding the default account's token.
-    pub fn token_env(self) -> &'static str {
-        match self {
-            Self::Discord => "DISCORD_BOT_TOKEN",
-            Self::Kook => "KOOK_BOT_TOKEN",
-        }
-    }
-}
-
-impl fmt::Display for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A name that is not `discord` or `kook`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown channel {0:?}: expected \"discord\" or \"kook\"")]
-pub struct UnknownPlatform(pub String);
-
-impl FromStr for Platform {
-    type Err = UnknownPlatform;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "discord" => Ok(Self::Discord),
-            "kook" => Ok(Self::Kook),
-            _ => Err(UnknownPlatform(s.to_owned())),
-        }
-    }
-}
+pub use crate::platform::{Platform, UnknownPlatform};
 
 /// Where a token came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

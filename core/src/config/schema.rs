@@ -550,23 +550,8 @@ pub enum ReactionNotifications {
     Allowlist,
 }
 
-/// `messages.ackReactionScope`
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum AckReactionScope {
-    /// Guild messages that mention the bot (the default).
-    #[default]
-    GroupMentions,
-    /// Every accepted guild message.
-    GroupAll,
-    /// DMs only.
-    Direct,
-    /// Everything accepted.
-    All,
-    /// Never.
-    Off,
-}
+/// `messages.ackReactionScope` (the agent module's decision type, shared).
+pub use crate::agent::ack::AckReactionScope;
 
 /// `session.dmScope`: which session a DM lands in.
 ///

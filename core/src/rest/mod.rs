@@ -86,45 +86,7 @@ impl Default for RetryPolicy {
     }
 }
 
-/// The chat platform an account (and so a [`Planner`]) talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Platform {
-    /// Discord REST API v10.
-    Discord,
-    /// KOOK REST API v3.
-    Kook,
-}
-
-impl Platform {
-    /// The default `apiBaseUrl`.
-    pub fn default_api_base_url(self) -> &'static str {
-        match self {
-            Platform::Discord => "https://discord.com/api/v10",
-            Platform::Kook => "https://www.kookapp.cn/api/v3",
-        }
-    }
-
-    /// Where the token comes from, for error messages.
-    pub fn token_hint(self) -> &'static str {
-        match self {
-            Platform::Discord => "DISCORD_BOT_TOKEN / channels.discord.token",
-            Platform::Kook => "KOOK_BOT_TOKEN / channels.kook.token",
-        }
-    }
-
-    /// The `User-Agent` krill sends. Discord requires the
-    /// `DiscordBot (url, version)` form.
-    pub fn user_agent(self) -> String {
-        let version = env!("CARGO_PKG_VERSION");
-        match self {
-            Platform::Discord => {
-                format!("DiscordBot (https://github.com/krill-bot/krill, {version})")
-            }
-            Platform::Kook => format!("krill/{version} (+https://github.com/krill-bot/krill)"),
-        }
-    }
-}
+pub use crate::platform::Platform;
 
 /// One account's REST endpoint: platform, base URL and bot token.
 #[derive(Debug, Clone, PartialEq, Eq)]
