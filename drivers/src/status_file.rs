@@ -334,7 +334,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path(&state)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(path(&state))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
             let mode = std::fs::metadata(&state).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o700);
