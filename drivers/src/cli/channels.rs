@@ -25,8 +25,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use krill_core::config::{
-    resolve_accounts_report, DiscordSettings, KookSettings, Platform, ResolvedAccount, SkipReason,
-    SkippedAccount, TokenSource,
+    resolve_accounts_report, Config, DiscordSettings, KookSettings, Platform, ResolvedAccount,
+    SkipReason, SkippedAccount, TokenSource,
 };
 use krill_core::rest::{self, discord, kook, Api, HttpRequest, Method, Response, RestError};
 use krill_core::secret::Secret;
@@ -162,7 +162,9 @@ pub fn run(config: Option<&Path>, cmd: ChannelsCommand) -> i32 {
         rows.push((row_ready(a, live, now), Some(a)));
     }
     for s in &report.skipped {
-        rows.push((row_skipped(s, live), None));
+        let mut row = row_skipped(s, live);
+        row.name = configured_name(&loaded.config, s.platform, &s.account_id);
+        rows.push((row, None));
     }
     if let Some(status) = live {
         for c in &status.channels {
@@ -262,6 +264,26 @@ pub(crate) fn skip_text(s: &SkippedAccount) -> String {
             s.platform.token_env()
         ),
         _ => "not started".to_owned(),
+    }
+}
+
+/// The `name` an account has in the config (for accounts that do not start,
+/// which the resolver reports without settings).
+fn configured_name(config: &Config, platform: Platform, account_id: &str) -> Option<String> {
+    let default = account_id == krill_core::config::DEFAULT_ACCOUNT_ID;
+    match platform {
+        Platform::Kook => config.channels.kook.as_ref().and_then(|k| {
+            k.accounts
+                .get(account_id)
+                .and_then(|a| a.name.clone())
+                .or_else(|| default.then(|| k.name.clone()).flatten())
+        }),
+        _ => config.channels.discord.as_ref().and_then(|d| {
+            d.accounts
+                .get(account_id)
+                .and_then(|a| a.name.clone())
+                .or_else(|| default.then(|| d.name.clone()).flatten())
+        }),
     }
 }
 
