@@ -20,7 +20,7 @@
 //! used up, a channel the bot cannot use), 2 bad config. No token is ever
 //! printed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
@@ -640,7 +640,7 @@ struct GuildPerms {
     /// role id -> permissions
     roles: BTreeMap<String, u64>,
     /// the bot's role ids
-    member_roles: Vec<String>,
+    member_roles: BTreeSet<String>,
 }
 
 fn audit_channels(
@@ -852,7 +852,7 @@ fn channel_permissions(g: &GuildPerms, guild_id: &str, bot_id: &str, channel: &V
     }
     let (mut allow, mut deny) = (0, 0);
     for (id, a, d) in &overwrites {
-        if g.member_roles.iter().any(|r| r == id) {
+        if g.member_roles.contains(*id) {
             allow |= a;
             deny |= d;
         }
