@@ -74,9 +74,7 @@ fn discord_gateway_bot() {
     };
     assert_eq!(g.url, "wss://gateway.discord.gg/");
     assert_eq!(g.shards, 9);
-    let limit = g
-        .session_start_limit
-        .expect("the fixture has session_start_limit");
+    let limit = g.session_start_limit.expect("the fixture has session_start_limit");
     assert_eq!(limit.total, 1000);
     assert_eq!(limit.remaining, 999);
     assert_eq!(limit.reset_after, 14_400_000);
