@@ -61,7 +61,18 @@ fn krill_chat_answers_with_the_echo_text_without_a_config() {
 #[test]
 fn end_of_input_ends_with_exit_zero_and_agent_picks_the_session() {
     let state = tempfile::tempdir().unwrap();
-    let output = krill_chat(state.path(), &["--agent", "ops"], "ping\n");
+    let config = state.path().join("krill.json5");
+    std::fs::write(
+        &config,
+        "{ agents: { list: [{ id: 'main' }, { id: 'ops' }] } }",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let output = krill_chat(
+        state.path(),
+        &["--agent", "ops", "--config", config],
+        "ping\n",
+    );
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(String::from_utf8(output.stdout).unwrap(), "ping\n");
     assert!(state
@@ -119,4 +130,38 @@ fn run_with_prints_the_failure_reply_and_goes_on() {
         String::from_utf8(output).unwrap(),
         format!("{}\nok: fine\n", krill_core::agent::AGENT_FAILED_REPLY)
     );
+}
+
+#[test]
+fn chat_uses_the_configured_backend_and_rejects_unknown_agents() {
+    let state = tempfile::tempdir().unwrap();
+    let dump = state.path().join("dump");
+    let config = state.path().join("krill.json5");
+    let script = support::script("record.py");
+    std::fs::write(
+        &config,
+        format!(
+            "{{ agents: {{ list: [{{ id: 'writer', default: true, backend: {{ type: 'command', command: ['{script}', '{}'] }} }}] }} }}",
+            dump.display()
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let output = krill_chat(state.path(), &["--config", config], "hi there\n");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("session=agent:writer:main"), "{stdout}");
+
+    let unknown = krill_chat(
+        state.path(),
+        &["--config", config, "--agent", "nobody"],
+        "x\n",
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("nobody"));
 }

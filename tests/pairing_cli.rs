@@ -206,3 +206,55 @@ fn a_missing_named_config_exits_2_but_a_missing_default_is_fine() {
     let out = krill(home.path(), &["pairing", "list"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn notify_sends_the_approved_user_a_dm_through_the_api() {
+    use krill_testkit::{FakeDiscord, FakeDiscordOptions};
+    let fake = FakeDiscord::start(FakeDiscordOptions::default());
+    let home = tempfile::tempdir().unwrap();
+    let cfg = home.path().join("krill.json5");
+    std::fs::write(
+        &cfg,
+        format!(
+            "{{ channels: {{ discord: {{ token: '{}', apiBaseUrl: '{}' }} }} }}",
+            fake.options().token,
+            fake.api_base_url()
+        ),
+    )
+    .unwrap();
+    let code = issue(
+        home.path(),
+        Platform::Discord,
+        "777000777000777000",
+        now_unix_ms(),
+    );
+    let out = krill(
+        home.path(),
+        &[
+            "pairing",
+            "approve",
+            "discord",
+            &code,
+            "--notify",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Notified"),
+        "{}",
+        text(&out.stdout)
+    );
+    let posts = fake
+        .wait_for_posts(1, std::time::Duration::from_secs(10))
+        .expect("the approval DM");
+    assert!(!posts[0].content.is_empty());
+    let opened = fake
+        .requests()
+        .iter()
+        .any(|r| r.path.ends_with("/users/@me/channels"));
+    assert!(opened, "a DM channel was opened for the user");
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!all.contains(&fake.options().token));
+}

@@ -10,6 +10,7 @@
 //! | [`config_file`] | finding, reading and parsing the config file |
 //! | [`pairing_store`] | the pairing files in the credentials dir |
 //! | [`paths`] | where the config file and the state dir are |
+//! | [`rest_call`] | one blocking REST call through the core planner, for CLI commands |
 //! | [`status_file`] | the running gateway's `status.json` (channel states for `krill channels status`) |
 //! | [`logging`] | the log subscriber (stderr, `KRILL_LOG`) |
 //! | [`ws`] | the WebSocket transport (async-tungstenite on smol, native-tls) |
@@ -25,5 +26,6 @@ pub mod http;
 pub mod logging;
 pub mod pairing_store;
 pub mod paths;
+pub mod rest_call;
 pub mod status_file;
 pub mod ws;

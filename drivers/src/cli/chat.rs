@@ -18,7 +18,6 @@ use krill_core::agent::{
 use crate::agent::{AgentRunner, AgentsTable, TranscriptStore};
 
 /// The agent talked to when `--agent` is not given and no config names one.
-pub const DEFAULT_AGENT_ID: &str = "main";
 
 /// Flags of `krill chat`.
 #[derive(Debug, clap::Args)]
@@ -30,13 +29,28 @@ pub struct ChatArgs {
 
 /// Runs the conversation on stdin/stdout until end of input.
 pub fn run(config: Option<&Path>, args: ChatArgs) -> i32 {
-    // Wired to config_file::load by the integration: load `config`, take
-    // `agents.list[]` entry `args.agent` (else the default agent) with
-    // `agents.defaults` applied, and use its id and backend here. Until then:
-    // the echo backend, which needs no config at all.
-    let _ = config;
-    let agent_id = args.agent.unwrap_or_else(|| DEFAULT_AGENT_ID.to_owned());
-    let backend = BackendSpec::Echo;
+    let loaded = match crate::config_file::load_or_exit(config) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let config = &loaded.config;
+    let agent_id = match args.agent {
+        Some(id) if id == config.default_agent_id() || config.agent(&id).is_some() => id,
+        Some(id) => {
+            let known: Vec<&str> = config.agents.list.iter().map(|a| a.id.as_str()).collect();
+            eprintln!(
+                "krill chat: no agent {id:?} in agents.list (known: {})",
+                if known.is_empty() {
+                    config.default_agent_id().to_owned()
+                } else {
+                    known.join(", ")
+                }
+            );
+            return super::EXIT_USAGE;
+        }
+        None => config.default_agent_id().to_owned(),
+    };
+    let backend = config.backend_for(&agent_id);
     let state_dir = crate::paths::state_dir();
     let stdin = io::stdin();
     let show_prompt = stdin.is_terminal();

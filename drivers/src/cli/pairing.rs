@@ -57,24 +57,69 @@ pub trait ApprovalNotifier {
     ) -> Result<(), String>;
 }
 
-/// The notifier used until the gateway integration wires the REST client.
+/// Sends the DM through the platform's REST API with the account's token
+/// (Discord: the DM channel the request came from, else a newly opened one;
+/// KOOK: a direct message to the user).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct UnwiredNotifier;
+pub struct RestNotifier;
 
-impl ApprovalNotifier for UnwiredNotifier {
+impl ApprovalNotifier for RestNotifier {
     fn notify(
         &self,
-        _account: &ResolvedAccount,
-        _request: &PendingRequest,
-        _text: &str,
+        account: &ResolvedAccount,
+        request: &PendingRequest,
+        text: &str,
     ) -> Result<(), String> {
-        Err("this build has no REST sender wired for --notify".to_owned())
+        use krill_core::rest::{discord, kook, Api, Response};
+
+        use crate::rest_call::{call_blocking, quick_policy};
+
+        let api = |base: &str| Api::new(account.platform, base, account.token.clone());
+        if let Some(d) = account.discord() {
+            let api = api(&d.api_base_url);
+            let channel_id = match &request.chat_id {
+                Some(id) => id.clone(),
+                None => match call_blocking(
+                    api.clone(),
+                    quick_policy(),
+                    discord::Request::OpenDm {
+                        recipient_id: request.sender_id.clone(),
+                    }
+                    .into(),
+                ) {
+                    Ok(Response::DiscordDmChannel(dm)) => dm.id,
+                    Ok(_) => return Err("unexpected answer to opening the DM".to_owned()),
+                    Err(e) => return Err(e.to_string()),
+                },
+            };
+            let create = discord::Request::CreateMessage(discord::CreateMessage {
+                channel_id,
+                content: text.to_owned(),
+                reply_to: None,
+                nonce: None,
+            });
+            return call_blocking(api, quick_policy(), create.into())
+                .map(drop)
+                .map_err(|e| e.to_string());
+        }
+        if let Some(k) = account.kook() {
+            let create = kook::Request::DirectMessageCreate(kook::DirectMessageCreate {
+                target: kook::DmTarget::User(request.sender_id.clone()),
+                content: text.to_owned(),
+                quote: None,
+                nonce: None,
+            });
+            return call_blocking(api(&k.api_base_url), quick_policy(), create.into())
+                .map(drop)
+                .map_err(|e| e.to_string());
+        }
+        Err("unsupported platform".to_owned())
     }
 }
 
 /// Runs a pairing subcommand.
 pub fn run(config: Option<&Path>, cmd: PairingCommand) -> i32 {
-    run_with_notifier(config, cmd, &UnwiredNotifier)
+    run_with_notifier(config, cmd, &RestNotifier)
 }
 
 /// Runs a pairing subcommand with a real `--notify` sender.
