@@ -17,8 +17,6 @@ use krill_core::agent::{
 
 use crate::agent::{AgentRunner, AgentsTable, TranscriptStore};
 
-/// The agent talked to when `--agent` is not given and no config names one.
-
 /// Flags of `krill chat`.
 #[derive(Debug, clap::Args)]
 pub struct ChatArgs {
