@@ -54,7 +54,7 @@ fn krill_chat_answers_with_the_echo_text_without_a_config() {
     );
     let file = state
         .path()
-        .join("agents/main/sessions/agent%3Amain%3Amain.jsonl");
+        .join("agents/main/sessions/agent:main:main.jsonl");
     assert_eq!(std::fs::read_to_string(file).unwrap().lines().count(), 4);
 }
 
@@ -77,7 +77,7 @@ fn end_of_input_ends_with_exit_zero_and_agent_picks_the_session() {
     assert_eq!(String::from_utf8(output.stdout).unwrap(), "ping\n");
     assert!(state
         .path()
-        .join("agents/ops/sessions/agent%3Aops%3Amain.jsonl")
+        .join("agents/ops/sessions/agent:ops:main.jsonl")
         .exists());
 
     let empty = krill_chat(state.path(), &[], "");

@@ -122,7 +122,7 @@ fn empty_stdout_is_no_reply_and_the_turn_is_still_recorded() {
     assert!(outcome.error.is_none());
     let file = state
         .path()
-        .join("agents/main/sessions/agent%3Amain%3Amain.jsonl");
+        .join("agents/main/sessions/agent:main:main.jsonl");
     let lines = std::fs::read_to_string(file).unwrap();
     assert_eq!(
         lines.lines().count(),

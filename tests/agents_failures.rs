@@ -30,7 +30,7 @@ fn a_crashing_agent_gets_the_error_reply_and_the_next_turn_works() {
 
     let file = state
         .path()
-        .join("agents/main/sessions/agent%3Amain%3Amain.jsonl");
+        .join("agents/main/sessions/agent:main:main.jsonl");
     let parsed = parse_transcript(&std::fs::read_to_string(file).unwrap());
     let texts: Vec<&str> = parsed.entries.iter().map(|e| e.text.as_str()).collect();
     assert_eq!(

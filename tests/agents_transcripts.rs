@@ -41,7 +41,7 @@ fn a_restart_keeps_the_transcript() {
 
     let file = state
         .path()
-        .join("agents/main/sessions/agent%3Amain%3Amain.jsonl");
+        .join("agents/main/sessions/agent:main:main.jsonl");
     let parsed = parse_transcript(&std::fs::read_to_string(&file).unwrap());
     assert_eq!(parsed.skipped_lines, 0);
     let summary: Vec<(Role, &str)> = parsed
@@ -127,10 +127,7 @@ fn sessions_have_separate_files_and_histories() {
     names.sort();
     assert_eq!(
         names,
-        [
-            "agent%3Amain%3Akook%3Achannel%3A77.jsonl",
-            "agent%3Amain%3Amain.jsonl"
-        ]
+        ["agent:main:kook:channel:77.jsonl", "agent:main:main.jsonl"]
     );
 }
 

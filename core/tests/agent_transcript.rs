@@ -62,18 +62,22 @@ fn unknown_fields_and_missing_optionals_parse() {
 fn session_keys_map_to_safe_file_names() {
     assert_eq!(
         session_file_name("agent:main:main"),
-        "agent%3Amain%3Amain.jsonl"
+        "agent:main:main.jsonl"
     );
     assert_eq!(
         session_file_name("agent:ops:discord:channel:123"),
-        "agent%3Aops%3Adiscord%3Achannel%3A123.jsonl"
+        "agent:ops:discord:channel:123.jsonl"
     );
-    assert_eq!(session_file_name("../x"), "%2E%2E%2Fx.jsonl");
+    assert_eq!(session_file_name("../x"), "%2E.%2Fx.jsonl");
+    assert_eq!(session_file_name("a/b\\c"), "a%2Fb%5Cc.jsonl");
     assert_eq!(
-        session_key_from_file_name("agent%3Amain%3Amain.jsonl").as_deref(),
+        session_key_from_file_name("agent:main:main.jsonl").as_deref(),
         Some("agent:main:main")
     );
-    assert_eq!(session_key_from_file_name("agent:main:main.jsonl"), None);
+    assert_eq!(
+        session_key_from_file_name("agent%3Amain%3Amain.jsonl"),
+        None
+    );
     assert_eq!(session_key_from_file_name("notes.txt"), None);
 }
 
@@ -95,7 +99,7 @@ proptest! {
         let name = session_file_name(&key);
         prop_assert!(name
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'%' | b'-' | b'_' | b'.')));
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'%' | b'-' | b'_' | b'.' | b':')));
         prop_assert!(!name.starts_with('.') || key.is_empty());
         prop_assert_eq!(session_key_from_file_name(&name), Some(key));
     }

@@ -6,12 +6,13 @@
 //! the files under `<state>/agents/<agentId>/sessions/`; this module decides
 //! what the bytes mean.
 //!
-//! File names: [`session_file_name`] percent-encodes the session key, every
-//! byte but ASCII letters, digits, `-` and `_` becomes `%XX` (upper-case
-//! hex), then `.jsonl` is appended. `agent:main:main` is stored as
-//! `agent%3Amain%3Amain.jsonl`. The mapping is reversible
-//! ([`session_key_from_file_name`]) and so collision-free, and the name is
-//! safe on every file system (no `:`, `/`, `\`, leading dot).
+//! File names: `<sessionKey>.jsonl`, as ARCHITECTURE.md lays out the state
+//! dir: `agent:main:main` is stored as `agent:main:main.jsonl`.
+//! [`session_file_name`] keeps ASCII letters, digits, `-`, `_`, `:` and `.`
+//! and percent-encodes every other byte (and a leading dot) as `%XX`, so a
+//! key built from ids a server sent can never name another path (no `/`,
+//! `\\`, `..`). The mapping is reversible ([`session_key_from_file_name`])
+//! and so collision-free.
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
@@ -19,7 +20,11 @@ use serde::{Deserialize, Serialize};
 use super::turn::{HistoryEntry, Role, Sender};
 
 /// Bytes of a session key kept as they are in its file name.
-const FILE_NAME_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_');
+const FILE_NAME_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b':')
+    .remove(b'.');
 
 /// The extension of transcript files.
 pub const TRANSCRIPT_EXTENSION: &str = ".jsonl";
@@ -129,10 +134,11 @@ pub fn history_window(
 
 /// The file name of a session's transcript (see the module docs).
 pub fn session_file_name(session_key: &str) -> String {
-    format!(
-        "{}{TRANSCRIPT_EXTENSION}",
-        utf8_percent_encode(session_key, FILE_NAME_ESCAPES)
-    )
+    let encoded = utf8_percent_encode(session_key, FILE_NAME_ESCAPES).to_string();
+    match encoded.strip_prefix('.') {
+        Some(rest) => format!("%2E{rest}{TRANSCRIPT_EXTENSION}"),
+        None => format!("{encoded}{TRANSCRIPT_EXTENSION}"),
+    }
 }
 
 /// The session key a transcript file name stands for, or `None` when the

@@ -1,7 +1,7 @@
 //! [`TranscriptStore`]: the append-only JSONL transcript of every session,
-//! `<state>/agents/<agentId>/sessions/<file>.jsonl`, where `<file>` is the
-//! percent-encoded session key (`agent:main:main` →
-//! `agent%3Amain%3Amain.jsonl`, see `krill_core::agent::transcript`).
+//! `<state>/agents/<agentId>/sessions/<sessionKey>.jsonl` (bytes that could
+//! leave the folder are percent-encoded, see
+//! `krill_core::agent::transcript`).
 //!
 //! A session's file is read once, the first time the session is used after
 //! start-up, and kept in memory (its last [`MAX_CACHED_ENTRIES`] entries);
