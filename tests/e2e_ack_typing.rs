@@ -7,7 +7,9 @@
 //!   without it stays;
 //! - the default scope (`group-mentions`): no reaction on a DM, one on a
 //!   guild mention;
-//! - a slow agent: `POST /channels/{id}/typing` goes out before the reply.
+//! - a slow agent: `POST /channels/{id}/typing` goes out before the reply;
+//! - KOOK: the same ack through `/direct-message/add-reaction` and
+//!   `/direct-message/delete-reaction`.
 
 #[path = "support/krill.rs"]
 mod krill;
@@ -17,7 +19,8 @@ use krill_testkit::discord::{
     message_create_dm, message_create_guild, Author, RecordedReaction, CHANNEL_ID,
     DM_CHANNEL_ID, GUILD_ID,
 };
-use krill_testkit::{FakeDiscord, FakeDiscordOptions, RecordedRequest};
+use krill_testkit::kook::KookReaction;
+use krill_testkit::{FakeDiscord, FakeDiscordOptions, FakeKook, FakeKookOptions, RecordedRequest};
 use serde_json::json;
 
 const EYES: &str = "👀";
@@ -190,4 +193,39 @@ fn a_slow_agent_shows_typing_before_the_reply() {
         position(&requests, "POST", "/typing") < position(&requests, "POST", "/messages"),
         "typing comes before the reply"
     );
+}
+
+#[test]
+fn kook_acks_a_private_message_and_removes_the_ack_after_the_reply() {
+    let fake = FakeKook::start(FakeKookOptions::default());
+    let config = format!(
+        r#"{{
+  channels: {{ kook: {{ token: "{token}", apiBaseUrl: "{base}", allowedUserId: "2418200000" }} }},
+  messages: {{ ackReactionScope: "all", removeAckAfterReply: true }},
+}}"#,
+        token = fake.options().token,
+        base = fake.api_base_url()
+    );
+    let krill = Krill::start(&config, &["gateway"]);
+    fake.wait_for_ready_client(WAIT).expect("krill connects");
+    let message = fake.person_text("2418200000", "hi");
+    let id = message["msg_id"].as_str().expect("an id").to_owned();
+    fake.event(message);
+    fake.wait_for_posts(1, WAIT).expect("the reply");
+    let deadline = std::time::Instant::now() + WAIT;
+    while fake.reactions().len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let ack = |added| KookReaction {
+        direct: true,
+        msg_id: id.clone(),
+        emoji: EYES.to_owned(),
+        added,
+    };
+    assert_eq!(fake.reactions(), vec![ack(true), ack(false)]);
+    let requests = fake.requests();
+    let posted = position(&requests, "POST", "/direct-message/create");
+    let removed = position(&requests, "POST", "/direct-message/delete-reaction");
+    assert!(posted < removed, "removed after the reply");
+    assert!(!krill.log().contains(&fake.options().token));
 }

@@ -9,6 +9,12 @@
 //! - a mention in a guild with no entry gets no reply;
 //! - another bot (`allowBots: false`) and the bot itself are never answered.
 //!
+//!
+//! And with names instead of ids, as in the seed's example (a guild slug, a
+//! channel name, a username), resolved once GUILD_CREATE shows them: only
+//! the listed user is answered, only in the listed channel and in threads
+//! under it (threads inherit their parent's rule).
+//!
 //! Each "no reply" is proven twice: the drop is logged with its reason
 //! (the access decision is final once logged), and after a later message's
 //! reply arrived exactly the expected replies were posted.
@@ -21,6 +27,7 @@ use std::time::Duration;
 use krill::{Krill, WAIT};
 use krill_testkit::discord::{message_create_guild, Author, CHANNEL_ID, GUILD_ID};
 use krill_testkit::{FakeDiscord, FakeDiscordOptions};
+use serde_json::json;
 
 /// A channel of the allowed guild that the guild entry does not list.
 const UNLISTED_CHANNEL: &str = "849255967228035999";
@@ -203,5 +210,106 @@ fn only_mentions_in_listed_channels_from_humans_are_answered() {
     assert!(
         !krill.log().contains(&fake.options().token),
         "the token never reaches the log"
+    );
+}
+
+#[test]
+fn names_in_the_allowlist_resolve_and_threads_inherit_their_parent() {
+    const HELP: &str = "849255967228035100";
+    const GENERAL: &str = "849255967228035101";
+    const HELP_THREAD: &str = "849255967228035102";
+    const GENERAL_THREAD: &str = "849255967228035103";
+    let fake = FakeDiscord::start(FakeDiscordOptions::default());
+    let config = format!(
+        r#"{{
+  channels: {{
+    discord: {{
+      token: "{token}",
+      apiBaseUrl: "{base}",
+      guilds: {{
+        "friends-of-clawd": {{
+          users: ["alice"],
+          channels: {{ help: {{ allow: true, requireMention: false }} }},
+        }},
+      }},
+    }},
+  }},
+}}"#,
+        token = fake.options().token,
+        base = fake.api_base_url()
+    );
+    let krill = Krill::start(&config, &["gateway"]);
+    fake.wait_for_ready_client(WAIT).expect("krill identifies");
+    let member = |id: &str, name: &str| {
+        json!({"user": {"id": id, "username": name}, "roles": [],
+               "joined_at": "2021-06-03T18:44:12.512000+00:00"})
+    };
+    fake.dispatch(
+        "GUILD_CREATE",
+        json!({
+            "id": GUILD_ID, "name": "Friends of Clawd", "unavailable": false,
+            "channels": [
+                {"id": HELP, "type": 0, "name": "help"},
+                {"id": GENERAL, "type": 0, "name": "general"}
+            ],
+            "threads": [
+                {"id": HELP_THREAD, "type": 11, "name": "question", "parent_id": HELP, "guild_id": GUILD_ID},
+                {"id": GENERAL_THREAD, "type": 11, "name": "chatter", "parent_id": GENERAL, "guild_id": GUILD_ID}
+            ],
+            "members": [
+                member("111111111111111111", "alice"),
+                member("222222222222222222", "bob")
+            ]
+        }),
+    );
+    krill
+        .wait_for_log(r#"allowlist entry "alice" resolved to 111111111111111111"#, WAIT)
+        .expect("the user name resolves");
+    let alice = Author::user("111111111111111111", "alice");
+    let bob = Author::user("222222222222222222", "bob");
+
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        message_create_guild(GENERAL, GUILD_ID, &alice, "in general", &[]),
+    );
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        message_create_guild(GENERAL_THREAD, GUILD_ID, &alice, "in general's thread", &[]),
+    );
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        message_create_guild(HELP, GUILD_ID, &bob, "bob in help", &[]),
+    );
+    wait_for_drop(&krill, "222222222222222222", "sender not in users allowlist");
+    let general_drops = || {
+        krill
+            .log()
+            .lines()
+            .filter(|l| l.contains("reason=channel not listed"))
+            .count()
+    };
+    assert_eq!(general_drops(), 2, "general and its thread: {}", krill.log());
+
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        message_create_guild(HELP, GUILD_ID, &alice, "alice in help", &[]),
+    );
+    fake.wait_for_posts(1, WAIT).expect("alice in help is answered");
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        message_create_guild(HELP_THREAD, GUILD_ID, &alice, "alice in the thread", &[]),
+    );
+    fake.wait_for_posts(2, WAIT).expect("alice in help's thread is answered");
+    let contents: Vec<_> = fake
+        .posted_messages()
+        .into_iter()
+        .map(|p| (p.channel_id, p.content))
+        .collect();
+    assert_eq!(
+        contents,
+        vec![
+            (HELP.to_owned(), "alice in help".to_owned()),
+            (HELP_THREAD.to_owned(), "alice in the thread".to_owned()),
+        ]
     );
 }
