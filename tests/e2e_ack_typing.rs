@@ -16,8 +16,8 @@ mod krill;
 
 use krill::{tests_path, Krill, WAIT};
 use krill_testkit::discord::{
-    message_create_dm, message_create_guild, Author, RecordedReaction, CHANNEL_ID,
-    DM_CHANNEL_ID, GUILD_ID,
+    message_create_dm, message_create_guild, Author, RecordedReaction, CHANNEL_ID, DM_CHANNEL_ID,
+    GUILD_ID,
 };
 use krill_testkit::kook::KookReaction;
 use krill_testkit::{FakeDiscord, FakeDiscordOptions, FakeKook, FakeKookOptions, RecordedRequest};
@@ -99,7 +99,10 @@ fn scope_all_acks_a_dm_and_removes_the_ack_after_the_reply() {
         .wait_for_requests("DELETE /channels/*/messages/*/reactions/*/@me", 1, WAIT)
         .expect("the ack is removed");
     assert_eq!(requests.len(), 1);
-    assert_eq!(fake.reactions(), vec![reaction(&id, true), reaction(&id, false)]);
+    assert_eq!(
+        fake.reactions(),
+        vec![reaction(&id, true), reaction(&id, false)]
+    );
 
     let requests = fake.requests();
     let added = position(&requests, "PUT", "/reactions/");
@@ -112,7 +115,9 @@ fn scope_all_acks_a_dm_and_removes_the_ack_after_the_reply() {
         "the ack is removed after the reply: {added} {posted} {removed}"
     );
     assert!(
-        requests[added].path.ends_with("/reactions/%F0%9F%91%80/@me"),
+        requests[added]
+            .path
+            .ends_with("/reactions/%F0%9F%91%80/@me"),
         "the emoji is percent-encoded in the path: {}",
         requests[added].path
     );

@@ -52,8 +52,7 @@ fn config(discord: &FakeDiscord, kook: &FakeKook, dump: &Path) -> String {
 /// The `n`th request the agent got (1-based).
 fn request(dump: &Path, n: usize) -> Value {
     let path = dump.join(format!("request-{n}.json"));
-    let raw = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let raw = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&raw).expect("the agent got JSON")
 }
 
@@ -92,7 +91,10 @@ fn the_command_agent_gets_the_documented_object_from_discord_and_kook() {
     assert_eq!(req["accountId"], "default");
     assert_eq!(req["chatType"], "channel");
     assert_eq!(req["chatId"], CHANNEL_ID);
-    assert_eq!(req["sender"], json!({"id": "111111111111111111", "name": "alice"}));
+    assert_eq!(
+        req["sender"],
+        json!({"id": "111111111111111111", "name": "alice"})
+    );
     assert_eq!(req["messageId"], guild_msg_id.as_str());
     assert_eq!(req["text"], "what now?", "mention removed, trimmed");
     assert_eq!(req["sessionKey"], channel_session.as_str());
@@ -118,7 +120,10 @@ fn the_command_agent_gets_the_documented_object_from_discord_and_kook() {
     assert_eq!(req["sessionKey"], "agent:main:main");
     assert_eq!(req["messageId"], dm_id.as_str());
     assert_eq!(req["text"], "hello from a DM");
-    assert_eq!(req["prompt"], format!("hello from a DM\n[message_id: {dm_id}]"));
+    assert_eq!(
+        req["prompt"],
+        format!("hello from a DM\n[message_id: {dm_id}]")
+    );
 
     // 3. A KOOK private message: the same main session (its history holds
     //    the Discord DM's turn), chatId = the sender's user id.
@@ -180,7 +185,9 @@ fn the_command_agent_gets_the_documented_object_from_discord_and_kook() {
             &[&bot],
         ),
     );
-    let posts = discord.wait_for_posts(3, WAIT).expect("a second channel reply");
+    let posts = discord
+        .wait_for_posts(3, WAIT)
+        .expect("a second channel reply");
     assert_eq!(
         posts[2].content,
         format!("session={channel_session} text=and again history=2"),
@@ -188,6 +195,12 @@ fn the_command_agent_gets_the_documented_object_from_discord_and_kook() {
     );
 
     let log = krill.log();
-    assert!(!log.contains(&discord.options().token), "no Discord token in the log");
-    assert!(!log.contains(&kook.options().token), "no KOOK token in the log");
+    assert!(
+        !log.contains(&discord.options().token),
+        "no Discord token in the log"
+    );
+    assert!(
+        !log.contains(&kook.options().token),
+        "no KOOK token in the log"
+    );
 }

@@ -103,7 +103,10 @@ fn an_openai_backend_answers_a_discord_dm() {
     );
 
     let log = krill.log();
-    assert!(!log.contains(&fake.options().token), "no bot token in the log");
+    assert!(
+        !log.contains(&fake.options().token),
+        "no bot token in the log"
+    );
     assert!(!log.contains(API_KEY), "no API key in the log");
 }
 

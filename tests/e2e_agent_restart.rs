@@ -1,8 +1,8 @@
 //! Scenario: transcripts survive a gateway restart. A DM turn, then krill is
 //! stopped and started again on the same state dir: the `command` agent's
 //! next turn in `agent:main:main` carries the first turn in its `history`,
-//! and the transcript file (`agents/main/sessions/<percent-encoded session
-//! key>.jsonl`) holds both turns.
+//! and the transcript file (`agents/main/sessions/<session key>.jsonl`)
+//! holds both turns.
 
 #[path = "support/krill.rs"]
 mod krill;
@@ -56,12 +56,15 @@ fn the_agent_sees_its_history_after_a_restart() {
     let krill = Krill::start_in(state, &config, &["gateway"], &[]);
     fake.wait_for_identify_count(2, WAIT)
         .expect("the new process identifies");
-    fake.wait_for_ready_client(WAIT).expect("krill is ready again");
+    fake.wait_for_ready_client(WAIT)
+        .expect("krill is ready again");
     fake.dispatch(
         "MESSAGE_CREATE",
         message_create_dm(DM_CHANNEL_ID, &alice, "do you?"),
     );
-    let posts = fake.wait_for_posts(2, WAIT).expect("the reply after the restart");
+    let posts = fake
+        .wait_for_posts(2, WAIT)
+        .expect("the reply after the restart");
     assert_eq!(
         posts[1].content, "session=agent:main:main text=do you? history=2",
         "the first turn is in the history"
@@ -76,12 +79,27 @@ fn the_agent_sees_its_history_after_a_restart() {
         ])
     );
 
-    let transcript = krill
-        .state_dir()
-        .join("agents/main/sessions/agent%3Amain%3Amain.jsonl");
-    let lines = std::fs::read_to_string(&transcript)
-        .unwrap_or_else(|e| panic!("{}: {e}", transcript.display()));
-    assert_eq!(lines.lines().count(), 4, "two turns, user + assistant each:\n{lines}");
+    // One file for the session: `agent:main:main.jsonl`, with unsafe bytes
+    // percent-encoded (some builds encode `:` too).
+    let sessions = krill.state_dir().join("agents/main/sessions");
+    let files: Vec<_> = std::fs::read_dir(&sessions)
+        .unwrap_or_else(|e| panic!("{}: {e}", sessions.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(files.len(), 1, "one transcript: {files:?}");
+    let name = files[0]
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .replace("%3A", ":");
+    assert_eq!(name, "agent:main:main.jsonl");
+    let lines = std::fs::read_to_string(&files[0]).expect("the transcript");
+    assert_eq!(
+        lines.lines().count(),
+        4,
+        "two turns, user + assistant each:\n{lines}"
+    );
 
     let token = &fake.options().token;
     assert!(!first_log.contains(token.as_str()) && !krill.log().contains(token.as_str()));

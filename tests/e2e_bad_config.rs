@@ -64,12 +64,18 @@ fn an_invalid_enum_value_lists_the_valid_ones() {
 #[test]
 fn an_open_dm_policy_needs_allow_from_star() {
     let fake = FakeDiscord::start(FakeDiscordOptions::default());
-    let config = config_with_line6(&fake, r#"      dm: { policy: "open", allowFrom: ["123"] },"#);
+    let config = config_with_line6(
+        &fake,
+        r#"      dm: { policy: "open", allowFrom: ["123"] },"#,
+    );
     let (code, log) = gateway_fails(&fake, &config);
     assert_eq!(code, 2, "{log}");
     assert!(log.contains("channels.discord.dm.policy"), "{log}");
     assert!(log.contains("krill.json5:6:"), "names the line: {log}");
-    assert!(log.contains(r#"allowFrom: ["*"]"#), "says how to fix it: {log}");
+    assert!(
+        log.contains(r#"allowFrom: ["*"]"#),
+        "says how to fix it: {log}"
+    );
 
     // Without any allowFrom at all: the same refusal.
     let config = config_with_line6(&fake, r#"      dm: { policy: "open" },"#);

@@ -156,7 +156,9 @@ fn only_mentions_in_listed_channels_from_humans_are_answered() {
         "MESSAGE_CREATE",
         message_create_guild(CHANNEL_ID, GUILD_ID, &alice, "hey krill, are you up?", &[]),
     );
-    let posts = fake.wait_for_posts(1, WAIT).expect("a reply to the pattern");
+    let posts = fake
+        .wait_for_posts(1, WAIT)
+        .expect("a reply to the pattern");
     assert_eq!(posts[0].channel_id, CHANNEL_ID);
     assert_eq!(posts[0].content, "hey krill, are you up?");
 
@@ -171,7 +173,9 @@ fn only_mentions_in_listed_channels_from_humans_are_answered() {
             &[&bot_id],
         ),
     );
-    let posts = fake.wait_for_posts(2, WAIT).expect("a reply to the mention");
+    let posts = fake
+        .wait_for_posts(2, WAIT)
+        .expect("a reply to the mention");
     assert_eq!(posts[1].channel_id, CHANNEL_ID);
     assert_eq!(posts[1].content, "status?");
 
@@ -190,7 +194,9 @@ fn only_mentions_in_listed_channels_from_humans_are_answered() {
             &[&bot_id],
         ),
     );
-    let posts = fake.wait_for_posts(3, WAIT).expect("a reply to the last mention");
+    let posts = fake
+        .wait_for_posts(3, WAIT)
+        .expect("a reply to the last mention");
     assert_eq!(posts[2].content, "last one");
 
     let contents: Vec<_> = fake
@@ -263,7 +269,10 @@ fn names_in_the_allowlist_resolve_and_threads_inherit_their_parent() {
         }),
     );
     krill
-        .wait_for_log(r#"allowlist entry "alice" resolved to 111111111111111111"#, WAIT)
+        .wait_for_log(
+            r#"allowlist entry "alice" resolved to 111111111111111111"#,
+            WAIT,
+        )
         .expect("the user name resolves");
     let alice = Author::user("111111111111111111", "alice");
     let bob = Author::user("222222222222222222", "bob");
@@ -280,7 +289,11 @@ fn names_in_the_allowlist_resolve_and_threads_inherit_their_parent() {
         "MESSAGE_CREATE",
         message_create_guild(HELP, GUILD_ID, &bob, "bob in help", &[]),
     );
-    wait_for_drop(&krill, "222222222222222222", "sender not in users allowlist");
+    wait_for_drop(
+        &krill,
+        "222222222222222222",
+        "sender not in users allowlist",
+    );
     let general_drops = || {
         krill
             .log()
@@ -288,18 +301,25 @@ fn names_in_the_allowlist_resolve_and_threads_inherit_their_parent() {
             .filter(|l| l.contains("reason=channel not listed"))
             .count()
     };
-    assert_eq!(general_drops(), 2, "general and its thread: {}", krill.log());
+    assert_eq!(
+        general_drops(),
+        2,
+        "general and its thread: {}",
+        krill.log()
+    );
 
     fake.dispatch(
         "MESSAGE_CREATE",
         message_create_guild(HELP, GUILD_ID, &alice, "alice in help", &[]),
     );
-    fake.wait_for_posts(1, WAIT).expect("alice in help is answered");
+    fake.wait_for_posts(1, WAIT)
+        .expect("alice in help is answered");
     fake.dispatch(
         "MESSAGE_CREATE",
         message_create_guild(HELP_THREAD, GUILD_ID, &alice, "alice in the thread", &[]),
     );
-    fake.wait_for_posts(2, WAIT).expect("alice in help's thread is answered");
+    fake.wait_for_posts(2, WAIT)
+        .expect("alice in help's thread is answered");
     let contents: Vec<_> = fake
         .posted_messages()
         .into_iter()

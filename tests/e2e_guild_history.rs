@@ -69,7 +69,12 @@ fn earlier_unmentioned_messages_are_the_mentioned_turns_context() {
     let bob = Author::user("222222222222222222", "bob");
     let carol = Author::user("333333333333333333", "carol");
     let alice = Author::user("111111111111111111", "alice");
-    let first = say(&fake, &bob, "I think we should ship on friday", Some("4242"));
+    let first = say(
+        &fake,
+        &bob,
+        "I think we should ship on friday",
+        Some("4242"),
+    );
     let second = say(&fake, &carol, "line one\nline two", None);
     let current = say(
         &fake,
@@ -77,7 +82,9 @@ fn earlier_unmentioned_messages_are_the_mentioned_turns_context() {
         &format!("{} what do you think?", fake.bot_mention()),
         None,
     );
-    let posts = fake.wait_for_posts(1, WAIT).expect("a reply to the mention");
+    let posts = fake
+        .wait_for_posts(1, WAIT)
+        .expect("a reply to the mention");
     assert_eq!(posts.len(), 1, "only the mention is answered");
     let prompt = request(&dump, 1)["prompt"]
         .as_str()
@@ -100,7 +107,12 @@ fn earlier_unmentioned_messages_are_the_mentioned_turns_context() {
     assert_eq!(request(&dump, 1)["text"], "what do you think?");
 
     // The context was used up by that reply: the next mention has none.
-    let next = say(&fake, &alice, &format!("{} and now?", fake.bot_mention()), None);
+    let next = say(
+        &fake,
+        &alice,
+        &format!("{} and now?", fake.bot_mention()),
+        None,
+    );
     fake.wait_for_posts(2, WAIT).expect("a second reply");
     assert_eq!(
         request(&dump, 2)["prompt"],
@@ -123,14 +135,28 @@ fn history_limit_bounds_the_context_and_zero_disables_it() {
         let alice = Author::user("111111111111111111", "alice");
         say(&fake, &bob, "old news", None);
         let newest = say(&fake, &bob, "fresh news", None);
-        let current = say(&fake, &alice, &format!("{} summary?", fake.bot_mention()), None);
+        let current = say(
+            &fake,
+            &alice,
+            &format!("{} summary?", fake.bot_mention()),
+            None,
+        );
         fake.wait_for_posts(1, WAIT).expect("a reply");
         let prompt = request(&dump, 1)["prompt"].as_str().unwrap().to_owned();
         let context_lines = prompt.matches("[from: bob").count();
-        assert_eq!(context_lines, expected_lines, "historyLimit {limit}: {prompt}");
-        assert!(!prompt.contains("old news"), "historyLimit {limit}: {prompt}");
+        assert_eq!(
+            context_lines, expected_lines,
+            "historyLimit {limit}: {prompt}"
+        );
+        assert!(
+            !prompt.contains("old news"),
+            "historyLimit {limit}: {prompt}"
+        );
         if limit == 1 {
-            assert!(prompt.contains(&format!("fresh news\n[message_id: {newest}]")), "{prompt}");
+            assert!(
+                prompt.contains(&format!("fresh news\n[message_id: {newest}]")),
+                "{prompt}"
+            );
         } else {
             assert_eq!(
                 prompt,

@@ -123,9 +123,19 @@ fn env_token_with_a_section_answers_and_keeps_the_allowlist_default() {
     );
     let posts = fake.wait_for_posts(1, WAIT).expect("a DM reply");
     assert_eq!(posts[0].content, "hello");
-    assert_eq!(posts[0].header("authorization"), Some(format!("Bot {token}").as_str()));
-    assert_eq!(fake.posted_messages().len(), 1, "the guild message got none");
-    assert!(!krill.log().contains(&token), "the token never reaches the log");
+    assert_eq!(
+        posts[0].header("authorization"),
+        Some(format!("Bot {token}").as_str())
+    );
+    assert_eq!(
+        fake.posted_messages().len(),
+        1,
+        "the guild message got none"
+    );
+    assert!(
+        !krill.log().contains(&token),
+        "the token never reaches the log"
+    );
 }
 
 #[test]

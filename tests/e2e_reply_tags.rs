@@ -21,7 +21,9 @@ const KOOK_USER: &str = "2418200000";
 /// `say.py` answering `text` plus `extra_lines` lines.
 fn backend(text: &str, extra_lines: usize) -> String {
     let command = json!([tests_path("agents/say.py"), text, extra_lines.to_string()]);
-    format!(r#"agents: {{ defaults: {{ backend: {{ type: "command", command: {command}, timeoutMs: 20000 }} }} }},"#)
+    format!(
+        r#"agents: {{ defaults: {{ backend: {{ type: "command", command: {command}, timeoutMs: 20000 }} }} }},"#
+    )
 }
 
 fn discord_config(fake: &FakeDiscord, reply_to_mode: &str, agent: &str) -> String {
@@ -98,7 +100,11 @@ fn first_mode_references_only_the_first_chunk_and_all_mode_every_chunk() {
         let (id, posts, krill) = dm_round(&fake, &config, 2);
         let want = json!({"message_id": id, "fail_if_not_exists": false});
         assert!(posts[0].content.starts_with("a long answer\nline 1\n"));
-        assert!(posts[1].content.ends_with("line 30"), "{:?}", posts[1].content);
+        assert!(
+            posts[1].content.ends_with("line 30"),
+            "{:?}",
+            posts[1].content
+        );
         assert_eq!(reference(&posts[0]), Some(&want), "{mode}: first chunk");
         assert_eq!(
             reference(&posts[1]).is_some(),
@@ -161,7 +167,12 @@ fn kook_quotes_the_inbound_message_in_first_mode_only() {
         assert_eq!(posts[0].content, "hi", "the tag is removed");
         assert_eq!(posts[0].target_id, "5555");
         if quoted {
-            assert_eq!(posts[0].quote.as_deref(), Some(id.as_str()), "{:?}", posts[0].body);
+            assert_eq!(
+                posts[0].quote.as_deref(),
+                Some(id.as_str()),
+                "{:?}",
+                posts[0].body
+            );
         } else {
             assert_eq!(posts[0].quote, None, "{:?}", posts[0].body);
         }
