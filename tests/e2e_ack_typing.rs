@@ -44,6 +44,18 @@ fn config(fake: &FakeDiscord, messages: &str, agent: &str) -> String {
     )
 }
 
+/// A `slow.py` agent (half a second per turn). The ack removal tests use
+/// it: krill sends the removal once the reply went out without waiting for
+/// the ack itself to land, so with an instant agent the two can cross (see
+/// the report of this branch); a slow agent keeps this test about the
+/// removal, not about that race.
+fn slow_agent() -> String {
+    let command = json!([tests_path("agents/slow.py"), "0.5"]);
+    format!(
+        r#"agents: {{ defaults: {{ backend: {{ type: "command", command: {command}, timeoutMs: 20000 }} }} }},"#
+    )
+}
+
 fn alice() -> Author {
     Author::user("111111111111111111", "alice")
 }
@@ -88,7 +100,7 @@ fn scope_all_acks_a_dm_and_removes_the_ack_after_the_reply() {
         &config(
             &fake,
             r#"ackReactionScope: "all", removeAckAfterReply: true"#,
-            "",
+            &slow_agent(),
         ),
         &["gateway"],
     );
@@ -207,9 +219,11 @@ fn kook_acks_a_private_message_and_removes_the_ack_after_the_reply() {
         r#"{{
   channels: {{ kook: {{ token: "{token}", apiBaseUrl: "{base}", allowedUserId: "2418200000" }} }},
   messages: {{ ackReactionScope: "all", removeAckAfterReply: true }},
+  {agent}
 }}"#,
         token = fake.options().token,
-        base = fake.api_base_url()
+        base = fake.api_base_url(),
+        agent = slow_agent(),
     );
     let krill = Krill::start(&config, &["gateway"]);
     fake.wait_for_ready_client(WAIT).expect("krill connects");
@@ -227,8 +241,16 @@ fn kook_acks_a_private_message_and_removes_the_ack_after_the_reply() {
         emoji: EYES.to_owned(),
         added,
     };
-    assert_eq!(fake.reactions(), vec![ack(true), ack(false)]);
     let requests = fake.requests();
+    assert_eq!(
+        fake.reactions(),
+        vec![ack(true), ack(false)],
+        "requests: {:?}",
+        requests
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect::<Vec<_>>()
+    );
     let posted = position(&requests, "POST", "/direct-message/create");
     let removed = position(&requests, "POST", "/direct-message/delete-reaction");
     assert!(posted < removed, "removed after the reply");
