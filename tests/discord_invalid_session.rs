@@ -46,10 +46,6 @@ fn op9_false_identifies_afresh_and_op9_true_resumes() {
     assert_eq!(resume["seq"], seq);
     assert_eq!(fake.identify_count(), 2, "no third Identify");
 
-    discord_answered_once(
-        &fake,
-        &["first", "after op 9 false"],
-        "after op 9 true",
-    );
+    discord_answered_once(&fake, &["first", "after op 9 false"], "after op 9 true");
     assert_no_secrets(&krill, &[&fake.options().token]);
 }

@@ -50,7 +50,10 @@ pub fn kook_section(fake: &FakeKook, extra: &str) -> String {
 
 /// A config with these channel sections.
 pub fn config(sections: &[String]) -> String {
-    format!("{{\n  channels: {{\n    {}\n  }},\n}}\n", sections.join("\n    "))
+    format!(
+        "{{\n  channels: {{\n    {}\n  }},\n}}\n",
+        sections.join("\n    ")
+    )
 }
 
 /// A config with only a Discord channel on `fake`.
