@@ -385,7 +385,7 @@ impl DiscordLoop {
         }
         if self.link.is_halted() && self.stopped.is_none() {
             self.stopped = Some(
-                "the bot token was rejected (HTTP 401): check DISCORD_BOT_TOKEN / channels.discord.token"
+                "token rejected (HTTP 401): check DISCORD_BOT_TOKEN / channels.discord.token"
                     .to_owned(),
             );
         }
