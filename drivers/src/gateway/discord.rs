@@ -183,6 +183,16 @@ impl DiscordLoop {
         loop {
             self.drive(now);
             if let Some(reason) = self.stopped.take() {
+                // A stop the shard did not decide (the REST token check):
+                // end the session properly instead of just dropping TCP.
+                self.shard.shutdown(now);
+                while let Some(output) = self.shard.poll_output() {
+                    if let Output::Close { code } = output {
+                        if let Some(socket) = self.socket.take() {
+                            socket.close(code);
+                        }
+                    }
+                }
                 return ChannelEnd {
                     name: self.name.clone(),
                     reason,

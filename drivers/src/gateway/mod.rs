@@ -223,7 +223,10 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
 
     smol::block_on(async move {
         let mut inboxes: Vec<Sender<Input>> = Vec::new();
-        let mut tasks = Vec::new();
+        // Each channel loop reports its end here the moment it stops, so a
+        // channel that fails while another keeps running is reported at once.
+        let (ended_tx, ended) = smol::channel::unbounded::<ChannelEnd>();
+        let mut total = 0usize;
         for (index, account) in report.ready.into_iter().enumerate() {
             let (tx, rx): (Sender<Input>, Receiver<Input>) = smol::channel::unbounded();
             inboxes.push(tx.clone());
@@ -234,13 +237,24 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
                 token_from = ?account.token_source,
                 "starting channel"
             );
-            let task = match account.platform {
-                Platform::Discord => smol::spawn(discord::run(index, account, shared, tx, rx)),
-                Platform::Kook => smol::spawn(kook::run(index, account, shared, tx, rx)),
+            let ended_tx = ended_tx.clone();
+            match account.platform {
+                Platform::Discord => smol::spawn(async move {
+                    let _ = ended_tx
+                        .send(discord::run(index, account, shared, tx, rx).await)
+                        .await;
+                }),
+                Platform::Kook => smol::spawn(async move {
+                    let _ = ended_tx
+                        .send(kook::run(index, account, shared, tx, rx).await)
+                        .await;
+                }),
                 _ => continue,
-            };
-            tasks.push(task);
+            }
+            .detach();
+            total += 1;
         }
+        drop(ended_tx);
         let inboxes: HashMap<usize, Sender<Input>> = inboxes.into_iter().enumerate().collect();
         let dispatcher = smol::spawn(async move {
             while let Some((ctx, outcome)) = agents.next_outcome().await {
@@ -249,9 +263,7 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
                 }
             }
         });
-        let total = tasks.len();
-        for task in tasks {
-            let end = task.await;
+        while let Ok(end) = ended.recv().await {
             error!(channel = %end.name, "channel stopped: {}", end.reason);
             eprintln!("krill gateway: {} stopped: {}", end.name, end.reason);
         }
