@@ -31,7 +31,9 @@ fn a_kook_token_rejection_is_reported_and_leaves_discord_answering() {
         ]),
         &["gateway"],
     );
-    discord.wait_for_ready_client(WAIT).expect("Discord connects");
+    discord
+        .wait_for_ready_client(WAIT)
+        .expect("Discord connects");
     krill
         .wait_for_log("kook:default stopped: ", WAIT)
         .expect("the KOOK stop is reported while Discord runs");

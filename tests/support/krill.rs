@@ -142,8 +142,7 @@ impl Krill {
     pub fn stop(mut self) -> tempfile::TempDir {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let state = std::mem::replace(&mut self.state, tempfile::tempdir().expect("temp dir"));
-        state
+        std::mem::replace(&mut self.state, tempfile::tempdir().expect("temp dir"))
     }
 
     /// Runs `krill <args>` to completion in this process's state dir with
