@@ -237,20 +237,28 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
                 token_from = ?account.token_source,
                 "starting channel"
             );
-            let ended_tx = ended_tx.clone();
-            match account.platform {
-                Platform::Discord => smol::spawn(async move {
-                    let _ = ended_tx
-                        .send(discord::run(index, account, shared, tx, rx).await)
-                        .await;
-                }),
-                Platform::Kook => smol::spawn(async move {
-                    let _ = ended_tx
-                        .send(kook::run(index, account, shared, tx, rx).await)
-                        .await;
-                }),
+            let loop_future: futures_lite::future::Boxed<ChannelEnd> = match account.platform {
+                Platform::Discord => Box::pin(discord::run(index, account, shared, tx, rx)),
+                Platform::Kook => Box::pin(kook::run(index, account, shared, tx, rx)),
                 _ => continue,
-            }
+            };
+            let ended_tx = ended_tx.clone();
+            smol::spawn(async move {
+                use futures_lite::FutureExt;
+                // A panic in a channel loop (a bug) stops that channel only,
+                // and is reported like any other stop.
+                let end = std::panic::AssertUnwindSafe(loop_future)
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| ChannelEnd {
+                        name,
+                        reason: format!(
+                            "the channel loop crashed (a bug in krill): {}",
+                            panic_message(panic.as_ref())
+                        ),
+                    });
+                let _ = ended_tx.send(end).await;
+            })
             .detach();
             total += 1;
         }
@@ -271,6 +279,15 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         eprintln!("krill gateway: all {total} channel(s) stopped");
     });
     crate::cli::EXIT_FAILURE
+}
+
+/// The text of a caught panic.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("unknown panic")
 }
 
 /// Waits for the next input, or until `deadline` (then `None`).
