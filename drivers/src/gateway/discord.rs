@@ -183,6 +183,16 @@ impl DiscordLoop {
         loop {
             self.drive(now);
             if let Some(reason) = self.stopped.take() {
+                // A stop the shard did not decide (the REST token check):
+                // end the session properly instead of just dropping TCP.
+                self.shard.shutdown(now);
+                while let Some(output) = self.shard.poll_output() {
+                    if let Output::Close { code } = output {
+                        if let Some(socket) = self.socket.take() {
+                            socket.close(code);
+                        }
+                    }
+                }
                 return ChannelEnd {
                     name: self.name.clone(),
                     reason,
@@ -385,7 +395,7 @@ impl DiscordLoop {
         }
         if self.link.is_halted() && self.stopped.is_none() {
             self.stopped = Some(
-                "the bot token was rejected (HTTP 401): check DISCORD_BOT_TOKEN / channels.discord.token"
+                "token rejected (HTTP 401): check DISCORD_BOT_TOKEN / channels.discord.token"
                     .to_owned(),
             );
         }

@@ -357,8 +357,7 @@ impl KookLoop {
         }
         if self.link.is_halted() && self.stopped.is_none() {
             self.stopped = Some(
-                "the bot token was rejected (HTTP 401): check KOOK_BOT_TOKEN / channels.kook.token"
-                    .to_owned(),
+                "token rejected (HTTP 401): check KOOK_BOT_TOKEN / channels.kook.token".to_owned(),
             );
         }
     }

@@ -223,7 +223,10 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
 
     smol::block_on(async move {
         let mut inboxes: Vec<Sender<Input>> = Vec::new();
-        let mut tasks = Vec::new();
+        // Each channel loop reports its end here the moment it stops, so a
+        // channel that fails while another keeps running is reported at once.
+        let (ended_tx, ended) = smol::channel::unbounded::<ChannelEnd>();
+        let mut total = 0usize;
         for (index, account) in report.ready.into_iter().enumerate() {
             let (tx, rx): (Sender<Input>, Receiver<Input>) = smol::channel::unbounded();
             inboxes.push(tx.clone());
@@ -234,13 +237,32 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
                 token_from = ?account.token_source,
                 "starting channel"
             );
-            let task = match account.platform {
-                Platform::Discord => smol::spawn(discord::run(index, account, shared, tx, rx)),
-                Platform::Kook => smol::spawn(kook::run(index, account, shared, tx, rx)),
+            let loop_future: futures_lite::future::Boxed<ChannelEnd> = match account.platform {
+                Platform::Discord => Box::pin(discord::run(index, account, shared, tx, rx)),
+                Platform::Kook => Box::pin(kook::run(index, account, shared, tx, rx)),
                 _ => continue,
             };
-            tasks.push(task);
+            let ended_tx = ended_tx.clone();
+            smol::spawn(async move {
+                use futures_lite::FutureExt;
+                // A panic in a channel loop (a bug) stops that channel only,
+                // and is reported like any other stop.
+                let end = std::panic::AssertUnwindSafe(loop_future)
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| ChannelEnd {
+                        name,
+                        reason: format!(
+                            "the channel loop crashed (a bug in krill): {}",
+                            panic_message(panic.as_ref())
+                        ),
+                    });
+                let _ = ended_tx.send(end).await;
+            })
+            .detach();
+            total += 1;
         }
+        drop(ended_tx);
         let inboxes: HashMap<usize, Sender<Input>> = inboxes.into_iter().enumerate().collect();
         let dispatcher = smol::spawn(async move {
             while let Some((ctx, outcome)) = agents.next_outcome().await {
@@ -249,9 +271,7 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
                 }
             }
         });
-        let total = tasks.len();
-        for task in tasks {
-            let end = task.await;
+        while let Ok(end) = ended.recv().await {
             error!(channel = %end.name, "channel stopped: {}", end.reason);
             eprintln!("krill gateway: {} stopped: {}", end.name, end.reason);
         }
@@ -259,6 +279,15 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         eprintln!("krill gateway: all {total} channel(s) stopped");
     });
     crate::cli::EXIT_FAILURE
+}
+
+/// The text of a caught panic.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("unknown panic")
 }
 
 /// Waits for the next input, or until `deadline` (then `None`).
