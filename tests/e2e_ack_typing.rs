@@ -20,7 +20,9 @@ use krill_testkit::discord::{
     GUILD_ID,
 };
 use krill_testkit::kook::KookReaction;
-use krill_testkit::{FakeDiscord, FakeDiscordOptions, FakeKook, FakeKookOptions, RecordedRequest};
+use krill_testkit::{
+    FakeDiscord, FakeDiscordOptions, FakeKook, FakeKookOptions, RecordedRequest, ScriptedResponse,
+};
 use serde_json::json;
 
 const EYES: &str = "👀";
@@ -44,11 +46,9 @@ fn config(fake: &FakeDiscord, messages: &str, agent: &str) -> String {
     )
 }
 
-/// A `slow.py` agent (half a second per turn). The ack removal tests use
-/// it: krill sends the removal once the reply went out without waiting for
-/// the ack itself to land, so with an instant agent the two can cross (see
-/// the report of this branch); a slow agent keeps this test about the
-/// removal, not about that race.
+/// A `slow.py` agent (half a second per turn), so the typing indicator has
+/// time to show. (That the removal waits for the ack's own add is proven by
+/// `a_rate_limited_ack_is_still_removed_after_the_reply`.)
 fn slow_agent() -> String {
     let command = json!([tests_path("agents/slow.py"), "0.5"]);
     format!(
@@ -254,5 +254,44 @@ fn kook_acks_a_private_message_and_removes_the_ack_after_the_reply() {
     let posted = position(&requests, "POST", "/direct-message/create");
     let removed = position(&requests, "POST", "/direct-message/delete-reaction");
     assert!(posted < removed, "removed after the reply");
+    assert!(!krill.log().contains(&fake.options().token));
+}
+
+#[test]
+fn a_rate_limited_ack_is_still_removed_after_the_reply() {
+    let fake = FakeDiscord::start(FakeDiscordOptions::default());
+    fake.push_http_response(
+        "PUT /channels/*/messages/*/reactions/*/@me",
+        ScriptedResponse::json(
+            429,
+            &[("retry-after", "1"), ("x-ratelimit-scope", "user")],
+            &json!({"message": "You are being rate limited.", "retry_after": 0.5, "global": false}),
+        ),
+    );
+    let config = format!(
+        r#"{{
+  channels: {{ discord: {{ token: "{}", apiBaseUrl: "{}", dm: {{ policy: "open", allowFrom: ["*"] }} }} }},
+  messages: {{ ackReactionScope: "all", removeAckAfterReply: true }},
+}}"#,
+        fake.options().token,
+        fake.api_base_url()
+    );
+    let krill = Krill::start(&config, &["gateway"]);
+    fake.wait_for_ready_client(WAIT).expect("krill identifies");
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        message_create_dm(DM_CHANNEL_ID, &Author::nelly(), "hi"),
+    );
+    fake.wait_for_posts(1, WAIT).expect("the reply");
+    fake.wait_for_requests("PUT /channels/*/messages/*/reactions/*/@me", 2, WAIT)
+        .expect("the ack is retried after the 429");
+    fake.wait_for_requests("DELETE /channels/*/messages/*/reactions/*/@me", 1, WAIT)
+        .expect("the ack is removed");
+    let reactions = fake.reactions();
+    assert_eq!(
+        reactions.iter().map(|r| r.added).collect::<Vec<_>>(),
+        vec![true, false],
+        "added, then removed: {reactions:?}"
+    );
     assert!(!krill.log().contains(&fake.options().token));
 }

@@ -12,14 +12,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use krill_core::access::{
-    resolve_names, AccessPolicy, Author, ChatKind, Decision, DirChannel, DirGuild, DirMember,
-    Directory, DropReason, InboundMessage, Place,
+    ack_reaction, resolve_names, AccessPolicy, Author, ChatKind, Decision, DirChannel, DirGuild,
+    DirMember, Directory, DropReason, InboundMessage, Place,
 };
 use krill_core::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage};
 use krill_core::config::{DiscordSettings, Platform, ResolvedAccount};
 use krill_core::discord::{
     Channel, Dispatch, Event, GatewayFetchError, Guild, Message, Output, Shard, ShardConfig,
-    DEFAULT_INTENTS,
+    ShardState, DEFAULT_INTENTS,
 };
 use krill_core::pairing::Requester;
 use krill_core::reply::{plan_reply, ChunkLimits};
@@ -28,13 +28,14 @@ use krill_core::rest::{Api, Planner, RequestId, Response, RestError, RestEvent};
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
-use super::inbound::{ack_reaction, build_turn, log_drop, pairing_reply, TurnSource};
+use super::acks::{AckTarget, AckTracker};
+use super::inbound::{build_turn, log_drop, pairing_reply, TurnSource};
 use super::link::RestLink;
-use super::socket::{Socket, SocketEvent};
-use super::{next_input, user_agent, ChannelEnd, Input, Shared, TurnCtx};
+use super::socket::{feed, Socket};
+use super::status::Health;
+use super::{run_loop, user_agent, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx};
 use crate::agent::TurnOutcome;
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
-use crate::ws::WsMessage;
 
 /// Channel kinds Discord uses for threads (announcement, public, private).
 const THREAD_KINDS: [u16; 3] = [10, 11, 12];
@@ -42,17 +43,6 @@ const THREAD_KINDS: [u16; 3] = [10, 11, 12];
 const MAX_HISTORY_CHANNELS: usize = 512;
 /// Typing lasts 10 s on Discord; renew a little before.
 const TYPING_RENEW: Duration = krill_core::agent::ack::TYPING_RENEW_INTERVAL;
-
-/// What to do once a request finished.
-#[derive(Debug)]
-enum AfterSend {
-    /// Remove the ack reaction (the reply's last chunk went out).
-    RemoveAck {
-        channel_id: String,
-        message_id: String,
-        emoji: String,
-    },
-}
 
 /// A channel the bot has seen (GUILD_CREATE, CHANNEL_CREATE, THREAD_CREATE).
 #[derive(Debug, Clone)]
@@ -78,8 +68,9 @@ pub(crate) async fn run(
             reason: "not a Discord account".to_owned(),
         };
     };
-    let mut channel = DiscordLoop::new(index, name, account, settings, shared, inbox);
-    channel.run(input).await
+    let board = shared.board.clone();
+    let channel = DiscordLoop::new(index, name, account, settings, shared, inbox);
+    run_loop(channel, index, board, input).await
 }
 
 struct DiscordLoop {
@@ -102,7 +93,9 @@ struct DiscordLoop {
     approved: AllowFromWatcher,
     histories: ChannelHistories,
     typing: HashMap<String, (Instant, usize)>,
-    after_send: HashMap<RequestId, AfterSend>,
+    acks: AckTracker,
+    messages_in: u64,
+    replies_out: u64,
     limits: ChunkLimits,
     stopped: Option<String>,
 }
@@ -171,104 +164,11 @@ impl DiscordLoop {
             approved,
             histories: ChannelHistories::new(history_cap, MAX_HISTORY_CHANNELS),
             typing: HashMap::new(),
-            after_send: HashMap::new(),
+            acks: AckTracker::default(),
+            messages_in: 0,
+            replies_out: 0,
             limits,
             stopped: None,
-        }
-    }
-
-    async fn run(&mut self, input: Receiver<Input>) -> ChannelEnd {
-        let mut now = Instant::now();
-        self.shard.start(now);
-        loop {
-            self.drive(now);
-            if let Some(reason) = self.stopped.take() {
-                // A stop the shard did not decide (the REST token check):
-                // end the session properly instead of just dropping TCP.
-                self.shard.shutdown(now);
-                while let Some(output) = self.shard.poll_output() {
-                    if let Output::Close { code } = output {
-                        if let Some(socket) = self.socket.take() {
-                            socket.close(code);
-                        }
-                    }
-                }
-                return ChannelEnd {
-                    name: self.name.clone(),
-                    reason,
-                };
-            }
-            let deadline = [
-                self.shard.poll_timeout(),
-                self.link.poll_timeout(),
-                self.typing.values().map(|(at, _)| *at).min(),
-            ]
-            .into_iter()
-            .flatten()
-            .min();
-            let next = next_input(&input, deadline).await;
-            now = Instant::now();
-            if let Some(next) = next {
-                self.handle_input(now, next);
-            }
-            self.shard.handle_timeout(now);
-            self.renew_typing(now);
-        }
-    }
-
-    /// Drains every output of the shard and the planner until both are idle.
-    fn drive(&mut self, now: Instant) {
-        loop {
-            let mut busy = false;
-            while let Some(output) = self.shard.poll_output() {
-                busy = true;
-                self.handle_output(now, output);
-            }
-            self.link.pump(now);
-            while let Some(event) = self.link.poll_event() {
-                busy = true;
-                self.handle_rest_event(now, event);
-            }
-            if !busy {
-                return;
-            }
-        }
-    }
-
-    fn handle_input(&mut self, now: Instant, input: Input) {
-        match input {
-            Input::Socket { conn, event } => {
-                if self.socket.as_ref().map(Socket::conn) != Some(conn) {
-                    return; // an old connection; the shard has moved on
-                }
-                match event {
-                    SocketEvent::Opened => self.shard.handle_connected(now),
-                    SocketEvent::OpenFailed(err) => {
-                        warn!("{}: gateway connect failed: {err}", self.name);
-                        self.socket = None;
-                        self.shard.handle_connect_failed(now);
-                    }
-                    SocketEvent::Message(WsMessage::Text(text)) => {
-                        self.shard.handle_text_frame(now, &text)
-                    }
-                    SocketEvent::Message(WsMessage::Binary(bytes)) => {
-                        self.shard.handle_binary_frame(now, &bytes)
-                    }
-                    SocketEvent::Message(WsMessage::Close(close)) => {
-                        self.socket = None;
-                        self.shard.handle_closed(now, close);
-                    }
-                    SocketEvent::Ended(error) => {
-                        if let Some(error) = error {
-                            debug!("{}: gateway connection lost: {error}", self.name);
-                        }
-                        self.socket = None;
-                        self.shard.handle_closed(now, None);
-                    }
-                }
-            }
-            Input::Http { id, result } => self.link.handle(now, id, result),
-            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
         }
     }
 
@@ -355,7 +255,7 @@ impl DiscordLoop {
         }
     }
 
-    fn handle_rest_event(&mut self, now: Instant, event: RestEvent) {
+    fn on_rest_event(&mut self, now: Instant, event: RestEvent) {
         match event {
             RestEvent::Completed { id, response } => {
                 if self.gateway_fetch == Some(id) {
@@ -369,6 +269,8 @@ impl DiscordLoop {
                             Err(GatewayFetchError::Transient { retry_after: None }),
                         ),
                     }
+                } else if matches!(response, Response::DiscordMessage(_)) {
+                    self.replies_out += 1;
                 }
                 self.finish(now, id);
             }
@@ -403,21 +305,20 @@ impl DiscordLoop {
 
     /// Runs what waited for request `id` to finish.
     fn finish(&mut self, now: Instant, id: RequestId) {
-        if let Some(AfterSend::RemoveAck {
-            channel_id,
-            message_id,
-            emoji,
-        }) = self.after_send.remove(&id)
-        {
-            self.link.submit(
-                now,
-                DiscordRequest::DeleteOwnReaction {
-                    channel_id,
-                    message_id,
-                    emoji,
-                },
-            );
+        if let Some(ack) = self.acks.finished(id) {
+            self.remove_ack(now, ack);
         }
+    }
+
+    fn remove_ack(&mut self, now: Instant, ack: AckTarget) {
+        self.link.submit(
+            now,
+            DiscordRequest::DeleteOwnReaction {
+                channel_id: ack.chat_id,
+                message_id: ack.message_id,
+                emoji: ack.emoji,
+            },
+        );
     }
 
     fn handle_dispatch(&mut self, now: Instant, dispatch: Dispatch) {
@@ -504,6 +405,7 @@ impl DiscordLoop {
     }
 
     fn handle_message(&mut self, now: Instant, message: Message) {
+        self.messages_in += 1;
         let bot_id = self.shard.bot_user_id().unwrap_or_default().to_owned();
         let channel_id = message.channel_id.to_string();
         let known = self.channels.get(&channel_id).cloned();
@@ -611,14 +513,9 @@ impl DiscordLoop {
                         topic: None,
                     },
                 );
-                let ack = ack_reaction(
-                    &self.shared.config,
-                    chat_type,
-                    allowed.mentioned,
-                    allowed.mentioned,
-                );
+                let ack = ack_reaction(&self.shared.config, &allowed).map(str::to_owned);
                 if let Some(emoji) = &ack {
-                    self.link.submit(
+                    let add = self.link.submit(
                         now,
                         DiscordRequest::CreateReaction {
                             channel_id: channel_id.clone(),
@@ -626,6 +523,17 @@ impl DiscordLoop {
                             emoji: emoji.clone(),
                         },
                     );
+                    if let Some(add) = add {
+                        self.acks.adding(
+                            add,
+                            AckTarget {
+                                chat_id: channel_id.clone(),
+                                direct: false,
+                                message_id: message_id.clone(),
+                                emoji: emoji.clone(),
+                            },
+                        );
+                    }
                 }
                 self.start_typing(now, &channel_id);
                 debug!(
@@ -765,32 +673,120 @@ impl DiscordLoop {
         }
         if let Some(emoji) = ctx.ack {
             if self.shared.config.messages.remove_ack_after_reply {
-                let after = AfterSend::RemoveAck {
-                    channel_id,
+                let target = AckTarget {
+                    chat_id: channel_id,
+                    direct: false,
                     message_id: ctx.message_id,
                     emoji,
                 };
-                match last {
-                    Some(id) => {
-                        self.after_send.insert(id, after);
-                    }
-                    None => {
-                        let AfterSend::RemoveAck {
-                            channel_id,
-                            message_id,
-                            emoji,
-                        } = after;
-                        self.link.submit(
-                            now,
-                            DiscordRequest::DeleteOwnReaction {
-                                channel_id,
-                                message_id,
-                                emoji,
-                            },
-                        );
-                    }
+                if let Some(ack) = self.acks.remove_after_reply(last, target) {
+                    self.remove_ack(now, ack);
                 }
             }
         }
+    }
+}
+
+impl ChannelLoop for DiscordLoop {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn start(&mut self, now: Instant) {
+        self.shard.start(now);
+    }
+
+    fn step_machine(&mut self, now: Instant) -> bool {
+        match self.shard.poll_output() {
+            Some(output) => {
+                self.handle_output(now, output);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn link(&mut self) -> &mut RestLink {
+        &mut self.link
+    }
+
+    fn handle_rest_event(&mut self, now: Instant, event: RestEvent) {
+        self.on_rest_event(now, event);
+    }
+
+    fn take_stop(&mut self) -> Option<String> {
+        self.stopped.take()
+    }
+
+    fn shut_down(&mut self, now: Instant) {
+        // A stop the shard did not decide (the REST token check): end the
+        // session properly instead of just dropping TCP.
+        self.shard.shutdown(now);
+        while let Some(output) = self.shard.poll_output() {
+            if let Output::Close { code } = output {
+                if let Some(socket) = self.socket.take() {
+                    socket.close(code);
+                }
+            }
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        [
+            self.shard.poll_timeout(),
+            self.link.poll_timeout(),
+            self.typing.values().map(|(at, _)| *at).min(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn handle_input(&mut self, now: Instant, input: Input) {
+        match input {
+            Input::Socket { conn, event } => feed(
+                &mut self.shard,
+                &mut self.socket,
+                &self.name,
+                now,
+                conn,
+                event,
+            ),
+            Input::Http { id, result } => self.link.handle(now, id, result),
+            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.shard.handle_timeout(now);
+        self.renew_typing(now);
+    }
+
+    fn report(&self, now: Instant, health: &mut Health) {
+        let state = self.shard.state();
+        health.state = shard_state_text(state).to_owned();
+        health.connected = state.is_connected();
+        health.session = self.shard.session_id().is_some();
+        health.last_event_at = self.shard.since_last_dispatch(now).map(|d| now - d);
+        health.last_ack_at = self.shard.since_last_ack(now).map(|d| now - d);
+        health.reconnects = self.next_conn.saturating_sub(1);
+        health.messages_in = self.messages_in;
+        health.replies_out = self.replies_out;
+    }
+}
+
+/// The shard's state as `channels status` shows it.
+fn shard_state_text(state: ShardState) -> &'static str {
+    match state {
+        ShardState::Idle => "starting",
+        ShardState::FetchingGateway => "fetching-gateway",
+        ShardState::Connecting => "connecting",
+        ShardState::AwaitingHello => "awaiting-hello",
+        ShardState::Identifying => "identifying",
+        ShardState::Resuming => "resuming",
+        ShardState::Ready => "ready",
+        ShardState::BackingOff { .. } => "backing-off",
+        ShardState::Stopped { .. } => "stopped",
+        _ => "unknown",
     }
 }

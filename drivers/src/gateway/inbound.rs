@@ -6,11 +6,10 @@
 //! module only assembles inputs and carries out results.
 
 use krill_core::access::{Allowed, Dropped};
-use krill_core::agent::ack::{ack_applies, AckReactionScope as AckScope};
 use krill_core::agent::{
     render_prompt, ChannelKind, ChatType, ContextMessage, PromptInput, Sender, TurnInput,
 };
-use krill_core::config::{AckReactionScope, Config, Platform};
+use krill_core::config::Platform;
 use krill_core::pairing::{challenge_text, PairingOutcome, Requester};
 use tracing::{debug, info, warn};
 
@@ -120,23 +119,4 @@ pub(crate) fn build_turn(allowed: &Allowed, source: &TurnSource<'_>) -> TurnInpu
         skills: rule.and_then(|r| r.skills.clone()),
         history_limit: source.history_limit,
     }
-}
-
-/// The ack reaction to add to an allowed message, if `messages.ackReaction`
-/// and `messages.ackReactionScope` call for one.
-pub(crate) fn ack_reaction(
-    config: &Config,
-    chat_type: ChatType,
-    mention_required: bool,
-    mentioned: bool,
-) -> Option<String> {
-    let emoji = config.messages.ack_reaction()?;
-    let scope = match config.messages.ack_reaction_scope {
-        AckReactionScope::GroupMentions => AckScope::GroupMentions,
-        AckReactionScope::GroupAll => AckScope::GroupAll,
-        AckReactionScope::Direct => AckScope::Direct,
-        AckReactionScope::All => AckScope::All,
-        _ => AckScope::Off,
-    };
-    ack_applies(scope, chat_type, mention_required, mentioned).then(|| emoji.to_owned())
 }

@@ -9,15 +9,15 @@
 //! deadlines, PING/PONG, resume, RECONNECT and the `sn` order are the
 //! core's answers.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use krill_core::access::{
-    AccessPolicy, Author, ChatKind, Decision, DropReason, InboundMessage, Place, ResolvedAllowlists,
+    ack_reaction, AccessPolicy, Author, ChatKind, Decision, DropReason, InboundMessage, Place,
+    ResolvedAllowlists,
 };
 use krill_core::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage};
 use krill_core::config::{KookSettings, Platform, ResolvedAccount};
-use krill_core::kook::{Event, GatewayFetchError, Message, Output, Session, SessionConfig};
+use krill_core::kook::{Event, GatewayFetchError, Message, Output, Session, SessionConfig, State};
 use krill_core::reply::{plan_reply, ChunkLimits};
 use krill_core::rest::kook::{
     DirectMessageCreate, DmTarget, MessageCreate, Request as KookRequest,
@@ -26,24 +26,18 @@ use krill_core::rest::{Api, Planner, RequestId, Response, RestError, RestEvent};
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
-use super::inbound::{ack_reaction, build_turn, log_drop, pairing_reply, TurnSource};
+use super::acks::{AckTarget, AckTracker};
+use super::inbound::{build_turn, log_drop, pairing_reply, TurnSource};
 use super::link::RestLink;
-use super::socket::{Socket, SocketEvent};
-use super::{next_input, user_agent, ChannelEnd, Input, Shared, TurnCtx};
+use super::socket::{feed, Socket};
+use super::status::Health;
+use super::{run_loop, user_agent, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx};
 use crate::agent::TurnOutcome;
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
-use crate::ws::{redact_url, WsMessage};
+use crate::ws::redact_url;
 
 /// Channels whose context is kept at most.
 const MAX_HISTORY_CHANNELS: usize = 512;
-
-/// What to do once a request finished.
-#[derive(Debug)]
-struct RemoveAck {
-    direct: bool,
-    msg_id: String,
-    emoji: String,
-}
 
 /// Runs one KOOK account until it stops for good.
 pub(crate) async fn run(
@@ -60,8 +54,9 @@ pub(crate) async fn run(
             reason: "not a KOOK account".to_owned(),
         };
     };
-    let mut channel = KookLoop::new(index, name, account, settings, shared, inbox);
-    channel.run(input).await
+    let board = shared.board.clone();
+    let channel = KookLoop::new(index, name, account, settings, shared, inbox);
+    run_loop(channel, index, board, input).await
 }
 
 struct KookLoop {
@@ -82,7 +77,9 @@ struct KookLoop {
     pairing: PairingStore,
     approved: AllowFromWatcher,
     histories: ChannelHistories,
-    after_send: HashMap<RequestId, RemoveAck>,
+    acks: AckTracker,
+    messages_in: u64,
+    replies_out: u64,
     limits: ChunkLimits,
     stopped: Option<String>,
 }
@@ -136,93 +133,11 @@ impl KookLoop {
             pairing,
             approved,
             histories: ChannelHistories::new(history_cap, MAX_HISTORY_CHANNELS),
-            after_send: HashMap::new(),
+            acks: AckTracker::default(),
+            messages_in: 0,
+            replies_out: 0,
             limits,
             stopped: None,
-        }
-    }
-
-    async fn run(&mut self, input: Receiver<Input>) -> ChannelEnd {
-        let mut now = Instant::now();
-        self.user_me = self.link.submit(now, KookRequest::UserMe);
-        self.session.start(now);
-        loop {
-            self.drive(now);
-            if let Some(reason) = self.stopped.take() {
-                self.session.stop(now);
-                if let Some(socket) = self.socket.take() {
-                    socket.close(1000);
-                }
-                return ChannelEnd {
-                    name: self.name.clone(),
-                    reason,
-                };
-            }
-            let deadline = [self.session.poll_timeout(), self.link.poll_timeout()]
-                .into_iter()
-                .flatten()
-                .min();
-            let next = next_input(&input, deadline).await;
-            now = Instant::now();
-            if let Some(next) = next {
-                self.handle_input(now, next);
-            }
-            self.session.handle_timeout(now);
-        }
-    }
-
-    fn drive(&mut self, now: Instant) {
-        loop {
-            let mut busy = false;
-            while let Some(output) = self.session.poll_output() {
-                busy = true;
-                self.handle_output(now, output);
-            }
-            self.link.pump(now);
-            while let Some(event) = self.link.poll_event() {
-                busy = true;
-                self.handle_rest_event(now, event);
-            }
-            if !busy {
-                return;
-            }
-        }
-    }
-
-    fn handle_input(&mut self, now: Instant, input: Input) {
-        match input {
-            Input::Socket { conn, event } => {
-                if self.socket.as_ref().map(Socket::conn) != Some(conn) {
-                    return;
-                }
-                match event {
-                    SocketEvent::Opened => self.session.handle_connected(now),
-                    SocketEvent::OpenFailed(err) => {
-                        warn!("{}: gateway connect failed: {err}", self.name);
-                        self.socket = None;
-                        self.session.handle_connect_failed(now);
-                    }
-                    SocketEvent::Message(WsMessage::Text(text)) => {
-                        self.session.handle_text_frame(now, &text)
-                    }
-                    SocketEvent::Message(WsMessage::Binary(bytes)) => {
-                        self.session.handle_binary_frame(now, &bytes)
-                    }
-                    SocketEvent::Message(WsMessage::Close(close)) => {
-                        self.socket = None;
-                        self.session.handle_closed(now, close);
-                    }
-                    SocketEvent::Ended(error) => {
-                        if let Some(error) = error {
-                            debug!("{}: gateway connection lost: {error}", self.name);
-                        }
-                        self.socket = None;
-                        self.session.handle_closed(now, None);
-                    }
-                }
-            }
-            Input::Http { id, result } => self.link.handle(now, id, result),
-            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
         }
     }
 
@@ -302,7 +217,7 @@ impl KookLoop {
         }
     }
 
-    fn handle_rest_event(&mut self, now: Instant, event: RestEvent) {
+    fn on_rest_event(&mut self, now: Instant, event: RestEvent) {
         match event {
             RestEvent::Completed { id, response } => {
                 if self.gateway_fetch == Some(id) {
@@ -324,6 +239,8 @@ impl KookLoop {
                         info!("{}: bot user {} ({})", self.name, user.username, user.id);
                         self.bot_id = user.id;
                     }
+                } else if matches!(response, Response::KookMessage(_)) {
+                    self.replies_out += 1;
                 }
                 self.finish(now, id);
             }
@@ -362,26 +279,27 @@ impl KookLoop {
         }
     }
 
+    /// Runs what waited for request `id` to finish.
     fn finish(&mut self, now: Instant, id: RequestId) {
-        if let Some(RemoveAck {
-            direct,
-            msg_id,
-            emoji,
-        }) = self.after_send.remove(&id)
-        {
-            self.link.submit(
-                now,
-                KookRequest::DeleteReaction {
-                    direct,
-                    msg_id,
-                    emoji,
-                    user_id: None,
-                },
-            );
+        if let Some(ack) = self.acks.finished(id) {
+            self.remove_ack(now, ack);
         }
     }
 
+    fn remove_ack(&mut self, now: Instant, ack: AckTarget) {
+        self.link.submit(
+            now,
+            KookRequest::DeleteReaction {
+                direct: ack.direct,
+                msg_id: ack.message_id,
+                emoji: ack.emoji,
+                user_id: None,
+            },
+        );
+    }
+
     fn handle_message(&mut self, now: Instant, message: Message) {
+        self.messages_in += 1;
         let direct = message.is_direct();
         let chat_id = message.chat_id().to_owned();
         let author = &message.author;
@@ -470,14 +388,9 @@ impl KookLoop {
                         topic: None,
                     },
                 );
-                let ack = ack_reaction(
-                    &self.shared.config,
-                    chat_type,
-                    allowed.mentioned,
-                    allowed.mentioned,
-                );
+                let ack = ack_reaction(&self.shared.config, &allowed).map(str::to_owned);
                 if let Some(emoji) = &ack {
-                    self.link.submit(
+                    let add = self.link.submit(
                         now,
                         KookRequest::AddReaction {
                             direct,
@@ -485,6 +398,17 @@ impl KookLoop {
                             emoji: emoji.clone(),
                         },
                     );
+                    if let Some(add) = add {
+                        self.acks.adding(
+                            add,
+                            AckTarget {
+                                chat_id: chat_id.clone(),
+                                direct,
+                                message_id: message.msg_id.clone(),
+                                emoji: emoji.clone(),
+                            },
+                        );
+                    }
                 }
                 self.shared.agents.submit(
                     turn,
@@ -579,28 +503,110 @@ impl KookLoop {
         }
         if let Some(emoji) = ctx.ack {
             if self.shared.config.messages.remove_ack_after_reply {
-                let remove = RemoveAck {
+                let target = AckTarget {
+                    chat_id,
                     direct,
-                    msg_id: ctx.message_id,
+                    message_id: ctx.message_id,
                     emoji,
                 };
-                match last {
-                    Some(id) => {
-                        self.after_send.insert(id, remove);
-                    }
-                    None => {
-                        self.link.submit(
-                            now,
-                            KookRequest::DeleteReaction {
-                                direct: remove.direct,
-                                msg_id: remove.msg_id,
-                                emoji: remove.emoji,
-                                user_id: None,
-                            },
-                        );
-                    }
+                if let Some(ack) = self.acks.remove_after_reply(last, target) {
+                    self.remove_ack(now, ack);
                 }
             }
         }
+    }
+}
+
+impl ChannelLoop for KookLoop {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn start(&mut self, now: Instant) {
+        self.user_me = self.link.submit(now, KookRequest::UserMe);
+        self.session.start(now);
+    }
+
+    fn step_machine(&mut self, now: Instant) -> bool {
+        match self.session.poll_output() {
+            Some(output) => {
+                self.handle_output(now, output);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn link(&mut self) -> &mut RestLink {
+        &mut self.link
+    }
+
+    fn handle_rest_event(&mut self, now: Instant, event: RestEvent) {
+        self.on_rest_event(now, event);
+    }
+
+    fn take_stop(&mut self) -> Option<String> {
+        self.stopped.take()
+    }
+
+    fn shut_down(&mut self, now: Instant) {
+        self.session.stop(now);
+        if let Some(socket) = self.socket.take() {
+            socket.close(1000);
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        [self.session.poll_timeout(), self.link.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn handle_input(&mut self, now: Instant, input: Input) {
+        match input {
+            Input::Socket { conn, event } => feed(
+                &mut self.session,
+                &mut self.socket,
+                &self.name,
+                now,
+                conn,
+                event,
+            ),
+            Input::Http { id, result } => self.link.handle(now, id, result),
+            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.session.handle_timeout(now);
+    }
+
+    fn report(&self, now: Instant, health: &mut Health) {
+        let state = self.session.state();
+        health.state = session_state_text(state).to_owned();
+        health.connected = matches!(state, State::Connected | State::AwaitingPong);
+        health.session = self.session.session_id().is_some();
+        health.last_event_at = self.session.since_last_event(now).map(|d| now - d);
+        health.last_ack_at = self.session.since_last_pong(now).map(|d| now - d);
+        health.reconnects = self.next_conn.saturating_sub(1);
+        health.messages_in = self.messages_in;
+        health.replies_out = self.replies_out;
+    }
+}
+
+/// The session's state as `channels status` shows it.
+fn session_state_text(state: State) -> &'static str {
+    match state {
+        State::Idle => "starting",
+        State::FetchingGateway => "fetching-gateway",
+        State::BackingOff => "backing-off",
+        State::Connecting => "connecting",
+        State::AwaitingHello => "awaiting-hello",
+        State::Connected => "ready",
+        State::AwaitingPong => "awaiting-pong",
+        State::Resuming => "resuming",
+        State::Stopped => "stopped",
+        _ => "unknown",
     }
 }

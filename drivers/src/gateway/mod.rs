@@ -18,11 +18,13 @@
 //! clear error and leaves the others running; when every channel has
 //! stopped the process exits 1.
 
+mod acks;
 mod discord;
 mod inbound;
 mod kook;
 mod link;
 mod socket;
+mod status;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -33,7 +35,7 @@ use std::time::Instant;
 use krill_core::agent::BackendSpec;
 use krill_core::config::{resolve_accounts_report, Config, Platform, SkipReason};
 use krill_core::rest::http::HttpResponse;
-use krill_core::rest::RequestId;
+use krill_core::rest::{RequestId, RestEvent};
 use krill_core::routing::ReplyTarget;
 use smol::channel::{Receiver, Sender};
 use tracing::{error, info, warn};
@@ -41,7 +43,9 @@ use tracing::{error, info, warn};
 use crate::agent::{AgentRunner, AgentSpec, AgentsTable, TranscriptStore, TurnOutcome};
 use crate::config_file::LoadedConfig;
 use crate::http::TransportError;
+use link::RestLink;
 use socket::SocketEvent;
+use status::{Health, StatusBoard};
 
 /// The `User-Agent` krill's WebSocket upgrades carry.
 pub(crate) fn user_agent() -> String {
@@ -113,6 +117,89 @@ pub(crate) struct Shared {
     pub(crate) state_dir: PathBuf,
     /// The agent runner.
     pub(crate) agents: Agents,
+    /// Every channel's health, for `status.json`.
+    pub(crate) board: Arc<StatusBoard>,
+}
+
+/// One channel loop: the machines of one bot account, driven by
+/// [`run_loop`]. Implementors only map inputs to the core and the core's
+/// outputs to actions; the loop shape is the same for every platform.
+pub(crate) trait ChannelLoop {
+    /// `discord:<account>` / `kook:<account>`, for logs.
+    fn name(&self) -> &str;
+    /// Starts the machines.
+    fn start(&mut self, now: Instant);
+    /// Handles one output of the gateway machine; false when it had none.
+    fn step_machine(&mut self, now: Instant) -> bool;
+    /// The account's REST link.
+    fn link(&mut self) -> &mut RestLink;
+    /// Handles one outcome of a REST request.
+    fn handle_rest_event(&mut self, now: Instant, event: RestEvent);
+    /// The reason to stop, once the channel must stop for good.
+    fn take_stop(&mut self) -> Option<String>;
+    /// Ends the session properly before the loop returns.
+    fn shut_down(&mut self, now: Instant);
+    /// The earliest deadline of every machine the loop drives.
+    fn deadline(&self) -> Option<Instant>;
+    /// Handles one input.
+    fn handle_input(&mut self, now: Instant, input: Input);
+    /// Lets every machine act on its expired timers (harmless when none).
+    fn handle_timeout(&mut self, now: Instant);
+    /// Fills in the channel's health for `status.json`.
+    fn report(&self, now: Instant, health: &mut Health);
+
+    /// Drains the gateway machine's outputs and the planner's transmits and
+    /// events until both are idle.
+    fn drive(&mut self, now: Instant) {
+        loop {
+            let mut busy = false;
+            while self.step_machine(now) {
+                busy = true;
+            }
+            self.link().pump(now);
+            while let Some(event) = self.link().poll_event() {
+                busy = true;
+                self.handle_rest_event(now, event);
+            }
+            if !busy {
+                return;
+            }
+        }
+    }
+}
+
+/// Runs a channel loop until it stops: feed an input or a timeout, drain
+/// what the machines decided, sleep until the next input or deadline.
+pub(crate) async fn run_loop(
+    mut channel: impl ChannelLoop,
+    index: usize,
+    board: Arc<StatusBoard>,
+    input: Receiver<Input>,
+) -> ChannelEnd {
+    let mut now = Instant::now();
+    channel.start(now);
+    loop {
+        channel.drive(now);
+        board.update(index, |health| channel.report(now, health));
+        if let Some(reason) = channel.take_stop() {
+            channel.shut_down(now);
+            board.update(index, |health| {
+                health.state = "stopped".to_owned();
+                health.connected = false;
+                health.last_error = Some(reason.clone());
+            });
+            return ChannelEnd {
+                name: channel.name().to_owned(),
+                reason,
+            };
+        }
+        let next = next_input(&input, channel.deadline()).await;
+        now = Instant::now();
+        if let Some(next) = next {
+            channel.handle_input(now, next);
+        }
+        channel.handle_timeout(now);
+    }
 }
 
 /// The agents of the config: every `agents.list[]` entry, plus the default
@@ -215,10 +302,19 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         transcripts,
         crate::agent::DEFAULT_MAX_CONCURRENCY,
     ));
+    let board = StatusBoard::new(
+        state_dir.clone(),
+        report
+            .ready
+            .iter()
+            .map(|a| (a.platform.to_string(), a.account_id.clone()))
+            .collect(),
+    );
     let shared = Shared {
         config: config.clone(),
         state_dir,
         agents: agents.clone(),
+        board: board.clone(),
     };
 
     smol::block_on(async move {
@@ -271,10 +367,13 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
                 }
             }
         });
+        let writer = smol::spawn(board.clone().run_writer());
         while let Ok(end) = ended.recv().await {
             error!(channel = %end.name, "channel stopped: {}", end.reason);
             eprintln!("krill gateway: {} stopped: {}", end.name, end.reason);
         }
+        drop(writer);
+        board.write().await;
         drop(dispatcher);
         eprintln!("krill gateway: all {total} channel(s) stopped");
     });

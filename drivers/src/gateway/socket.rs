@@ -4,9 +4,11 @@
 //! from a connection it has already dropped, so a late frame from an old
 //! socket can never reach a machine that moved on.
 
+use std::time::Instant;
+
 use futures_lite::FutureExt;
 use smol::channel::{Receiver, Sender};
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::Input;
 use crate::ws::{self, WsError, WsMessage};
@@ -128,4 +130,87 @@ async fn run(
         // The loop dropped its handle: drop TCP without a close frame.
     };
     reader.or(writer).await;
+}
+
+/// The socket-facing inputs every gateway machine takes (the Discord shard
+/// and the KOOK session share this shape).
+pub(crate) trait SocketMachine {
+    fn handle_connected(&mut self, now: Instant);
+    fn handle_connect_failed(&mut self, now: Instant);
+    fn handle_text_frame(&mut self, now: Instant, text: &str);
+    fn handle_binary_frame(&mut self, now: Instant, bytes: &[u8]);
+    fn handle_closed(&mut self, now: Instant, close: Option<(u16, String)>);
+}
+
+impl SocketMachine for krill_core::discord::Shard {
+    fn handle_connected(&mut self, now: Instant) {
+        self.handle_connected(now)
+    }
+    fn handle_connect_failed(&mut self, now: Instant) {
+        self.handle_connect_failed(now)
+    }
+    fn handle_text_frame(&mut self, now: Instant, text: &str) {
+        self.handle_text_frame(now, text)
+    }
+    fn handle_binary_frame(&mut self, now: Instant, bytes: &[u8]) {
+        self.handle_binary_frame(now, bytes)
+    }
+    fn handle_closed(&mut self, now: Instant, close: Option<(u16, String)>) {
+        self.handle_closed(now, close)
+    }
+}
+
+impl SocketMachine for krill_core::kook::Session {
+    fn handle_connected(&mut self, now: Instant) {
+        self.handle_connected(now)
+    }
+    fn handle_connect_failed(&mut self, now: Instant) {
+        self.handle_connect_failed(now)
+    }
+    fn handle_text_frame(&mut self, now: Instant, text: &str) {
+        self.handle_text_frame(now, text)
+    }
+    fn handle_binary_frame(&mut self, now: Instant, bytes: &[u8]) {
+        self.handle_binary_frame(now, bytes)
+    }
+    fn handle_closed(&mut self, now: Instant, close: Option<(u16, String)>) {
+        self.handle_closed(now, close)
+    }
+}
+
+/// Hands an event of connection `conn` to `machine`, if `conn` is still the
+/// loop's current connection (`slot`); forgets the connection once it is
+/// gone. Events of an older connection are dropped: the machine has moved on.
+pub(crate) fn feed(
+    machine: &mut impl SocketMachine,
+    slot: &mut Option<Socket>,
+    channel: &str,
+    now: Instant,
+    conn: u64,
+    event: SocketEvent,
+) {
+    if slot.as_ref().map(Socket::conn) != Some(conn) {
+        return;
+    }
+    match event {
+        SocketEvent::Opened => machine.handle_connected(now),
+        SocketEvent::OpenFailed(error) => {
+            warn!("{channel}: gateway connect failed: {error}");
+            *slot = None;
+            machine.handle_connect_failed(now);
+        }
+        SocketEvent::Message(WsMessage::Text(text)) => machine.handle_text_frame(now, &text),
+        SocketEvent::Message(WsMessage::Binary(bytes)) => machine.handle_binary_frame(now, &bytes),
+        SocketEvent::Message(WsMessage::Close(close)) => {
+            *slot = None;
+            machine.handle_closed(now, close);
+        }
+        SocketEvent::Ended(error) => {
+            if let Some(error) = error {
+                debug!("{channel}: gateway connection lost: {error}");
+            }
+            *slot = None;
+            machine.handle_closed(now, None);
+        }
+    }
 }
