@@ -6,7 +6,8 @@
 //! ```
 //!
 //! (The bench also runs that `cargo build` itself first, a no-op when the
-//! binary is fresh; `KRILL_E2E_NO_BUILD=1` skips it. It then runs
+//! binary is fresh; `KRILL_E2E_NO_BUILD=1` skips it, `KRILL_E2E_BIN=<path>`
+//! runs another binary instead. It then runs
 //! `<workspace>/target/release/krill` (or `$CARGO_TARGET_DIR/release/krill`)
 //! and stops with a clear message when it is missing.)
 //!
@@ -45,7 +46,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use krill_benches::proc_status::{read_status, reset_peak, ProcStatus};
-use krill_benches::stamp_proxy::{StampProxy, Stamped};
+use krill_benches::stamp_proxy::{BodyFraming, StampProxy, Stamped};
 use krill_benches::stats::{ms, summarize, Summary};
 use krill_testkit::discord::{message_create_dm, Author, DM_CHANNEL_ID};
 use krill_testkit::kook::person_text;
@@ -131,8 +132,17 @@ impl Settings {
     }
 }
 
-/// Builds (unless `KRILL_E2E_NO_BUILD`) and locates the release binary.
+/// Builds (unless `KRILL_E2E_NO_BUILD`) and locates the release binary;
+/// `KRILL_E2E_BIN` names another binary (no build).
 fn krill_binary() -> Result<PathBuf, String> {
+    if let Some(bin) = std::env::var_os("KRILL_E2E_BIN") {
+        let bin = PathBuf::from(bin);
+        return if bin.is_file() {
+            Ok(bin)
+        } else {
+            Err(format!("KRILL_E2E_BIN={} is not a file", bin.display()))
+        };
+    }
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -529,7 +539,7 @@ fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> R
     let mut sent_at: Vec<Option<Instant>> = vec![None; load_count];
     let mut answered = vec![false; load_count];
     let mut load_latencies = Vec::with_capacity(load_count);
-    let (mut sent, mut done) = (0usize, 0usize);
+    let (mut sent, mut done, mut chunked) = (0usize, 0usize, 0usize);
     let load_start = Instant::now();
     let mut last_reply = load_start;
     // Replies of the sequential phase that came in late are not counted.
@@ -555,6 +565,9 @@ fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> R
         }
         answered[i] = true;
         done += 1;
+        if r.framing == BodyFraming::Chunked {
+            chunked += 1;
+        }
         last_reply = r.at;
         if let Some(t) = sent_at[i] {
             load_latencies.push(r.at.saturating_duration_since(t));
@@ -563,7 +576,8 @@ fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> R
     let load_wall = last_reply.saturating_duration_since(load_start);
     let loaded = krill.status();
     println!(
-        "e2e {name}: load {load_count} messages in {:.1} s; peak RSS {} KiB",
+        "e2e {name}: load {load_count} messages in {:.1} s; peak RSS {} KiB; \
+         {chunked} of the reply POSTs came chunked",
         load_wall.as_secs_f64(),
         loaded.hwm_kib
     );

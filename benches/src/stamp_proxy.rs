@@ -8,10 +8,11 @@
 //! gateway tokens and message ids included) and sends a [`Stamped`] record
 //! per request down a channel, in the benchmark's own process.
 //!
-//! Framing: requests are split by their `Content-Length` (what ureq sends for
-//! a body held in memory). A chunked request cannot be split: the connection
-//! then falls back to passing bytes through without stamps (reported once on
-//! stderr). Responses are never parsed, only copied.
+//! Framing: requests are split by `Content-Length` or `Transfer-Encoding:
+//! chunked` (what ureq 3 sends for a body handed over as a `Vec<u8>`). A
+//! request that cannot be framed makes the connection fall back to passing
+//! bytes through without stamps (reported on stderr). Responses are never
+//! parsed, only copied.
 //!
 //! Threads: one accept thread, two per proxied connection; connection
 //! threads end when either side closes, the accept thread when the proxy is
@@ -37,7 +38,9 @@ pub struct Stamped {
     pub method: String,
     /// The request target (path and query) as sent.
     pub path: String,
-    /// The body bytes.
+    /// How the body was sent.
+    pub framing: BodyFraming,
+    /// The body bytes (de-chunked).
     pub body: Vec<u8>,
 }
 
@@ -50,32 +53,49 @@ pub struct RequestHead {
     pub path: String,
     /// Bytes up to and including the blank line.
     pub head_len: usize,
-    /// `Content-Length` (0 when absent).
-    pub body_len: usize,
+    /// How the body is delimited.
+    pub framing: BodyFraming,
 }
 
-impl RequestHead {
-    /// Head plus body.
-    pub fn total_len(&self) -> usize {
-        self.head_len + self.body_len
-    }
+/// How a request's body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFraming {
+    /// `Content-Length` bytes (0 when absent).
+    Length(usize),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
 }
 
-/// Why a request cannot be framed by length.
+/// Why a request cannot be framed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FramingError {
-    /// `Transfer-Encoding` is set (chunked bodies are not split).
-    Chunked,
-    /// The head is not HTTP/1.x or has a bad `Content-Length`.
+    /// A `Transfer-Encoding` other than `chunked`.
+    UnsupportedEncoding,
+    /// The head is not HTTP/1.x, or a length or chunk size is bad.
     Malformed,
     /// No blank line within [`MAX_HEAD`] bytes.
     HeadTooLong,
 }
 
+/// One complete request at the front of a buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FramedRequest {
+    /// Method.
+    pub method: String,
+    /// Request target.
+    pub path: String,
+    /// How the body was sent.
+    pub framing: BodyFraming,
+    /// The body (de-chunked).
+    pub body: Vec<u8>,
+    /// Bytes the request takes in the buffer.
+    pub wire_len: usize,
+}
+
 /// Parses the request head at the front of `buf`: `Ok(None)` while the head
 /// is incomplete.
 pub fn request_head(buf: &[u8]) -> Result<Option<RequestHead>, FramingError> {
-    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+    let Some(end) = find(buf, b"\r\n\r\n") else {
         return if buf.len() > MAX_HEAD {
             Err(FramingError::HeadTooLong)
         } else {
@@ -92,25 +112,95 @@ pub fn request_head(buf: &[u8]) -> Result<Option<RequestHead>, FramingError> {
     if !version.starts_with("HTTP/1.") {
         return Err(FramingError::Malformed);
     }
-    let mut body_len = 0;
+    let mut framing = BodyFraming::Length(0);
     for line in lines {
         let Some((name, value)) = line.split_once(':') else {
             return Err(FramingError::Malformed);
         };
-        let name = name.trim();
+        let (name, value) = (name.trim(), value.trim());
         if name.eq_ignore_ascii_case("transfer-encoding") {
-            return Err(FramingError::Chunked);
-        }
-        if name.eq_ignore_ascii_case("content-length") {
-            body_len = value.trim().parse().map_err(|_| FramingError::Malformed)?;
+            if !value.eq_ignore_ascii_case("chunked") {
+                return Err(FramingError::UnsupportedEncoding);
+            }
+            framing = BodyFraming::Chunked;
+        } else if name.eq_ignore_ascii_case("content-length") && framing != BodyFraming::Chunked {
+            framing = BodyFraming::Length(value.parse().map_err(|_| FramingError::Malformed)?);
         }
     }
     Ok(Some(RequestHead {
         method: method.to_owned(),
         path: path.to_owned(),
         head_len: end + 4,
-        body_len,
+        framing,
     }))
+}
+
+/// Splits the first complete request off the front of `buf`: `Ok(None)`
+/// while it is incomplete.
+pub fn frame_request(buf: &[u8]) -> Result<Option<FramedRequest>, FramingError> {
+    let Some(head) = request_head(buf)? else {
+        return Ok(None);
+    };
+    let rest = &buf[head.head_len..];
+    let (body, body_wire) = match head.framing {
+        BodyFraming::Length(n) => match rest.get(..n) {
+            Some(body) => (body.to_vec(), n),
+            None => return Ok(None),
+        },
+        BodyFraming::Chunked => match dechunk(rest)? {
+            Some(done) => done,
+            None => return Ok(None),
+        },
+    };
+    Ok(Some(FramedRequest {
+        method: head.method,
+        path: head.path,
+        framing: head.framing,
+        body,
+        wire_len: head.head_len + body_wire,
+    }))
+}
+
+/// Decodes a chunked body at the front of `buf`: the body and the bytes it
+/// took (trailers included), or `None` while incomplete.
+pub fn dechunk(buf: &[u8]) -> Result<Option<(Vec<u8>, usize)>, FramingError> {
+    let mut body = Vec::new();
+    let mut at = 0;
+    loop {
+        let Some(eol) = find(&buf[at..], b"\r\n") else {
+            return Ok(None);
+        };
+        let line = std::str::from_utf8(&buf[at..at + eol]).map_err(|_| FramingError::Malformed)?;
+        let size = line.split(';').next().unwrap_or_default().trim();
+        let size = usize::from_str_radix(size, 16).map_err(|_| FramingError::Malformed)?;
+        at += eol + 2;
+        if size == 0 {
+            // Trailers end with an empty line.
+            loop {
+                let Some(eol) = find(&buf[at..], b"\r\n") else {
+                    return Ok(None);
+                };
+                at += eol + 2;
+                if eol == 0 {
+                    return Ok(Some((body, at)));
+                }
+            }
+        }
+        let Some(data) = buf.get(at..at + size) else {
+            return Ok(None);
+        };
+        match buf.get(at + size..at + size + 2) {
+            None => return Ok(None),
+            Some(b"\r\n") => {}
+            Some(_) => return Err(FramingError::Malformed),
+        }
+        body.extend_from_slice(data);
+        at += size + 2;
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// A running proxy. Dropping it stops accepting (open connections end with
@@ -204,21 +294,22 @@ fn proxy(mut client: TcpStream, upstream: SocketAddr, stamps: &Sender<Stamped>) 
         buf.extend_from_slice(&chunk[..n]);
         // Forward every complete request in the buffer.
         loop {
-            match request_head(&buf) {
-                Ok(Some(head)) if buf.len() >= head.total_len() => {
-                    let total = head.total_len();
+            match frame_request(&buf) {
+                Ok(Some(request)) => {
+                    let total = request.wire_len;
                     if let Err(e) = server.write_all(&buf[..total]) {
                         return finish(server, down, Err(e));
                     }
                     let _ = stamps.send(Stamped {
                         at,
-                        body: buf[head.head_len..total].to_vec(),
-                        method: head.method,
-                        path: head.path,
+                        method: request.method,
+                        path: request.path,
+                        framing: request.framing,
+                        body: request.body,
                     });
                     buf.drain(..total);
                 }
-                Ok(_) => break,
+                Ok(None) => break,
                 Err(e) => {
                     eprintln!("stamp proxy: cannot frame a request ({e:?}); passing bytes through without stamps");
                     passthrough = true;
@@ -247,33 +338,59 @@ mod tests {
     use std::time::Duration;
 
     #[test]
-    fn heads_are_split_by_content_length() {
+    fn requests_are_split_by_content_length() {
         let req = b"POST /api/v10/channels/1/messages HTTP/1.1\r\nHost: x\r\ncontent-length: 5\r\n\r\nhelloGET / HTTP/1.1\r\n\r\n";
-        let head = request_head(req).expect("frames").expect("complete head");
-        assert_eq!(head.method, "POST");
-        assert_eq!(head.path, "/api/v10/channels/1/messages");
-        assert_eq!(head.body_len, 5);
-        assert_eq!(&req[head.head_len..head.total_len()], b"hello");
-        let next = request_head(&req[head.total_len()..])
+        let first = frame_request(req).expect("frames").expect("complete");
+        assert_eq!(first.method, "POST");
+        assert_eq!(first.path, "/api/v10/channels/1/messages");
+        assert_eq!(first.framing, BodyFraming::Length(5));
+        assert_eq!(first.body, b"hello");
+        let next = frame_request(&req[first.wire_len..])
             .expect("frames")
-            .expect("complete head");
-        assert_eq!((next.method.as_str(), next.body_len), ("GET", 0));
+            .expect("complete");
+        assert_eq!((next.method.as_str(), next.body.len()), ("GET", 0));
+        assert_eq!(first.wire_len + next.wire_len, req.len());
     }
 
     #[test]
-    fn incomplete_chunked_and_malformed_heads() {
-        assert_eq!(request_head(b"POST / HTTP/1.1\r\nHost"), Ok(None));
+    fn chunked_bodies_are_decoded() {
+        let req = b"POST /m HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\nGET";
+        let r = frame_request(req).expect("frames").expect("complete");
+        assert_eq!(r.framing, BodyFraming::Chunked);
+        assert_eq!(r.body, b"hello world");
+        assert_eq!(&req[r.wire_len..], b"GET");
+        // Every shorter prefix is incomplete, never an error.
+        for cut in 0..r.wire_len {
+            assert_eq!(frame_request(&req[..cut]), Ok(None), "cut at {cut}");
+        }
         assert_eq!(
-            request_head(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
-            Err(FramingError::Chunked)
+            dechunk(b"3\r\nabcX\r\n"),
+            Err(FramingError::Malformed),
+            "data not followed by CRLF"
+        );
+    }
+
+    #[test]
+    fn incomplete_and_malformed_heads() {
+        assert_eq!(frame_request(b"POST / HTTP/1.1\r\nHost"), Ok(None));
+        assert_eq!(
+            frame_request(b"POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nab"),
+            Ok(None)
         );
         assert_eq!(
-            request_head(b"POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n"),
+            frame_request(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"),
+            Err(FramingError::UnsupportedEncoding)
+        );
+        assert_eq!(
+            frame_request(b"POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n"),
             Err(FramingError::Malformed)
         );
-        assert_eq!(request_head(b"hello\r\n\r\n"), Err(FramingError::Malformed));
         assert_eq!(
-            request_head(&vec![b'a'; MAX_HEAD + 1]),
+            frame_request(b"hello\r\n\r\n"),
+            Err(FramingError::Malformed)
+        );
+        assert_eq!(
+            frame_request(&vec![b'a'; MAX_HEAD + 1]),
             Err(FramingError::HeadTooLong)
         );
     }
