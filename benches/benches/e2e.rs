@@ -34,6 +34,10 @@
 //! pipeline. KOOK's planner paces only on server headers (the fake sends
 //! none), so its figure is the raw pipeline.
 //!
+//! `KRILL_E2E_DUMP=<dir>` writes each sequential run's latencies (µs, one
+//! per line). A floor row calibrates the machine: a bare thread-to-thread
+//! TCP round trip with the same spacing.
+//!
 //! Run alone (`cargo test --all-targets` runs bench targets without
 //! `--bench`; this one then only prints how to run it).
 
@@ -80,6 +84,7 @@ fn main() {
     };
     println!("e2e: krill binary {}", bin.display());
     println!("e2e: {settings:?}");
+    let floor = loopback_floor(settings.seq.clamp(1, 300), settings.gap);
     let mut reports = Vec::new();
     if settings.platforms.iter().any(|p| p == "discord") {
         reports.push(run(
@@ -92,7 +97,38 @@ fn main() {
     if settings.platforms.iter().any(|p| p == "kook") {
         reports.push(run(&bin, &KookSide::start(), &settings, settings.load_kook));
     }
-    print_reports(&reports, &settings);
+    print_reports(&reports, &settings, floor);
+}
+
+/// The machine's floor for the same shape: a 1-byte TCP round trip between
+/// two threads of this process over loopback (2 thread wake-ups), `count`
+/// times, `gap` apart. A krill turn chains about ten such wake-ups.
+fn loopback_floor(count: usize, gap: Duration) -> Option<Summary> {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").ok()?;
+    let addr = listener.local_addr().ok()?;
+    let echo = std::thread::spawn(move || {
+        let Ok((mut s, _)) = listener.accept() else {
+            return;
+        };
+        let _ = s.set_nodelay(true);
+        let mut b = [0u8; 1];
+        while s.read_exact(&mut b).is_ok() && s.write_all(&b).is_ok() {}
+    });
+    let mut c = std::net::TcpStream::connect(addr).ok()?;
+    c.set_nodelay(true).ok()?;
+    let mut samples = Vec::with_capacity(count);
+    let mut b = [7u8; 1];
+    for _ in 0..count {
+        let t = Instant::now();
+        c.write_all(&b).ok()?;
+        c.read_exact(&mut b).ok()?;
+        samples.push(t.elapsed());
+        std::thread::sleep(gap);
+    }
+    drop(c);
+    let _ = echo.join();
+    summarize(&samples)
 }
 
 // ---- settings and the binary ----
@@ -528,11 +564,26 @@ fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> R
         }
     }
     let seq_wall = measured_start.elapsed();
+    let tenth = (seq_latencies.len() / 10).max(1);
+    let head = summarize(&seq_latencies[..tenth.min(seq_latencies.len())]);
+    let tail = summarize(&seq_latencies[seq_latencies.len().saturating_sub(tenth)..]);
     println!(
-        "e2e {name}: sequential {} messages in {:.1} s",
+        "e2e {name}: sequential {} messages in {:.1} s; p50 of the first / last {tenth}: {} / {}",
         settings.seq,
-        seq_wall.as_secs_f64()
+        seq_wall.as_secs_f64(),
+        head.map_or_else(String::new, |s| ms(s.p50)),
+        tail.map_or_else(String::new, |s| ms(s.p50)),
     );
+    if let Some(dir) = std::env::var_os("KRILL_E2E_DUMP") {
+        let path = Path::new(&dir).join(format!("{name}-sequential-us.txt"));
+        let text: String = seq_latencies
+            .iter()
+            .map(|d| format!("{}\n", d.as_micros()))
+            .collect();
+        if let Err(e) = std::fs::write(&path, text) {
+            eprintln!("e2e: cannot write {}: {e}", path.display());
+        }
+    }
 
     // Load: a bounded window of unanswered messages across LOAD_CHATS chats.
     let base = total;
@@ -602,12 +653,23 @@ fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
-fn print_reports(reports: &[Report], settings: &Settings) {
+fn print_reports(reports: &[Report], settings: &Settings, floor: Option<Summary>) {
     println!();
     println!("## Latency: inbound frame sent by the fake -> reply POST received (loopback)");
     println!();
     println!("| platform | phase | messages | p50 | p95 | p99 | max | msgs/s |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    if let Some(s) = floor {
+        println!(
+            "| (floor) | thread-to-thread TCP round trip, {} ms apart | {} | {} | {} | {} | {} | |",
+            settings.gap.as_millis(),
+            s.count,
+            ms(s.p50),
+            ms(s.p95),
+            ms(s.p99),
+            ms(s.max)
+        );
+    }
     for r in reports {
         if let Some(s) = r.seq {
             println!(
