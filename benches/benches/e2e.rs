@@ -49,7 +49,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use krill_benches::proc_status::{read_status, reset_peak, ProcStatus};
+use krill_benches::proc_status::{read_cpu_time, read_status, reset_peak, ProcStatus};
 use krill_benches::stamp_proxy::{BodyFraming, StampProxy, Stamped};
 use krill_benches::stats::{ms, summarize, Summary};
 use krill_testkit::discord::{message_create_dm, Author, DM_CHANNEL_ID};
@@ -440,6 +440,10 @@ impl KrillProcess {
         self.child.id()
     }
 
+    fn cpu(&self) -> Duration {
+        read_cpu_time(self.pid()).unwrap_or_default()
+    }
+
     fn status(&self) -> ProcStatus {
         read_status(self.pid()).unwrap_or_default()
     }
@@ -472,6 +476,10 @@ struct Report {
     loaded: ProcStatus,
     seq: Option<Summary>,
     seq_wall: Duration,
+    /// krill's CPU time (all threads) during the sequential phase.
+    seq_cpu: Duration,
+    /// ... and during the load.
+    load_cpu: Duration,
     load_count: usize,
     load_wall: Duration,
     load: Option<Summary>,
@@ -547,9 +555,11 @@ fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> R
     let total = WARMUP + settings.seq;
     let seq_start = Instant::now();
     let mut measured_start = seq_start;
+    let mut cpu_start = krill.cpu();
     for i in 0..total {
         if i == WARMUP {
             measured_start = Instant::now();
+            cpu_start = krill.cpu();
         }
         let sent = Instant::now();
         side.send(i, 0);
@@ -564,6 +574,7 @@ fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> R
         }
     }
     let seq_wall = measured_start.elapsed();
+    let seq_cpu = krill.cpu().saturating_sub(cpu_start);
     let tenth = (seq_latencies.len() / 10).max(1);
     let head = summarize(&seq_latencies[..tenth.min(seq_latencies.len())]);
     let tail = summarize(&seq_latencies[seq_latencies.len().saturating_sub(tenth)..]);
@@ -592,6 +603,7 @@ fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> R
     let mut load_latencies = Vec::with_capacity(load_count);
     let (mut sent, mut done, mut chunked) = (0usize, 0usize, 0usize);
     let load_start = Instant::now();
+    let load_cpu_start = krill.cpu();
     let mut last_reply = load_start;
     // Replies of the sequential phase that came in late are not counted.
     early.clear();
@@ -625,6 +637,7 @@ fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> R
         }
     }
     let load_wall = last_reply.saturating_duration_since(load_start);
+    let load_cpu = krill.cpu().saturating_sub(load_cpu_start);
     let loaded = krill.status();
     println!(
         "e2e {name}: load {load_count} messages in {:.1} s; peak RSS {} KiB; \
@@ -641,6 +654,8 @@ fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> R
         loaded,
         seq: summarize(&seq_latencies),
         seq_wall,
+        seq_cpu,
+        load_cpu,
         load_count,
         load_wall,
         load: summarize(&load_latencies),
@@ -657,11 +672,11 @@ fn print_reports(reports: &[Report], settings: &Settings, floor: Option<Summary>
     println!();
     println!("## Latency: inbound frame sent by the fake -> reply POST received (loopback)");
     println!();
-    println!("| platform | phase | messages | p50 | p95 | p99 | max | msgs/s |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    println!("| platform | phase | messages | p50 | p95 | p99 | max | msgs/s | krill CPU/msg |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     if let Some(s) = floor {
         println!(
-            "| (floor) | thread-to-thread TCP round trip, {} ms apart | {} | {} | {} | {} | {} | |",
+            "| (floor) | thread-to-thread TCP round trip, {} ms apart | {} | {} | {} | {} | {} | | |",
             settings.gap.as_millis(),
             s.count,
             ms(s.p50),
@@ -673,7 +688,7 @@ fn print_reports(reports: &[Report], settings: &Settings, floor: Option<Summary>
     for r in reports {
         if let Some(s) = r.seq {
             println!(
-                "| {} | sequential (1 in flight, {} ms apart) | {} | {} | {} | {} | {} | {:.1} |",
+                "| {} | sequential (1 in flight, {} ms apart) | {} | {} | {} | {} | {} | {:.1} | {} |",
                 r.platform,
                 settings.gap.as_millis(),
                 s.count,
@@ -681,12 +696,13 @@ fn print_reports(reports: &[Report], settings: &Settings, floor: Option<Summary>
                 ms(s.p95),
                 ms(s.p99),
                 ms(s.max),
-                s.count as f64 / r.seq_wall.as_secs_f64()
+                s.count as f64 / r.seq_wall.as_secs_f64(),
+                ms(r.seq_cpu / s.count.max(1) as u32)
             );
         }
         if let Some(s) = r.load {
             println!(
-                "| {} | load ({} chats, window {}) | {} | {} | {} | {} | {} | **{:.1}** |",
+                "| {} | load ({} chats, window {}) | {} | {} | {} | {} | {} | **{:.1}** | {} |",
                 r.platform,
                 LOAD_CHATS,
                 settings.window,
@@ -695,7 +711,8 @@ fn print_reports(reports: &[Report], settings: &Settings, floor: Option<Summary>
                 ms(s.p95),
                 ms(s.p99),
                 ms(s.max),
-                r.load_count as f64 / r.load_wall.as_secs_f64()
+                r.load_count as f64 / r.load_wall.as_secs_f64(),
+                ms(r.load_cpu / r.load_count.max(1) as u32)
             );
         }
     }

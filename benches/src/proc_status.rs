@@ -7,6 +7,7 @@
 //!   what happened after it.
 
 use std::io;
+use std::time::Duration;
 
 /// The figures read from one `/proc/<pid>/status`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -46,6 +47,25 @@ pub fn read_status(pid: u32) -> io::Result<ProcStatus> {
     std::fs::read_to_string(format!("/proc/{pid}/status")).map(|t| parse_status(&t))
 }
 
+/// CPU time the process used so far (user + system, every thread, dead
+/// ones included), from `/proc/<pid>/stat` fields 14 and 15 (in
+/// `USER_HZ` = 100 ticks per second, fixed by the kernel ABI).
+pub fn read_cpu_time(pid: u32) -> io::Result<Duration> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    parse_cpu_time(&text).ok_or_else(|| io::Error::other("unexpected /proc/<pid>/stat format"))
+}
+
+/// Parses `utime + stime` out of the text of a `/proc/<pid>/stat` file.
+pub fn parse_cpu_time(text: &str) -> Option<Duration> {
+    // The command name (field 2) may hold spaces; fields restart after ')'.
+    let rest = &text[text.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    // `rest` starts at field 3 (state): utime is field 14, stime 15.
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
 /// Resets the process's `VmHWM` to its current RSS.
 pub fn reset_peak(pid: u32) -> io::Result<()> {
     std::fs::write(format!("/proc/{pid}/clear_refs"), "5")
@@ -67,6 +87,14 @@ mod tests {
             }
         );
         assert_eq!(parse_status("garbage"), ProcStatus::default());
+    }
+
+    #[test]
+    fn cpu_time_is_utime_plus_stime() {
+        let stat = "4242 (krill gate way) S 1 4242 4242 0 -1 4194560 1200 0 0 0 37 5 0 0 20 0 5 0 100 1000 900";
+        assert_eq!(parse_cpu_time(stat), Some(Duration::from_millis(420)));
+        assert_eq!(parse_cpu_time("garbage"), None);
+        assert!(read_cpu_time(std::process::id()).is_ok());
     }
 
     #[test]
