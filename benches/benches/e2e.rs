@@ -480,6 +480,8 @@ struct Report {
     seq_cpu: Duration,
     /// ... and during the load.
     load_cpu: Duration,
+    /// ... and during the idle time after READY.
+    idle_cpu: Duration,
     load_count: usize,
     load_wall: Duration,
     load: Option<Summary>,
@@ -541,7 +543,9 @@ fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> R
     if let Err(e) = side.wait_ready() {
         fail(&krill, &format!("{name}: krill never got ready: {e}"));
     }
+    let idle_cpu_start = krill.cpu();
     std::thread::sleep(IDLE);
+    let idle_cpu = krill.cpu().saturating_sub(idle_cpu_start);
     let idle = krill.status();
     let peak_reset = reset_peak(krill.pid()).is_ok();
     println!(
@@ -656,6 +660,7 @@ fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> R
         seq_wall,
         seq_cpu,
         load_cpu,
+        idle_cpu,
         load_count,
         load_wall,
         load: summarize(&load_latencies),
@@ -720,20 +725,21 @@ fn print_reports(reports: &[Report], settings: &Settings, floor: Option<Summary>
     println!("## Memory of the krill process (/proc/<pid>/status)");
     println!();
     println!(
-        "| platform | idle VmRSS (READY + 2 s) | VmHWM at idle (startup peak) | peak VmHWM under load{} | VmRSS after load | threads idle / loaded |",
+        "| platform | idle VmRSS (READY + 2 s) | VmHWM at idle (startup peak) | peak VmHWM under load{} | VmRSS after load | threads idle / loaded | CPU while idle |",
         if reports.iter().all(|r| r.peak_reset) { " (reset after idle)" } else { "" }
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for r in reports {
         println!(
-            "| {} | {} | {} | {} | {} | {} / {} |",
+            "| {} | {} | {} | {} | {} | {} / {} | {:.1} % |",
             r.platform,
             mib(r.idle.rss_kib),
             mib(r.idle.hwm_kib),
             mib(r.loaded.hwm_kib),
             mib(r.loaded.rss_kib),
             r.idle.threads,
-            r.loaded.threads
+            r.loaded.threads,
+            100.0 * r.idle_cpu.as_secs_f64() / IDLE.as_secs_f64()
         );
     }
     println!();
