@@ -606,6 +606,7 @@ fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> R
     let mut answered = vec![false; load_count];
     let mut load_latencies = Vec::with_capacity(load_count);
     let (mut sent, mut done, mut chunked) = (0usize, 0usize, 0usize);
+    let mut other = std::collections::BTreeMap::new();
     let load_start = Instant::now();
     let load_cpu_start = krill.cpu();
     let mut last_reply = load_start;
@@ -625,6 +626,11 @@ fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> R
             ),
         };
         let Some(i) = side.reply_index(&r).and_then(|i| i.checked_sub(base)) else {
+            let kind = r.path.split('?').next().unwrap_or_default();
+            let kind = kind.rsplit('/').next().unwrap_or_default();
+            *other
+                .entry(format!("{} …/{kind}", r.method))
+                .or_insert(0usize) += 1;
             continue;
         };
         if i >= load_count || answered[i] {
@@ -645,7 +651,7 @@ fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> R
     let loaded = krill.status();
     println!(
         "e2e {name}: load {load_count} messages in {:.1} s; peak RSS {} KiB; \
-         {chunked} of the reply POSTs came chunked",
+         {chunked} of the reply POSTs came chunked; other requests: {other:?}",
         load_wall.as_secs_f64(),
         loaded.hwm_kib
     );
