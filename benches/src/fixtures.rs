@@ -62,7 +62,7 @@ fn read_hex(rel: &str) -> Result<Vec<u8>, FixtureError> {
     let hex_error = || FixtureError::Hex {
         path: fixtures_dir().join(rel),
     };
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(hex_error());
     }
     digits
