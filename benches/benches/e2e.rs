@@ -26,7 +26,17 @@
 //! `Instant`s: from just before the fake sends the inbound frame to the
 //! moment the last byte of the reply POST arrives. The POST goes through a
 //! transparent stamping proxy ([`krill_benches::stamp_proxy`]) in front of
-//! the fake's REST port, since the fake records posts without a time.
+//! the fake's REST port, since the fake records posts without a time. The
+//! stamp includes one wake-up of the proxy's thread (see the floor row);
+//! the proxy also adds a hop to each response, which only matters under
+//! load (a chat's next POST waits for the previous response).
+//!
+//! Also printed: krill's CPU time per message (`/proc/<pid>/stat`, 10 ms
+//! ticks, so coarse for short phases), CPU while idle, thread counts, and
+//! the REST requests of the load phase other than replies (Discord typing).
+//!
+//! Other knobs: `KRILL_E2E_PLATFORMS=discord,kook`, `KRILL_E2E_LOG=<filter>`
+//! (krill's `KRILL_LOG`; unset = krill's default, `info`).
 //!
 //! Discord throughput is bounded by design: krill paces itself to Discord's
 //! global limit of 50 requests/s (`DISCORD_GLOBAL_PER_SECOND`), and every
