@@ -3,6 +3,18 @@
 //!
 //! Generators are deterministic (a seed in, the same text out) so runs are
 //! comparable.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`stamp_proxy`] | a timestamping HTTP proxy in front of the fakes' REST side (e2e latency) |
+//! | [`proc_status`] | `VmRSS`/`VmHWM`/`Threads` of a process from `/proc` |
+//! | [`stats`] | nearest-rank latency percentiles |
+//! | [`fixtures`] | the shared fixture frames, compacted and compressed (frame decoding benches) |
+
+pub mod fixtures;
+pub mod proc_status;
+pub mod stamp_proxy;
+pub mod stats;
 
 /// A tiny xorshift generator: deterministic, no dependency.
 struct Rng(u64);

@@ -9,13 +9,21 @@
 //! - timeouts: connect 10 s, whole call 30 s (see [`HttpClientConfig`]);
 //! - response bodies are bounded (8 MiB by default);
 //! - `Authorization` comes from the request's [`krill_core::secret::Secret`]
-//!   and appears in no error or log line; URLs in errors are redacted.
+//!   and appears in no error or log line; URLs in errors are redacted;
+//! - host names are resolved through [`CachingResolver`]: ureq 3 resolves
+//!   before it looks in its pool, and with a timeout set it runs each lookup
+//!   on a new thread, so without the cache every request (pooled connection
+//!   or not) paid a thread spawn and a DNS lookup.
 
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 use krill_core::rest::http::{HttpRequest, HttpResponse};
 use ureq::http;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::ws::redact_url;
 
@@ -106,14 +114,18 @@ impl HttpClient {
             .provider(ureq::tls::TlsProvider::NativeTls)
             .root_certs(ureq::tls::RootCerts::PlatformVerifier)
             .build();
-        let agent = ureq::Agent::config_builder()
+        let agent_config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(config.connect_timeout))
             .timeout_global(Some(config.overall_timeout))
             .max_redirects(0)
             .tls_config(tls)
-            .build()
-            .new_agent();
+            .build();
+        let agent = ureq::Agent::with_parts(
+            agent_config,
+            DefaultConnector::default(),
+            CachingResolver::default(),
+        );
         Self {
             agent,
             max_body_bytes: config.max_body_bytes,
@@ -192,6 +204,70 @@ impl HttpClient {
     }
 }
 
+/// How long a resolved host name is reused.
+const DNS_TTL: Duration = Duration::from_secs(60);
+
+/// Host names resolved at most once per [`DNS_TTL`]; IP-literal hosts never
+/// go to the resolver. Misses (and failures) go to ureq's
+/// [`DefaultResolver`], which keeps the request's timeout.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    inner: DefaultResolver,
+    cache: Mutex<HashMap<String, (Instant, ResolvedSocketAddrs)>>,
+}
+
+impl CachingResolver {
+    /// `(host, port)` of `uri`, the host without IPv6 brackets.
+    fn host_port(uri: &http::Uri) -> Option<(&str, u16)> {
+        let authority = uri.authority()?;
+        let port = match (authority.port_u16(), uri.scheme_str()) {
+            (Some(port), _) => port,
+            (None, Some("https")) => 443,
+            (None, Some("http")) => 80,
+            (None, _) => return None,
+        };
+        let host = authority.host();
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        Some((host, port))
+    }
+}
+
+impl Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let Some((host, port)) = Self::host_port(uri) else {
+            return self.inner.resolve(uri, config, timeout);
+        };
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            let mut addrs = self.empty();
+            addrs.push(SocketAddr::new(ip, port));
+            return Ok(addrs);
+        }
+        let key = format!("{host}:{port}");
+        let now = Instant::now();
+        {
+            let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some((until, addrs)) = cache.get(&key) {
+                if *until > now {
+                    return Ok(addrs.clone());
+                }
+            }
+        }
+        let addrs = self.inner.resolve(uri, config, timeout)?;
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        cache.retain(|_, (until, _)| *until > now);
+        cache.insert(key, (now + DNS_TTL, addrs.clone()));
+        Ok(addrs)
+    }
+}
+
 fn transport_error(e: ureq::Error, url: &str, limit: u64) -> TransportError {
     use std::io::ErrorKind;
     let url = url.to_owned();
@@ -234,5 +310,82 @@ fn transport_error(e: ureq::Error, url: &str, limit: u64) -> TransportError {
             url,
             reason: redact_url(&other.to_string()),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri(s: &str) -> http::Uri {
+        s.parse().expect("a valid URI")
+    }
+
+    #[test]
+    fn host_and_port_come_from_the_uri_or_the_scheme() {
+        let cases = [
+            ("http://127.0.0.1:8080/api", Some(("127.0.0.1", 8080))),
+            ("https://discord.com/api/v10", Some(("discord.com", 443))),
+            ("http://www.kookapp.cn/api/v3", Some(("www.kookapp.cn", 80))),
+            ("http://[::1]:9/x", Some(("::1", 9))),
+        ];
+        for (text, expected) in cases {
+            let u = uri(text);
+            assert_eq!(CachingResolver::host_port(&u), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn ip_literals_resolve_to_themselves_without_a_lookup() {
+        let resolver = CachingResolver::default();
+        let config = ureq::config::Config::builder().build();
+        for (text, addr) in [
+            ("http://127.0.0.1:8080/api", "127.0.0.1:8080"),
+            ("http://[::1]:9/x", "[::1]:9"),
+        ] {
+            let addrs = resolver
+                .resolve(&uri(text), &config, NextTimeout::default())
+                .expect("an IP literal resolves");
+            let expected: SocketAddr = addr.parse().expect("a socket address");
+            assert_eq!(&addrs[..], &[expected][..]);
+        }
+        let cache = resolver
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        assert!(cache.is_empty(), "literals are not cached");
+    }
+
+    #[test]
+    fn names_are_looked_up_once_then_served_from_the_cache() {
+        let resolver = CachingResolver::default();
+        let config = ureq::config::Config::builder().build();
+        let first = resolver
+            .resolve(
+                &uri("http://localhost:4000/"),
+                &config,
+                NextTimeout::default(),
+            )
+            .expect("localhost resolves");
+        {
+            let mut cache = resolver
+                .cache
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let (_, cached) = cache.get_mut("localhost:4000").expect("cached");
+            assert_eq!(&cached[..], &first[..]);
+            // Mark the entry so a second lookup visibly comes from the cache.
+            cached.truncate(0);
+            cached.push("192.0.2.1:4000".parse().expect("a socket address"));
+        }
+        let second = resolver
+            .resolve(
+                &uri("http://localhost:4000/"),
+                &config,
+                NextTimeout::default(),
+            )
+            .expect("served from the cache");
+        let marked: SocketAddr = "192.0.2.1:4000".parse().expect("a socket address");
+        assert_eq!(&second[..], &[marked][..]);
     }
 }

@@ -1,0 +1,107 @@
+//! Memory and thread figures of a running process from
+//! `/proc/<pid>/status` (Linux), for the end-to-end benchmark.
+//!
+//! - `VmRSS`: resident set now; `VmHWM`: its peak ("high water mark");
+//! - [`reset_peak`] writes `5` to `/proc/<pid>/clear_refs`, which resets
+//!   `VmHWM` to the current RSS (Linux ≥ 4.0), so a later peak covers only
+//!   what happened after it.
+
+use std::io;
+use std::time::Duration;
+
+/// The figures read from one `/proc/<pid>/status`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProcStatus {
+    /// `VmRSS` in KiB.
+    pub rss_kib: u64,
+    /// `VmHWM` in KiB.
+    pub hwm_kib: u64,
+    /// `Threads`.
+    pub threads: u64,
+}
+
+/// Parses the text of a `/proc/<pid>/status` file. Missing fields read 0.
+pub fn parse_status(text: &str) -> ProcStatus {
+    let mut out = ProcStatus::default();
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        let number = value
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        match key {
+            "VmRSS" => out.rss_kib = number,
+            "VmHWM" => out.hwm_kib = number,
+            "Threads" => out.threads = number,
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Reads `/proc/<pid>/status`.
+pub fn read_status(pid: u32) -> io::Result<ProcStatus> {
+    std::fs::read_to_string(format!("/proc/{pid}/status")).map(|t| parse_status(&t))
+}
+
+/// CPU time the process used so far (user + system, every thread, dead
+/// ones included), from `/proc/<pid>/stat` fields 14 and 15 (in
+/// `USER_HZ` = 100 ticks per second, fixed by the kernel ABI).
+pub fn read_cpu_time(pid: u32) -> io::Result<Duration> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    parse_cpu_time(&text).ok_or_else(|| io::Error::other("unexpected /proc/<pid>/stat format"))
+}
+
+/// Parses `utime + stime` out of the text of a `/proc/<pid>/stat` file.
+pub fn parse_cpu_time(text: &str) -> Option<Duration> {
+    // The command name (field 2) may hold spaces; fields restart after ')'.
+    let rest = &text[text.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    // `rest` starts at field 3 (state): utime is field 14, stime 15.
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// Resets the process's `VmHWM` to its current RSS.
+pub fn reset_peak(pid: u32) -> io::Result<()> {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_fields_are_read_in_kib() {
+        let text = "Name:\tkrill\nVmPeak:\t  20000 kB\nVmHWM:\t    7340 kB\nVmRSS:\t    6120 kB\nThreads:\t5\n";
+        assert_eq!(
+            parse_status(text),
+            ProcStatus {
+                rss_kib: 6120,
+                hwm_kib: 7340,
+                threads: 5
+            }
+        );
+        assert_eq!(parse_status("garbage"), ProcStatus::default());
+    }
+
+    #[test]
+    fn cpu_time_is_utime_plus_stime() {
+        let stat = "4242 (krill gate way) S 1 4242 4242 0 -1 4194560 1200 0 0 0 37 5 0 0 20 0 5 0 100 1000 900";
+        assert_eq!(parse_cpu_time(stat), Some(Duration::from_millis(420)));
+        assert_eq!(parse_cpu_time("garbage"), None);
+        assert!(read_cpu_time(std::process::id()).is_ok());
+    }
+
+    #[test]
+    fn this_process_has_a_resident_set() {
+        let me = read_status(std::process::id()).expect("/proc is mounted");
+        assert!(me.rss_kib > 0);
+        assert!(me.hwm_kib >= me.rss_kib);
+        assert!(me.threads >= 1);
+    }
+}
