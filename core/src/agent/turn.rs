@@ -161,6 +161,12 @@ impl TurnInput {
     /// The request for this turn, with `history` cut from `transcript`
     /// (oldest first) by [`TurnInput::history_limit`].
     pub fn request(&self, transcript: &[TranscriptEntry]) -> TurnRequest {
+        self.request_with_history(history_window(transcript, self.history_limit))
+    }
+
+    /// The request with `history` already cut to this turn's window (see
+    /// [`history_window`]).
+    pub fn request_with_history(&self, history: Vec<HistoryEntry>) -> TurnRequest {
         TurnRequest {
             agent_id: self.agent_id.clone(),
             session_key: self.session_key.clone(),
@@ -172,7 +178,7 @@ impl TurnInput {
             message_id: self.message_id.clone(),
             text: self.text.clone(),
             prompt: self.prompt.clone(),
-            history: history_window(transcript, self.history_limit),
+            history,
             system_prompt: self.system_prompt.clone(),
             skills: self.skills.clone(),
         }

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_lite::FutureExt;
-use krill_core::agent::{TranscriptEntry, TurnInput, AGENT_FAILED_REPLY};
+use krill_core::agent::{BackendSpec, TranscriptEntry, TurnInput, AGENT_FAILED_REPLY};
 use smol::channel::{unbounded, Receiver, Sender};
 use smol::lock::Semaphore;
 
@@ -218,15 +218,21 @@ impl<T> Shared<T> {
             .agents
             .agent(&turn.agent_id)
             .ok_or_else(|| AgentError::UnknownAgent(turn.agent_id.clone()))?;
-        let store = self.transcripts.clone();
-        let (agent_id, session_key) = (turn.agent_id.clone(), turn.session_key.clone());
-        let transcript = smol::unblock(move || store.entries(&agent_id, &session_key))
-            .await
-            .unwrap_or_else(|e| {
-                tracing::warn!(target: "krill::agent", "{e}; answering without history");
-                Vec::new()
-            });
-        let request = turn.request(&transcript);
+        // The echo agent answers from the text alone: no history to read.
+        let history = if spec.backend == BackendSpec::Echo {
+            Vec::new()
+        } else {
+            let store = self.transcripts.clone();
+            let (agent_id, session_key) = (turn.agent_id.clone(), turn.session_key.clone());
+            let limit = turn.history_limit;
+            smol::unblock(move || store.history(&agent_id, &session_key, limit))
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(target: "krill::agent", "{e}; answering without history");
+                    Vec::new()
+                })
+        };
+        let request = turn.request_with_history(history);
         let reply = answer(&spec.backend, &request).await?;
 
         let mut entries = vec![turn.user_entry(submitted_ms)];

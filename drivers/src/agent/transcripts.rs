@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use krill_core::agent::transcript::{is_path_safe_agent_id, parse_transcript, session_file_name};
-use krill_core::agent::TranscriptEntry;
+use krill_core::agent::{history_window, HistoryEntry, TranscriptEntry};
 use thiserror::Error;
 
 use crate::paths::sessions_dir;
@@ -96,6 +96,25 @@ impl TranscriptStore {
         let mut session = session.lock().unwrap_or_else(PoisonError::into_inner);
         session.load(&path)?;
         Ok(session.entries.iter().cloned().collect())
+    }
+
+    /// The history a turn sees: the session's last `user_turns` user turns
+    /// and the answers between them (all when `None`), copied once, under
+    /// the session's lock.
+    pub fn history(
+        &self,
+        agent_id: &str,
+        session_key: &str,
+        user_turns: Option<usize>,
+    ) -> Result<Vec<HistoryEntry>, TranscriptError> {
+        let path = self.file_path(agent_id, session_key)?;
+        let session = self.session(agent_id, session_key);
+        let mut session = session.lock().unwrap_or_else(PoisonError::into_inner);
+        session.load(&path)?;
+        Ok(history_window(
+            session.entries.make_contiguous(),
+            user_turns,
+        ))
     }
 
     /// Appends `new` to the session's file (created with its folders when

@@ -44,6 +44,15 @@ const MAX_HISTORY_CHANNELS: usize = 512;
 /// Typing lasts 10 s on Discord; renew a little before.
 const TYPING_RENEW: Duration = krill_core::agent::ack::TYPING_RENEW_INTERVAL;
 
+/// The typing indicator of one channel.
+#[derive(Debug, Clone, Copy)]
+struct Typing {
+    /// When the last trigger stops showing (and a running turn renews it).
+    renew_at: Instant,
+    /// Turns running in the channel.
+    turns: usize,
+}
+
 /// A channel the bot has seen (GUILD_CREATE, CHANNEL_CREATE, THREAD_CREATE).
 #[derive(Debug, Clone)]
 struct KnownChannel {
@@ -92,7 +101,7 @@ struct DiscordLoop {
     pairing: PairingStore,
     approved: AllowFromWatcher,
     histories: ChannelHistories,
-    typing: HashMap<String, (Instant, usize)>,
+    typing: HashMap<String, Typing>,
     acks: AckTracker,
     messages_in: u64,
     replies_out: u64,
@@ -583,11 +592,16 @@ impl DiscordLoop {
         }
     }
 
+    /// A turn starts in `channel_id`: show "typing" unless the last trigger
+    /// still shows (one trigger lasts about 10 s), then keep it up.
     fn start_typing(&mut self, now: Instant, channel_id: &str) {
-        let entry = self.typing.entry(channel_id.to_owned()).or_insert((now, 0));
-        entry.1 += 1;
-        if entry.1 == 1 {
-            entry.0 = now + TYPING_RENEW;
+        let typing = self.typing.entry(channel_id.to_owned()).or_insert(Typing {
+            renew_at: now,
+            turns: 0,
+        });
+        typing.turns += 1;
+        if typing.turns == 1 && typing.renew_at <= now {
+            typing.renew_at = now + TYPING_RENEW;
             self.link.submit(
                 now,
                 DiscordRequest::TriggerTyping {
@@ -597,25 +611,27 @@ impl DiscordLoop {
         }
     }
 
+    /// A turn of `channel_id` ended.
     fn stop_typing(&mut self, channel_id: &str) {
-        if let Some(entry) = self.typing.get_mut(channel_id) {
-            entry.1 = entry.1.saturating_sub(1);
-            if entry.1 == 0 {
-                self.typing.remove(channel_id);
-            }
+        if let Some(typing) = self.typing.get_mut(channel_id) {
+            typing.turns = typing.turns.saturating_sub(1);
         }
     }
 
+    /// Renews "typing" where turns still run; forgets idle channels whose
+    /// last trigger is over.
     fn renew_typing(&mut self, now: Instant) {
+        self.typing
+            .retain(|_, typing| typing.turns > 0 || typing.renew_at > now);
         let due: Vec<String> = self
             .typing
             .iter()
-            .filter(|(_, (at, _))| *at <= now)
+            .filter(|(_, typing)| typing.turns > 0 && typing.renew_at <= now)
             .map(|(id, _)| id.clone())
             .collect();
         for channel_id in due {
-            if let Some(entry) = self.typing.get_mut(&channel_id) {
-                entry.0 = now + TYPING_RENEW;
+            if let Some(typing) = self.typing.get_mut(&channel_id) {
+                typing.renew_at = now + TYPING_RENEW;
             }
             self.link
                 .submit(now, DiscordRequest::TriggerTyping { channel_id });
@@ -735,7 +751,11 @@ impl ChannelLoop for DiscordLoop {
         [
             self.shard.poll_timeout(),
             self.link.poll_timeout(),
-            self.typing.values().map(|(at, _)| *at).min(),
+            self.typing
+                .values()
+                .filter(|typing| typing.turns > 0)
+                .map(|typing| typing.renew_at)
+                .min(),
         ]
         .into_iter()
         .flatten()
