@@ -58,6 +58,7 @@
 
 mod allowlist;
 mod names;
+pub mod reactions;
 
 use regex::Regex;
 
@@ -65,6 +66,10 @@ pub use allowlist::{
     channel_entries, channel_entry, slug, user_entries, user_entry, ChannelEntry, UserEntry,
 };
 pub use names::{resolve_names, DirChannel, DirGuild, DirMember, Directory, ResolvedAllowlists};
+pub use reactions::{
+    BotMessage, BotMessages, InboundReaction, ReactionDecision, ReactionEmoji, ReactionIgnored,
+    SystemEvent, TriggeredTurn,
+};
 
 use crate::config::{
     AccountSettings, AckReactionScope, ChannelRule, Config, DmPolicy, DmScope, GroupPolicy,
