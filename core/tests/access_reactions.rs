@@ -96,13 +96,25 @@ fn custom_lists_match_custom_emoji_by_id_or_name() {
     let positive = list(&["<:yes:123>", ":shipit:", "✔️"]);
     let negative = list(&["no:456", "789"]);
     let c = |e: ReactionEmoji| classify_emoji(&e, &positive, &negative);
-    assert_eq!(c(ReactionEmoji::custom("yes", "123")), Some(Polarity::Positive));
+    assert_eq!(
+        c(ReactionEmoji::custom("yes", "123")),
+        Some(Polarity::Positive)
+    );
     // an entry with an id matches that emoji only, whatever its name
     assert_eq!(c(ReactionEmoji::custom("yes", "124")), None);
-    assert_eq!(c(ReactionEmoji::custom("renamed", "456")), Some(Polarity::Negative));
-    assert_eq!(c(ReactionEmoji::custom("anything", "789")), Some(Polarity::Negative));
+    assert_eq!(
+        c(ReactionEmoji::custom("renamed", "456")),
+        Some(Polarity::Negative)
+    );
+    assert_eq!(
+        c(ReactionEmoji::custom("anything", "789")),
+        Some(Polarity::Negative)
+    );
     // an entry without an id matches by name (any id)
-    assert_eq!(c(ReactionEmoji::custom("ShipIt", "1")), Some(Polarity::Positive));
+    assert_eq!(
+        c(ReactionEmoji::custom("ShipIt", "1")),
+        Some(Polarity::Positive)
+    );
     assert_eq!(c(ReactionEmoji::unicode("✔")), Some(Polarity::Positive));
     // the custom lists replace the built-in ones
     assert_eq!(c(ReactionEmoji::unicode("👍")), None);
@@ -125,7 +137,10 @@ fn the_window_includes_its_bound() {
 #[test]
 fn snowflakes_carry_their_unix_time() {
     // fixtures/discord/gateway/message_reaction_add.json's message id
-    assert_eq!(snowflake_unix_ms("1350038253788594176"), Some(1_741_944_602_201));
+    assert_eq!(
+        snowflake_unix_ms("1350038253788594176"),
+        Some(1_741_944_602_201)
+    );
     assert_eq!(snowflake_unix_ms("0"), Some(1_420_070_400_000));
     assert_eq!(snowflake_unix_ms("not-an-id"), None);
 }
@@ -161,7 +176,10 @@ fn lookup_uses_memory_then_message_author_and_snowflake_time() {
         }
     );
     // another channel: not that message
-    assert_eq!(m.lookup("42", "x", None, BOT, now, 0), BotMessage::default());
+    assert_eq!(
+        m.lookup("42", "x", None, BOT, now, 0),
+        BotMessage::default()
+    );
     // not remembered, but Discord says the bot wrote it: age from the id
     let id = "1350038253788594176";
     let sent_ms = 1_741_944_602_201;
@@ -192,7 +210,12 @@ fn texts_the_agent_sees() {
         name: "alice".to_owned(),
     };
     assert_eq!(
-        trigger_text(&alice, &ReactionEmoji::unicode("👍"), Polarity::Positive, "5000"),
+        trigger_text(
+            &alice,
+            &ReactionEmoji::unicode("👍"),
+            Polarity::Positive,
+            "5000"
+        ),
         "[reaction] alice reacted 👍 (positive) to your message 5000"
     );
     let mut party = ReactionEmoji::custom("party", "77");
@@ -350,7 +373,8 @@ fn what_does_not_trigger_falls_back_to_notifications() {
         "ignore: not covered by reactionNotifications"
     );
     // trigger not enabled: the default `own` notification
-    let plain = policy("{channels: {discord: {guilds: {'111': {reactionTrigger: {enabled: false}}}}}}");
+    let plain =
+        policy("{channels: {discord: {guilds: {'111': {reactionTrigger: {enabled: false}}}}}}");
     assert_eq!(
         summary(&plain.decide_reaction(&reaction(), &[])),
         format!("{notify_own} 👍 to your message 5000")
@@ -393,7 +417,10 @@ fn reactors_follow_the_message_access_rules() {
     );
     assert_eq!(
         summary(&listed.decide_reaction(&reaction(), &[])),
-        format!("ignore: reactor not allowed: {}", DropReason::UserNotAllowed)
+        format!(
+            "ignore: reactor not allowed: {}",
+            DropReason::UserNotAllowed
+        )
     );
     // channel not listed
     let channels = policy(
