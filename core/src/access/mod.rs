@@ -52,6 +52,10 @@
 //! messages need no mention unless `channels.kook.requireMention: true` (a
 //! krill extension).
 //!
+//! Reactions (`reactionNotifications`, `reactionTrigger`):
+//! [`AccessPolicy::decide_reaction`] in [`reactions`], the reactor held to
+//! the rules above except the mention requirement.
+//!
 //! Agent text (ARCHITECTURE "Small contracts"): the bot's own mention
 //! (`<@id>`, `<@!id>`, KOOK `(met)id(met)`) removed and the rest trimmed;
 //! one-to-one DM text is passed as sent.
