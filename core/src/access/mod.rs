@@ -52,12 +52,17 @@
 //! messages need no mention unless `channels.kook.requireMention: true` (a
 //! krill extension).
 //!
+//! Reactions (`reactionNotifications`, `reactionTrigger`):
+//! [`AccessPolicy::decide_reaction`] in [`reactions`], the reactor held to
+//! the rules above except the mention requirement.
+//!
 //! Agent text (ARCHITECTURE "Small contracts"): the bot's own mention
 //! (`<@id>`, `<@!id>`, KOOK `(met)id(met)`) removed and the rest trimmed;
 //! one-to-one DM text is passed as sent.
 
 mod allowlist;
 mod names;
+pub mod reactions;
 
 use regex::Regex;
 
@@ -65,6 +70,10 @@ pub use allowlist::{
     channel_entries, channel_entry, slug, user_entries, user_entry, ChannelEntry, UserEntry,
 };
 pub use names::{resolve_names, DirChannel, DirGuild, DirMember, Directory, ResolvedAllowlists};
+pub use reactions::{
+    BotMessage, BotMessages, InboundReaction, ReactionDecision, ReactionEmoji, ReactionIgnored,
+    SystemEvent, TriggeredTurn,
+};
 
 use crate::config::{
     AccountSettings, AckReactionScope, ChannelRule, Config, DmPolicy, DmScope, GroupPolicy,

@@ -2,8 +2,9 @@
 //! object a backend receives per turn ([`TurnRequest`]), prompt rendering
 //! ([`prompt`]), guild context history ([`ChannelHistory`]), transcript
 //! entries and the history window ([`transcript`]) and the OpenAI-compatible
-//! wire shapes ([`openai`]), and when a message gets the ack reaction
-//! ([`ack`]).
+//! wire shapes ([`openai`]), when a message gets the ack reaction
+//! ([`ack`]), and the system events queued for a session's next turn
+//! ([`system_events`]).
 //!
 //! Everything here is pure: the drivers (`krill_drivers::agent`) run the
 //! backends, keep the transcript files and call these functions.
@@ -15,11 +16,13 @@ pub mod ack;
 pub mod history;
 pub mod openai;
 pub mod prompt;
+pub mod system_events;
 pub mod transcript;
 pub mod turn;
 
 pub use history::{ChannelHistories, ChannelHistory};
 pub use prompt::{combine_system_prompt, render_prompt, ContextMessage, PromptInput};
+pub use system_events::{prepend_system_events, SystemEvents};
 pub use transcript::{history_window, TranscriptEntry};
 pub use turn::{
     dm_history_limit, reply_from_output, ChannelKind, ChatType, HistoryEntry, Role, Sender,

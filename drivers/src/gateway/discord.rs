@@ -7,19 +7,37 @@
 //! The loop decides nothing about the protocol: when to heartbeat, resume or
 //! identify, how long to back off, which requests may go out and whether to
 //! retry them are all the core's answers.
+//!
+//! Reactions (seed "Reaction notifications" / "Reaction trigger"; the rules
+//! are [`krill_core::access::reactions`]): the loop remembers the bot's last
+//! [`BOT_MESSAGES_CAP`] messages (each message a `POST /messages` created,
+//! and the bot's own MESSAGE_CREATE) with the `Instant` it saw them, and
+//! turns each MESSAGE_REACTION_ADD into an [`InboundReaction`]. A trigger
+//! runs an agent turn in the channel's session (no ack reaction; typing as
+//! for a message; the reply quotes the bot's message per `replyToMode`). A
+//! notification line waits in the session's [`SystemEvents`] queue and is
+//! put before the prompt of that session's next turn (message or trigger).
+//! MESSAGE_REACTION_REMOVE is ignored (the seed gives removals no meaning).
+//! A DM reactor's name comes from the last message they sent the bot
+//! (reaction adds in DMs carry only the user id); unknown, the id is shown.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
+use krill_core::access::reactions::BOT_MESSAGES_CAP;
 use krill_core::access::{
-    ack_reaction, resolve_names, AccessPolicy, Author, ChatKind, Decision, DirChannel, DirGuild,
-    DirMember, Directory, DropReason, InboundMessage, Place,
+    ack_reaction, resolve_names, AccessPolicy, Allowed, Author, BotMessages, ChatKind, Decision,
+    DirChannel, DirGuild, DirMember, Directory, DropReason, InboundMessage, InboundReaction, Place,
+    ReactionDecision, ReactionEmoji,
 };
-use krill_core::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage};
+use krill_core::agent::{
+    prepend_system_events, ChannelHistories, ChannelKind, ChatType, ContextMessage, SystemEvents,
+    TurnInput,
+};
 use krill_core::config::{DiscordSettings, Platform, ResolvedAccount};
 use krill_core::discord::{
-    Channel, Dispatch, Event, GatewayFetchError, Guild, Message, Output, Shard, ShardConfig,
-    ShardState, DEFAULT_INTENTS,
+    Channel, Dispatch, Event, GatewayFetchError, Guild, Message, Output, Reaction, Shard,
+    ShardConfig, ShardState, DEFAULT_INTENTS,
 };
 use krill_core::pairing::Requester;
 use krill_core::reply::{plan_reply, ChunkLimits};
@@ -33,7 +51,7 @@ use super::inbound::{build_turn, log_drop, pairing_reply, TurnSource};
 use super::link::RestLink;
 use super::socket::{feed, Socket};
 use super::status::Health;
-use super::{run_loop, user_agent, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx};
+use super::{run_loop, unix_ms, user_agent, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx};
 use crate::agent::TurnOutcome;
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 
@@ -43,6 +61,9 @@ const THREAD_KINDS: [u16; 3] = [10, 11, 12];
 const MAX_HISTORY_CHANNELS: usize = 512;
 /// Typing lasts 10 s on Discord; renew a little before.
 const TYPING_RENEW: Duration = krill_core::agent::ack::TYPING_RENEW_INTERVAL;
+/// Message authors remembered for naming DM reactors (forgotten all at once
+/// when full).
+const MAX_KNOWN_AUTHORS: usize = 1000;
 
 /// The typing indicator of one channel.
 #[derive(Debug, Clone, Copy)]
@@ -60,6 +81,14 @@ struct KnownChannel {
     kind: u16,
     guild_id: Option<String>,
     parent_id: Option<String>,
+}
+
+/// Where a message or reaction happened, as the access policy sees it.
+struct Located {
+    chat: ChatKind,
+    guild: Option<Place>,
+    channel: Place,
+    parent: Option<Place>,
 }
 
 /// Runs one Discord account until it stops for good.
@@ -103,6 +132,9 @@ struct DiscordLoop {
     histories: ChannelHistories,
     typing: HashMap<String, Typing>,
     acks: AckTracker,
+    bot_messages: BotMessages,
+    system_events: SystemEvents,
+    authors: HashMap<String, Author>,
     messages_in: u64,
     replies_out: u64,
     limits: ChunkLimits,
@@ -174,6 +206,9 @@ impl DiscordLoop {
             histories: ChannelHistories::new(history_cap, MAX_HISTORY_CHANNELS),
             typing: HashMap::new(),
             acks: AckTracker::default(),
+            bot_messages: BotMessages::new(BOT_MESSAGES_CAP),
+            system_events: SystemEvents::default(),
+            authors: HashMap::new(),
             messages_in: 0,
             replies_out: 0,
             limits,
@@ -278,8 +313,9 @@ impl DiscordLoop {
                             Err(GatewayFetchError::Transient { retry_after: None }),
                         ),
                     }
-                } else if matches!(response, Response::DiscordMessage(_)) {
+                } else if let Response::DiscordMessage(posted) = &response {
                     self.replies_out += 1;
+                    self.remember_bot_message(now, &posted.id, &posted.channel_id);
                 }
                 self.finish(now, id);
             }
@@ -333,6 +369,11 @@ impl DiscordLoop {
     fn handle_dispatch(&mut self, now: Instant, dispatch: Dispatch) {
         match dispatch {
             Dispatch::MessageCreate(message) => self.handle_message(now, *message),
+            Dispatch::MessageReactionAdd(reaction) => self.handle_reaction(now, *reaction),
+            Dispatch::MessageReactionRemove(reaction) => debug!(
+                "{}: reaction removed from {} in {} (ignored)",
+                self.name, reaction.message_id, reaction.channel_id
+            ),
             Dispatch::GuildCreate(guild) => self.learn_guild(*guild),
             Dispatch::ChannelCreate(channel) | Dispatch::ThreadCreate(channel) => {
                 self.learn_channel(&channel)
@@ -413,58 +454,92 @@ impl DiscordLoop {
         }
     }
 
-    fn handle_message(&mut self, now: Instant, message: Message) {
-        self.messages_in += 1;
-        let bot_id = self.shard.bot_user_id().unwrap_or_default().to_owned();
-        let channel_id = message.channel_id.to_string();
-        let known = self.channels.get(&channel_id).cloned();
-        let guild_id = message
-            .guild_id
-            .as_ref()
-            .map(ToString::to_string)
-            .or_else(|| known.as_ref().and_then(|c| c.guild_id.clone()));
-        let is_thread = known
-            .as_ref()
-            .is_some_and(|c| THREAD_KINDS.contains(&c.kind));
-        let chat = match (&guild_id, message.channel_type) {
+    /// Where `channel_id` is: DM, group DM, guild channel or thread, with
+    /// the guild and a thread's parent.
+    fn locate(
+        &self,
+        channel_id: &str,
+        guild_id: Option<&str>,
+        channel_type: Option<u16>,
+    ) -> Located {
+        let known = self.channels.get(channel_id);
+        let guild_id = guild_id
+            .map(str::to_owned)
+            .or_else(|| known.and_then(|c| c.guild_id.clone()));
+        let is_thread = known.is_some_and(|c| THREAD_KINDS.contains(&c.kind));
+        let chat = match (&guild_id, channel_type) {
             (None, Some(3)) => ChatKind::GroupDirect,
-            (None, _) if known.as_ref().is_some_and(|c| c.kind == 3) => ChatKind::GroupDirect,
+            (None, _) if known.is_some_and(|c| c.kind == 3) => ChatKind::GroupDirect,
             (None, _) => ChatKind::Direct,
             (Some(_), _) if is_thread => ChatKind::Thread,
             (Some(_), _) => ChatKind::Channel,
         };
         let parent = if is_thread {
             known
-                .as_ref()
                 .and_then(|c| c.parent_id.as_deref())
                 .map(|id| self.place(id))
         } else {
             None
         };
-        let guild = guild_id.as_ref().map(|id| Place {
-            id: id.clone(),
-            name: self.guilds.get(id).map(|g| g.name.clone()),
+        let guild = guild_id.map(|id| Place {
+            name: self.guilds.get(&id).map(|g| g.name.clone()),
+            id,
         });
+        Located {
+            chat,
+            guild,
+            channel: self.place(channel_id),
+            parent,
+        }
+    }
+
+    /// Remembers a message the bot posted (the trigger window starts here).
+    fn remember_bot_message(&mut self, now: Instant, message_id: &str, channel_id: &str) {
+        if self.bot_messages.sent(message_id).is_none() {
+            self.bot_messages.record(message_id, channel_id, now);
+            debug!(
+                "{}: remembered bot message {message_id} in {channel_id}",
+                self.name
+            );
+        }
+    }
+
+    fn handle_message(&mut self, now: Instant, message: Message) {
+        self.messages_in += 1;
+        let bot_id = self.shard.bot_user_id().unwrap_or_default().to_owned();
+        let channel_id = message.channel_id.to_string();
+        if !bot_id.is_empty() && message.author.id == bot_id {
+            self.remember_bot_message(now, &message.id, &channel_id);
+        }
+        let Located {
+            chat,
+            guild,
+            channel,
+            parent,
+        } = self.locate(
+            &channel_id,
+            message.guild_id.as_deref(),
+            message.channel_type,
+        );
         let author = &message.author;
-        let tag = match author.discriminator.as_deref() {
-            Some(d) if !d.is_empty() && d != "0" => format!("{}#{d}", author.username),
-            _ => author.username.clone(),
+        let tag = user_tag(author);
+        let inbound_author = Author {
+            id: author.id.to_string(),
+            username: author.username.clone(),
+            global_name: author.global_name.clone(),
+            tag: Some(tag.clone()),
+            is_bot: author.bot,
+            is_webhook: message.webhook_id.is_some(),
         };
+        self.remember_author(&inbound_author);
         let inbound = InboundMessage {
             platform: Platform::Discord,
             account_id: self.account.account_id.clone(),
             chat,
             guild,
-            channel: self.place(&channel_id),
+            channel,
             parent,
-            author: Author {
-                id: author.id.to_string(),
-                username: author.username.clone(),
-                global_name: author.global_name.clone(),
-                tag: Some(tag.clone()),
-                is_bot: author.bot,
-                is_webhook: message.webhook_id.is_some(),
-            },
+            author: inbound_author,
             text: message.content.clone(),
             mentions: message.mentions.iter().map(|u| u.id.to_string()).collect(),
             reply_to_bot: !bot_id.is_empty()
@@ -544,20 +619,7 @@ impl DiscordLoop {
                         );
                     }
                 }
-                self.start_typing(now, &channel_id);
-                debug!(
-                    "{}: turn for {} in {}",
-                    self.name, allowed.route.session_key, channel_id
-                );
-                self.shared.agents.submit(
-                    turn,
-                    TurnCtx {
-                        channel: self.index,
-                        reply_to: allowed.route.reply_to.clone(),
-                        message_id,
-                        ack,
-                    },
-                );
+                self.submit_turn(now, &allowed, turn, message_id, ack);
             }
             Decision::Drop(dropped) => {
                 log_drop(Platform::Discord, &channel_id, &dropped);
@@ -588,6 +650,156 @@ impl DiscordLoop {
                     self.send_text(now, &channel_id, text, None);
                 }
             }
+            _ => {}
+        }
+    }
+
+    /// Hands `turn` to the agents, with the session's pending system events
+    /// before its prompt, and shows typing in the chat.
+    fn submit_turn(
+        &mut self,
+        now: Instant,
+        allowed: &Allowed,
+        mut turn: TurnInput,
+        message_id: String,
+        ack: Option<String>,
+    ) {
+        let events = self.system_events.take(&turn.session_key);
+        if !events.is_empty() {
+            debug!(
+                "{}: {} system event(s) for {}",
+                self.name,
+                events.len(),
+                turn.session_key
+            );
+            turn.prompt = prepend_system_events(&events, &turn.prompt);
+        }
+        let channel_id = allowed.route.reply_to.chat_id.clone();
+        self.start_typing(now, &channel_id);
+        debug!(
+            "{}: turn for {} in {}",
+            self.name, allowed.route.session_key, channel_id
+        );
+        self.shared.agents.submit(
+            turn,
+            TurnCtx {
+                channel: self.index,
+                reply_to: allowed.route.reply_to.clone(),
+                message_id,
+                ack,
+            },
+        );
+    }
+
+    /// Remembers a message author's names (DM reactions carry only an id).
+    fn remember_author(&mut self, author: &Author) {
+        if self.authors.len() >= MAX_KNOWN_AUTHORS && !self.authors.contains_key(&author.id) {
+            self.authors.clear();
+        }
+        self.authors.insert(author.id.clone(), author.clone());
+    }
+
+    fn handle_reaction(&mut self, now: Instant, reaction: Reaction) {
+        let bot_id = self.shard.bot_user_id().unwrap_or_default().to_owned();
+        let channel_id = reaction.channel_id.to_string();
+        let message_id = reaction.message_id.to_string();
+        let Located {
+            chat,
+            guild,
+            channel,
+            parent,
+        } = self.locate(&channel_id, reaction.guild_id.as_deref(), None);
+        let reactor_id = reaction.user_id.to_string();
+        let reactor = match reaction.member.as_ref().and_then(|m| m.user.as_deref()) {
+            Some(user) => Author {
+                id: reactor_id,
+                username: user.username.clone(),
+                global_name: user.global_name.clone(),
+                tag: Some(user_tag(user)),
+                is_bot: user.bot,
+                is_webhook: false,
+            },
+            None => self.authors.get(&reactor_id).cloned().unwrap_or(Author {
+                id: reactor_id,
+                ..Author::default()
+            }),
+        };
+        let bot_message = self.bot_messages.lookup(
+            &message_id,
+            &channel_id,
+            reaction.message_author_id.as_deref(),
+            &bot_id,
+            now,
+            unix_ms(),
+        );
+        let inbound = InboundReaction {
+            platform: Platform::Discord,
+            account_id: self.account.account_id.clone(),
+            chat,
+            guild,
+            channel,
+            parent,
+            reactor,
+            message_id: message_id.clone(),
+            message_author_id: reaction.message_author_id.clone(),
+            emoji: ReactionEmoji {
+                id: reaction.emoji.id.clone(),
+                name: reaction.emoji.name.clone(),
+                animated: reaction.emoji.animated,
+            },
+            bot_message,
+            bot_user_id: bot_id,
+        };
+        let (approved, store_error) = self.approved.ids();
+        if let Some(error) = store_error {
+            warn!("{}: cannot read the approved pairings: {error}", self.name);
+        }
+        match self.policy.decide_reaction(&inbound, approved) {
+            ReactionDecision::Trigger(triggered) => {
+                info!(
+                    "{}: {} reaction by {} on {} in {} triggers a turn",
+                    self.name, triggered.polarity, inbound.reactor.id, message_id, channel_id
+                );
+                let in_guild = matches!(chat, ChatKind::Channel | ChatKind::Thread);
+                let context = if in_guild && self.settings.history_limit > 0 {
+                    self.histories
+                        .take_context(&channel_id, self.settings.history_limit as usize)
+                } else {
+                    Vec::new()
+                };
+                let turn = build_turn(
+                    &triggered.allowed,
+                    &TurnSource {
+                        channel: ChannelKind::Discord,
+                        account_id: &self.account.account_id,
+                        chat_type: ChatType::Channel,
+                        chat_id: &channel_id,
+                        message_id: &triggered.message_id,
+                        context: &context,
+                        reply_to: None,
+                        history_limit: None,
+                        topic: None,
+                    },
+                );
+                self.submit_turn(
+                    now,
+                    &triggered.allowed,
+                    turn,
+                    triggered.message_id.clone(),
+                    None,
+                );
+            }
+            ReactionDecision::Notify(event) => {
+                debug!(
+                    "{}: reaction on {} queued for {}",
+                    self.name, message_id, event.session_key
+                );
+                self.system_events.push(&event.session_key, &event.text);
+            }
+            ReactionDecision::Ignore(why) => debug!(
+                "{}: reaction by {} on {} in {} ignored: {why}",
+                self.name, inbound.reactor.id, message_id, channel_id
+            ),
             _ => {}
         }
     }
@@ -792,6 +1004,14 @@ impl ChannelLoop for DiscordLoop {
         health.reconnects = self.next_conn.saturating_sub(1);
         health.messages_in = self.messages_in;
         health.replies_out = self.replies_out;
+    }
+}
+
+/// A user's tag: `name#1234`, or the username for migrated users.
+fn user_tag(user: &krill_core::discord::User) -> String {
+    match user.discriminator.as_deref() {
+        Some(d) if !d.is_empty() && d != "0" => format!("{}#{d}", user.username),
+        _ => user.username.clone(),
     }
 }
 
