@@ -162,3 +162,21 @@ fn newline_mode_splits_paragraphs_but_not_code() {
     let chunks = chunk_text(text, &ChunkLimits::new(2000, None, ChunkMode::Newline));
     assert_eq!(chunks, ["p1", "p2", "```\nx\n\ny\n```"]);
 }
+
+#[test]
+fn an_indented_fence_at_a_tight_limit_never_yields_a_fence_only_chunk() {
+    let text = "\n   ```\naaaaaaaaaa \n   ```\n";
+    let limits = ChunkLimits::new(21, None, ChunkMode::Length);
+    let chunks = chunk_text(text, &limits);
+    for chunk in &chunks {
+        let body: Vec<&str> = chunk
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("```"))
+            .collect();
+        assert!(
+            body.iter().any(|l| !l.trim().is_empty()),
+            "a chunk with only fence lines: {chunks:?}"
+        );
+        assert!(chunk.chars().count() <= 21, "{chunks:?}");
+    }
+}

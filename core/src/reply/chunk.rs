@@ -751,6 +751,23 @@ impl<'a> Chunker<'a> {
     /// limits): a hard cut in the first line, fence accounting kept.
     fn relaxed_cut(&self, at: Cursor, prefix_c: usize, prefix_l: usize) -> Option<Cand> {
         let line = &self.lines[at.line];
+        // Never end right after a whole opening fence line (the chunk would
+        // hold an empty block): cut inside the block's first line instead.
+        let first = at.line + 1;
+        if matches!(line.kind, Kind::Open(_))
+            && at.off == line.start
+            && self
+                .lines
+                .get(first)
+                .is_some_and(|l| matches!(l.kind, Kind::Code(_)) && !l.blank())
+        {
+            let opener_c = line.chars + line.eol;
+            let inner = Cursor {
+                line: first,
+                off: self.lines[first].start,
+            };
+            return self.relaxed_cut(inner, prefix_c + opener_c, prefix_l + 1);
+        }
         let close = match line.kind {
             Kind::Text => None,
             Kind::Open(f) | Kind::Code(f) | Kind::Close(f) => Some(f),
