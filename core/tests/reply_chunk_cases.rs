@@ -180,3 +180,18 @@ fn an_indented_fence_at_a_tight_limit_never_yields_a_fence_only_chunk() {
         assert!(chunk.chars().count() <= 21, "{chunks:?}");
     }
 }
+
+#[test]
+fn a_cluster_that_cannot_follow_a_long_opener_is_cut_rather_than_left_as_an_empty_block() {
+    // Degenerate limit: "~~~ python", the 7-code-point family emoji and the
+    // closing line do not fit in 20 chars together.
+    let text = "\n~~~ python\n👨\u{200d}👩\u{200d}👧\u{200d}👦";
+    let chunks = chunk_text(text, &ChunkLimits::new(20, None, ChunkMode::Length));
+    assert!(chunks.iter().all(|c| c.chars().count() <= 20), "{chunks:?}");
+    assert!(chunks[0].starts_with("~~~ python\n"), "{chunks:?}");
+    let joined: String = chunks
+        .iter()
+        .flat_map(|c| c.lines().filter(|l| !l.starts_with("~~~")))
+        .collect();
+    assert_eq!(joined, "👨\u{200d}👩\u{200d}👧\u{200d}👦", "{chunks:?}");
+}

@@ -197,6 +197,7 @@ fn check(text: &str, limits: &ChunkLimits) -> Result<(), TestCaseError> {
         .chain([text.len()])
         .collect();
     let mut prev_end = 0;
+    let mut prev_overhead = 0;
     for (i, span) in spans.iter().enumerate() {
         let ChunkSpan {
             reopen,
@@ -259,22 +260,35 @@ fn check(text: &str, limits: &ChunkLimits) -> Result<(), TestCaseError> {
         // graphemes
         // The budget of a cut is what the fence lines leave: added ones, and
         // an opening line the body starts with (its block must hold content).
-        let first_line = text[body.clone()].split('\n').next().unwrap_or("");
+        // (with the blank lines right after it, which stay in the block).
+        let mut body_lines = text[body.clone()].split('\n');
+        let first_line = body_lines.next().unwrap_or("");
+        let opener_overhead = opener(first_line).map_or(0, |_| {
+            first_line.chars().count()
+                + 1
+                + body_lines
+                    .take_while(|l| l.trim().is_empty())
+                    .map(|l| l.chars().count() + 1)
+                    .sum::<usize>()
+        });
         let overhead = reopen.as_ref().map_or(0, |r| r.chars().count() + 1)
             + close.as_ref().map_or(0, |c| c.chars().count() + 1)
-            + opener(first_line).map_or(0, |_| first_line.chars().count() + 1);
-        for edge in [body.start, body.end] {
+            + opener_overhead;
+        // A cut is one edge shared by two chunks: judge it by the budget of
+        // the chunk that made it (the one it ends).
+        for (edge, cut_overhead) in [(body.start, prev_overhead), (body.end, overhead)] {
             if boundaries.binary_search(&edge).is_err() {
                 let at = boundaries.partition_point(|b| *b < edge);
                 let cluster = &text[boundaries[at - 1]..boundaries[at]];
                 prop_assert!(
-                    cluster.chars().count() > max_c.saturating_sub(overhead),
+                    cluster.chars().count() > max_c.saturating_sub(cut_overhead),
                     "{} splits grapheme {:?}",
                     ctx,
                     cluster
                 );
             }
         }
+        prev_overhead = overhead;
         if limits.mode() == ChunkMode::Newline && !degenerate {
             prop_assert!(
                 !has_inner_blank_outside_code(&rendered),
