@@ -301,6 +301,15 @@ impl KookLoop {
     fn handle_message(&mut self, now: Instant, message: Message) {
         self.messages_in += 1;
         let direct = message.is_direct();
+        if self.bot_id.is_empty() && direct && !message.target_id.is_empty() {
+            // `GET /user/me` has not answered (yet): a private message's
+            // target is the bot itself.
+            info!(
+                "{}: bot user id {} (from a private message)",
+                self.name, message.target_id
+            );
+            self.bot_id.clone_from(&message.target_id);
+        }
         let chat_id = message.chat_id().to_owned();
         let author = &message.author;
         let display = match author.identify_num.as_deref() {
