@@ -40,14 +40,14 @@ use krill_core::discord::{
     ShardConfig, ShardState, DEFAULT_INTENTS,
 };
 use krill_core::pairing::Requester;
-use krill_core::reply::{plan_reply, ChunkLimits};
+use krill_core::reply::ChunkLimits;
 use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};
 use krill_core::rest::{Api, Planner, RequestId, Response, RestError, RestEvent};
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
-use super::inbound::{build_turn, log_drop, pairing_reply, TurnSource};
+use super::inbound::{build_turn, log_drop, pairing_reply, reply_chunks, TurnSource};
 use super::link::RestLink;
 use super::socket::{feed, Socket};
 use super::status::Health;
@@ -872,21 +872,13 @@ impl DiscordLoop {
     fn handle_outcome(&mut self, now: Instant, ctx: TurnCtx, outcome: TurnOutcome) {
         let channel_id = ctx.reply_to.chat_id.clone();
         self.stop_typing(&channel_id);
-        if let Some(error) = &outcome.error {
-            warn!(
-                "{}: agent {} failed for {}: {error}",
-                self.name, outcome.agent_id, outcome.session_key
-            );
-        }
-        let chunks = match &outcome.reply {
-            Some(text) => plan_reply(
-                text,
-                Some(&ctx.message_id),
-                &self.limits,
-                self.settings.reply_to_mode,
-            ),
-            None => Vec::new(),
-        };
+        let chunks = reply_chunks(
+            &self.name,
+            &ctx,
+            &outcome,
+            &self.limits,
+            self.settings.reply_to_mode,
+        );
         let mut last = None;
         for chunk in chunks {
             last = self.link.submit(

@@ -11,8 +11,11 @@ use krill_core::agent::{
 };
 use krill_core::config::Platform;
 use krill_core::pairing::{challenge_text, PairingOutcome, Requester};
+use krill_core::reply::{plan_reply, ChunkLimits, OutboundChunk, ReplyToMode};
 use tracing::{debug, info, warn};
 
+use super::TurnCtx;
+use crate::agent::TurnOutcome;
 use crate::pairing_store::{random_seed, PairingStore};
 
 /// Logs a dropped message: unknown senders at info with their id (users find
@@ -118,5 +121,27 @@ pub(crate) fn build_turn(allowed: &Allowed, source: &TurnSource<'_>) -> TurnInpu
         ),
         skills: rule.and_then(|r| r.skills.clone()),
         history_limit: source.history_limit,
+    }
+}
+
+/// The messages that carry an agent's answer: the reply shaped by the core
+/// (tags, `replyToMode`, chunking to `limits`), nothing when the agent gave
+/// no reply. A failed turn is logged here (its reply is the failure text).
+pub(crate) fn reply_chunks(
+    channel: &str,
+    ctx: &TurnCtx,
+    outcome: &TurnOutcome,
+    limits: &ChunkLimits,
+    mode: ReplyToMode,
+) -> Vec<OutboundChunk> {
+    if let Some(error) = &outcome.error {
+        warn!(
+            "{channel}: agent {} failed for {}: {error}",
+            outcome.agent_id, outcome.session_key
+        );
+    }
+    match &outcome.reply {
+        Some(text) => plan_reply(text, Some(&ctx.message_id), limits, mode),
+        None => Vec::new(),
     }
 }

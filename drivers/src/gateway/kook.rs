@@ -18,7 +18,7 @@ use krill_core::access::{
 use krill_core::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage};
 use krill_core::config::{KookSettings, Platform, ResolvedAccount};
 use krill_core::kook::{Event, GatewayFetchError, Message, Output, Session, SessionConfig, State};
-use krill_core::reply::{plan_reply, ChunkLimits};
+use krill_core::reply::ChunkLimits;
 use krill_core::rest::kook::{
     DirectMessageCreate, DmTarget, MessageCreate, Request as KookRequest,
 };
@@ -27,7 +27,7 @@ use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
-use super::inbound::{build_turn, log_drop, pairing_reply, TurnSource};
+use super::inbound::{build_turn, log_drop, pairing_reply, reply_chunks, TurnSource};
 use super::link::RestLink;
 use super::socket::{feed, Socket};
 use super::status::Health;
@@ -489,23 +489,15 @@ impl KookLoop {
     }
 
     fn handle_outcome(&mut self, now: Instant, ctx: TurnCtx, outcome: TurnOutcome) {
-        if let Some(error) = &outcome.error {
-            warn!(
-                "{}: agent {} failed for {}: {error}",
-                self.name, outcome.agent_id, outcome.session_key
-            );
-        }
         let direct = ctx.reply_to.direct;
         let chat_id = ctx.reply_to.chat_id.clone();
-        let chunks = match &outcome.reply {
-            Some(text) => plan_reply(
-                text,
-                Some(&ctx.message_id),
-                &self.limits,
-                self.settings.reply_to_mode,
-            ),
-            None => Vec::new(),
-        };
+        let chunks = reply_chunks(
+            &self.name,
+            &ctx,
+            &outcome,
+            &self.limits,
+            self.settings.reply_to_mode,
+        );
         let mut last = None;
         for chunk in chunks {
             last = self.send(now, &chat_id, direct, chunk.text, chunk.reply_to);
