@@ -35,9 +35,9 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::http::{self, Incoming, RecordedRequest, Route, ScriptedResponse};
-use crate::server::{Guard, Shared};
-use crate::ws::{self, Encoding, Handshake, Out, OutTx, WsHandler};
-use crate::{Timeout, HARD_LIFETIME};
+use crate::server::{start_servers, Guard, Shared};
+use crate::ws::{Encoding, Handshake, Out, OutTx, WsHandler};
+use crate::Timeout;
 
 /// The fixtures' bot id (`krill`).
 pub const BOT_USER_ID: &str = "1297484454297731072";
@@ -238,28 +238,22 @@ impl FakeDiscord {
             opts: options,
             ws_port: OnceLock::new(),
         });
-        let (mut guard, stop_rx) = Guard::new();
-        let deadline = Instant::now() + HARD_LIFETIME;
         let handler: Arc<dyn WsHandler> = core.clone();
-        let (ws_port, ws_thread) =
-            ws::spawn("fake-discord", handler, stop_rx, deadline).expect("bind 127.0.0.1 (ws)");
-        guard.threads.push(ws_thread);
-        // The port is set once, right here, before any client can know it.
-        let _ = core.ws_port.set(ws_port);
         let c = core.clone();
-        let (http_port, http_thread) = http::spawn(
+        let servers = start_servers(
             "fake-discord",
+            handler,
+            // Set once, before any client can know the port.
+            |port| {
+                let _ = core.ws_port.set(port);
+            },
             Arc::new(move |inc| c.on_http(inc)),
-            guard.stop_flag.clone(),
-            deadline,
-        )
-        .expect("bind 127.0.0.1 (http)");
-        guard.threads.push(http_thread);
+        );
         Self {
             core,
-            http_port,
-            ws_port,
-            _guard: guard,
+            http_port: servers.http_port,
+            ws_port: servers.ws_port,
+            _guard: servers.guard,
         }
     }
 

@@ -31,14 +31,14 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use crate::http::{self, Incoming, RecordedRequest, Route, ScriptedResponse};
-use crate::server::{Guard, Shared};
-use crate::ws::{self, Encoding, Handshake, Out, OutTx, WsHandler};
-use crate::{Timeout, HARD_LIFETIME};
+use crate::server::{start_servers, Guard, Shared};
+use crate::ws::{Encoding, Handshake, Out, OutTx, WsHandler};
+use crate::Timeout;
 
 /// The fixtures' KOOK bot id.
 pub const BOT_USER_ID: &str = "2862900000";
@@ -189,28 +189,22 @@ impl FakeKook {
             opts: options,
             ws_port: OnceLock::new(),
         });
-        let (mut guard, stop_rx) = Guard::new();
-        let deadline = Instant::now() + HARD_LIFETIME;
         let handler: Arc<dyn WsHandler> = core.clone();
-        let (ws_port, ws_thread) =
-            ws::spawn("fake-kook", handler, stop_rx, deadline).expect("bind 127.0.0.1 (ws)");
-        guard.threads.push(ws_thread);
-        // Set once, before any client can know the port.
-        let _ = core.ws_port.set(ws_port);
         let c = core.clone();
-        let (http_port, http_thread) = http::spawn(
+        let servers = start_servers(
             "fake-kook",
+            handler,
+            // Set once, before any client can know the port.
+            |port| {
+                let _ = core.ws_port.set(port);
+            },
             Arc::new(move |inc| c.on_http(inc)),
-            guard.stop_flag.clone(),
-            deadline,
-        )
-        .expect("bind 127.0.0.1 (http)");
-        guard.threads.push(http_thread);
+        );
         Self {
             core,
-            http_port,
-            ws_port,
-            _guard: guard,
+            http_port: servers.http_port,
+            ws_port: servers.ws_port,
+            _guard: servers.guard,
         }
     }
 

@@ -99,3 +99,39 @@ impl Drop for Guard {
         }
     }
 }
+
+/// The two servers of one fake platform, running until their [`Guard`]
+/// drops (or [`crate::HARD_LIFETIME`] passes).
+pub(crate) struct Servers {
+    pub(crate) guard: Guard,
+    pub(crate) ws_port: u16,
+    pub(crate) http_port: u16,
+}
+
+/// Starts the WebSocket server with `ws`, tells `on_ws_port` its port (before
+/// any client can know it), then starts the HTTP server with `http`.
+///
+/// # Panics
+/// When 127.0.0.1 cannot be bound (the test cannot run then).
+pub(crate) fn start_servers(
+    name: &str,
+    ws: Arc<dyn crate::ws::WsHandler>,
+    on_ws_port: impl FnOnce(u16),
+    http: crate::http::Handler,
+) -> Servers {
+    let (mut guard, stop_rx) = Guard::new();
+    let deadline = Instant::now() + crate::HARD_LIFETIME;
+    let (ws_port, ws_thread) =
+        crate::ws::spawn(name, ws, stop_rx, deadline).expect("bind 127.0.0.1 (ws)");
+    guard.threads.push(ws_thread);
+    on_ws_port(ws_port);
+    let (http_port, http_thread) =
+        crate::http::spawn(name, http, guard.stop_flag.clone(), deadline)
+            .expect("bind 127.0.0.1 (http)");
+    guard.threads.push(http_thread);
+    Servers {
+        guard,
+        ws_port,
+        http_port,
+    }
+}
