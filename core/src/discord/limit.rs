@@ -105,6 +105,11 @@ impl IdentifyLimiter {
         }
     }
 
+    /// The `max_concurrency` the limiter paces for.
+    pub fn max_concurrency(&self) -> u32 {
+        self.max_concurrency
+    }
+
     /// The identify bucket of `shard_id`: `shard_id % max_concurrency`.
     pub fn bucket(&self, shard_id: u32) -> u32 {
         shard_id % self.max_concurrency

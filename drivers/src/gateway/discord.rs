@@ -36,8 +36,8 @@ use krill_core::agent::{
 };
 use krill_core::config::{DiscordSettings, Platform, ResolvedAccount};
 use krill_core::discord::{
-    Channel, Dispatch, Event, GatewayFetchError, Guild, Message, Output, Reaction, Shard,
-    ShardConfig, ShardState, DEFAULT_INTENTS,
+    Channel, Dispatch, Event, GatewayFetchError, Guild, IdentifyLimiter, Message, Output, Reaction,
+    Shard, ShardConfig, ShardState, DEFAULT_INTENTS,
 };
 use krill_core::pairing::Requester;
 use krill_core::reply::ChunkLimits;
@@ -111,6 +111,14 @@ pub(crate) async fn run(
     run_loop(channel, index, board, input).await
 }
 
+/// One shard of the account: its machine, its socket and its pending
+/// `GET /gateway/bot`.
+struct ShardSlot {
+    shard: Shard,
+    socket: Option<Socket>,
+    gateway_fetch: Option<RequestId>,
+}
+
 struct DiscordLoop {
     index: usize,
     name: String,
@@ -118,11 +126,15 @@ struct DiscordLoop {
     settings: DiscordSettings,
     shared: Shared,
     inbox: Sender<Input>,
-    shard: Shard,
+    /// The shards this process runs (`channels.discord.shards`, else shard
+    /// 0 of 1).
+    shards: Vec<ShardSlot>,
+    /// Identify pacing across the shards (`shard_id % max_concurrency`).
+    identify: IdentifyLimiter,
+    /// The bot's user id, from READY.
+    bot_id: String,
     link: RestLink,
-    socket: Option<Socket>,
     next_conn: u64,
-    gateway_fetch: Option<RequestId>,
     policy: AccessPolicy,
     guilds: HashMap<String, Guild>,
     channels: HashMap<String, KnownChannel>,
@@ -151,17 +163,26 @@ impl DiscordLoop {
         inbox: Sender<Input>,
     ) -> Self {
         let seed = random_seed();
-        let mut shard_config = ShardConfig::new(account.token.clone());
-        shard_config.intents = settings.intents.unwrap_or(DEFAULT_INTENTS);
-        if let Some(shards) = settings.shards {
-            shard_config.shard_id = *shards.ids().start();
-            shard_config.shard_count = shards.total.max(1);
-            if shards.ids().count() > 1 {
-                warn!(
-                    "{name}: channels.discord.shards asks for several shards; this process runs shard {} of {}",
-                    shard_config.shard_id, shard_config.shard_count
-                );
-            }
+        let (ids, count) = match settings.shards {
+            Some(range) => (range.ids().collect::<Vec<u32>>(), range.total.max(1)),
+            None => (vec![0], 1),
+        };
+        let shards = ids
+            .into_iter()
+            .map(|id| {
+                let mut config = ShardConfig::new(account.token.clone());
+                config.intents = settings.intents.unwrap_or(DEFAULT_INTENTS);
+                config.shard_id = id;
+                config.shard_count = count;
+                ShardSlot {
+                    shard: Shard::new(config, seed ^ u64::from(id).rotate_left(32)),
+                    socket: None,
+                    gateway_fetch: None,
+                }
+            })
+            .collect::<Vec<_>>();
+        if shards.len() > 1 {
+            info!("{name}: running {} shards of {count}", shards.len());
         }
         let api = Api::new(
             krill_core::rest::Platform::Discord,
@@ -189,14 +210,14 @@ impl DiscordLoop {
             index,
             name,
             link: RestLink::new(planner, inbox.clone()),
-            shard: Shard::new(shard_config, seed),
+            shards,
+            identify: IdentifyLimiter::new(1),
+            bot_id: String::new(),
             account,
             settings,
             shared,
             inbox,
-            socket: None,
             next_conn: 0,
-            gateway_fetch: None,
             policy,
             guilds: HashMap::new(),
             channels: HashMap::new(),
@@ -216,12 +237,16 @@ impl DiscordLoop {
         }
     }
 
-    fn handle_output(&mut self, now: Instant, output: Output) {
+    /// Carries out one output of shard `slot`.
+    fn handle_output(&mut self, now: Instant, slot: usize, output: Output) {
+        let Some(this) = self.shards.get_mut(slot) else {
+            return;
+        };
         match output {
             Output::FetchGateway => {
-                self.gateway_fetch = self.link.submit(now, DiscordRequest::GatewayBot);
-                if self.gateway_fetch.is_none() {
-                    self.shard.handle_gateway_fetched(
+                this.gateway_fetch = self.link.submit(now, DiscordRequest::GatewayBot);
+                if this.gateway_fetch.is_none() {
+                    this.shard.handle_gateway_fetched(
                         now,
                         Err(GatewayFetchError::Transient { retry_after: None }),
                     );
@@ -229,21 +254,33 @@ impl DiscordLoop {
             }
             Output::Connect { url } => {
                 self.next_conn += 1;
-                info!("{}: connecting to the gateway", self.name);
+                let shard_id = this.shard.config().shard_id;
+                if this.shard.will_identify() {
+                    // Identify slots are shared by the shards of a bucket
+                    // (`shard_id % max_concurrency`, one per 5 s).
+                    let max_concurrency = this.shard.max_concurrency().max(1);
+                    if self.identify.max_concurrency() != max_concurrency {
+                        self.identify = IdentifyLimiter::new(max_concurrency);
+                    }
+                    let at = self.identify.next_allowed(shard_id, now);
+                    self.identify.record(shard_id, at);
+                    this.shard.hold_identify_until(at);
+                }
+                info!("{}: shard {shard_id} connecting to the gateway", self.name);
                 debug!("{}: gateway url {url}", self.name);
-                self.socket = Some(Socket::open(
+                this.socket = Some(Socket::open(
                     url,
                     user_agent(),
                     self.next_conn,
                     self.inbox.clone(),
                 ));
             }
-            Output::Send(frame) => match &self.socket {
+            Output::Send(frame) => match &this.socket {
                 Some(socket) => socket.send_text(frame.into_string()),
                 None => debug!("{}: no socket for {:?}", self.name, frame.kind()),
             },
             Output::Close { code } => {
-                if let Some(socket) = self.socket.take() {
+                if let Some(socket) = this.socket.take() {
                     socket.close(code);
                 }
             }
@@ -254,13 +291,16 @@ impl DiscordLoop {
 
     fn handle_event(&mut self, now: Instant, event: Event) {
         match event {
-            Event::Ready(ready) => info!(
-                "{}: ready as {} ({}), {} guild(s)",
-                self.name,
-                ready.user.username,
-                ready.user.id,
-                ready.guilds.len()
-            ),
+            Event::Ready(ready) => {
+                info!(
+                    "{}: ready as {} ({}), {} guild(s)",
+                    self.name,
+                    ready.user.username,
+                    ready.user.id,
+                    ready.guilds.len()
+                );
+                self.bot_id.clone_from(&ready.user.id);
+            }
             Event::Resumed { replayed } => {
                 info!("{}: resumed, {replayed} event(s) replayed", self.name)
             }
@@ -302,13 +342,13 @@ impl DiscordLoop {
     fn on_rest_event(&mut self, now: Instant, event: RestEvent) {
         match event {
             RestEvent::Completed { id, response } => {
-                if self.gateway_fetch == Some(id) {
-                    self.gateway_fetch = None;
+                if let Some(slot) = self.fetching(id) {
+                    slot.gateway_fetch = None;
                     match response {
                         Response::DiscordGatewayBot(info) => {
-                            self.shard.handle_gateway_fetched(now, Ok(info))
+                            slot.shard.handle_gateway_fetched(now, Ok(info))
                         }
-                        _ => self.shard.handle_gateway_fetched(
+                        _ => slot.shard.handle_gateway_fetched(
                             now,
                             Err(GatewayFetchError::Transient { retry_after: None }),
                         ),
@@ -320,14 +360,15 @@ impl DiscordLoop {
                 self.finish(now, id);
             }
             RestEvent::Failed { id, error } => {
-                if self.gateway_fetch == Some(id) {
-                    self.gateway_fetch = None;
+                let name = self.name.clone();
+                if let Some(slot) = self.fetching(id) {
+                    slot.gateway_fetch = None;
                     let fetch_error = match error {
                         RestError::Unauthorized { .. } => GatewayFetchError::Unauthorized,
                         _ => GatewayFetchError::Transient { retry_after: None },
                     };
-                    warn!("{}: GET /gateway/bot failed: {error}", self.name);
-                    self.shard.handle_gateway_fetched(now, Err(fetch_error));
+                    warn!("{name}: GET /gateway/bot failed: {error}");
+                    slot.shard.handle_gateway_fetched(now, Err(fetch_error));
                 } else {
                     warn!("{}: request failed: {error}", self.name);
                 }
@@ -346,6 +387,13 @@ impl DiscordLoop {
                     .to_owned(),
             );
         }
+    }
+
+    /// The shard whose `GET /gateway/bot` is request `id`.
+    fn fetching(&mut self, id: RequestId) -> Option<&mut ShardSlot> {
+        self.shards
+            .iter_mut()
+            .find(|slot| slot.gateway_fetch == Some(id))
     }
 
     /// Runs what waited for request `id` to finish.
@@ -506,7 +554,7 @@ impl DiscordLoop {
 
     fn handle_message(&mut self, now: Instant, message: Message) {
         self.messages_in += 1;
-        let bot_id = self.shard.bot_user_id().unwrap_or_default().to_owned();
+        let bot_id = self.bot_id.clone();
         let channel_id = message.channel_id.to_string();
         if !bot_id.is_empty() && message.author.id == bot_id {
             self.remember_bot_message(now, &message.id, &channel_id);
@@ -700,7 +748,7 @@ impl DiscordLoop {
     }
 
     fn handle_reaction(&mut self, now: Instant, reaction: Reaction) {
-        let bot_id = self.shard.bot_user_id().unwrap_or_default().to_owned();
+        let bot_id = self.bot_id.clone();
         let channel_id = reaction.channel_id.to_string();
         let message_id = reaction.message_id.to_string();
         let Located {
@@ -913,17 +961,20 @@ impl ChannelLoop for DiscordLoop {
     }
 
     fn start(&mut self, now: Instant) {
-        self.shard.start(now);
+        for slot in &mut self.shards {
+            slot.shard.start(now);
+        }
     }
 
     fn step_machine(&mut self, now: Instant) -> bool {
-        match self.shard.poll_output() {
-            Some(output) => {
-                self.handle_output(now, output);
-                true
+        let mut stepped = false;
+        for index in 0..self.shards.len() {
+            if let Some(output) = self.shards[index].shard.poll_output() {
+                self.handle_output(now, index, output);
+                stepped = true;
             }
-            None => false,
         }
+        stepped
     }
 
     fn link(&mut self) -> &mut RestLink {
@@ -941,19 +992,25 @@ impl ChannelLoop for DiscordLoop {
     fn shut_down(&mut self, now: Instant) {
         // A stop the shard did not decide (the REST token check): end the
         // session properly instead of just dropping TCP.
-        self.shard.shutdown(now);
-        while let Some(output) = self.shard.poll_output() {
-            if let Output::Close { code } = output {
-                if let Some(socket) = self.socket.take() {
-                    socket.close(code);
+        for slot in &mut self.shards {
+            slot.shard.shutdown(now);
+            while let Some(output) = slot.shard.poll_output() {
+                if let Output::Close { code } = output {
+                    if let Some(socket) = slot.socket.take() {
+                        socket.close(code);
+                    }
                 }
             }
         }
     }
 
     fn deadline(&self) -> Option<Instant> {
+        let shards = self
+            .shards
+            .iter()
+            .filter_map(|slot| slot.shard.poll_timeout());
         [
-            self.shard.poll_timeout(),
+            shards.min(),
             self.link.poll_timeout(),
             self.typing
                 .values()
@@ -968,32 +1025,63 @@ impl ChannelLoop for DiscordLoop {
 
     fn handle_input(&mut self, now: Instant, input: Input) {
         match input {
-            Input::Socket { conn, event } => feed(
-                &mut self.shard,
-                &mut self.socket,
-                &self.name,
-                now,
-                conn,
-                event,
-            ),
+            Input::Socket { conn, event } => {
+                let owner = self
+                    .shards
+                    .iter_mut()
+                    .find(|slot| slot.socket.as_ref().map(Socket::conn) == Some(conn));
+                if let Some(slot) = owner {
+                    feed(
+                        &mut slot.shard,
+                        &mut slot.socket,
+                        &self.name,
+                        now,
+                        conn,
+                        event,
+                    );
+                }
+            }
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
         }
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        self.shard.handle_timeout(now);
+        for slot in &mut self.shards {
+            slot.shard.handle_timeout(now);
+        }
         self.renew_typing(now);
     }
 
     fn report(&self, now: Instant, health: &mut Health) {
-        let state = self.shard.state();
+        // The channel is as healthy as its least healthy shard.
+        let worst = self
+            .shards
+            .iter()
+            .map(|slot| &slot.shard)
+            .find(|shard| shard.state() != ShardState::Ready)
+            .or_else(|| self.shards.first().map(|slot| &slot.shard));
+        let Some(worst) = worst else {
+            return;
+        };
+        let state = worst.state();
         health.state = shard_state_text(state).to_owned();
-        health.connected = state.is_connected();
-        health.session = self.shard.session_id().is_some();
-        health.last_event_at = self.shard.since_last_dispatch(now).map(|d| now - d);
-        health.last_ack_at = self.shard.since_last_ack(now).map(|d| now - d);
-        health.reconnects = self.next_conn.saturating_sub(1);
+        health.connected = self.shards.iter().all(|s| s.shard.state().is_connected());
+        health.session = self.shards.iter().all(|s| s.shard.session_id().is_some());
+        health.last_event_at = self
+            .shards
+            .iter()
+            .filter_map(|s| s.shard.since_last_dispatch(now))
+            .min()
+            .map(|d| now - d);
+        health.last_ack_at = self
+            .shards
+            .iter()
+            .map(|s| s.shard.since_last_ack(now))
+            .max()
+            .flatten()
+            .map(|d| now - d);
+        health.reconnects = self.next_conn.saturating_sub(self.shards.len() as u64);
         health.messages_in = self.messages_in;
         health.replies_out = self.replies_out;
     }
