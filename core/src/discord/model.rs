@@ -184,6 +184,9 @@ pub struct Channel {
     /// The category, or for threads the parent channel.
     #[serde(default)]
     pub parent_id: Option<Snowflake>,
+    /// The channel topic (combined with a channel's `systemPrompt`).
+    #[serde(default)]
+    pub topic: Option<String>,
 }
 
 /// `GUILD_CREATE` payload: enough for slug and name lookups.

@@ -81,6 +81,7 @@ struct KnownChannel {
     kind: u16,
     guild_id: Option<String>,
     parent_id: Option<String>,
+    topic: Option<String>,
 }
 
 /// Where a message or reaction happened, as the access policy sees it.
@@ -438,8 +439,23 @@ impl DiscordLoop {
                 kind: channel.kind,
                 guild_id: channel.guild_id.as_ref().map(ToString::to_string),
                 parent_id: channel.parent_id.as_ref().map(ToString::to_string),
+                topic: channel.topic.clone(),
             },
         );
+    }
+
+    /// The channel's topic, else (threads) its parent's: passed to the agent
+    /// with the channel's `systemPrompt`.
+    fn topic_of(&self, channel_id: &str) -> Option<String> {
+        let channel = self.channels.get(channel_id)?;
+        channel
+            .topic
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .or_else(|| {
+                let parent = self.channels.get(channel.parent_id.as_deref()?)?;
+                parent.topic.clone().filter(|t| !t.trim().is_empty())
+            })
     }
 
     /// Remembers a guild's channels and members, and resolves allowlist names
@@ -631,6 +647,7 @@ impl DiscordLoop {
                     None
                 };
                 let message_id = message.id.to_string();
+                let topic = self.topic_of(&channel_id);
                 let turn = build_turn(
                     &allowed,
                     &TurnSource {
@@ -642,7 +659,7 @@ impl DiscordLoop {
                         context: &context,
                         reply_to: quoted.as_ref(),
                         history_limit,
-                        topic: None,
+                        topic: topic.as_deref(),
                     },
                 );
                 let ack = ack_reaction(&self.shared.config, &allowed).map(str::to_owned);
