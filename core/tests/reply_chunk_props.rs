@@ -147,13 +147,29 @@ fn has_inner_blank_outside_code(text: &str) -> bool {
     false
 }
 
-/// The input holds a fence line too long to be kept balanced at this limit.
+/// The input holds a fence line too long to be kept balanced at this limit,
+/// or an opening line whose blank lines (which stay in the block) leave no
+/// room, with the closing line, for one char of content.
 fn degenerate(text: &str, max_chars: usize) -> bool {
-    text.split('\n').any(|l| {
-        (opener(l).is_some()
+    let lines: Vec<&str> = text.split('\n').collect();
+    lines.iter().enumerate().any(|(i, l)| {
+        let fence_like = opener(l).is_some()
             || l.trim_start().starts_with("```")
-            || l.trim_start().starts_with("~~~"))
-            && l.trim_end().chars().count() * 2 + 4 > max_chars
+            || l.trim_start().starts_with("~~~");
+        if !fence_like {
+            return false;
+        }
+        if l.trim_end().chars().count() * 2 + 4 > max_chars {
+            return true;
+        }
+        opener(l).is_some_and(|(_, marker)| {
+            let blanks: usize = lines[i + 1..]
+                .iter()
+                .take_while(|b| b.trim().is_empty())
+                .map(|b| b.chars().count() + 1)
+                .sum();
+            l.chars().count() + 1 + blanks + marker + 1 + 1 > max_chars
+        })
     })
 }
 
@@ -298,14 +314,21 @@ fn check(text: &str, limits: &ChunkLimits) -> Result<(), TestCaseError> {
         }
     }
     prop_assert!(text[prev_end..].trim().is_empty(), "lost the tail");
-    // length mode never splits a reply that fits as it is
-    let trimmed = text.trim();
+    // length mode never splits a reply that fits as it is (leading blank
+    // lines dropped, the first line's indentation kept)
+    let mut first_line_start = 0;
+    for line in text.split_inclusive('\n') {
+        if !line.trim().is_empty() {
+            break;
+        }
+        first_line_start += line.len();
+    }
+    let trimmed = text[first_line_start..].trim_end();
     let (_, _, input_open) = fence_walk(trimmed);
     if limits.mode() == ChunkMode::Length
         && !input_open
         && trimmed.chars().count() <= max_c
         && trimmed.split('\n').count() <= max_l
-        && !text.starts_with([' ', '\t'])
     {
         prop_assert_eq!(spans.len(), 1, "a reply within the limits is one chunk");
     }
