@@ -42,7 +42,7 @@ use krill_core::discord::{
 use krill_core::pairing::Requester;
 use krill_core::reply::ChunkLimits;
 use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};
-use krill_core::rest::{Api, Planner, RequestId, Response, RestError, RestEvent};
+use krill_core::rest::{RequestId, Response, RestError, RestEvent};
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
@@ -51,7 +51,9 @@ use super::inbound::{build_turn, log_drop, pairing_reply, reply_chunks, TurnSour
 use super::link::RestLink;
 use super::socket::{feed, Socket};
 use super::status::Health;
-use super::{run_loop, unix_ms, user_agent, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx};
+use super::{
+    run_loop, unix_ms, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx,
+};
 use crate::agent::TurnOutcome;
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 
@@ -185,22 +187,16 @@ impl DiscordLoop {
         if shards.len() > 1 {
             info!("{name}: running {} shards of {count}", shards.len());
         }
-        let api = Api::new(
-            krill_core::rest::Platform::Discord,
-            settings.api_base_url.clone(),
-            account.token.clone(),
-        );
-        let planner = Planner::new(api, settings.retry, seed.rotate_left(17));
         let (names, _) = resolve_names(&settings, &Directory::default());
-        let policy = AccessPolicy::new(&shared.config, &account, names);
-        for warning in policy.startup_warnings() {
-            warn!("{name}: {warning}");
-        }
-        let pairing = PairingStore::new(
-            crate::paths::credentials_dir(&shared.state_dir),
-            Platform::Discord,
+        let parts = AccountParts::new(
+            &name,
+            &account,
+            (&settings.api_base_url, settings.retry),
+            names,
+            &shared,
+            &inbox,
+            seed,
         );
-        let approved = AllowFromWatcher::new(&pairing);
         let limits = ChunkLimits::discord(
             Some(settings.text_chunk_limit as usize),
             Some(settings.max_lines_per_message as usize),
@@ -210,7 +206,7 @@ impl DiscordLoop {
         Self {
             index,
             name,
-            link: RestLink::new(planner, inbox.clone()),
+            link: parts.link,
             shards,
             identify: IdentifyLimiter::new(1),
             bot_id: String::new(),
@@ -219,12 +215,12 @@ impl DiscordLoop {
             shared,
             inbox,
             next_conn: 0,
-            policy,
+            policy: parts.policy,
             guilds: HashMap::new(),
             channels: HashMap::new(),
             resolved_logged: BTreeSet::new(),
-            pairing,
-            approved,
+            pairing: parts.pairing,
+            approved: parts.approved,
             histories: ChannelHistories::new(history_cap, MAX_HISTORY_CHANNELS),
             typing: HashMap::new(),
             acks: AckTracker::default(),

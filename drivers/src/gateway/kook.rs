@@ -22,7 +22,7 @@ use krill_core::reply::ChunkLimits;
 use krill_core::rest::kook::{
     DirectMessageCreate, DmTarget, MessageCreate, Request as KookRequest,
 };
-use krill_core::rest::{Api, Planner, RequestId, Response, RestError, RestEvent};
+use krill_core::rest::{RequestId, Response, RestError, RestEvent};
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
@@ -31,7 +31,7 @@ use super::inbound::{build_turn, log_drop, pairing_reply, reply_chunks, TurnSour
 use super::link::RestLink;
 use super::socket::{feed, Socket};
 use super::status::Health;
-use super::{run_loop, user_agent, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx};
+use super::{run_loop, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx};
 use crate::agent::TurnOutcome;
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 use crate::ws::redact_url;
@@ -94,21 +94,15 @@ impl KookLoop {
         inbox: Sender<Input>,
     ) -> Self {
         let seed = random_seed();
-        let api = Api::new(
-            krill_core::rest::Platform::Kook,
-            settings.api_base_url.clone(),
-            account.token.clone(),
+        let parts = AccountParts::new(
+            &name,
+            &account,
+            (&settings.api_base_url, settings.retry),
+            ResolvedAllowlists::default(),
+            &shared,
+            &inbox,
+            seed,
         );
-        let planner = Planner::new(api, settings.retry, seed.rotate_left(17));
-        let policy = AccessPolicy::new(&shared.config, &account, ResolvedAllowlists::default());
-        for warning in policy.startup_warnings() {
-            warn!("{name}: {warning}");
-        }
-        let pairing = PairingStore::new(
-            crate::paths::credentials_dir(&shared.state_dir),
-            Platform::Kook,
-        );
-        let approved = AllowFromWatcher::new(&pairing);
         let limits = ChunkLimits::kook(
             Some(settings.text_chunk_limit as usize),
             settings.max_lines_per_message.map(|n| n as usize),
@@ -119,7 +113,7 @@ impl KookLoop {
             index,
             name,
             session: Session::new(SessionConfig::new(settings.compress), seed),
-            link: RestLink::new(planner, inbox.clone()),
+            link: parts.link,
             account,
             settings,
             shared,
@@ -129,9 +123,9 @@ impl KookLoop {
             gateway_fetch: None,
             user_me: None,
             bot_id: String::new(),
-            policy,
-            pairing,
-            approved,
+            policy: parts.policy,
+            pairing: parts.pairing,
+            approved: parts.approved,
             histories: ChannelHistories::new(history_cap, MAX_HISTORY_CHANNELS),
             acks: AckTracker::default(),
             messages_in: 0,
