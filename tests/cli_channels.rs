@@ -4,9 +4,12 @@
 //! when every probe is fine, 1 when one fails, 2 on a bad config. Every test
 //! asserts that no token appears in stdout or stderr.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+#[path = "support/cli.rs"]
+mod cli;
 
+use std::path::Path;
+
+use cli::{Run, Setup};
 use krill_drivers::pairing_store::now_unix_ms;
 use krill_drivers::status_file::{write_atomic, ChannelStatus, GatewayStatus};
 use krill_testkit::{FakeDiscord, FakeDiscordOptions, FakeKook, FakeKookOptions, ScriptedResponse};
@@ -17,68 +20,22 @@ const WRONG_DISCORD_TOKEN: &str = "MTIzNDU2.wrong-discord.SECRETwrong";
 const KOOK_TOKEN: &str = "1/KOOKchannelsSECRET/token==";
 const WRONG_KOOK_TOKEN: &str = "1/KOOKwrongSECRET/nope==";
 
-struct Setup {
-    dir: tempfile::TempDir,
-}
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
+/// Every secret the tests use: none may be printed.
+const SECRETS: &[&str] = &[
+    DISCORD_TOKEN,
+    WRONG_DISCORD_TOKEN,
+    KOOK_TOKEN,
+    WRONG_KOOK_TOKEN,
+    "SECRET",
+    "fake-gw-token",
+];
 
 impl Setup {
-    fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-    fn state(&self) -> PathBuf {
-        self.dir.path().join("state")
-    }
-    fn config(&self, text: &str) -> PathBuf {
-        let path = self.dir.path().join("krill.json5");
-        std::fs::write(&path, text).unwrap();
-        path
-    }
+    /// `krill [--config] channels status <args>`.
     fn status(&self, config: Option<&Path>, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_krill"));
-        if let Some(c) = config {
-            cmd.arg("--config").arg(c);
-        }
-        cmd.args(["channels", "status"])
-            .args(args)
-            .env("KRILL_STATE_DIR", self.state())
-            .env("HOME", self.dir.path())
-            .env_remove("KRILL_CONFIG")
-            .env_remove("KRILL_LOG")
-            .env_remove("DISCORD_BOT_TOKEN")
-            .env_remove("KOOK_BOT_TOKEN");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let out = cmd.output().unwrap();
-        let run = Run {
-            code: out.status.code(),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        };
-        for secret in [
-            DISCORD_TOKEN,
-            WRONG_DISCORD_TOKEN,
-            KOOK_TOKEN,
-            WRONG_KOOK_TOKEN,
-            "SECRET",
-            "fake-gw-token",
-        ] {
-            assert!(
-                !run.stdout.contains(secret) && !run.stderr.contains(secret),
-                "a token leaked:\n{}\n{}",
-                run.stdout,
-                run.stderr
-            );
-        }
-        run
+        let mut all = vec!["channels", "status"];
+        all.extend_from_slice(args);
+        self.run(config, &all, env, SECRETS)
     }
 }
 

@@ -2,9 +2,12 @@
 //! finding; exit 0 without errors, 1 with errors, 2 on a bad config. Every
 //! test asserts that no token appears in stdout or stderr.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+#[path = "support/cli.rs"]
+mod cli;
 
+use std::path::Path;
+
+use cli::{set_mode, Run, Setup};
 use krill_core::config::Platform;
 use krill_core::pairing::Requester;
 use krill_drivers::pairing_store::{now_unix_ms, PairingStore};
@@ -12,62 +15,15 @@ use krill_drivers::pairing_store::{now_unix_ms, PairingStore};
 const DISCORD_TOKEN: &str = "MTIzNDU2.doctor-discord.SECRETtoken";
 const KOOK_TOKEN: &str = "1/KOOKdoctorSECRET/token==";
 
-/// A state dir, a home and a config file of one test.
-struct Setup {
-    dir: tempfile::TempDir,
-}
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
 impl Setup {
-    fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-    fn state(&self) -> PathBuf {
-        self.dir.path().join("state")
-    }
-    fn config(&self, text: &str) -> PathBuf {
-        let path = self.dir.path().join("krill.json5");
-        std::fs::write(&path, text).unwrap();
-        set_mode(&path, 0o600);
-        path
-    }
+    /// `krill [--config] doctor`.
     fn doctor(&self, config: Option<&Path>, env: &[(&str, &str)]) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_krill"));
-        if let Some(c) = config {
-            cmd.arg("--config").arg(c);
-        }
-        cmd.arg("doctor")
-            .env("KRILL_STATE_DIR", self.state())
-            .env("HOME", self.dir.path())
-            .env_remove("KRILL_CONFIG")
-            .env_remove("KRILL_LOG")
-            .env_remove("DISCORD_BOT_TOKEN")
-            .env_remove("KOOK_BOT_TOKEN");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let out = cmd.output().unwrap();
-        let run = Run {
-            code: out.status.code(),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        };
-        for secret in [DISCORD_TOKEN, KOOK_TOKEN, "SECRET"] {
-            assert!(
-                !run.stdout.contains(secret) && !run.stderr.contains(secret),
-                "a token leaked:\n{}\n{}",
-                run.stdout,
-                run.stderr
-            );
-        }
-        run
+        self.run(
+            config,
+            &["doctor"],
+            env,
+            &[DISCORD_TOKEN, KOOK_TOKEN, "SECRET"],
+        )
     }
 }
 
@@ -82,11 +38,6 @@ impl Run {
     fn has(&self, level: &str, needle: &str) -> bool {
         self.lines(level).iter().any(|l| l.contains(needle))
     }
-}
-
-fn set_mode(path: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
 #[test]
