@@ -2,7 +2,7 @@
 //! stopped and started again on the same state dir: the `command` agent's
 //! next turn in `agent:main:main` carries the first turn in its `history`,
 //! and the transcript file (`agents/main/sessions/<session key>.jsonl`)
-//! holds both turns.
+//! holds both turns. The new process resumes the saved gateway session.
 
 #[path = "support/krill.rs"]
 mod krill;
@@ -54,8 +54,8 @@ fn the_agent_sees_its_history_after_a_restart() {
     let state = krill.stop();
 
     let krill = Krill::start_in(state, &config, &["gateway"], &[]);
-    fake.wait_for_identify_count(2, WAIT)
-        .expect("the new process identifies");
+    fake.wait_for_resumed(1, WAIT)
+        .expect("the new process resumes the saved session");
     fake.wait_for_ready_client(WAIT)
         .expect("krill is ready again");
     fake.dispatch(

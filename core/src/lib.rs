@@ -9,6 +9,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`discord`] | the Discord gateway shard machine and its frame types |
+//! | [`durable`] | what survives a restart: the turn journal's rules, reply delivery order (the outbox), resend checks |
 //! | [`kook`] | the KOOK gateway session machine and its frame types |
 //! | [`reply`] | reply shaping: reply tags, `replyToMode`, the chunker |
 //! | [`rest`] | REST request planning, rate-limit buckets, retry decisions |
@@ -29,6 +30,7 @@ pub mod agent;
 pub mod backoff;
 pub mod config;
 pub mod discord;
+pub mod durable;
 pub mod kook;
 pub mod pairing;
 pub mod platform;

@@ -11,6 +11,7 @@
 //! | [`pairing_store`] | the pairing files in the credentials dir |
 //! | [`paths`] | where the config file and the state dir are |
 //! | [`rest_call`] | one blocking REST call through the core planner, for CLI commands |
+//! | [`store`] | the embedded database `<state>/krill.db`: sessions to resume, the turn journal, the outbox |
 //! | [`status_file`] | the running gateway's `status.json` (channel states for `krill channels status`) |
 //! | [`logging`] | the log subscriber (stderr, `KRILL_LOG`) |
 //! | [`ws`] | the WebSocket transport (async-tungstenite on smol, native-tls) |
@@ -28,4 +29,5 @@ pub mod pairing_store;
 pub mod paths;
 pub mod rest_call;
 pub mod status_file;
+pub mod store;
 pub mod ws;

@@ -123,7 +123,8 @@ pub struct TurnRequest {
 
 /// What the gateway submits for one inbound message: everything of the
 /// [`TurnRequest`] but its `history`, plus how much history to include.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serializable for the turn journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TurnInput {
     /// See [`TurnRequest::agent_id`].
     pub agent_id: String,

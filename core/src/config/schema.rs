@@ -56,6 +56,8 @@ pub struct Config {
     pub agents: AgentsConfig,
     /// `session.*`
     pub session: SessionConfig,
+    /// `gateway.*`
+    pub gateway: GatewayConfig,
     /// Mention patterns, compiled once by [`super::parse`].
     #[serde(skip)]
     pub(crate) compiled: super::validate::Compiled,
@@ -493,6 +495,27 @@ pub struct AgentEntry {
     /// `backend` (default: `agents.defaults.backend`, else echo).
     #[serde(default)]
     pub backend: Option<BackendSpec>,
+}
+
+/// The default of `gateway.shutdownTimeoutSeconds`.
+pub const DEFAULT_SHUTDOWN_TIMEOUT_SECONDS: u64 = 30;
+
+/// `gateway`: the `krill gateway` process itself.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// `shutdownTimeoutSeconds`: on SIGTERM/SIGINT, how long running turns
+    /// and unsent reply messages may take before krill exits anyway (what is
+    /// left is finished after the next start). Default 30.
+    pub shutdown_timeout_seconds: u64,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            shutdown_timeout_seconds: DEFAULT_SHUTDOWN_TIMEOUT_SECONDS,
+        }
+    }
 }
 
 /// `session`

@@ -101,5 +101,5 @@ pub use model::{
 };
 pub use shard::{
     gateway_url, CloseCause, Event, GatewayFetchError, Output, SendError, Shard, ShardConfig,
-    ShardState, API_VERSION, DEFAULT_INTENTS, RESUMABLE_CLOSE,
+    ResumeState, ShardState, API_VERSION, DEFAULT_INTENTS, RESUMABLE_CLOSE,
 };

@@ -308,6 +308,20 @@ struct Session {
     resume_url: Option<String>,
 }
 
+/// What a shard needs to resume its session after a restart of the
+/// process: saved by the driver as the shard advances
+/// ([`Shard::resume_state`]) and handed back before start
+/// ([`Shard::restore`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResumeState {
+    /// READY's `session_id`.
+    pub session_id: String,
+    /// READY's `resume_gateway_url` (without query string), if it gave one.
+    pub resume_gateway_url: Option<String>,
+    /// The last sequence number received.
+    pub seq: Option<u64>,
+}
+
 /// `session_start_limit` as last fetched, counted down per Identify.
 #[derive(Debug, Clone, Copy)]
 struct StartLimit {
@@ -479,6 +493,49 @@ impl Shard {
         if self.state == ShardState::Idle {
             self.begin_connect(now);
         }
+    }
+
+    /// The session to resume, while there is one: what a driver saves so
+    /// that the next process resumes instead of identifying.
+    pub fn resume_state(&self) -> Option<ResumeState> {
+        let session = self.session.as_ref()?;
+        Some(ResumeState {
+            session_id: session.id.clone(),
+            resume_gateway_url: session.resume_url.clone(),
+            seq: self.sequence,
+        })
+    }
+
+    /// Takes a saved session back before [`Shard::start`]: the first
+    /// connection dials its resume URL and sends Resume (a refused resume
+    /// falls back to Identify as usual). Ignored once started.
+    pub fn restore(&mut self, state: ResumeState) {
+        if self.state != ShardState::Idle || state.session_id.is_empty() {
+            return;
+        }
+        self.session = Some(Session {
+            id: state.session_id,
+            resume_url: state.resume_gateway_url,
+        });
+        self.sequence = state.seq;
+        self.use_resume_url = true;
+    }
+
+    /// Stops for good but keeps the session resumable: closes with
+    /// [`RESUMABLE_CLOSE`] (never 1000/1001, which end the session), so the
+    /// next process can resume it from [`Shard::resume_state`].
+    pub fn suspend(&mut self, _now: Instant) {
+        if matches!(self.state, ShardState::Stopped { .. }) {
+            return;
+        }
+        if self.conn.is_some() {
+            self.outputs.push_back(Output::Close {
+                code: RESUMABLE_CLOSE,
+            });
+        }
+        self.drop_connection();
+        self.timers.clear_all();
+        self.state = ShardState::Stopped { fatal: false };
     }
 
     /// Closes with 1000 (ending the session) and stops for good.

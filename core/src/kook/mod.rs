@@ -53,5 +53,5 @@ pub use payload::{
 };
 pub use reorder::{Offer, Release, ReorderBuffer, ReorderLimits};
 pub use session::{
-    resume_url, Event, FatalReason, HelloError, Output, Session, SessionConfig, State,
+    resume_url, Event, FatalReason, HelloError, Output, ResumeState, Session, SessionConfig, State,
 };

@@ -167,6 +167,12 @@ impl<T> ReorderBuffer<T> {
 
     /// Forgets everything (a new session): expects `sn` 1 again, drops what
     /// is held and what was released but not popped.
+    /// Forgets everything and continues after `sn` (a restored session).
+    pub fn continue_after(&mut self, sn: u64) {
+        self.reset();
+        self.last_delivered = sn;
+    }
+
     pub fn reset(&mut self) {
         self.last_delivered = 0;
         self.held.clear();

@@ -501,6 +501,19 @@ pub struct Session {
     token_rejections: u32,
     last_event_at: Option<Instant>,
     last_pong_at: Option<Instant>,
+    /// A saved session was handed back before start: resume it.
+    restored: bool,
+}
+
+/// What a KOOK session needs to resume after a restart of the process:
+/// saved by the driver as the session advances ([`Session::resume_state`])
+/// and handed back before start ([`Session::restore`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResumeState {
+    /// HELLO's `session_id`.
+    pub session_id: String,
+    /// The last `sn` delivered in order.
+    pub sn: u64,
 }
 
 impl Session {
@@ -528,7 +541,29 @@ impl Session {
             token_rejections: 0,
             last_event_at: None,
             last_pong_at: None,
+            restored: false,
         }
+    }
+
+    /// The session to resume, while there is one.
+    pub fn resume_state(&self) -> Option<ResumeState> {
+        Some(ResumeState {
+            session_id: self.session_id.clone()?,
+            sn: self.last_sn(),
+        })
+    }
+
+    /// Takes a saved session back before [`Session::start`]: after the
+    /// gateway fetch the first dial resumes it (`resume=1&sn&session_id`);
+    /// a refused resume starts a fresh session as usual. Ignored once
+    /// started.
+    pub fn restore(&mut self, state: ResumeState) {
+        if self.phase != Phase::Idle || state.session_id.is_empty() {
+            return;
+        }
+        self.session_id = Some(state.session_id);
+        self.buffer.continue_after(state.sn);
+        self.restored = true;
     }
 
     // ----- getters -----
@@ -683,6 +718,12 @@ impl Session {
     fn step(&mut self, now: Instant, input: Input) {
         use Phase as P;
         match (self.phase, input) {
+            (P::Idle, Input::Start) if self.restored => {
+                self.restored = false;
+                self.token_rejections = 0;
+                self.gateway_backoff.reset();
+                self.fetch_gateway();
+            }
             (P::Idle | P::Stopped, Input::Start) => {
                 self.discard_session();
                 self.token_rejections = 0;
@@ -695,7 +736,12 @@ impl Session {
             // 1. Fetch the gateway; backoff 1, 2, 4 … 60 s, forever.
             (P::FetchingGateway, Input::GatewayFetched(Ok(url))) => {
                 self.gateway_url = Some(url);
-                self.dial(Dial::Fresh { retries: 0 });
+                // Only a restored session is still set here: every other
+                // path to step 1 forgets the session.
+                match self.session_id {
+                    Some(_) => self.dial(Dial::Resume { attempt: 1 }),
+                    None => self.dial(Dial::Fresh { retries: 0 }),
+                }
             }
             (
                 P::FetchingGateway,

@@ -62,6 +62,55 @@ pub enum Request {
         /// Whose reaction; `None` = the bot's own.
         user_id: Option<String>,
     },
+    /// `GET /message/list?target_id=..&page_size=..` (a channel), or
+    /// `/direct-message/list` (a DM with user `target_id`) when `direct`:
+    /// the newest messages of the chat.
+    MessageList {
+        /// A DM (`/direct-message/list`).
+        direct: bool,
+        /// The channel id, or the DM user's id.
+        target_id: String,
+        /// How many messages.
+        page_size: u32,
+    },
+}
+
+/// One message of `GET /message/list` / `/direct-message/list` (only what
+/// krill reads; channel items carry `author.id`, DM items `author_id`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ListedMessage {
+    /// The message id.
+    pub id: String,
+    /// The content.
+    #[serde(default)]
+    pub content: String,
+    /// The author (channel messages).
+    #[serde(default)]
+    pub author: Option<User>,
+    /// The author's id (DMs).
+    #[serde(default)]
+    pub author_id: Option<String>,
+    /// Creation time, Unix ms.
+    #[serde(default)]
+    pub create_at: u64,
+}
+
+impl ListedMessage {
+    /// Who wrote it.
+    pub fn author_id(&self) -> &str {
+        self.author_id
+            .as_deref()
+            .or(self.author.as_ref().map(|a| a.id.as_str()))
+            .unwrap_or("")
+    }
+}
+
+/// `data` of the message lists.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct MessageList {
+    /// The messages.
+    #[serde(default)]
+    pub items: Vec<ListedMessage>,
 }
 
 /// `POST /message/create`.
@@ -189,6 +238,8 @@ impl Request {
             Request::AddReaction { direct: true, .. } => "/direct-message/add-reaction",
             Request::DeleteReaction { direct: false, .. } => "/message/delete-reaction",
             Request::DeleteReaction { direct: true, .. } => "/direct-message/delete-reaction",
+            Request::MessageList { direct: false, .. } => "/message/list",
+            Request::MessageList { direct: true, .. } => "/direct-message/list",
         }
     }
 
@@ -202,6 +253,7 @@ impl Request {
                 DmTarget::User(id) | DmTarget::ChatCode(id) => id,
             },
             Request::AddReaction { msg_id, .. } | Request::DeleteReaction { msg_id, .. } => msg_id,
+            Request::MessageList { target_id, .. } => target_id,
         }
     }
 
@@ -217,6 +269,16 @@ impl Request {
             Request::AddReaction { msg_id, .. } | Request::DeleteReaction { msg_id, .. } => {
                 format!("message {msg_id}")
             }
+            Request::MessageList {
+                direct: false,
+                target_id,
+                ..
+            } => format!("channel {target_id}"),
+            Request::MessageList {
+                direct: true,
+                target_id,
+                ..
+            } => format!("DM with user {target_id}"),
         }
     }
 
@@ -250,6 +312,22 @@ impl Request {
                 None,
             ),
             Request::UserMe => (Method::Get, "/user/me".to_owned(), None),
+            Request::MessageList {
+                target_id,
+                page_size,
+                ..
+            } => {
+                non_empty("target_id", target_id)?;
+                (
+                    Method::Get,
+                    format!(
+                        "{}?target_id={}&page_size={page_size}",
+                        self.path(),
+                        super::path_segment(target_id)
+                    ),
+                    None,
+                )
+            }
             Request::MessageCreate(m) => {
                 non_empty("target_id", &m.target_id)?;
                 let body = Create {
@@ -324,6 +402,7 @@ impl Request {
                 Response::KookMessage(typed(data)?)
             }
             Request::AddReaction { .. } | Request::DeleteReaction { .. } => Response::Empty,
+            Request::MessageList { .. } => Response::KookMessageList(typed(data)?),
         })
     }
 }

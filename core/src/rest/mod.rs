@@ -199,6 +199,8 @@ pub enum Response {
     KookUser(kook::User),
     /// KOOK `POST /message/create` and `/direct-message/create`.
     KookMessage(kook::MessageCreated),
+    /// KOOK `GET /message/list` and `/direct-message/list`.
+    KookMessageList(kook::MessageList),
     /// A request whose success carries nothing krill needs (typing,
     /// reactions).
     Empty,

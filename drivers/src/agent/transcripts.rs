@@ -117,6 +117,35 @@ impl TranscriptStore {
         ))
     }
 
+    /// What the transcript recorded for the turn that answered inbound
+    /// message `message_id`: `None` when no such turn is recorded, else its
+    /// reply (`None` for a turn without one). Recovery uses it so that a
+    /// turn whose transcript append happened before a crash is not asked
+    /// again (and not appended twice).
+    pub fn recorded_reply(
+        &self,
+        agent_id: &str,
+        session_key: &str,
+        message_id: &str,
+    ) -> Result<Option<Option<String>>, TranscriptError> {
+        let path = self.file_path(agent_id, session_key)?;
+        let session = self.session(agent_id, session_key);
+        let mut session = session.lock().unwrap_or_else(PoisonError::into_inner);
+        session.load(&path)?;
+        let entries = session.entries.make_contiguous();
+        let Some(at) = entries.iter().rposition(|e| {
+            e.role == krill_core::agent::Role::User && e.message_id.as_deref() == Some(message_id)
+        }) else {
+            return Ok(None);
+        };
+        Ok(Some(
+            entries
+                .get(at + 1)
+                .filter(|e| e.role == krill_core::agent::Role::Assistant)
+                .map(|e| e.text.clone()),
+        ))
+    }
+
     /// Appends `new` to the session's file (created with its folders when
     /// missing) and to the cache.
     pub fn append(

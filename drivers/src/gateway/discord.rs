@@ -37,8 +37,9 @@ use krill_core::agent::{
 use krill_core::config::{DiscordSettings, Platform, ResolvedAccount};
 use krill_core::discord::{
     Channel, Dispatch, Event, GatewayFetchError, Guild, IdentifyLimiter, Message, Output, Reaction,
-    Shard, ShardConfig, ShardState, DEFAULT_INTENTS,
+    ResumeState, Shard, ShardConfig, ShardState, DEFAULT_INTENTS,
 };
+use krill_core::durable::{Admission, JournaledTurn, SendKind};
 use krill_core::pairing::Requester;
 use krill_core::reply::ChunkLimits;
 use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};
@@ -47,6 +48,7 @@ use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
+use super::durable::{Durable, Outgoing, TEXT};
 use super::inbound::{build_turn, log_drop, pairing_reply, reply_chunks, TurnSource};
 use super::link::RestLink;
 use super::socket::{feed, Socket};
@@ -55,6 +57,8 @@ use super::{
     run_loop, unix_ms, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx,
 };
 use crate::agent::TurnOutcome;
+use crate::store::resume::SavedSession;
+use krill_core::routing::ReplyTarget;
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 
 /// Channel kinds Discord uses for threads (announcement, public, private).
@@ -154,6 +158,10 @@ struct DiscordLoop {
     replies_out: u64,
     limits: ChunkLimits,
     stopped: Option<String>,
+    /// Sessions saved, journal, outbox.
+    durable: Durable,
+    /// Acks to remove once their reply (by outbox reply id) is delivered.
+    acks_after_reply: HashMap<i64, AckTarget>,
 }
 
 impl DiscordLoop {
@@ -170,6 +178,12 @@ impl DiscordLoop {
             Some(range) => (range.ids().collect::<Vec<u32>>(), range.total.max(1)),
             None => (vec![0], 1),
         };
+        let mut durable = Durable::new(
+            &name,
+            Platform::Discord,
+            &account.account_id,
+            shared.store.clone(),
+        );
         let shards = ids
             .into_iter()
             .map(|id| {
@@ -177,8 +191,17 @@ impl DiscordLoop {
                 config.intents = settings.intents.unwrap_or(DEFAULT_INTENTS);
                 config.shard_id = id;
                 config.shard_count = count;
+                let mut shard = Shard::new(config, seed ^ u64::from(id).rotate_left(32));
+                if let Some(saved) = durable.saved_session(id) {
+                    info!("{name}: shard {id} resumes its saved session");
+                    shard.restore(ResumeState {
+                        session_id: saved.session_id,
+                        resume_gateway_url: saved.resume_url,
+                        seq: saved.seq,
+                    });
+                }
                 ShardSlot {
-                    shard: Shard::new(config, seed ^ u64::from(id).rotate_left(32)),
+                    shard,
                     socket: None,
                     gateway_fetch: None,
                 }
@@ -231,8 +254,43 @@ impl DiscordLoop {
             replies_out: 0,
             limits,
             stopped: None,
+            durable,
+            acks_after_reply: HashMap::new(),
         }
     }
+
+    /// Runs again the turns the last process accepted but never answered
+    /// (their reply recorded in the transcript is reused, not asked again).
+    fn recover_turns(&mut self, now: Instant) {
+        for (id, journaled) in self.durable.recovered_turns() {
+            let ctx = TurnCtx {
+                channel: self.index,
+                reply_to: ReplyTarget {
+                    platform: Platform::Discord,
+                    account_id: self.account.account_id.clone(),
+                    chat_id: journaled.chat_id.clone(),
+                    direct: journaled.direct,
+                },
+                message_id: journaled.turn.message_id.clone(),
+                ack: None,
+                journal: Some(id),
+            };
+            self.durable.turn_started();
+            match super::recorded_outcome(&self.shared, &journaled.turn) {
+                Some(outcome) => self.handle_outcome(now, ctx, outcome),
+                None => {
+                    info!(
+                        "{}: running again the unanswered turn for message {}",
+                        self.name, journaled.turn.message_id
+                    );
+                    self.start_typing(now, &journaled.chat_id);
+                    self.shared.agents.submit(journaled.turn, ctx);
+                }
+            }
+        }
+    }
+
+
 
     /// Carries out one output of shard `slot`.
     fn handle_output(&mut self, now: Instant, slot: usize, output: Output) {
@@ -353,6 +411,9 @@ impl DiscordLoop {
                 } else if let Response::DiscordMessage(posted) = &response {
                     self.replies_out += 1;
                     self.remember_bot_message(now, &posted.id, &posted.channel_id);
+                    self.durable.completed(id, Some(&posted.id));
+                } else {
+                    self.durable.completed(id, None);
                 }
                 self.finish(now, id);
             }
@@ -366,6 +427,8 @@ impl DiscordLoop {
                     };
                     warn!("{name}: GET /gateway/bot failed: {error}");
                     slot.shard.handle_gateway_fetched(now, Err(fetch_error));
+                } else if self.durable.owns(id) {
+                    self.durable.failed(now, id, &error);
                 } else {
                     warn!("{}: request failed: {error}", self.name);
                 }
@@ -397,6 +460,18 @@ impl DiscordLoop {
     fn finish(&mut self, now: Instant, id: RequestId) {
         if let Some(ack) = self.acks.finished(id) {
             self.remove_ack(now, ack);
+        }
+        self.finish_replies(now);
+    }
+
+    /// Removes the acks of replies that are now delivered.
+    fn finish_replies(&mut self, now: Instant) {
+        for reply in self.durable.take_finished() {
+            if let Some(target) = self.acks_after_reply.remove(&reply) {
+                if let Some(ack) = self.acks.remove_after_reply(None, target) {
+                    self.remove_ack(now, ack);
+                }
+            }
         }
     }
 
@@ -658,6 +733,20 @@ impl DiscordLoop {
                         topic: topic.as_deref(),
                     },
                 );
+                let journaled = JournaledTurn {
+                    turn,
+                    chat_id: allowed.route.reply_to.chat_id.clone(),
+                    direct: allowed.route.reply_to.direct,
+                };
+                let journal = match self.durable.admit(&message_id, &journaled) {
+                    Admission::Run { id } => Some(id),
+                    Admission::AlreadyJournaled => {
+                        debug!("{}: message {message_id} was already handled", self.name);
+                        return;
+                    }
+                    _ => None,
+                };
+                let turn = journaled.turn;
                 let ack = ack_reaction(&self.shared.config, &allowed).map(str::to_owned);
                 if let Some(emoji) = &ack {
                     let add = self.link.submit(
@@ -680,7 +769,7 @@ impl DiscordLoop {
                         );
                     }
                 }
-                self.submit_turn(now, &allowed, turn, message_id, ack);
+                self.submit_turn(now, &allowed, turn, message_id, ack, journal);
             }
             Decision::Drop(dropped) => {
                 log_drop(Platform::Discord, &channel_id, &dropped);
@@ -724,7 +813,9 @@ impl DiscordLoop {
         mut turn: TurnInput,
         message_id: String,
         ack: Option<String>,
+        journal: Option<i64>,
     ) {
+        self.durable.turn_started();
         let events = self.system_events.take(&turn.session_key);
         if !events.is_empty() {
             debug!(
@@ -748,6 +839,7 @@ impl DiscordLoop {
                 reply_to: allowed.route.reply_to.clone(),
                 message_id,
                 ack,
+                journal,
             },
         );
     }
@@ -848,6 +940,7 @@ impl DiscordLoop {
                     turn,
                     triggered.message_id.clone(),
                     None,
+                    None,
                 );
             }
             ReactionDecision::Notify(event) => {
@@ -940,18 +1033,9 @@ impl DiscordLoop {
             &self.limits,
             self.settings.reply_to_mode,
         );
-        let mut last = None;
-        for chunk in chunks {
-            last = self.link.submit(
-                now,
-                DiscordRequest::CreateMessage(CreateMessage {
-                    channel_id: channel_id.clone(),
-                    content: chunk.text,
-                    reply_to: chunk.reply_to,
-                    nonce: None,
-                }),
-            );
-        }
+        let reply = self
+            .durable
+            .reply(ctx.journal, &channel_id, ctx.reply_to.direct, chunks);
         if let Some(emoji) = ctx.ack {
             if self.shared.config.messages.remove_ack_after_reply {
                 let target = AckTarget {
@@ -960,8 +1044,15 @@ impl DiscordLoop {
                     message_id: ctx.message_id,
                     emoji,
                 };
-                if let Some(ack) = self.acks.remove_after_reply(last, target) {
-                    self.remove_ack(now, ack);
+                match reply {
+                    Some(reply) => {
+                        self.acks_after_reply.insert(reply, target);
+                    }
+                    None => {
+                        if let Some(ack) = self.acks.remove_after_reply(None, target) {
+                            self.remove_ack(now, ack);
+                        }
+                    }
                 }
             }
         }
@@ -977,6 +1068,43 @@ impl ChannelLoop for DiscordLoop {
         for slot in &mut self.shards {
             slot.shard.start(now);
         }
+        self.durable.recover_outbox(false);
+        self.recover_turns(now);
+    }
+
+    fn pump_outbox(&mut self, now: Instant) {
+        let (link, name) = (&mut self.link, &self.name);
+        self.durable
+            .pump(now, |kind, out| send_outgoing(link, name, now, kind, out));
+        self.finish_replies(now);
+    }
+
+    fn save_sessions(&mut self) {
+        for slot in &self.shards {
+            let saved = slot.shard.resume_state().map(|state| SavedSession {
+                session_id: state.session_id,
+                resume_url: state.resume_gateway_url,
+                seq: state.seq,
+            });
+            self.durable.save_session(slot.shard.config().shard_id, saved);
+        }
+    }
+
+    fn suspend(&mut self, now: Instant) {
+        for slot in &mut self.shards {
+            slot.shard.suspend(now);
+            while let Some(output) = slot.shard.poll_output() {
+                if let Output::Close { code } = output {
+                    if let Some(socket) = slot.socket.take() {
+                        socket.close(code);
+                    }
+                }
+            }
+        }
+    }
+
+    fn idle(&self) -> bool {
+        self.durable.idle()
     }
 
     fn step_machine(&mut self, now: Instant) -> bool {
@@ -1025,6 +1153,7 @@ impl ChannelLoop for DiscordLoop {
         [
             shards.min(),
             self.link.poll_timeout(),
+            self.durable.deadline(),
             self.typing
                 .values()
                 .filter(|typing| typing.turns > 0)
@@ -1056,6 +1185,7 @@ impl ChannelLoop for DiscordLoop {
             }
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+            Input::Drain => {}
         }
     }
 
@@ -1098,6 +1228,35 @@ impl ChannelLoop for DiscordLoop {
         health.messages_in = self.messages_in;
         health.replies_out = self.replies_out;
     }
+}
+
+/// Sends one outbox message as `POST /channels/{id}/messages` with its
+/// recorded nonce (`enforce_nonce`: Discord posts it at most once, so a
+/// message recovered after a restart needs no check first).
+fn send_outgoing(
+    link: &mut RestLink,
+    name: &str,
+    now: Instant,
+    kind: SendKind,
+    out: &Outgoing,
+) -> Option<RequestId> {
+    let _ = kind;
+    if out.entry.kind != TEXT {
+        warn!(
+            "{name}: outbox message {} has a kind this build cannot send ({:?})",
+            out.id, out.entry.kind
+        );
+        return None;
+    }
+    link.submit(
+        now,
+        DiscordRequest::CreateMessage(CreateMessage {
+            channel_id: out.entry.chat_id.clone(),
+            content: out.entry.body.clone(),
+            reply_to: out.entry.reply_to.clone(),
+            nonce: Some(out.entry.nonce.clone()),
+        }),
+    )
 }
 
 /// A user's tag: `name#1234`, or the username for migrated users.

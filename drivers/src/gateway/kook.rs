@@ -17,7 +17,9 @@ use krill_core::access::{
 };
 use krill_core::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage};
 use krill_core::config::{KookSettings, Platform, ResolvedAccount};
-use krill_core::kook::{Event, GatewayFetchError, Message, Output, Session, SessionConfig, State};
+use krill_core::kook::{
+    Event, GatewayFetchError, Message, Output, ResumeState, Session, SessionConfig, State,
+};
 use krill_core::reply::ChunkLimits;
 use krill_core::rest::kook::{
     DirectMessageCreate, DmTarget, MessageCreate, Request as KookRequest,
@@ -27,12 +29,18 @@ use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
+use super::durable::{Durable, Outgoing, TEXT};
 use super::inbound::{build_turn, log_drop, pairing_reply, reply_chunks, TurnSource};
 use super::link::RestLink;
 use super::socket::{feed, Socket};
 use super::status::Health;
 use super::{run_loop, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx};
 use crate::agent::TurnOutcome;
+use crate::store::resume::SavedSession;
+use krill_core::durable::kook_check::LIST_PAGE_SIZE;
+use krill_core::durable::{Admission, JournaledTurn, ListedMessage, SendKind};
+use krill_core::routing::ReplyTarget;
+use std::collections::HashMap;
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 use crate::ws::redact_url;
 
@@ -82,6 +90,10 @@ struct KookLoop {
     replies_out: u64,
     limits: ChunkLimits,
     stopped: Option<String>,
+    /// Session saved, journal, outbox.
+    durable: Durable,
+    /// Acks to remove once their reply (by outbox reply id) is delivered.
+    acks_after_reply: HashMap<i64, AckTarget>,
 }
 
 impl KookLoop {
@@ -109,10 +121,24 @@ impl KookLoop {
             settings.chunk_mode,
         );
         let history_cap = (settings.history_limit as usize).max(1);
+        let mut durable = Durable::new(
+            &name,
+            Platform::Kook,
+            &account.account_id,
+            shared.store.clone(),
+        );
+        let mut session = Session::new(SessionConfig::new(settings.compress), seed);
+        if let Some(saved) = durable.saved_session(0) {
+            info!("{name}: resuming the saved session");
+            session.restore(ResumeState {
+                session_id: saved.session_id,
+                sn: saved.seq.unwrap_or(0),
+            });
+        }
         Self {
             index,
             name,
-            session: Session::new(SessionConfig::new(settings.compress), seed),
+            session,
             link: parts.link,
             account,
             settings,
@@ -132,6 +158,49 @@ impl KookLoop {
             replies_out: 0,
             limits,
             stopped: None,
+            durable,
+            acks_after_reply: HashMap::new(),
+        }
+    }
+
+    /// Runs again the turns the last process accepted but never answered
+    /// (their reply recorded in the transcript is reused, not asked again).
+    fn recover_turns(&mut self, now: Instant) {
+        for (id, journaled) in self.durable.recovered_turns() {
+            let ctx = TurnCtx {
+                channel: self.index,
+                reply_to: ReplyTarget {
+                    platform: Platform::Kook,
+                    account_id: self.account.account_id.clone(),
+                    chat_id: journaled.chat_id.clone(),
+                    direct: journaled.direct,
+                },
+                message_id: journaled.turn.message_id.clone(),
+                ack: None,
+                journal: Some(id),
+            };
+            self.durable.turn_started();
+            match super::recorded_outcome(&self.shared, &journaled.turn) {
+                Some(outcome) => self.handle_outcome(now, ctx, outcome),
+                None => {
+                    info!(
+                        "{}: running again the unanswered turn for message {}",
+                        self.name, journaled.turn.message_id
+                    );
+                    self.shared.agents.submit(journaled.turn, ctx);
+                }
+            }
+        }
+    }
+
+    /// Removes the acks of replies that are now delivered.
+    fn finish_replies(&mut self, now: Instant) {
+        for reply in self.durable.take_finished() {
+            if let Some(target) = self.acks_after_reply.remove(&reply) {
+                if let Some(ack) = self.acks.remove_after_reply(None, target) {
+                    self.remove_ack(now, ack);
+                }
+            }
         }
     }
 
@@ -233,10 +302,26 @@ impl KookLoop {
                         info!("{}: bot user {} ({})", self.name, user.username, user.id);
                         self.bot_id = user.id;
                     }
-                } else if matches!(response, Response::KookMessage(_)) {
+                } else if let Response::KookMessage(posted) = &response {
                     self.replies_out += 1;
+                    self.durable.completed(id, Some(&posted.msg_id));
+                } else if let Response::KookMessageList(list) = &response {
+                    let listed: Vec<ListedMessage> = list
+                        .items
+                        .iter()
+                        .map(|m| ListedMessage {
+                            id: m.id.clone(),
+                            author_id: m.author_id().to_owned(),
+                            content: m.content.clone(),
+                            created_ms: m.create_at,
+                        })
+                        .collect();
+                    self.durable.verified(id, &listed, &self.bot_id);
+                } else {
+                    self.durable.completed(id, None);
                 }
                 self.finish(now, id);
+                self.finish_replies(now);
             }
             RestEvent::Failed { id, error } => {
                 if self.gateway_fetch == Some(id) {
@@ -251,6 +336,9 @@ impl KookLoop {
                         },
                     };
                     self.session.handle_gateway_fetched(now, Err(fetch_error));
+                } else if self.durable.owns(id) {
+                    self.durable.failed(now, id, &error);
+                    self.finish_replies(now);
                 } else {
                     if self.user_me == Some(id) {
                         self.user_me = None;
@@ -391,6 +479,20 @@ impl KookLoop {
                         topic: None,
                     },
                 );
+                let journaled = JournaledTurn {
+                    turn,
+                    chat_id: allowed.route.reply_to.chat_id.clone(),
+                    direct: allowed.route.reply_to.direct,
+                };
+                let journal = match self.durable.admit(&message.msg_id, &journaled) {
+                    Admission::Run { id } => Some(id),
+                    Admission::AlreadyJournaled => {
+                        debug!("{}: message {} was already handled", self.name, message.msg_id);
+                        return;
+                    }
+                    _ => None,
+                };
+                let turn = journaled.turn;
                 let ack = ack_reaction(&self.shared.config, &allowed).map(str::to_owned);
                 if let Some(emoji) = &ack {
                     let add = self.link.submit(
@@ -413,6 +515,7 @@ impl KookLoop {
                         );
                     }
                 }
+                self.durable.turn_started();
                 self.shared.agents.submit(
                     turn,
                     TurnCtx {
@@ -420,6 +523,7 @@ impl KookLoop {
                         reply_to: allowed.route.reply_to.clone(),
                         message_id: message.msg_id.clone(),
                         ack,
+                        journal,
                     },
                 );
             }
@@ -492,10 +596,7 @@ impl KookLoop {
             &self.limits,
             self.settings.reply_to_mode,
         );
-        let mut last = None;
-        for chunk in chunks {
-            last = self.send(now, &chat_id, direct, chunk.text, chunk.reply_to);
-        }
+        let reply = self.durable.reply(ctx.journal, &chat_id, direct, chunks);
         if let Some(emoji) = ctx.ack {
             if self.shared.config.messages.remove_ack_after_reply {
                 let target = AckTarget {
@@ -504,8 +605,15 @@ impl KookLoop {
                     message_id: ctx.message_id,
                     emoji,
                 };
-                if let Some(ack) = self.acks.remove_after_reply(last, target) {
-                    self.remove_ack(now, ack);
+                match reply {
+                    Some(reply) => {
+                        self.acks_after_reply.insert(reply, target);
+                    }
+                    None => {
+                        if let Some(ack) = self.acks.remove_after_reply(None, target) {
+                            self.remove_ack(now, ack);
+                        }
+                    }
                 }
             }
         }
@@ -520,6 +628,51 @@ impl ChannelLoop for KookLoop {
     fn start(&mut self, now: Instant) {
         self.user_me = self.link.submit(now, KookRequest::UserMe);
         self.session.start(now);
+        // KOOK does not deduplicate by nonce: look for each recovered
+        // message in its chat before sending it again.
+        self.durable.recover_outbox(true);
+        self.recover_turns(now);
+    }
+
+    fn pump_outbox(&mut self, now: Instant) {
+        // The check needs the bot's id (from `GET /user/me`) first.
+        if self.bot_id.is_empty() && self.user_me.is_some() {
+            return;
+        }
+        let (link, name) = (&mut self.link, &self.name);
+        self.durable
+            .pump(now, |kind, out| send_outgoing(link, name, now, kind, out));
+        self.finish_replies(now);
+    }
+
+    fn save_sessions(&mut self) {
+        let saved = self.session.resume_state().map(|state| SavedSession {
+            session_id: state.session_id,
+            resume_url: None,
+            seq: Some(state.sn),
+        });
+        self.durable.save_session(0, saved);
+    }
+
+    fn suspend(&mut self, now: Instant) {
+        // KOOK gives close codes no meaning: stopping keeps the session
+        // resumable (it is saved in the store).
+        self.save_sessions();
+        self.session.stop(now);
+        while let Some(output) = self.session.poll_output() {
+            if let Output::Close = output {
+                if let Some(socket) = self.socket.take() {
+                    socket.close(1000);
+                }
+            }
+        }
+        if let Some(socket) = self.socket.take() {
+            socket.close(1000);
+        }
+    }
+
+    fn idle(&self) -> bool {
+        self.durable.idle()
     }
 
     fn step_machine(&mut self, now: Instant) -> bool {
@@ -552,7 +705,11 @@ impl ChannelLoop for KookLoop {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        [self.session.poll_timeout(), self.link.poll_timeout()]
+        [
+            self.session.poll_timeout(),
+            self.link.poll_timeout(),
+            self.durable.deadline(),
+        ]
             .into_iter()
             .flatten()
             .min()
@@ -570,6 +727,7 @@ impl ChannelLoop for KookLoop {
             ),
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+            Input::Drain => {}
         }
     }
 
@@ -588,6 +746,46 @@ impl ChannelLoop for KookLoop {
         health.messages_in = self.messages_in;
         health.replies_out = self.replies_out;
     }
+}
+
+/// Sends one outbox message (`message/create`, or `direct-message/create`
+/// for DMs) with its recorded nonce, or lists the chat's newest messages to
+/// check whether a recovered one is already there.
+fn send_outgoing(
+    link: &mut RestLink,
+    name: &str,
+    now: Instant,
+    kind: SendKind,
+    out: &Outgoing,
+) -> Option<RequestId> {
+    let entry = &out.entry;
+    if entry.kind != TEXT {
+        warn!(
+            "{name}: outbox message {} has a kind this build cannot send ({:?})",
+            out.id, entry.kind
+        );
+        return None;
+    }
+    let request = match kind {
+        SendKind::Verify => KookRequest::MessageList {
+            direct: entry.direct,
+            target_id: entry.chat_id.clone(),
+            page_size: LIST_PAGE_SIZE,
+        },
+        _ if entry.direct => KookRequest::DirectMessageCreate(DirectMessageCreate {
+            target: DmTarget::User(entry.chat_id.clone()),
+            content: entry.body.clone(),
+            quote: entry.reply_to.clone(),
+            nonce: Some(entry.nonce.clone()),
+        }),
+        _ => KookRequest::MessageCreate(MessageCreate {
+            target_id: entry.chat_id.clone(),
+            content: entry.body.clone(),
+            quote: entry.reply_to.clone(),
+            nonce: Some(entry.nonce.clone()),
+        }),
+    };
+    link.submit(now, request)
 }
 
 /// The session's state as `channels status` shows it.

@@ -14,12 +14,21 @@
 //! machines' earliest deadline. Slow work (HTTP, agents) runs on other
 //! tasks, so heartbeats are never late because of it.
 //!
+//! SIGTERM / SIGINT stop the gateway gracefully: every loop gets
+//! [`Input::Drain`], closes its gateway sockets without ending the sessions,
+//! takes no new events, finishes its running turns and unsent reply
+//! messages, and ends; the process exits 0 once every loop has ended or
+//! `gateway.shutdownTimeoutSeconds` has passed (the turn journal and the
+//! outbox in `<state>/krill.db` carry what was cut short to the next start).
+//! A second signal exits at once.
+//!
 //! One channel failing fatally (a rejected token) stops that channel with a
 //! clear error and leaves the others running; when every channel has
 //! stopped the process exits 1.
 
 mod acks;
 mod discord;
+mod durable;
 mod inbound;
 mod kook;
 mod link;
@@ -40,12 +49,13 @@ use krill_core::rest::http::HttpResponse;
 use krill_core::rest::{Api, Planner, RequestId, RestEvent, RetryPolicy};
 use krill_core::routing::ReplyTarget;
 use smol::channel::{Receiver, Sender};
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::agent::{AgentRunner, AgentSpec, AgentsTable, TranscriptStore, TurnOutcome};
 use crate::config_file::LoadedConfig;
 use crate::http::TransportError;
 use crate::pairing_store::{AllowFromWatcher, PairingStore};
+use crate::store::Store;
 use link::RestLink;
 use socket::SocketEvent;
 use status::{Health, StatusBoard};
@@ -76,6 +86,9 @@ pub(crate) enum Input {
         /// The response, or why there is none.
         result: Result<HttpResponse, TransportError>,
     },
+    /// Stop gracefully (SIGTERM / SIGINT): close the gateway sessions
+    /// resumably, finish running turns and pending replies, then end.
+    Drain,
     /// An agent turn finished.
     Agent {
         /// What the loop attached when it submitted the turn.
@@ -97,6 +110,8 @@ pub(crate) struct TurnCtx {
     pub(crate) message_id: String,
     /// The ack reaction added to that message, to remove after the reply.
     pub(crate) ack: Option<String>,
+    /// The turn's row in the turn journal (`None`: not journaled).
+    pub(crate) journal: Option<i64>,
 }
 
 /// The agent runner every channel loop submits to.
@@ -122,6 +137,10 @@ pub(crate) struct Shared {
     pub(crate) agents: Agents,
     /// Every channel's health, for `status.json`.
     pub(crate) board: Arc<StatusBoard>,
+    /// `<state>/krill.db`: sessions to resume, turn journal, outbox.
+    pub(crate) store: Arc<Store>,
+    /// The transcripts (recovery looks up turns recorded before a crash).
+    pub(crate) transcripts: Arc<TranscriptStore>,
 }
 
 /// What every channel loop starts with for its bot account: the REST link
@@ -192,6 +211,15 @@ pub(crate) trait ChannelLoop {
     fn handle_timeout(&mut self, now: Instant);
     /// Fills in the channel's health for `status.json`.
     fn report(&self, now: Instant, health: &mut Health);
+    /// Hands the outbox's ready messages to the REST link.
+    fn pump_outbox(&mut self, now: Instant);
+    /// Saves the gateway sessions to the store when they moved.
+    fn save_sessions(&mut self);
+    /// Graceful stop: closes the gateway sockets without ending the
+    /// sessions and takes no more events.
+    fn suspend(&mut self, now: Instant);
+    /// No turn running and no reply message waiting.
+    fn idle(&self) -> bool;
 
     /// Drains the gateway machine's outputs and the planner's transmits and
     /// events until both are idle.
@@ -201,6 +229,7 @@ pub(crate) trait ChannelLoop {
             while self.step_machine(now) {
                 busy = true;
             }
+            self.pump_outbox(now);
             self.link().pump(now);
             while let Some(event) = self.link().poll_event() {
                 busy = true;
@@ -222,10 +251,19 @@ pub(crate) async fn run_loop(
     input: Receiver<Input>,
 ) -> ChannelEnd {
     let mut now = Instant::now();
+    let mut draining = false;
     channel.start(now);
     loop {
         channel.drive(now);
+        channel.save_sessions();
         board.update(index, |health| channel.report(now, health));
+        if draining && channel.idle() {
+            info!("{}: stopped; nothing left to send", channel.name());
+            return ChannelEnd {
+                name: channel.name().to_owned(),
+                reason: "stopped by a signal".to_owned(),
+            };
+        }
         if let Some(reason) = channel.take_stop() {
             channel.shut_down(now);
             board.update(index, |health| {
@@ -240,8 +278,13 @@ pub(crate) async fn run_loop(
         }
         let next = next_input(&input, channel.deadline()).await;
         now = Instant::now();
-        if let Some(next) = next {
-            channel.handle_input(now, next);
+        match next {
+            Some(Input::Drain) => {
+                draining = true;
+                channel.suspend(now);
+            }
+            Some(next) => channel.handle_input(now, next),
+            None => {}
         }
         channel.handle_timeout(now);
     }
@@ -341,10 +384,17 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         }
     };
 
+    let store = match Store::open(&state_dir) {
+        Ok(store) => Arc::new(store),
+        Err(error) => {
+            eprintln!("krill gateway: cannot open the store: {error}");
+            return crate::cli::EXIT_FAILURE;
+        }
+    };
     let transcripts = Arc::new(TranscriptStore::new(state_dir.clone()));
     let agents: Agents = Arc::new(AgentRunner::new(
         agents_table(&config),
-        transcripts,
+        transcripts.clone(),
         crate::agent::DEFAULT_MAX_CONCURRENCY,
     ));
     let board = StatusBoard::new(
@@ -360,6 +410,20 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         state_dir,
         agents: agents.clone(),
         board: board.clone(),
+        store: store.clone(),
+        transcripts,
+    };
+    let shutdown_timeout =
+        std::time::Duration::from_secs(config.gateway.shutdown_timeout_seconds);
+    let signals = match async_signal::Signals::new([
+        async_signal::Signal::Term,
+        async_signal::Signal::Int,
+    ]) {
+        Ok(signals) => Some(signals),
+        Err(error) => {
+            warn!("cannot listen for SIGTERM/SIGINT: {error}; a signal stops krill at once");
+            None
+        }
     };
 
     smol::block_on(async move {
@@ -404,6 +468,7 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
             total += 1;
         }
         drop(ended_tx);
+        let drain_inboxes = inboxes.clone();
         let inboxes: HashMap<usize, Sender<Input>> = inboxes.into_iter().enumerate().collect();
         let dispatcher = smol::spawn(async move {
             while let Some((ctx, outcome)) = agents.next_outcome().await {
@@ -413,16 +478,106 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
             }
         });
         let writer = smol::spawn(board.clone().run_writer());
-        while let Ok(end) = ended.recv().await {
-            error!(channel = %end.name, "channel stopped: {}", end.reason);
-            eprintln!("krill gateway: {} stopped: {}", end.name, end.reason);
-        }
+        let pruner = smol::spawn(prune_periodically(store.clone()));
+        let drain_inboxes: Vec<Sender<Input>> = drain_inboxes;
+        let stopped =
+            wait_for_channels(&ended, signals, &drain_inboxes, shutdown_timeout).await;
+        drop(pruner);
         drop(writer);
         board.write().await;
         drop(dispatcher);
-        eprintln!("krill gateway: all {total} channel(s) stopped");
-    });
-    crate::cli::EXIT_FAILURE
+        if let Err(error) = store.checkpoint() {
+            warn!("store checkpoint failed: {error}");
+        }
+        if stopped {
+            eprintln!("krill gateway: stopped");
+            crate::cli::EXIT_OK
+        } else {
+            eprintln!("krill gateway: all {total} channel(s) stopped");
+            crate::cli::EXIT_FAILURE
+        }
+    })
+}
+
+/// Waits until every channel loop has ended. The first SIGTERM/SIGINT
+/// drains every loop and gives them `timeout`; a second one exits at once.
+/// True when the gateway was stopped by a signal.
+async fn wait_for_channels(
+    ended: &Receiver<ChannelEnd>,
+    mut signals: Option<async_signal::Signals>,
+    inboxes: &[Sender<Input>],
+    timeout: std::time::Duration,
+) -> bool {
+    use futures_lite::{FutureExt, StreamExt};
+    enum Wake {
+        Ended(Option<ChannelEnd>),
+        Signal,
+        Deadline,
+    }
+    let mut deadline: Option<Instant> = None;
+    loop {
+        let wake = async { Wake::Ended(ended.recv().await.ok()) }
+            .or(async {
+                match signals.as_mut() {
+                    Some(signals) => {
+                        signals.next().await;
+                        Wake::Signal
+                    }
+                    None => std::future::pending().await,
+                }
+            })
+            .or(async {
+                match deadline {
+                    Some(at) => {
+                        smol::Timer::at(at).await;
+                        Wake::Deadline
+                    }
+                    None => std::future::pending().await,
+                }
+            })
+            .await;
+        match wake {
+            Wake::Ended(Some(end)) if deadline.is_some() => {
+                info!(channel = %end.name, "channel stopped: {}", end.reason);
+            }
+            Wake::Ended(Some(end)) => {
+                error!(channel = %end.name, "channel stopped: {}", end.reason);
+                eprintln!("krill gateway: {} stopped: {}", end.name, end.reason);
+            }
+            Wake::Ended(None) => return deadline.is_some(),
+            Wake::Signal if deadline.is_none() => {
+                info!(
+                    "stopping: finishing running turns and replies (at most {}s; a second signal stops at once)",
+                    timeout.as_secs()
+                );
+                eprintln!("krill gateway: stopping (a second signal stops at once)");
+                deadline = Some(Instant::now() + timeout);
+                for inbox in inboxes {
+                    let _ = inbox.send(Input::Drain).await;
+                }
+            }
+            Wake::Signal => {
+                eprintln!("krill gateway: stopped at once; the next start finishes what was left");
+                std::process::exit(crate::cli::EXIT_OK);
+            }
+            Wake::Deadline => {
+                warn!("shutdown timeout reached; the next start finishes what was left");
+                return true;
+            }
+        }
+    }
+}
+
+/// Prunes old journal and outbox rows at start and every 10 minutes.
+async fn prune_periodically(store: Arc<Store>) {
+    loop {
+        match store.prune(unix_ms()) {
+            Ok(0) => {}
+            Ok(rows) => debug!("store: pruned {rows} old row(s)"),
+            Err(error) => warn!("store: pruning failed: {error}"),
+        }
+        smol::Timer::after(std::time::Duration::from_secs(600)).await;
+    }
 }
 
 /// The text of a caught panic.
@@ -450,6 +605,28 @@ pub(crate) async fn next_input(
         }
         None => inbox.recv().await.ok(),
     }
+}
+
+/// The outcome of a journaled turn that the transcript already records
+/// (the process died after the transcript append, before the journal's
+/// "answered" mark): its recorded reply, so the agent is not asked twice.
+pub(crate) fn recorded_outcome(
+    shared: &Shared,
+    turn: &krill_core::agent::TurnInput,
+) -> Option<TurnOutcome> {
+    let reply = shared
+        .transcripts
+        .recorded_reply(&turn.agent_id, &turn.session_key, &turn.message_id)
+        .ok()
+        .flatten()?;
+    Some(TurnOutcome {
+        agent_id: turn.agent_id.clone(),
+        session_key: turn.session_key.clone(),
+        message_id: turn.message_id.clone(),
+        reply,
+        failed: false,
+        error: None,
+    })
 }
 
 /// Milliseconds since the Unix epoch (pairing codes expire in wall-clock

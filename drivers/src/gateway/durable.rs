@@ -1,0 +1,421 @@
+//! The store's side of one channel loop: saves the gateway sessions as the
+//! machines advance, journals accepted turns, records reply messages before
+//! sending them and carries out the core's [`Outbox`] decisions. The rules
+//! are `krill_core::durable`'s; this module maps them onto `Store` calls
+//! and keeps the loops' hooks small.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use krill_core::config::Platform;
+use krill_core::durable::{
+    find_posted, recovery_order, Admission, Failure, JournaledTurn, ListedMessage, Outbox,
+    OutboxEffect, OutboxItem, SendKind, CUT_REPLY_NOTE,
+};
+use krill_core::reply::OutboundChunk;
+use krill_core::rest::{RequestId, RestError};
+use tracing::{debug, info, warn};
+
+use super::unix_ms;
+use crate::pairing_store::random_seed;
+use crate::store::journal::OpenTurn;
+use crate::store::outbox::{NewOutboxEntry, PendingEntry};
+use crate::store::resume::SavedSession;
+use crate::store::Store;
+
+/// The `kind` of a text message in the outbox.
+pub(crate) const TEXT: &str = "text";
+
+/// A message handed to the loop to send (or verify).
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    /// The outbox row.
+    pub(crate) id: i64,
+    /// When it was first recorded (Unix ms).
+    pub(crate) recorded_ms: u64,
+    /// What to send.
+    pub(crate) entry: NewOutboxEntry,
+}
+
+/// The durable state of one bot account (see the module docs).
+pub(crate) struct Durable {
+    name: String,
+    platform: Platform,
+    account: String,
+    store: Arc<Store>,
+    saved: HashMap<u32, Option<SavedSession>>,
+    outbox: Outbox<Outgoing>,
+    /// Outbox row per REST request in flight.
+    requests: HashMap<RequestId, (i64, SendKind)>,
+    /// The message each verification request looks for.
+    verifying: HashMap<RequestId, Outgoing>,
+    /// Replies fully delivered (or given up) since the last
+    /// [`Durable::take_finished`].
+    finished: Vec<i64>,
+    /// Turns submitted to the agents whose outcome has not come back.
+    running: usize,
+    /// Whether each chat written to is a DM (for cut-reply notes).
+    direct_chats: HashMap<String, bool>,
+}
+
+/// Chats remembered in `direct_chats` at most (forgotten all at once).
+const MAX_DIRECT_CHATS: usize = 10_000;
+
+impl Durable {
+    pub(crate) fn new(name: &str, platform: Platform, account: &str, store: Arc<Store>) -> Self {
+        Self {
+            name: name.to_owned(),
+            platform,
+            account: account.to_owned(),
+            store,
+            saved: HashMap::new(),
+            outbox: Outbox::new(),
+            requests: HashMap::new(),
+            verifying: HashMap::new(),
+            direct_chats: HashMap::new(),
+            finished: Vec::new(),
+            running: 0,
+        }
+    }
+
+    // ----- resume state -----
+
+    /// The saved session of shard `shard` (KOOK: 0).
+    pub(crate) fn saved_session(&mut self, shard: u32) -> Option<SavedSession> {
+        match self.store.load_session(self.platform, &self.account, shard) {
+            Ok(saved) => {
+                self.saved.insert(shard, saved.clone());
+                saved
+            }
+            Err(error) => {
+                warn!("{}: cannot read the saved session: {error}", self.name);
+                None
+            }
+        }
+    }
+
+    /// Saves shard `shard`'s session when it changed since the last save.
+    pub(crate) fn save_session(&mut self, shard: u32, session: Option<SavedSession>) {
+        if self.saved.get(&shard) == Some(&session) {
+            return;
+        }
+        match self
+            .store
+            .save_session(self.platform, &self.account, shard, session.as_ref(), unix_ms())
+        {
+            Ok(()) => {
+                self.saved.insert(shard, session);
+            }
+            Err(error) => warn!("{}: cannot save the session: {error}", self.name),
+        }
+    }
+
+    // ----- turn journal -----
+
+    /// Journals an accepted message before its turn runs.
+    pub(crate) fn admit(&self, message_id: &str, turn: &JournaledTurn) -> Admission {
+        let inserted = self.store.accept_turn(
+            self.platform,
+            &self.account,
+            message_id,
+            &turn.turn.session_key,
+            &turn.to_json(),
+            unix_ms(),
+        );
+        if let Err(error) = &inserted {
+            warn!("{}: cannot journal message {message_id}: {error}", self.name);
+        }
+        Admission::from_insert(inserted)
+    }
+
+    /// The accepted turns that were never answered, in the order to run
+    /// them again.
+    pub(crate) fn recovered_turns(&self) -> Vec<(i64, JournaledTurn)> {
+        let open = match self.store.open_turns(self.platform, &self.account) {
+            Ok(open) => open,
+            Err(error) => {
+                warn!("{}: cannot read the turn journal: {error}", self.name);
+                return Vec::new();
+            }
+        };
+        let (runs, unreadable) = recovery_order(
+            open.into_iter()
+                .map(|OpenTurn { id, turn, .. }| (id, turn))
+                .collect(),
+        );
+        for id in unreadable {
+            warn!("{}: journal row {id} is unreadable; closing it", self.name);
+            let _ = self
+                .store
+                .answer_turn(self.platform, &self.account, id, &[], unix_ms());
+        }
+        runs
+    }
+
+    // ----- outbox -----
+
+    /// A turn was handed to the agents.
+    pub(crate) fn turn_started(&mut self) {
+        self.running += 1;
+    }
+
+    /// Records the reply to journal row `turn` (`None`: an unjournaled
+    /// turn) and queues its messages. Marks the turn answered in the same
+    /// transaction. Returns the reply's id (see [`Durable::take_finished`]),
+    /// `None` when there is nothing to send.
+    pub(crate) fn reply(
+        &mut self,
+        turn: Option<i64>,
+        chat_id: &str,
+        direct: bool,
+        chunks: Vec<OutboundChunk>,
+    ) -> Option<i64> {
+        self.running = self.running.saturating_sub(1);
+        let entries: Vec<NewOutboxEntry> = chunks
+            .into_iter()
+            .map(|chunk| NewOutboxEntry {
+                chat_id: chat_id.to_owned(),
+                direct,
+                kind: TEXT.to_owned(),
+                body: chunk.text,
+                reply_to: chunk.reply_to,
+                nonce: new_nonce(),
+            })
+            .collect();
+        self.record(turn, entries, false)
+    }
+
+    /// Records messages of any kind (uploads...) answering `turn` and
+    /// queues them; they go out in order after the chat's earlier messages.
+    pub(crate) fn record(
+        &mut self,
+        turn: Option<i64>,
+        entries: Vec<NewOutboxEntry>,
+        note: bool,
+    ) -> Option<i64> {
+        let now_ms = unix_ms();
+        let ids = match turn {
+            Some(turn_id) => {
+                self.store
+                    .answer_turn(self.platform, &self.account, turn_id, &entries, now_ms)
+            }
+            None if entries.is_empty() => Ok(Vec::new()),
+            None => self.store.enqueue(self.platform, &self.account, &entries, now_ms),
+        };
+        let ids = match ids {
+            Ok(ids) => ids.into_iter().map(Some).collect::<Vec<_>>(),
+            Err(error) => {
+                // Still send it: a reply not recorded beats no reply.
+                warn!("{}: cannot record the reply: {error}", self.name);
+                vec![None; entries.len()]
+            }
+        };
+        if entries.is_empty() {
+            return None;
+        }
+        let reply = ids.first().copied().flatten().unwrap_or_else(unrecorded_id);
+        for (id, entry) in ids.into_iter().zip(entries) {
+            self.remember_chat(&entry);
+            let id = id.unwrap_or_else(unrecorded_id);
+            self.outbox.push(OutboxItem {
+                id,
+                chat: entry.chat_id.clone(),
+                reply,
+                verify: false,
+                note,
+                payload: Outgoing {
+                    id,
+                    recorded_ms: now_ms,
+                    entry,
+                },
+            });
+        }
+        Some(reply)
+    }
+
+    /// Replies whose messages were all delivered or given up since the last
+    /// call (acks waiting for the reply are removed then).
+    pub(crate) fn take_finished(&mut self) -> Vec<i64> {
+        std::mem::take(&mut self.finished)
+    }
+
+    /// No turn running and nothing left to send.
+    pub(crate) fn idle(&self) -> bool {
+        self.running == 0 && self.outbox.pending() == 0
+    }
+
+    /// Queues the messages left pending by the last process (KOOK ones are
+    /// verified first when `verify`). Returns how many.
+    pub(crate) fn recover_outbox(&mut self, verify: bool) -> usize {
+        let pending = match self.store.pending_outbox(self.platform, &self.account) {
+            Ok(pending) => pending,
+            Err(error) => {
+                warn!("{}: cannot read the outbox: {error}", self.name);
+                return 0;
+            }
+        };
+        let count = pending.len();
+        for PendingEntry {
+            id,
+            turn_id,
+            created_ms,
+            entry,
+        } in pending
+        {
+            self.remember_chat(&entry);
+            self.outbox.push(OutboxItem {
+                id,
+                chat: entry.chat_id.clone(),
+                reply: turn_id.unwrap_or(id),
+                verify,
+                note: entry.body == CUT_REPLY_NOTE,
+                payload: Outgoing {
+                    id,
+                    recorded_ms: created_ms,
+                    entry,
+                },
+            });
+        }
+        if count > 0 {
+            info!("{}: {count} reply message(s) left pending are sent again", self.name);
+        }
+        count
+    }
+
+    /// Hands every message that may go now to `send`, which returns the
+    /// request carrying it (`None`: it could not be submitted, it fails).
+    pub(crate) fn pump(
+        &mut self,
+        now: Instant,
+        mut send: impl FnMut(SendKind, &Outgoing) -> Option<RequestId>,
+    ) {
+        while let Some((kind, item)) = self.outbox.poll_send(now) {
+            let id = item.id;
+            match send(kind, &item.payload) {
+                Some(request) => {
+                    if kind == SendKind::Verify {
+                        self.verifying.insert(request, item.payload.clone());
+                    }
+                    self.requests.insert(request, (id, kind));
+                }
+                None => self.outbox.handle_failed(now, id, Failure::Permanent),
+            }
+        }
+        self.apply_effects();
+    }
+
+    /// True when request `request` carries an outbox message.
+    pub(crate) fn owns(&self, request: RequestId) -> bool {
+        self.requests.contains_key(&request)
+    }
+
+    /// Request `request` succeeded (`message_id`: the posted message).
+    pub(crate) fn completed(&mut self, request: RequestId, message_id: Option<&str>) {
+        if let Some((id, _)) = self.requests.remove(&request) {
+            if id >= 0 {
+                if let Err(error) = self.store.mark_sent(id, message_id, unix_ms()) {
+                    warn!("{}: cannot mark message {id} sent: {error}", self.name);
+                }
+            }
+            self.outbox.handle_delivered(id);
+            self.apply_effects();
+        }
+    }
+
+    /// A verification request answered with the chat's newest messages:
+    /// the pending message is already there (written by `bot_id`), or it is
+    /// sent now.
+    pub(crate) fn verified(&mut self, request: RequestId, listed: &[ListedMessage], bot_id: &str) {
+        let Some(out) = self.verifying.remove(&request) else {
+            return;
+        };
+        let found = find_posted(listed, bot_id, &out.entry.body, out.recorded_ms);
+        if let Some((id, _)) = self.requests.remove(&request) {
+            match found {
+                Some(message_id) => {
+                    debug!("{}: pending message {id} was already posted", self.name);
+                    let _ = self.store.mark_sent(id, Some(message_id), unix_ms());
+                    self.outbox.handle_verified(id, true);
+                }
+                None => self.outbox.handle_verified(id, false),
+            }
+            self.apply_effects();
+        }
+    }
+
+    /// Request `request` failed after the planner's retries.
+    pub(crate) fn failed(&mut self, now: Instant, request: RequestId, error: &RestError) {
+        if let Some((id, kind)) = self.requests.remove(&request) {
+            self.verifying.remove(&request);
+            if kind == SendKind::Verify {
+                // The check could not run: send it (a possible duplicate
+                // beats a lost message).
+                warn!("{}: cannot check whether message {id} was posted: {error}", self.name);
+                self.outbox.handle_verified(id, false);
+            } else {
+                warn!("{}: reply message {id} failed: {error}", self.name);
+                self.outbox.handle_failed(now, id, Failure::of(error));
+            }
+            self.apply_effects();
+        }
+    }
+
+    /// When a held message may be tried again.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.outbox.poll_timeout()
+    }
+
+    fn remember_chat(&mut self, entry: &NewOutboxEntry) {
+        if self.direct_chats.len() >= MAX_DIRECT_CHATS && !self.direct_chats.contains_key(&entry.chat_id) {
+            self.direct_chats.clear();
+        }
+        self.direct_chats.insert(entry.chat_id.clone(), entry.direct);
+    }
+
+    fn apply_effects(&mut self) {
+        while let Some(effect) = self.outbox.poll_effect() {
+            match effect {
+                // Recorded in `completed` / `verified`, with the message id.
+                OutboxEffect::Delivered { .. } => {}
+                OutboxEffect::ReplyDone { reply } => self.finished.push(reply),
+                OutboxEffect::Abandoned { ids } => {
+                    warn!(
+                        "{}: {} reply message(s) could not be sent and are given up",
+                        self.name,
+                        ids.len()
+                    );
+                    if let Err(error) = self.store.mark_abandoned(&ids, unix_ms()) {
+                        warn!("{}: cannot record given-up messages: {error}", self.name);
+                    }
+                }
+                OutboxEffect::Note { chat, reply } => {
+                    debug!("{}: reply {reply} in {chat} was cut; telling the user", self.name);
+                    let direct = self.direct_chats.get(&chat).copied().unwrap_or(false);
+                    let entry = NewOutboxEntry {
+                        chat_id: chat,
+                        direct,
+                        kind: TEXT.to_owned(),
+                        body: CUT_REPLY_NOTE.to_owned(),
+                        reply_to: None,
+                        nonce: new_nonce(),
+                    };
+                    self.record(None, vec![entry], true);
+                }
+            }
+        }
+    }
+
+}
+
+/// A nonce for one outbox message: decimal digits of 63 random bits (at
+/// most 19 characters; Discord accepts 25).
+fn new_nonce() -> String {
+    (random_seed() >> 1).to_string()
+}
+
+/// A stand-in id for a message the store could not record (negative, so it
+/// never collides with a row id).
+fn unrecorded_id() -> i64 {
+    -((random_seed() >> 2) as i64) - 1
+}

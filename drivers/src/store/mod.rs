@@ -1,0 +1,237 @@
+//! [`Store`]: krill's embedded database, `<state>/krill.db` (SQLite, WAL
+//! mode), which makes restarts lose nothing. It holds the gateway sessions
+//! to resume ([`resume`]), the turn journal ([`journal`]) and the outbox of
+//! reply messages ([`outbox`]). What to journal, replay or resend is decided
+//! in `krill_core::durable`; this module only reads and writes rows.
+//!
+//! One connection, prepared statements cached, `synchronous = NORMAL`: in
+//! WAL mode every committed transaction survives a crash of the process
+//! (`kill -9`); only a power loss can take back the last few. The schema
+//! version is SQLite's `user_version`; [`Store::open`] migrates older files
+//! forward and refuses newer ones.
+//!
+//! The methods block (a few tens of microseconds each); the channel loops
+//! call them inline.
+
+pub mod journal;
+pub mod outbox;
+pub mod resume;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use rusqlite::Connection;
+use thiserror::Error;
+
+/// The file name under the state dir.
+pub const DB_FILE: &str = "krill.db";
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Each migration takes the schema from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 0 → 1: resume state, turn journal, outbox.
+    "CREATE TABLE resume (
+        platform TEXT NOT NULL,
+        account TEXT NOT NULL,
+        shard INTEGER NOT NULL,
+        session_id TEXT NOT NULL,
+        resume_url TEXT,
+        seq INTEGER,
+        updated_ms INTEGER NOT NULL,
+        PRIMARY KEY (platform, account, shard)
+    );
+    CREATE TABLE turns (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        account TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        session_key TEXT NOT NULL,
+        turn TEXT,
+        state TEXT NOT NULL DEFAULT 'accepted',
+        accepted_ms INTEGER NOT NULL,
+        answered_ms INTEGER,
+        UNIQUE (platform, account, message_id)
+    );
+    CREATE INDEX turns_open ON turns (platform, account, state);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        account TEXT NOT NULL,
+        turn_id INTEGER,
+        chat_id TEXT NOT NULL,
+        direct INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        body TEXT,
+        reply_to TEXT,
+        nonce TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        platform_message_id TEXT,
+        created_ms INTEGER NOT NULL,
+        done_ms INTEGER
+    );
+    CREATE INDEX outbox_open ON outbox (platform, account, state);",
+];
+
+/// How long answered turns and finished outbox rows are kept, at most.
+pub const KEEP_MS: u64 = 24 * 3600 * 1000;
+/// The most answered turns (and finished outbox rows) kept.
+pub const KEEP_ROWS: i64 = 10_000;
+
+/// The store failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("{path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: String,
+        /// What went wrong.
+        source: rusqlite::Error,
+    },
+    /// The file was written by a newer krill.
+    #[error("{path}: schema version {found} is newer than this krill knows ({SCHEMA_VERSION}); upgrade krill or move the file away")]
+    TooNew {
+        /// The database file.
+        path: String,
+        /// The version in the file.
+        found: i64,
+    },
+    /// A row could not be read back.
+    #[error("{path}: unreadable row in {table}: {detail}")]
+    BadRow {
+        /// The database file.
+        path: String,
+        /// The table.
+        table: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+/// The database (see the module docs). Shared by every channel loop.
+#[derive(Debug)]
+pub struct Store {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating and migrating) `<state_dir>/krill.db`.
+    pub fn open(state_dir: &Path) -> Result<Self, StoreError> {
+        Self::open_file(&state_dir.join(DB_FILE))
+    }
+
+    /// Opens (creating and migrating) the database at `path`.
+    pub fn open_file(path: &Path) -> Result<Self, StoreError> {
+        let shown = path.display().to_string();
+        let fail = |source| StoreError::Sqlite {
+            path: shown.clone(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(fail)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA busy_timeout = 5000;
+             PRAGMA journal_size_limit = 4194304;",
+        )
+        .map_err(fail)?;
+        restrict_permissions(path);
+        let found: i64 = conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(fail)?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: shown,
+                found,
+            });
+        }
+        for (from, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+            let tx = conn.transaction().map_err(fail)?;
+            tx.execute_batch(sql).map_err(fail)?;
+            tx.pragma_update(None, "user_version", from as i64 + 1)
+                .map_err(fail)?;
+            tx.commit().map_err(fail)?;
+        }
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Self {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open file.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.with(|conn| conn.query_row("PRAGMA user_version", [], |row| row.get(0)))
+    }
+
+    /// Deletes answered turns and finished outbox rows older than
+    /// [`KEEP_MS`] before `now_ms`, and beyond the newest [`KEEP_ROWS`].
+    /// Open rows are never pruned. Returns the rows deleted.
+    pub fn prune(&self, now_ms: u64) -> Result<usize, StoreError> {
+        let before = now_ms.saturating_sub(KEEP_MS) as i64;
+        self.with(|conn| {
+            let mut deleted = conn
+                .prepare_cached(
+                    "DELETE FROM turns WHERE state != 'accepted' AND (answered_ms < ?1 OR id <= \
+                     (SELECT id FROM turns WHERE state != 'accepted' ORDER BY id DESC LIMIT 1 OFFSET ?2))",
+                )?
+                .execute(rusqlite::params![before, KEEP_ROWS])?;
+            deleted += conn
+                .prepare_cached(
+                    "DELETE FROM outbox WHERE state != 'pending' AND (done_ms < ?1 OR id <= \
+                     (SELECT id FROM outbox WHERE state != 'pending' ORDER BY id DESC LIMIT 1 OFFSET ?2))",
+                )?
+                .execute(rusqlite::params![before, KEEP_ROWS])?;
+            Ok(deleted)
+        })
+    }
+
+    /// Writes the WAL back into the main file (at a graceful stop).
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.with(|conn| conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
+    }
+
+    /// Runs `f` on the connection, naming the file in errors.
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        f(&self.lock()).map_err(|source| StoreError::Sqlite {
+            path: self.path.display().to_string(),
+            source,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn bad_row(&self, table: &'static str, detail: impl ToString) -> StoreError {
+        StoreError::BadRow {
+            path: self.path.display().to_string(),
+            table,
+            detail: detail.to_string(),
+        }
+    }
+}
+
+/// The database holds private conversations: owner-only, like the
+/// transcripts (best effort; the WAL files inherit the directory's umask).
+fn restrict_permissions(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
