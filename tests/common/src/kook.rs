@@ -121,6 +121,8 @@ pub struct KookPost {
     pub quote: Option<String>,
     /// The `msg_id` the fake gave it.
     pub msg_id: String,
+    /// When the fake created it (Unix ms), as `create_at` in the lists.
+    pub created_ms: u64,
     /// The whole JSON body.
     pub body: Value,
     /// Request headers.
@@ -999,6 +1001,9 @@ impl Core {
                 envelope(json!({"url": url}))
             }
             ("GET", "/user/me") => envelope(self.bot_user()),
+            ("GET", r @ ("/message/list" | "/direct-message/list")) => {
+                self.list(s, inc, r.starts_with("/direct-message"))
+            }
             ("POST", "/message/create") => self.create(s, inc, body, false),
             ("POST", "/direct-message/create") => self.create(s, inc, body, true),
             (
@@ -1029,6 +1034,46 @@ impl Core {
         }
     }
 
+    /// `GET /message/list` / `/direct-message/list?target_id=..&page_size=..`:
+    /// the newest messages the bot posted there (oldest first), channel
+    /// items with `author{id}`, DM items with `author_id`.
+    fn list(&self, s: &State, inc: &Incoming, direct: bool) -> ScriptedResponse {
+        let q = |name: &str| {
+            inc.query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let Some(target) = q("target_id").filter(|t| !t.is_empty()) else {
+            return error(40000, "参数错误");
+        };
+        let page = q("page_size")
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(50)
+            .clamp(1, 100);
+        let mine: Vec<&KookPost> = s
+            .posts
+            .iter()
+            .filter(|p| p.direct == direct && p.target_id == target)
+            .collect();
+        let items: Vec<Value> = mine[mine.len().saturating_sub(page)..]
+            .iter()
+            .map(|p| {
+                let mut item = json!({
+                    "id": p.msg_id, "type": p.msg_type, "content": p.content,
+                    "create_at": p.created_ms,
+                });
+                if direct {
+                    item["author_id"] = json!(self.opts.bot_user_id);
+                } else {
+                    item["author"] = self.bot_user();
+                }
+                item
+            })
+            .collect();
+        envelope(json!({"items": items}))
+    }
+
     fn create(&self, s: &mut State, inc: &Incoming, body: Value, direct: bool) -> ScriptedResponse {
         let content = str_field(&body, "content").unwrap_or_default();
         let target_id = str_field(&body, "target_id").unwrap_or_default();
@@ -1049,11 +1094,18 @@ impl Core {
             content,
             quote: str_field(&body, "quote"),
             msg_id: msg_id.clone(),
+            created_ms: unix_ms(),
             body,
             headers: inc.headers.clone(),
         });
         envelope(json!({"msg_id": msg_id, "msg_timestamp": 1_741_944_500_000u64, "nonce": nonce}))
     }
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 fn str_field(v: &Value, k: &str) -> Option<String> {
