@@ -59,8 +59,10 @@ impl Stream<'_> {
         let n = self.sent.len();
         let d = format!("discord message {n}");
         let k = format!("kook message {n}");
-        self.discord
-            .dispatch("MESSAGE_CREATE", message_create_dm(DM_CHANNEL_ID, &self.alice, &d));
+        self.discord.dispatch(
+            "MESSAGE_CREATE",
+            message_create_dm(DM_CHANNEL_ID, &self.alice, &d),
+        );
         self.kook.event(self.kook.person_text(KOOK_USER, &k));
         self.sent.push(format!("{n}"));
     }
@@ -108,9 +110,12 @@ fn killed_three_times_every_message_is_answered_once_and_sessions_resume() {
         stream.send();
         std::thread::sleep(Duration::from_millis(rng.below(800)));
         krill = Krill::start_in(state, &config, &["gateway"], &[]);
-        discord
-            .wait_for_resumed(round, WAIT)
-            .unwrap_or_else(|e| panic!("seed {seed}: Discord resume {round}: {e:?}\n{}", krill.log()));
+        discord.wait_for_resumed(round, WAIT).unwrap_or_else(|e| {
+            panic!(
+                "seed {seed}: Discord resume {round}: {e:?}\n{}",
+                krill.log()
+            )
+        });
         kook.wait_for_resumed(round, WAIT)
             .unwrap_or_else(|e| panic!("seed {seed}: KOOK resume {round}: {e:?}\n{}", krill.log()));
     }

@@ -138,6 +138,24 @@ impl Krill {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// Sends the process `signal` (e.g. `TERM`, `INT`) with kill(1).
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Hands back the state dir of a process that has exited (killed if it
+    /// still runs).
+    pub fn into_state(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::replace(&mut self.state, tempfile::tempdir().expect("temp dir"))
+    }
+
     /// Stops the process and hands back its state dir (for a restart).
     pub fn stop(mut self) -> tempfile::TempDir {
         let _ = self.child.kill();

@@ -100,6 +100,6 @@ pub use model::{
     SessionStartLimit, Snowflake, UnavailableGuild, User,
 };
 pub use shard::{
-    gateway_url, CloseCause, Event, GatewayFetchError, Output, SendError, Shard, ShardConfig,
-    ResumeState, ShardState, API_VERSION, DEFAULT_INTENTS, RESUMABLE_CLOSE,
+    gateway_url, CloseCause, Event, GatewayFetchError, Output, ResumeState, SendError, Shard,
+    ShardConfig, ShardState, API_VERSION, DEFAULT_INTENTS, RESUMABLE_CLOSE,
 };

@@ -11,7 +11,9 @@
 //! - a permanent failure (403, another 4xx), or the give-up time passing,
 //!   drops the rest of that reply (the driver marks those rows abandoned)
 //!   and asks for [`CUT_REPLY_NOTE`] in the chat, so a reply is never shown
-//!   with a silent hole.
+//!   with a silent hole. A reply refused outright (its first message gets a
+//!   permanent failure) is only dropped and logged: nothing of it shows, and
+//!   a refused request is not a passing outage.
 //!
 //! A message recovered after a restart on a platform that does not
 //! deduplicate by nonce (KOOK) is first *verified* ([`SendKind::Verify`]):
@@ -28,7 +30,7 @@ use crate::rest::RestError;
 pub const DELIVERY_GIVE_UP: Duration = Duration::from_secs(10 * 60);
 /// What the user reads when the rest of a reply could not be sent.
 pub const CUT_REPLY_NOTE: &str =
-    "⚠️ The rest of this reply could not be sent (the chat service kept failing).";
+    "⚠️ This reply could not be sent in full (the chat service kept failing).";
 /// The first wait before trying a failed message again; doubles per try.
 const RETRY_FIRST: Duration = Duration::from_secs(2);
 /// The longest wait between tries.
@@ -74,9 +76,9 @@ impl Failure {
     /// Classifies the planner's final error.
     pub fn of(error: &RestError) -> Self {
         match error {
-            RestError::Server { .. } | RestError::Transport { .. } | RestError::RateLimited { .. } => {
-                Failure::Transient
-            }
+            RestError::Server { .. }
+            | RestError::Transport { .. }
+            | RestError::RateLimited { .. } => Failure::Transient,
             _ => Failure::Permanent,
         }
     }
@@ -116,6 +118,8 @@ struct ChatQueue<T> {
     retry_at: Option<Instant>,
     failing_since: Option<Instant>,
     tries: u32,
+    /// The reply whose first messages were delivered (a cut would show).
+    started: Option<i64>,
 }
 
 impl<T> ChatQueue<T> {
@@ -126,6 +130,7 @@ impl<T> ChatQueue<T> {
             retry_at: None,
             failing_since: None,
             tries: 0,
+            started: None,
         }
     }
 }
@@ -197,6 +202,7 @@ impl<T> Outbox<T> {
         let reply = queue.items.pop_front().map(|item| item.reply);
         queue.failing_since = None;
         queue.tries = 0;
+        queue.started = reply;
         let done = reply.filter(|r| queue.items.iter().all(|item| item.reply != *r));
         self.effects.push_back(OutboxEffect::Delivered { id });
         if let Some(reply) = done {
@@ -232,9 +238,8 @@ impl<T> Outbox<T> {
         };
         let (reply, note) = (head.reply, head.note);
         let since = *queue.failing_since.get_or_insert(now);
-        let give_up = note
-            || failure == Failure::Permanent
-            || now.saturating_duration_since(since) >= DELIVERY_GIVE_UP;
+        let timed_out = now.saturating_duration_since(since) >= DELIVERY_GIVE_UP;
+        let give_up = note || failure == Failure::Permanent || timed_out;
         if !give_up {
             let wait = RETRY_FIRST
                 .saturating_mul(1u32 << queue.tries.min(8))
@@ -250,9 +255,10 @@ impl<T> Outbox<T> {
             }
         }
         queue.tries = 0;
+        let shown = queue.started == Some(reply);
         self.effects.push_back(OutboxEffect::Abandoned { ids });
         self.effects.push_back(OutboxEffect::ReplyDone { reply });
-        if !note {
+        if !note && (shown || timed_out) {
             self.effects.push_back(OutboxEffect::Note { chat, reply });
         }
         self.forget_idle();

@@ -57,9 +57,9 @@ use super::{
     run_loop, unix_ms, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx,
 };
 use crate::agent::TurnOutcome;
+use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 use crate::store::resume::SavedSession;
 use krill_core::routing::ReplyTarget;
-use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 
 /// Channel kinds Discord uses for threads (announcement, public, private).
 const THREAD_KINDS: [u16; 3] = [10, 11, 12];
@@ -289,8 +289,6 @@ impl DiscordLoop {
             }
         }
     }
-
-
 
     /// Carries out one output of shard `slot`.
     fn handle_output(&mut self, now: Instant, slot: usize, output: Output) {
@@ -1086,7 +1084,8 @@ impl ChannelLoop for DiscordLoop {
                 resume_url: state.resume_gateway_url,
                 seq: state.seq,
             });
-            self.durable.save_session(slot.shard.config().shard_id, saved);
+            self.durable
+                .save_session(slot.shard.config().shard_id, saved);
         }
     }
 
@@ -1184,7 +1183,7 @@ impl ChannelLoop for DiscordLoop {
                 }
             }
             Input::Http { id, result } => self.link.handle(now, id, result),
-            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, *outcome),
             Input::Drain => {}
         }
     }

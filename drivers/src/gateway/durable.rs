@@ -100,10 +100,13 @@ impl Durable {
         if self.saved.get(&shard) == Some(&session) {
             return;
         }
-        match self
-            .store
-            .save_session(self.platform, &self.account, shard, session.as_ref(), unix_ms())
-        {
+        match self.store.save_session(
+            self.platform,
+            &self.account,
+            shard,
+            session.as_ref(),
+            unix_ms(),
+        ) {
             Ok(()) => {
                 self.saved.insert(shard, session);
             }
@@ -124,7 +127,10 @@ impl Durable {
             unix_ms(),
         );
         if let Err(error) = &inserted {
-            warn!("{}: cannot journal message {message_id}: {error}", self.name);
+            warn!(
+                "{}: cannot journal message {message_id}: {error}",
+                self.name
+            );
         }
         Admission::from_insert(inserted)
     }
@@ -201,7 +207,9 @@ impl Durable {
                     .answer_turn(self.platform, &self.account, turn_id, &entries, now_ms)
             }
             None if entries.is_empty() => Ok(Vec::new()),
-            None => self.store.enqueue(self.platform, &self.account, &entries, now_ms),
+            None => self
+                .store
+                .enqueue(self.platform, &self.account, &entries, now_ms),
         };
         let ids = match ids {
             Ok(ids) => ids.into_iter().map(Some).collect::<Vec<_>>(),
@@ -278,7 +286,10 @@ impl Durable {
             });
         }
         if count > 0 {
-            info!("{}: {count} reply message(s) left pending are sent again", self.name);
+            info!(
+                "{}: {count} reply message(s) left pending are sent again",
+                self.name
+            );
         }
         count
     }
@@ -351,7 +362,10 @@ impl Durable {
             if kind == SendKind::Verify {
                 // The check could not run: send it (a possible duplicate
                 // beats a lost message).
-                warn!("{}: cannot check whether message {id} was posted: {error}", self.name);
+                warn!(
+                    "{}: cannot check whether message {id} was posted: {error}",
+                    self.name
+                );
                 self.outbox.handle_verified(id, false);
             } else {
                 warn!("{}: reply message {id} failed: {error}", self.name);
@@ -367,10 +381,13 @@ impl Durable {
     }
 
     fn remember_chat(&mut self, entry: &NewOutboxEntry) {
-        if self.direct_chats.len() >= MAX_DIRECT_CHATS && !self.direct_chats.contains_key(&entry.chat_id) {
+        if self.direct_chats.len() >= MAX_DIRECT_CHATS
+            && !self.direct_chats.contains_key(&entry.chat_id)
+        {
             self.direct_chats.clear();
         }
-        self.direct_chats.insert(entry.chat_id.clone(), entry.direct);
+        self.direct_chats
+            .insert(entry.chat_id.clone(), entry.direct);
     }
 
     fn apply_effects(&mut self) {
@@ -390,7 +407,10 @@ impl Durable {
                     }
                 }
                 OutboxEffect::Note { chat, reply } => {
-                    debug!("{}: reply {reply} in {chat} was cut; telling the user", self.name);
+                    debug!(
+                        "{}: reply {reply} in {chat} was cut; telling the user",
+                        self.name
+                    );
                     let direct = self.direct_chats.get(&chat).copied().unwrap_or(false);
                     let entry = NewOutboxEntry {
                         chat_id: chat,
@@ -405,7 +425,6 @@ impl Durable {
             }
         }
     }
-
 }
 
 /// A nonce for one outbox message: decimal digits of 63 random bits (at

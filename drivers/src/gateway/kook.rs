@@ -36,13 +36,13 @@ use super::socket::{feed, Socket};
 use super::status::Health;
 use super::{run_loop, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx};
 use crate::agent::TurnOutcome;
+use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 use crate::store::resume::SavedSession;
+use crate::ws::redact_url;
 use krill_core::durable::kook_check::LIST_PAGE_SIZE;
 use krill_core::durable::{Admission, JournaledTurn, ListedMessage, SendKind};
 use krill_core::routing::ReplyTarget;
 use std::collections::HashMap;
-use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
-use crate::ws::redact_url;
 
 /// Channels whose context is kept at most.
 const MAX_HISTORY_CHANNELS: usize = 512;
@@ -487,7 +487,10 @@ impl KookLoop {
                 let journal = match self.durable.admit(&message.msg_id, &journaled) {
                     Admission::Run { id } => Some(id),
                     Admission::AlreadyJournaled => {
-                        debug!("{}: message {} was already handled", self.name, message.msg_id);
+                        debug!(
+                            "{}: message {} was already handled",
+                            self.name, message.msg_id
+                        );
                         return;
                     }
                     _ => None,
@@ -710,9 +713,9 @@ impl ChannelLoop for KookLoop {
             self.link.poll_timeout(),
             self.durable.deadline(),
         ]
-            .into_iter()
-            .flatten()
-            .min()
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn handle_input(&mut self, now: Instant, input: Input) {
@@ -726,7 +729,7 @@ impl ChannelLoop for KookLoop {
                 event,
             ),
             Input::Http { id, result } => self.link.handle(now, id, result),
-            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, *outcome),
             Input::Drain => {}
         }
     }

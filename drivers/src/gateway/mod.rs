@@ -94,7 +94,7 @@ pub(crate) enum Input {
         /// What the loop attached when it submitted the turn.
         ctx: TurnCtx,
         /// The agent's answer.
-        outcome: TurnOutcome,
+        outcome: Box<TurnOutcome>,
     },
 }
 
@@ -413,18 +413,15 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         store: store.clone(),
         transcripts,
     };
-    let shutdown_timeout =
-        std::time::Duration::from_secs(config.gateway.shutdown_timeout_seconds);
-    let signals = match async_signal::Signals::new([
-        async_signal::Signal::Term,
-        async_signal::Signal::Int,
-    ]) {
-        Ok(signals) => Some(signals),
-        Err(error) => {
-            warn!("cannot listen for SIGTERM/SIGINT: {error}; a signal stops krill at once");
-            None
-        }
-    };
+    let shutdown_timeout = std::time::Duration::from_secs(config.gateway.shutdown_timeout_seconds);
+    let signals =
+        match async_signal::Signals::new([async_signal::Signal::Term, async_signal::Signal::Int]) {
+            Ok(signals) => Some(signals),
+            Err(error) => {
+                warn!("cannot listen for SIGTERM/SIGINT: {error}; a signal stops krill at once");
+                None
+            }
+        };
 
     smol::block_on(async move {
         let mut inboxes: Vec<Sender<Input>> = Vec::new();
@@ -473,15 +470,19 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         let dispatcher = smol::spawn(async move {
             while let Some((ctx, outcome)) = agents.next_outcome().await {
                 if let Some(inbox) = inboxes.get(&ctx.channel) {
-                    let _ = inbox.send(Input::Agent { ctx, outcome }).await;
+                    let _ = inbox
+                        .send(Input::Agent {
+                            ctx,
+                            outcome: Box::new(outcome),
+                        })
+                        .await;
                 }
             }
         });
         let writer = smol::spawn(board.clone().run_writer());
         let pruner = smol::spawn(prune_periodically(store.clone()));
         let drain_inboxes: Vec<Sender<Input>> = drain_inboxes;
-        let stopped =
-            wait_for_channels(&ended, signals, &drain_inboxes, shutdown_timeout).await;
+        let stopped = wait_for_channels(&ended, signals, &drain_inboxes, shutdown_timeout).await;
         drop(pruner);
         drop(writer);
         board.write().await;

@@ -75,7 +75,11 @@ impl Store {
 
     /// Every accepted, unanswered turn of `platform`/`account`, in journal
     /// order.
-    pub fn open_turns(&self, platform: Platform, account: &str) -> Result<Vec<OpenTurn>, StoreError> {
+    pub fn open_turns(
+        &self,
+        platform: Platform,
+        account: &str,
+    ) -> Result<Vec<OpenTurn>, StoreError> {
         self.with(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT id, message_id, turn FROM turns

@@ -144,10 +144,7 @@ impl Store {
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .map_err(fail)?;
         if found > SCHEMA_VERSION {
-            return Err(StoreError::TooNew {
-                path: shown,
-                found,
-            });
+            return Err(StoreError::TooNew { path: shown, found });
         }
         for (from, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
             let tx = conn.transaction().map_err(fail)?;
@@ -201,10 +198,7 @@ impl Store {
     }
 
     /// Runs `f` on the connection, naming the file in errors.
-    fn with<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, StoreError> {
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
         f(&self.lock()).map_err(|source| StoreError::Sqlite {
             path: self.path.display().to_string(),
             source,

@@ -26,7 +26,9 @@
 //! REST model: `Authorization: Bot <token>` on every route (else HTTP 401
 //! `{"code":401,..}`); queued [`ScriptedResponse`]s first (e.g. 429 with
 //! `X-Rate-Limit-*`, or HTTP 200 with `code != 0`); answers use the
-//! `{"code":0,"message":"操作成功","data":..}` envelope.
+//! `{"code":0,"message":"操作成功","data":..}` envelope; `GET /message/list`
+//! and `/direct-message/list` (`target_id`, `page_size`) list the newest
+//! messages the bot posted to that chat.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
