@@ -47,7 +47,7 @@ use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
-use super::inbound::{build_turn, log_drop, pairing_reply, reply_chunks, TurnSource};
+use super::inbound::{build_turn, log_decision, pairing_reply, reply_chunks, TurnSource};
 use super::link::RestLink;
 use super::socket::{feed, Socket};
 use super::status::Health;
@@ -615,6 +615,13 @@ impl DiscordLoop {
             warn!("{}: cannot read the approved pairings: {error}", self.name);
         }
         let decision = self.policy.decide(&inbound, approved);
+        log_decision(
+            Platform::Discord,
+            &channel_id,
+            &inbound.author,
+            &decision,
+            self.policy.sender_notice(&inbound, &decision),
+        );
         let in_guild = matches!(chat, ChatKind::Channel | ChatKind::Thread);
         match decision {
             Decision::Allow(allowed) => {
@@ -683,7 +690,6 @@ impl DiscordLoop {
                 self.submit_turn(now, &allowed, turn, message_id, ack);
             }
             Decision::Drop(dropped) => {
-                log_drop(Platform::Discord, &channel_id, &dropped);
                 if in_guild
                     && dropped.reason == DropReason::MentionRequired
                     && self.settings.history_limit > 0

@@ -27,7 +27,7 @@ use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
-use super::inbound::{build_turn, log_drop, pairing_reply, reply_chunks, TurnSource};
+use super::inbound::{build_turn, log_decision, pairing_reply, reply_chunks, TurnSource};
 use super::link::RestLink;
 use super::socket::{feed, Socket};
 use super::status::Health;
@@ -354,7 +354,15 @@ impl KookLoop {
         if let Some(error) = store_error {
             warn!("{}: cannot read the approved pairings: {error}", self.name);
         }
-        match self.policy.decide(&inbound, approved) {
+        let decision = self.policy.decide(&inbound, approved);
+        log_decision(
+            Platform::Kook,
+            &chat_id,
+            &inbound.author,
+            &decision,
+            self.policy.sender_notice(&inbound, &decision),
+        );
+        match decision {
             Decision::Allow(allowed) => {
                 let chat_type = if direct {
                     ChatType::Direct
@@ -424,7 +432,6 @@ impl KookLoop {
                 );
             }
             Decision::Drop(dropped) => {
-                log_drop(Platform::Kook, &chat_id, &dropped);
                 if !direct
                     && dropped.reason == DropReason::MentionRequired
                     && self.settings.history_limit > 0
