@@ -43,6 +43,7 @@ use krill_core::pairing::Requester;
 use krill_core::reply::ChunkLimits;
 use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};
 use krill_core::rest::{RequestId, Response, RestError, RestEvent};
+use krill_core::routing::{chat_label, guild_slug};
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
@@ -464,6 +465,17 @@ impl DiscordLoop {
             }
             self.learn_channel(&channel);
         }
+        let place = Place {
+            id: guild.id.to_string(),
+            name: Some(guild.name.clone()).filter(|n| !n.is_empty()),
+        };
+        info!(
+            "{}: guild {} available as discord:{} ({} channels)",
+            self.name,
+            guild.id,
+            guild_slug(&self.settings.guilds, &place),
+            guild.channels.len()
+        );
         self.guilds.insert(guild.id.to_string(), guild);
         let directory = Directory {
             guilds: self
@@ -583,6 +595,14 @@ impl DiscordLoop {
         );
         let author = &message.author;
         let tag = user_tag(author);
+        let label = chat_label(
+            Platform::Discord,
+            &self.settings.guilds,
+            chat,
+            guild.as_ref(),
+            &channel,
+            &tag,
+        );
         let inbound_author = Author {
             id: author.id.to_string(),
             username: author.username.clone(),
@@ -617,6 +637,7 @@ impl DiscordLoop {
         let decision = self.policy.decide(&inbound, approved);
         log_decision(
             Platform::Discord,
+            &label,
             &channel_id,
             &inbound.author,
             &decision,

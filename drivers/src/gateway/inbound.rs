@@ -18,12 +18,14 @@ use super::TurnCtx;
 use crate::agent::TurnOutcome;
 use crate::pairing_store::{random_seed, PairingStore};
 
-/// Logs who sent a message and what became of it: at info with the
+/// Logs who sent a message and what became of it (`chat` is its
+/// [`chat_label`](krill_core::routing::chat_label)): at info with the
 /// sender's `authorId` and the `channelId` when the core says the operator
 /// needs the id ([`SenderNotice`]: KOOK without `allowedUserId`, senders not
 /// allowed yet), else drops at debug with the reason.
 pub(crate) fn log_decision(
     platform: Platform,
+    chat: &str,
     chat_id: &str,
     sender: &Author,
     decision: &Decision,
@@ -42,6 +44,7 @@ pub(crate) fn log_decision(
             authorId = %sender.id,
             author = %author,
             channelId = %chat_id,
+            chat = %chat,
             outcome = %outcome,
             "{}",
             notice.describe()
@@ -50,6 +53,7 @@ pub(crate) fn log_decision(
             %platform,
             authorId = %sender.id,
             channelId = %chat_id,
+            chat = %chat,
             reason = %outcome,
             "message dropped"
         ),

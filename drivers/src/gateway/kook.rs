@@ -9,6 +9,7 @@
 //! deadlines, PING/PONG, resume, RECONNECT and the `sn` order are the
 //! core's answers.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use krill_core::access::{
@@ -23,6 +24,7 @@ use krill_core::rest::kook::{
     DirectMessageCreate, DmTarget, MessageCreate, Request as KookRequest,
 };
 use krill_core::rest::{RequestId, Response, RestError, RestEvent};
+use krill_core::routing::chat_label;
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
@@ -350,6 +352,14 @@ impl KookLoop {
             bot_user_id: self.bot_id.clone(),
             native_command: false,
         };
+        let label = chat_label(
+            Platform::Kook,
+            &BTreeMap::new(),
+            inbound.chat,
+            inbound.guild.as_ref(),
+            &inbound.channel,
+            &display,
+        );
         let (approved, store_error) = self.approved.ids();
         if let Some(error) = store_error {
             warn!("{}: cannot read the approved pairings: {error}", self.name);
@@ -357,6 +367,7 @@ impl KookLoop {
         let decision = self.policy.decide(&inbound, approved);
         log_decision(
             Platform::Kook,
+            &label,
             &chat_id,
             &inbound.author,
             &decision,
