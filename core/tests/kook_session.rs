@@ -213,10 +213,12 @@ fn invalid_token_hellos_are_reported_with_actionable_text_and_counted_but_not_fa
     assert!(!HelloError::TokenExpired.is_token_rejection());
     // Not fatal: the fourth HELLO succeeded.
     assert_eq!(sim.session.state(), State::Connected);
-    // A healthy HELLO resets the count. (No PONG came yet, so the gateway
-    // backoff has not reset: the next fetch waits 8 s.)
+    // A healthy HELLO resets the count. The connection has been up for
+    // seconds, so the RECONNECT is followed at once (issue 16), without the
+    // backoff the rejections built up.
+    let fetches = sim.fetches.len();
     sim.server_text(r#"{"s":5,"d":{"code":40107,"err":"expired"}}"#);
-    assert_within(sim.next_deadline_in().expect("backoff"), secs(8), 0.1);
+    assert_eq!(sim.fetches.len(), fetches + 1);
     sim.run_for(secs(10));
     let last = sim.events.iter().rev().find_map(|(_, e)| match e {
         Event::HelloRejected {
@@ -584,8 +586,25 @@ fn the_gateway_backoff_resets_after_a_healthy_session() {
     // A PONG proves the connection; the next step-1 wait is 1 s again.
     sim.run_for(secs(40));
     assert!(sim.session.since_last_pong(sim.now).is_some());
+    let fetches = sim.fetches.len();
     sim.server_text(r#"{"s":5,"d":{"code":40107}}"#);
-    assert_within(sim.next_deadline_in().expect("backoff"), secs(1), 0.1);
+    assert_eq!(sim.fetches.len(), fetches + 1, "at once");
+}
+
+/// Issue 16: RECONNECT every few seconds on connections that were fine is
+/// followed at once every time; it never builds up a backoff.
+#[test]
+fn reconnects_on_sound_connections_are_followed_at_once() {
+    let mut sim = Sim::new(24);
+    sim.start_connected();
+    for round in 0..10 {
+        sim.run_for(secs(3 + round % 5));
+        let fetches = sim.fetches.len();
+        sim.server_text(r#"{"s":5,"d":{"code":40107}}"#);
+        assert_eq!(sim.fetches.len(), fetches + 1, "round {round}: fetched at once");
+        sim.run_for(Duration::from_millis(10));
+        assert_eq!(sim.session.state(), State::Connected, "round {round}");
+    }
 }
 
 // ----- event order -----
