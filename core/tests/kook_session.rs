@@ -988,3 +988,48 @@ fn decode_hex(hex: &str) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("fixture hex"))
         .collect()
 }
+
+// ----- issue 16: lossy decoding -----
+
+/// A lone surrogate (`\ud800`) in a message's content decodes to U+FFFD:
+/// the message is delivered, not dropped as a malformed frame.
+#[test]
+fn a_lone_surrogate_in_content_is_delivered_as_a_replacement_character() {
+    let mut sim = Sim::new(30);
+    sim.start_connected();
+    sim.server_event(1);
+    sim.server_text(event_frame(2).replace("\"content\":\"m2\"", r#""content":"hi \ud800 there""#));
+    sim.server_event(3);
+    assert_eq!(sim.delivered_sns(), vec![1, 2, 3]);
+    let content = sim.events.iter().find_map(|(_, e)| match e {
+        Event::Message { sn: 2, message } => match &message.body {
+            krill_core::kook::Body::KMarkdown(text) => Some(text.clone()),
+            _ => None,
+        },
+        _ => None,
+    });
+    assert_eq!(content.as_deref(), Some("hi \u{fffd} there"));
+}
+
+/// An event whose body cannot be decoded still advances `sn`: the events
+/// after it are delivered at once, not after the 6 s gap timeout.
+#[test]
+fn an_undecodable_event_still_advances_sn() {
+    let mut sim = Sim::new(31);
+    sim.start_connected();
+    sim.server_event(1);
+    sim.server_text(event_frame(2).replace("\"content\":\"m2\"", r#""content":"bad \x escape""#));
+    sim.server_event(3);
+    sim.server_event(4);
+    assert!(sim
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, Event::MalformedFrame { .. })));
+    assert!(sim.delivered_sns().contains(&4), "{:?}", sim.delivered_sns());
+    assert!(!sim
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, Event::GapSkipped { .. })));
+    assert_eq!(sim.session.held_events(), 0);
+    assert_eq!(sim.session.last_sn(), 4);
+}

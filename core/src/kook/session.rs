@@ -639,11 +639,21 @@ impl Session {
         if !self.socket_open() {
             return;
         }
-        let input = match frame::parse_text(text) {
-            Ok(signal) => Input::Signal(signal, text.len()),
-            Err(error) => Input::Malformed(error),
-        };
-        self.step(now, input);
+        match frame::parse_text(text) {
+            Ok(signal) => self.step(now, Input::Signal(signal, text.len())),
+            Err(error) => {
+                self.step(now, Input::Malformed(error));
+                // An event whose body cannot be decoded still advances sn
+                // (later events must not wait for it); nothing is delivered.
+                if let Some(sn) = frame::salvage_event_sn(text) {
+                    let event = Signal::Event {
+                        sn,
+                        data: Value::Null,
+                    };
+                    self.step(now, Input::Signal(event, text.len()));
+                }
+            }
+        }
     }
 
     /// A binary frame arrived: one complete zlib stream (`compress=1`).
