@@ -5,8 +5,7 @@ use std::time::{Duration, Instant};
 
 use krill_core::discord::{
     close_action, gateway_url, heartbeat_reserve, Beat, CloseAction, Dispatch, GatewayFrame,
-    Heartbeater, SendLimiter,
-    SEND_LIMIT,
+    Heartbeater, SendLimiter, SEND_LIMIT,
 };
 
 #[test]

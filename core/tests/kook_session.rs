@@ -601,7 +601,11 @@ fn reconnects_on_sound_connections_are_followed_at_once() {
         sim.run_for(secs(3 + round % 5));
         let fetches = sim.fetches.len();
         sim.server_text(r#"{"s":5,"d":{"code":40107}}"#);
-        assert_eq!(sim.fetches.len(), fetches + 1, "round {round}: fetched at once");
+        assert_eq!(
+            sim.fetches.len(),
+            fetches + 1,
+            "round {round}: fetched at once"
+        );
         sim.run_for(Duration::from_millis(10));
         assert_eq!(sim.session.state(), State::Connected, "round {round}");
     }
@@ -1025,7 +1029,11 @@ fn an_undecodable_event_still_advances_sn() {
         .events
         .iter()
         .any(|(_, e)| matches!(e, Event::MalformedFrame { .. })));
-    assert!(sim.delivered_sns().contains(&4), "{:?}", sim.delivered_sns());
+    assert!(
+        sim.delivered_sns().contains(&4),
+        "{:?}",
+        sim.delivered_sns()
+    );
     assert!(!sim
         .events
         .iter()

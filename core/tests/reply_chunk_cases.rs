@@ -212,7 +212,10 @@ fn a_split_never_starts_a_chunk_with_a_fence_made_of_text() {
         );
     }
     let joined: String = chunks.concat();
-    assert_eq!(joined.replace(char::is_whitespace, ""), text.replace(char::is_whitespace, ""));
+    assert_eq!(
+        joined.replace(char::is_whitespace, ""),
+        text.replace(char::is_whitespace, "")
+    );
 }
 
 /// ...nor a code line into a closing fence: `"``` x"` inside a block is

@@ -703,7 +703,9 @@ impl<'a> Chunker<'a> {
             if matches!(ch, '。' | '！' | '？') {
                 let q = p + ch.len_utf8();
                 let next_ws = text[q..s_end].chars().next().is_none_or(is_break_ws);
-                if !next_ws && self.is_boundary(k, q) && self.keeps_fences(k, scan.start_off, q, Some(q))
+                if !next_ws
+                    && self.is_boundary(k, q)
+                    && self.keeps_fences(k, scan.start_off, q, Some(q))
                 {
                     let c = cand(q, Some(Cursor { line: k, off: q }), count);
                     if span.start < q && q < span.end {
@@ -790,7 +792,10 @@ impl<'a> Chunker<'a> {
             if end > from && self.keeps_fences(k, from, end, next) {
                 return cut;
             }
-            let before = self.text[from..cut].char_indices().last().map_or(from, |(i, _)| from + i);
+            let before = self.text[from..cut]
+                .char_indices()
+                .last()
+                .map_or(from, |(i, _)| from + i);
             cut = self.prev_boundary(k, before);
         }
         g
