@@ -774,7 +774,7 @@ impl<'a> Chunker<'a> {
             Kind::Open(f) | Kind::Code(f) => {
                 let marker = self.fences[f].marker;
                 let head_closes = from > line.start || !matches!(line.kind, Kind::Open(_));
-                !(head_closes && marker.is_closed_by(head)) && !marker.is_closed_by(tail)
+                !(marker.is_closed_by(tail) || head_closes && marker.is_closed_by(head))
             }
             Kind::Close(_) => false,
         }
