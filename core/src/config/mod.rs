@@ -19,12 +19,15 @@
 //!   `channels.discord` (ignored there, per the docs); a key written twice in
 //!   one object (objects are merged, otherwise the later value wins); a
 //!   `dm.policy: "allowlist"` with nobody in `allowFrom`.
+//! - Keys accepted but not carried out yet are listed once, in
+//!   [`NO_EFFECT_YET`]; [`keys_without_effect`] names each one a file sets.
 //! - A file with only whitespace and comments is the default config.
 //! - `mentionPatterns` are compiled once here (case-insensitive); an invalid
 //!   regex is an error naming its index.
 
 mod accounts;
 mod de;
+mod no_effect;
 pub mod path;
 mod schema;
 pub mod tree;
@@ -39,6 +42,7 @@ pub use accounts::{
     DmSettings, KookSettings, Platform, ResolvedAccount, SkipReason, SkippedAccount, TokenSource,
     UnknownPlatform, DEFAULT_ACCOUNT_ID,
 };
+pub use no_effect::{keys_without_effect, Inert, InertKey, NO_EFFECT_YET};
 pub use path::KeyPath;
 pub use schema::*;
 pub use validate::HISTORY_LIMIT_MAX;
