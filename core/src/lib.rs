@@ -18,6 +18,7 @@
 //! | [`platform`] | Discord or KOOK, and the facts kept per platform |
 //! | [`routing`] | session keys: which agent session a message belongs to |
 //! | [`agent`] | agent backend specs, turn requests and prompt rendering |
+//! | [`json_text`] | lenient JSON text: lone surrogate escapes decoded as U+FFFD |
 //! | [`secret`] | a string type whose `Debug`/`Display` never show the value |
 //! | [`backoff`] | exponential backoff with seeded jitter |
 //! | [`timers`] | the timer table every machine keeps its deadlines in |
@@ -29,6 +30,7 @@ pub mod agent;
 pub mod backoff;
 pub mod config;
 pub mod discord;
+pub mod json_text;
 pub mod kook;
 pub mod pairing;
 pub mod platform;
