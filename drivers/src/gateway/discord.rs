@@ -710,22 +710,21 @@ impl DiscordLoop {
                 }
                 self.submit_turn(now, &allowed, turn, message_id, ack);
             }
-            Decision::Drop(dropped) => {
+            Decision::Drop(dropped)
                 if in_guild
                     && dropped.reason == DropReason::MentionRequired
                     && self.settings.history_limit > 0
-                    && !message.content.trim().is_empty()
-                {
-                    self.histories.record(
-                        &channel_id,
-                        ContextMessage {
-                            message_id: message.id.to_string(),
-                            author_id: author.id.to_string(),
-                            author_name: tag,
-                            text: message.content.clone(),
-                        },
-                    );
-                }
+                    && !message.content.trim().is_empty() =>
+            {
+                self.histories.record(
+                    &channel_id,
+                    ContextMessage {
+                        message_id: message.id.to_string(),
+                        author_id: author.id.to_string(),
+                        author_name: tag,
+                        text: message.content.clone(),
+                    },
+                );
             }
             Decision::PairingChallenge(challenge) => {
                 let requester = Requester {

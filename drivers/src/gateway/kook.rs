@@ -442,21 +442,20 @@ impl KookLoop {
                     },
                 );
             }
-            Decision::Drop(dropped) => {
+            Decision::Drop(dropped)
                 if !direct
                     && dropped.reason == DropReason::MentionRequired
-                    && self.settings.history_limit > 0
-                {
-                    self.histories.record(
-                        &chat_id,
-                        ContextMessage {
-                            message_id: message.msg_id.clone(),
-                            author_id: author.id.clone(),
-                            author_name: display,
-                            text: message.content().to_owned(),
-                        },
-                    );
-                }
+                    && self.settings.history_limit > 0 =>
+            {
+                self.histories.record(
+                    &chat_id,
+                    ContextMessage {
+                        message_id: message.msg_id.clone(),
+                        author_id: author.id.clone(),
+                        author_name: display,
+                        text: message.content().to_owned(),
+                    },
+                );
             }
             Decision::PairingChallenge(challenge) => {
                 let requester = krill_core::pairing::Requester {
