@@ -46,9 +46,17 @@ fn new_starts_a_session_without_history() {
     discord_dm(&discord, "/new");
     assert!(said(3).starts_with("New session started."), "{}", said(3));
     discord_dm(&discord, "three");
-    assert_eq!(said(4), format!("{main} text=three history=0"), "no earlier history");
+    assert_eq!(
+        said(4),
+        format!("{main} text=three history=0"),
+        "no earlier history"
+    );
     discord_dm(&discord, "/new four");
-    assert_eq!(said(5), format!("{main} text=four history=0"), "/new <text> runs a turn");
+    assert_eq!(
+        said(5),
+        format!("{main} text=four history=0"),
+        "/new <text> runs a turn"
+    );
     discord_dm(&discord, "five");
     assert_eq!(said(6), format!("{main} text=five history=2"));
     discord_dm(&discord, "/reset");
@@ -72,7 +80,11 @@ fn new_starts_a_session_without_history() {
     kook.wait_for_posts(1, WAIT).expect("KOOK turn");
     kook.event(kook.group_kmarkdown(channel, "6666", KOOK_USER, "hi again", &[]));
     let posts = kook.wait_for_posts(2, WAIT).expect("KOOK turn 2");
-    assert!(posts[1].content.ends_with("history=2"), "{}", posts[1].content);
+    assert!(
+        posts[1].content.ends_with("history=2"),
+        "{}",
+        posts[1].content
+    );
     kook.event(kook.group_kmarkdown(channel, "6666", KOOK_USER, "/new fresh", &[]));
     let posts = kook.wait_for_posts(3, WAIT).expect("KOOK /new");
     assert_eq!(

@@ -36,7 +36,11 @@ fn stop_cancels_a_slow_agent_and_drops_queued_turns() {
         {
             break pid;
         }
-        assert!(Instant::now() < deadline, "the agent never started\n{}", krill.log());
+        assert!(
+            Instant::now() < deadline,
+            "the agent never started\n{}",
+            krill.log()
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     discord_dm(&discord, "queued one");
@@ -50,10 +54,12 @@ fn stop_cancels_a_slow_agent_and_drops_queued_turns() {
     );
     let gone = Instant::now() + Duration::from_secs(10);
     while std::path::Path::new(&format!("/proc/{pid}")).exists()
-        && std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .is_ok_and(|s| !s.contains(") Z "))
+        && std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
     {
-        assert!(Instant::now() < gone, "agent {pid} still running after /stop");
+        assert!(
+            Instant::now() < gone,
+            "agent {pid} still running after /stop"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 
@@ -62,7 +68,14 @@ fn stop_cancels_a_slow_agent_and_drops_queued_turns() {
     assert_eq!(posts[1].content, "awake: after");
     discord_dm(&discord, "/stop");
     let posts = discord.wait_for_posts(3, WAIT).expect("idle /stop");
-    assert_eq!(posts[2].content, "Nothing to stop: no agent turn is running here.");
+    assert_eq!(
+        posts[2].content,
+        "Nothing to stop: no agent turn is running here."
+    );
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(contents_discord(&discord).len(), 3, "cancelled turns say nothing");
+    assert_eq!(
+        contents_discord(&discord).len(),
+        3,
+        "cancelled turns say nothing"
+    );
 }

@@ -32,16 +32,29 @@ fn text_commands_answer_on_discord_and_kook() {
     let posts = discord.wait_for_posts(1, WAIT).expect("/help answered");
     assert_eq!(posts[0].channel_id, DM_CHANNEL_ID);
     let help = &posts[0].content;
-    for line in ["/help", "/status", "/whoami", "/new [text]", "/reset", "/stop"] {
+    for line in [
+        "/help",
+        "/status",
+        "/whoami",
+        "/new [text]",
+        "/reset",
+        "/stop",
+    ] {
         assert!(help.contains(line), "{line} in /help: {help}");
     }
     assert!(!help.contains("/ask"), "/ask is native only: {help}");
-    assert!(!help.contains("/config"), "/config is off by default: {help}");
+    assert!(
+        !help.contains("/config"),
+        "/config is off by default: {help}"
+    );
 
     discord_dm(&discord, "/whoami");
     let posts = discord.wait_for_posts(2, WAIT).expect("/whoami answered");
     let whoami = &posts[1].content;
-    assert!(whoami.contains(&format!("user id: {}", alice().id)), "{whoami}");
+    assert!(
+        whoami.contains(&format!("user id: {}", alice().id)),
+        "{whoami}"
+    );
     assert!(whoami.contains(DM_CHANNEL_ID), "{whoami}");
 
     discord_dm(&discord, "/ID");
@@ -60,8 +73,13 @@ fn text_commands_answer_on_discord_and_kook() {
     assert!(status.contains("kook:default"), "{status}");
 
     discord_dm(&discord, "/frobnicate now");
-    let posts = discord.wait_for_posts(6, WAIT).expect("unknown /word echoed");
-    assert_eq!(posts[5].content, "/frobnicate now", "unknown /words go to the agent");
+    let posts = discord
+        .wait_for_posts(6, WAIT)
+        .expect("unknown /word echoed");
+    assert_eq!(
+        posts[5].content, "/frobnicate now",
+        "unknown /words go to the agent"
+    );
 
     // Guild: a command needs the mention like any message.
     let bot = discord.options().bot_user_id.clone();
@@ -81,18 +99,36 @@ fn text_commands_answer_on_discord_and_kook() {
     );
     let posts = discord.wait_for_posts(7, WAIT).expect("guild /whoami");
     assert_eq!(posts[6].channel_id, CHANNEL_ID);
-    assert!(posts[6].content.contains(&format!("guild id: {GUILD_ID}")), "{}", posts[6].content);
-    assert!(posts[6].content.contains(&format!("channel id: {CHANNEL_ID}")));
+    assert!(
+        posts[6].content.contains(&format!("guild id: {GUILD_ID}")),
+        "{}",
+        posts[6].content
+    );
+    assert!(posts[6]
+        .content
+        .contains(&format!("channel id: {CHANNEL_ID}")));
 
     // KOOK DM.
     kook_dm(&kook, "/whoami");
     let posts = kook.wait_for_posts(1, WAIT).expect("KOOK /whoami");
-    assert!(posts[0].content.contains(&format!("user id: {KOOK_USER}")), "{}", posts[0].content);
+    assert!(
+        posts[0].content.contains(&format!("user id: {KOOK_USER}")),
+        "{}",
+        posts[0].content
+    );
     kook_dm(&kook, "/help");
     let posts = kook.wait_for_posts(2, WAIT).expect("KOOK /help");
-    assert!(posts[1].content.starts_with("Commands:"), "{}", posts[1].content);
+    assert!(
+        posts[1].content.starts_with("Commands:"),
+        "{}",
+        posts[1].content
+    );
 
     std::thread::sleep(std::time::Duration::from_millis(300));
-    assert_eq!(discord.posted_messages().len(), 7, "the unmentioned /whoami was dropped");
+    assert_eq!(
+        discord.posted_messages().len(),
+        7,
+        "the unmentioned /whoami was dropped"
+    );
     assert!(!krill.log().contains(&token), "no token in the log");
 }

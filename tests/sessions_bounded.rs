@@ -54,7 +54,13 @@ fn a_channel_session_sends_a_bounded_transcript() {
         .collect();
     assert_eq!(histories[0], 0);
     assert_eq!(histories[10], 20, "grows while under the bound");
-    assert_eq!(*histories.iter().max().unwrap(), 100, "bounded at 50 user turns");
+    assert_eq!(
+        *histories.iter().max().unwrap(),
+        100,
+        "bounded at 50 user turns"
+    );
     assert_eq!(histories[TURNS - 1], 100);
-    assert!(posts[TURNS - 1].content.contains(&format!("text=turn {TURNS}")));
+    assert!(posts[TURNS - 1]
+        .content
+        .contains(&format!("text=turn {TURNS}")));
 }

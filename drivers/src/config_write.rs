@@ -35,7 +35,8 @@ pub fn write_value(file: &Path, path: &KeyPath, value: Option<&str>) -> Result<(
         };
         return Err(format!("refused, the file is unchanged: {invalid}"));
     }
-    write_atomic(file, edited.as_bytes()).map_err(|e| format!("cannot write {}: {e}", file.display()))
+    write_atomic(file, edited.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", file.display()))
 }
 
 /// Writes `bytes` to `file` through a temporary file and a rename, keeping

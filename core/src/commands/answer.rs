@@ -129,7 +129,11 @@ pub fn whoami_text(facts: &WhoamiFacts<'_>) -> String {
         "user id: {}\nname: {}\n{} id: {}",
         facts.user_id,
         facts.user_name,
-        if facts.direct { "DM channel" } else { "channel" },
+        if facts.direct {
+            "DM channel"
+        } else {
+            "channel"
+        },
         facts.chat_id
     );
     match facts.guild_id {

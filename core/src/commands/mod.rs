@@ -34,7 +34,9 @@ pub use parse::{
     parse_config_args, parse_interaction, parse_text_command, ConfigOp, InteractionError,
     Invocation, SlashCommand,
 };
-pub use registry::{commands_differ, lookup, native_definitions, CommandName, CommandSpec, REGISTRY};
+pub use registry::{
+    commands_differ, lookup, native_definitions, CommandName, CommandSpec, REGISTRY,
+};
 
 /// What an allowed message is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -167,7 +167,8 @@ pub const REGISTRY: &[CommandSpec] = &[
 /// The command `word` names (case-insensitive, aliases included).
 pub fn lookup(word: &str) -> Option<&'static CommandSpec> {
     REGISTRY.iter().find(|spec| {
-        spec.word.eq_ignore_ascii_case(word) || spec.aliases.iter().any(|a| a.eq_ignore_ascii_case(word))
+        spec.word.eq_ignore_ascii_case(word)
+            || spec.aliases.iter().any(|a| a.eq_ignore_ascii_case(word))
     })
 }
 

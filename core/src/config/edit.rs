@@ -92,7 +92,11 @@ pub fn set_value(text: &str, path: &KeyPath, value: &str) -> Result<String, Edit
             },
             (_, seg) => {
                 return Err(EditError::NotAContainer {
-                    path: if here.is_empty() { "(root)".into() } else { here },
+                    path: if here.is_empty() {
+                        "(root)".into()
+                    } else {
+                        here
+                    },
                     next: KeyPath(vec![seg.clone()]).to_string(),
                 })
             }
@@ -117,9 +121,9 @@ pub fn unset_value(text: &str, path: &KeyPath) -> Result<String, EditError> {
                     None => return Err(EditError::NotSet(shown)),
                 }
             }
-            (Value::Array(items), Seg::Index(i)) => {
-                items.get(*i).ok_or_else(|| EditError::NotSet(shown.clone()))?
-            }
+            (Value::Array(items), Seg::Index(i)) => items
+                .get(*i)
+                .ok_or_else(|| EditError::NotSet(shown.clone()))?,
             _ => return Err(EditError::NotSet(shown)),
         };
     }
@@ -246,7 +250,12 @@ fn insert_member(text: &str, node: &Node, members: &[Member], rest: &[Seg], valu
             // `{}` or `{ /* comment */ }`: put it right after the brace.
             let brace = node.span.start + 1;
             let indent = indent_of(text, node.span.start);
-            splice(text, brace, brace, &format!("\n{indent}  {member},\n{indent}"))
+            splice(
+                text,
+                brace,
+                brace,
+                &format!("\n{indent}  {member},\n{indent}"),
+            )
         }
     }
 }
@@ -329,7 +338,10 @@ mod tests {
     fn set_inserts_missing_keys_keeping_comments() {
         let out = set_value(FILE, &path("channels.discord.dm.policy"), "\"disabled\"").unwrap();
         assert!(out.contains("// the bot") && out.contains("// secret"));
-        assert!(out.contains("historyLimit: 20,\n      dm: { policy: \"disabled\" },\n"), "{out}");
+        assert!(
+            out.contains("historyLimit: 20,\n      dm: { policy: \"disabled\" },\n"),
+            "{out}"
+        );
         crate::config::parse(&out).expect("still valid");
     }
 
@@ -360,7 +372,11 @@ mod tests {
 
     #[test]
     fn paths_read_back_as_printed() {
-        for p in ["a.b", "channels.discord.guilds.\"123\".users", "agents.list[0].backend.type"] {
+        for p in [
+            "a.b",
+            "channels.discord.guilds.\"123\".users",
+            "agents.list[0].backend.type",
+        ] {
             assert_eq!(path(p).to_string(), p);
         }
         assert!("a..b".parse::<KeyPath>().is_err());

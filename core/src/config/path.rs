@@ -123,9 +123,7 @@ impl std::str::FromStr for KeyPath {
         while pos < bytes.len() {
             match bytes[pos] {
                 b'[' => {
-                    let close = text[pos..]
-                        .find(']')
-                        .ok_or_else(|| fail("unclosed `[`"))?;
+                    let close = text[pos..].find(']').ok_or_else(|| fail("unclosed `[`"))?;
                     let index = text[pos + 1..pos + close]
                         .trim()
                         .parse::<usize>()
@@ -139,7 +137,8 @@ impl std::str::FromStr for KeyPath {
                     expect_key = true;
                 }
                 b'"' if expect_key => {
-                    let mut de = serde_json::Deserializer::from_str(&text[pos..]).into_iter::<String>();
+                    let mut de =
+                        serde_json::Deserializer::from_str(&text[pos..]).into_iter::<String>();
                     let key = match de.next() {
                         Some(Ok(key)) => key,
                         _ => return Err(fail("unclosed or invalid quoted key")),
@@ -149,9 +148,7 @@ impl std::str::FromStr for KeyPath {
                     expect_key = false;
                 }
                 _ if expect_key => {
-                    let end = text[pos..]
-                        .find(['.', '['])
-                        .map_or(text.len(), |n| pos + n);
+                    let end = text[pos..].find(['.', '[']).map_or(text.len(), |n| pos + n);
                     let key = text[pos..end].trim();
                     if key.is_empty() {
                         return Err(fail("empty key"));

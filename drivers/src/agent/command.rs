@@ -101,7 +101,8 @@ impl GroupKill {
             .and_then(|pid| i32::try_from(pid).ok())
             .and_then(rustix::process::Pid::from_raw)
         {
-            if let Err(e) = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL) {
+            if let Err(e) = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL)
+            {
                 tracing::debug!(target: "krill::agent", "cannot kill agent process group: {e}");
             }
         }

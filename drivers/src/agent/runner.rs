@@ -184,7 +184,11 @@ impl<T: Send + 'static> AgentRunner<T> {
     }
 
     /// `/new`: archives the session's transcript (see the module docs).
-    pub fn reset(&self, agent_id: &str, session_key: &str) -> Result<(), crate::agent::TranscriptError> {
+    pub fn reset(
+        &self,
+        agent_id: &str,
+        session_key: &str,
+    ) -> Result<(), crate::agent::TranscriptError> {
         let session = (agent_id.to_owned(), session_key.to_owned());
         if let Some(slot) = self
             .shared
@@ -264,10 +268,11 @@ async fn work<T: Send + 'static>(shared: Arc<Shared<T>>, session: SessionId) {
             let permit = shared.permits.acquire_arc().await;
             // A panic in a backend (a library bug) must not wedge the
             // session: it becomes a failed turn like any other.
-            let outcome = AssertUnwindSafe(shared.run(&job.turn, job.submitted_ms, &session, epoch))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|_| shared.failed(&job.turn, AgentError::Panicked));
+            let outcome =
+                AssertUnwindSafe(shared.run(&job.turn, job.submitted_ms, &session, epoch))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| shared.failed(&job.turn, AgentError::Panicked));
             drop(permit);
             outcome
         };

@@ -6,8 +6,8 @@
 
 use krill_core::access::{AccessPolicy, Allowed, InboundMessage};
 use krill_core::commands::{
-    decide, status_text, stop_text, whoami_text, Action, Caller, ConfigOp, Invocation,
-    StatusFacts, WhoamiFacts, NEW_SESSION_TEXT,
+    decide, status_text, stop_text, whoami_text, Action, Caller, ConfigOp, Invocation, StatusFacts,
+    WhoamiFacts, NEW_SESSION_TEXT,
 };
 use krill_core::config::edit::redacted_view;
 use krill_core::config::{KeyPath, Platform};
@@ -43,7 +43,11 @@ pub(crate) struct CommandSite<'a> {
 }
 
 /// Runs `invocation` (see the module docs).
-pub(crate) fn execute(shared: &Shared, site: &CommandSite<'_>, invocation: &Invocation) -> Executed {
+pub(crate) fn execute(
+    shared: &Shared,
+    site: &CommandSite<'_>,
+    invocation: &Invocation,
+) -> Executed {
     let inbound = site.inbound;
     let caller = Caller {
         platform: inbound.platform,
@@ -123,13 +127,15 @@ pub(crate) fn execute(shared: &Shared, site: &CommandSite<'_>, invocation: &Invo
 /// Carries out an allowed `/config` operation.
 fn config_command(shared: &Shared, platform: Platform, op: &ConfigOp) -> String {
     let file = &shared.config_path;
-    let read = || std::fs::read_to_string(file).or_else(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Ok(String::new())
-        } else {
-            Err(format!("cannot read {}: {e}", file.display()))
-        }
-    });
+    let read = || {
+        std::fs::read_to_string(file).or_else(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Ok(String::new())
+            } else {
+                Err(format!("cannot read {}: {e}", file.display()))
+            }
+        })
+    };
     let view = |path: &KeyPath| -> String {
         let text = match read() {
             Ok(text) => text,

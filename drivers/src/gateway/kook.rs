@@ -29,7 +29,9 @@ use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite, Executed};
-use super::inbound::{answer_chunks, build_turn, log_drop, pairing_reply, reply_chunks, TurnSource};
+use super::inbound::{
+    answer_chunks, build_turn, log_drop, pairing_reply, reply_chunks, TurnSource,
+};
 use super::link::RestLink;
 use super::socket::{feed, Socket};
 use super::status::Health;
