@@ -1,5 +1,5 @@
 //! Scenario tests of the shard machine, one per protocol rule of
-//! `shared/PROTOCOLS-discord.md`, against the scripted fake gateway in
+//! `docs/protocol-discord.md`, against the scripted fake gateway in
 //! `discord_sim` (virtual time, no I/O).
 
 mod discord_sim;

@@ -1,5 +1,5 @@
 //! Scenario tests for `kook::Session`: one test per rule of
-//! `shared/PROTOCOLS-kook.md` § Connection state machine and § Event order,
+//! `docs/protocol-kook.md` § Connection lifecycle and § Event order,
 //! driven by the deterministic simulation in `kook_common`.
 
 mod kook_common;
@@ -733,13 +733,16 @@ fn zlib_binary_frames_work_with_compress_1() {
     sim.session.handle_connected(sim.now);
     let hex = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures/kook/gateway/zlib_frame_hello_ok.hex"
+        "/tests/fixtures/kook/gateway/zlib_frame_hello_ok.hex"
     ))
     .expect("fixture");
     let bytes = decode_hex(hex.trim());
     sim.server_binary(bytes);
     assert_eq!(sim.session.state(), State::Connected);
-    assert_eq!(sim.session.session_id(), Some("xxxx"));
+    assert_eq!(
+        sim.session.session_id(),
+        Some("b7e3a1f0-5c2d-4e89-9a6b-0d4c8f2e1a37")
+    );
     sim.server_binary(zlib(&event_frame(1)));
     sim.server_text(event_frame(2));
     assert_eq!(sim.delivered_sns(), vec![1, 2]);

@@ -19,6 +19,8 @@
 //!   `channels.discord` (ignored there, per the docs); a key written twice in
 //!   one object (objects are merged, otherwise the later value wins); a
 //!   `dm.policy: "allowlist"` with nobody in `allowFrom`.
+//! - Keys accepted but not carried out yet are listed once, in
+//!   [`NO_EFFECT_YET`]; [`keys_without_effect`] names each one a file sets.
 //! - A file with only whitespace and comments is the default config.
 //! - `mentionPatterns` are compiled once here (case-insensitive); an invalid
 //!   regex is an error naming its index.
@@ -26,6 +28,7 @@
 mod accounts;
 mod de;
 pub mod edit;
+mod no_effect;
 pub mod path;
 mod schema;
 pub mod tree;
@@ -40,6 +43,7 @@ pub use accounts::{
     DmSettings, KookSettings, Platform, ResolvedAccount, SkipReason, SkippedAccount, TokenSource,
     UnknownPlatform, DEFAULT_ACCOUNT_ID,
 };
+pub use no_effect::{keys_without_effect, Inert, InertKey, NO_EFFECT_YET};
 pub use path::KeyPath;
 pub use schema::*;
 pub use validate::HISTORY_LIMIT_MAX;

@@ -10,7 +10,7 @@
 //! | [`close`] | what each close code means (resume, identify, fatal) |
 //! | [`shard`] | [`Shard`], its [`ShardState`], [`Output`]s and [`Event`]s |
 //!
-//! The facts it honours are in `shared/PROTOCOLS-discord.md`.
+//! The facts it honours are in `docs/protocol-discord.md`.
 //!
 //! # Driving a shard
 //! ```text
