@@ -698,9 +698,16 @@ impl Planner {
                     Some(true) => self.hold_globally(Some(at)),
                     Some(false) => {
                         let key = bucket_key(&self.route_buckets, route, &major);
-                        let bucket = self.buckets.entry(key).or_default();
-                        bucket.remaining = Some(0);
-                        bucket.reset_at = bucket.reset_at.max(Some(at));
+                        // The 429's own reset replaces what earlier responses
+                        // said: a window reset seen while slots were left
+                        // (e.g. 55 s) is not this wait (issue 16).
+                        self.buckets.insert(
+                            key,
+                            Bucket {
+                                remaining: Some(0),
+                                reset_at: Some(at),
+                            },
+                        );
                     }
                     None => {}
                 }
