@@ -21,7 +21,7 @@ fn start_up_warns_once_per_key_that_has_no_effect_yet() {
       configWrites: false,
       guilds: { "849255963033731072": { channels: { help: { tools: { deny: ["exec"] } } } } },"#;
     let config = format!(
-        "{{\n  channels: {{\n    {}\n  }},\n  commands: {{ text: false, config: true }},\n}}\n",
+        "{{\n  channels: {{\n    {}\n  }},\n  commands: {{ native: false }},\n}}\n",
         discord_section(&fake, &token, extra)
     );
     let krill = Krill::start(&config, &["gateway"]);
@@ -37,10 +37,8 @@ fn start_up_warns_once_per_key_that_has_no_effect_yet() {
     let expected = [
         "channels.discord.mediaMaxMb",
         "channels.discord.actions.roles",
-        "channels.discord.configWrites",
         "channels.discord.guilds.\"849255963033731072\".channels.help.tools",
-        "commands.text",
-        "commands.config",
+        "commands.native",
     ];
     assert_eq!(warned.len(), expected.len(), "one warning per key:\n{log}");
     for (line, key) in warned.iter().zip(expected) {
@@ -51,7 +49,13 @@ fn start_up_warns_once_per_key_that_has_no_effect_yet() {
         assert!(line.contains("WARN") || line.contains("warn"), "{line}");
         assert!(line.contains("krill.json5:"), "names the file: {line}");
     }
-    for carried_out in ["dm.policy", "groupPolicy", "apiBaseUrl", "token"] {
+    for carried_out in [
+        "dm.policy",
+        "groupPolicy",
+        "apiBaseUrl",
+        "token",
+        "configWrites",
+    ] {
         assert!(
             !warned.iter().any(|l| l.contains(carried_out)),
             "{carried_out} works: {log}"

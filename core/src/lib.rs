@@ -17,6 +17,7 @@
 //! | [`pairing`] | pairing codes for unknown DM senders |
 //! | [`platform`] | Discord or KOOK, and the facts kept per platform |
 //! | [`routing`] | session keys: which agent session a message belongs to |
+//! | [`commands`] | chat commands: the registry, text and slash parsing, what each answers |
 //! | [`agent`] | agent backend specs, turn requests and prompt rendering |
 //! | [`json_text`] | lenient JSON text: lone surrogate escapes decoded as U+FFFD |
 //! | [`secret`] | a string type whose `Debug`/`Display` never show the value |
@@ -28,6 +29,7 @@
 pub mod access;
 pub mod agent;
 pub mod backoff;
+pub mod commands;
 pub mod config;
 pub mod discord;
 pub mod json_text;

@@ -53,7 +53,6 @@ fn every_listed_key_is_named_once_with_its_full_path_and_line() {
             ("channels.discord.mediaMaxMb", 4),
             ("channels.discord.actions.roles", 5),
             ("channels.discord.actions.moderation", 5),
-            ("channels.discord.configWrites", 6),
             ("channels.discord.commands.native", 7),
             ("channels.discord.guilds.\"111\".slug", 10),
             ("channels.discord.guilds.\"111\".tools", 11),
@@ -67,9 +66,7 @@ fn every_listed_key_is_named_once_with_its_full_path_and_line() {
             ("channels.discord.accounts.work.actions.pins", 18),
             ("channels.discord.accounts.work.mediaMaxMb", 18),
             ("commands.native", 21),
-            ("commands.text", 21),
             ("commands.useAccessGroups", 21),
-            ("commands.config", 21),
         ]
         .map(|(p, l)| (p.to_owned(), l))
     );

@@ -62,6 +62,7 @@
 
 mod allowlist;
 mod names;
+mod owner;
 pub mod reactions;
 
 use regex::Regex;

@@ -67,16 +67,6 @@ pub const NO_EFFECT_YET: &[InertKey] = &[
         when: Inert::Always,
     },
     InertKey {
-        pattern: "channels.discord.configWrites",
-        missing: "there are no /config commands to allow",
-        when: Inert::Always,
-    },
-    InertKey {
-        pattern: "commands.config",
-        missing: "/config commands are not carried out",
-        when: Inert::Always,
-    },
-    InertKey {
         pattern: "commands.native",
         missing: "slash commands are not registered",
         when: Inert::Always,
@@ -84,11 +74,6 @@ pub const NO_EFFECT_YET: &[InertKey] = &[
     InertKey {
         pattern: "channels.discord.commands.native",
         missing: "slash commands are not registered",
-        when: Inert::Always,
-    },
-    InertKey {
-        pattern: "commands.text",
-        missing: "text commands are not carried out",
         when: Inert::Always,
     },
     InertKey {
