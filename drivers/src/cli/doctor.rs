@@ -131,7 +131,7 @@ fn check_config_file(f: &mut Findings, loaded: &LoadedConfig) {
         return;
     }
     f.ok("config", format_args!("{path} is valid"));
-    for w in &loaded.warnings {
+    for w in loaded.warnings.iter().chain(&loaded.no_effect) {
         f.warn(
             "config",
             format_args!("{path}:{}:{}: {}: {}", w.line, w.column, w.path, w.message),

@@ -27,6 +27,7 @@
 //! stopped the process exits 1.
 
 mod acks;
+mod commands;
 mod discord;
 mod durable;
 mod inbound;
@@ -141,6 +142,8 @@ pub(crate) struct Shared {
     pub(crate) store: Arc<Store>,
     /// The transcripts (recovery looks up turns recorded before a crash).
     pub(crate) transcripts: Arc<TranscriptStore>,
+    /// The config file (`/config` reads and edits it).
+    pub(crate) config_path: PathBuf,
 }
 
 /// What every channel loop starts with for its bot account: the REST link
@@ -412,6 +415,7 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         board: board.clone(),
         store: store.clone(),
         transcripts,
+        config_path: loaded.location.path.clone(),
     };
     let shutdown_timeout = std::time::Duration::from_secs(config.gateway.shutdown_timeout_seconds);
     let signals =
@@ -626,6 +630,7 @@ pub(crate) fn recorded_outcome(
         message_id: turn.message_id.clone(),
         reply,
         failed: false,
+        cancelled: false,
         error: None,
     })
 }
