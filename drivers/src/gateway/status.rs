@@ -25,6 +25,20 @@ pub(crate) struct Health {
     pub(crate) last_error: Option<String>,
     pub(crate) messages_in: u64,
     pub(crate) replies_out: u64,
+    pub(crate) content_seen: u64,
+    pub(crate) notices: Vec<String>,
+}
+
+impl Health {
+    /// Records whether the channel is connected now; a connected channel
+    /// that is not any more starts an outage, counted once however many
+    /// connect attempts the way back takes.
+    pub(crate) fn set_connected(&mut self, connected: bool) {
+        if self.connected && !connected {
+            self.reconnects += 1;
+        }
+        self.connected = connected;
+    }
 }
 
 /// Every channel's [`Health`], shared by the loops and the writer.
@@ -48,6 +62,8 @@ impl StatusBoard {
             last_error: None,
             messages_in: 0,
             replies_out: 0,
+            content_seen: 0,
+            notices: Vec::new(),
         };
         Arc::new(Self {
             state_dir,
@@ -107,6 +123,8 @@ impl StatusBoard {
                     c.last_error.clone_from(&h.last_error);
                     c.messages_in = h.messages_in;
                     c.replies_out = h.replies_out;
+                    c.content_seen = h.content_seen;
+                    c.notices.clone_from(&h.notices);
                     c
                 })
                 .collect(),
