@@ -1158,7 +1158,12 @@ impl ChannelLoop for DiscordLoop {
         };
         let state = worst.state();
         health.state = shard_state_text(state).to_owned();
-        health.set_connected(self.shards.iter().all(|s| s.shard.state().is_connected()));
+        health.set_link(
+            self.shards.iter().all(|s| s.shard.state().is_connected()),
+            self.shards
+                .iter()
+                .all(|s| s.shard.state() == ShardState::Ready),
+        );
         health.session = self.shards.iter().all(|s| s.shard.session_id().is_some());
         health.last_event_at = self
             .shards

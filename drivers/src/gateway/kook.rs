@@ -667,7 +667,8 @@ impl ChannelLoop for KookLoop {
     fn report(&self, now: Instant, health: &mut Health) {
         let state = self.session.state();
         health.state = session_state_text(state).to_owned();
-        health.set_connected(matches!(state, State::Connected | State::AwaitingPong));
+        let up = matches!(state, State::Connected | State::AwaitingPong);
+        health.set_link(up, up);
         health.session = self.session.session_id().is_some();
         health.last_event_at = self.session.since_last_event(now).map(|d| now - d);
         health.last_ack_at = self.session.since_last_pong(now).map(|d| now - d);

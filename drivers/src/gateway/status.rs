@@ -18,6 +18,8 @@ const WRITE_EVERY: Duration = Duration::from_secs(5);
 pub(crate) struct Health {
     pub(crate) state: String,
     pub(crate) connected: bool,
+    /// The session was live at the last report (see [`Health::set_link`]).
+    pub(crate) up: bool,
     pub(crate) session: bool,
     pub(crate) last_event_at: Option<Instant>,
     pub(crate) last_ack_at: Option<Instant>,
@@ -30,13 +32,16 @@ pub(crate) struct Health {
 }
 
 impl Health {
-    /// Records whether the channel is connected now; a connected channel
-    /// that is not any more starts an outage, counted once however many
-    /// connect attempts the way back takes.
-    pub(crate) fn set_connected(&mut self, connected: bool) {
-        if self.connected && !connected {
+    /// Records the connection now: `connected` (a socket is open) for
+    /// display, `up` (the session is live: Discord READY/RESUMED, KOOK
+    /// HELLO) for outages. A channel that was up and is not any more starts
+    /// an outage, counted once however many connect attempts the way back
+    /// takes (`reconnects`).
+    pub(crate) fn set_link(&mut self, connected: bool, up: bool) {
+        if self.up && !up {
             self.reconnects += 1;
         }
+        self.up = up;
         self.connected = connected;
     }
 }
@@ -55,6 +60,7 @@ impl StatusBoard {
         let health = Health {
             state: "starting".to_owned(),
             connected: false,
+            up: false,
             session: false,
             last_event_at: None,
             last_ack_at: None,
@@ -146,5 +152,35 @@ impl StatusBoard {
             self.write().await;
             smol::Timer::after(WRITE_EVERY).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_counts_once_however_many_attempts_it_takes() {
+        let board = StatusBoard::new(
+            PathBuf::from("/nonexistent"),
+            vec![("d".into(), "a".into())],
+        );
+        let mut h = board.channels.lock().unwrap().remove(0).2;
+        // Connecting, then up.
+        h.set_link(true, false);
+        h.set_link(true, true);
+        assert_eq!(h.reconnects, 0);
+        // Lost; three attempts (socket open, session not live) fail.
+        for _ in 0..3 {
+            h.set_link(false, false);
+            h.set_link(true, false);
+        }
+        h.set_link(true, true);
+        assert_eq!(h.reconnects, 1);
+        // A second outage.
+        h.set_link(false, false);
+        h.set_link(true, true);
+        assert_eq!(h.reconnects, 2);
+        assert!(h.connected && h.up);
     }
 }
