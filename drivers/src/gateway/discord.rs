@@ -22,6 +22,7 @@
 //! (reaction adds in DMs carry only the user id); unknown, the id is shown.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use krill_core::access::reactions::BOT_MESSAGES_CAP;
@@ -35,7 +36,7 @@ use krill_core::agent::{
     TurnInput,
 };
 use krill_core::commands::{classify, Inbound};
-use krill_core::config::{DiscordSettings, Platform, ResolvedAccount};
+use krill_core::config::{Config, DiscordSettings, Platform, ResolvedAccount};
 use krill_core::discord::{
     Channel, Dispatch, Event, GatewayFetchError, Guild, IdentifyLimiter, Message, Output, Reaction,
     Shard, ShardConfig, ShardState, DEFAULT_INTENTS,
@@ -109,6 +110,7 @@ pub(crate) async fn run(
     let name = format!("discord:{}", account.account_id);
     let Some(settings) = account.discord().cloned() else {
         return ChannelEnd {
+            index,
             name,
             reason: "not a Discord account".to_owned(),
         };
@@ -469,6 +471,12 @@ impl DiscordLoop {
             self.learn_channel(&channel);
         }
         self.guilds.insert(guild.id.to_string(), guild);
+        self.rebuild_policy();
+    }
+
+    /// The access policy from the settings in force and the names the bot
+    /// can see now.
+    fn rebuild_policy(&mut self) {
         let directory = Directory {
             guilds: self
                 .guilds
@@ -1122,6 +1130,8 @@ impl ChannelLoop for DiscordLoop {
             }
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+            // `run_loop` hands these to `reload` / `request_stop`.
+            Input::Reload { .. } | Input::Stop { .. } => {}
         }
     }
 
@@ -1130,6 +1140,26 @@ impl ChannelLoop for DiscordLoop {
             slot.shard.handle_timeout(now);
         }
         self.renew_typing(now);
+    }
+
+    fn reload(&mut self, _now: Instant, config: Arc<Config>, account: ResolvedAccount) {
+        let Some(settings) = account.discord().cloned() else {
+            return;
+        };
+        self.limits = ChunkLimits::discord(
+            Some(settings.text_chunk_limit as usize),
+            Some(settings.max_lines_per_message as usize),
+            settings.chunk_mode,
+        );
+        self.shared.config = config;
+        self.account = account;
+        self.settings = settings;
+        self.rebuild_policy();
+        info!("{}: config reloaded", self.name);
+    }
+
+    fn request_stop(&mut self, reason: String) {
+        self.stopped = Some(reason);
     }
 
     fn report(&self, now: Instant, health: &mut Health) {

@@ -9,6 +9,7 @@
 //! deadlines, PING/PONG, resume, RECONNECT and the `sn` order are the
 //! core's answers.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use krill_core::access::{
@@ -17,7 +18,7 @@ use krill_core::access::{
 };
 use krill_core::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage};
 use krill_core::commands::{classify, Inbound};
-use krill_core::config::{KookSettings, Platform, ResolvedAccount};
+use krill_core::config::{Config, KookSettings, Platform, ResolvedAccount};
 use krill_core::kook::{Event, GatewayFetchError, Message, Output, Session, SessionConfig, State};
 use krill_core::reply::ChunkLimits;
 use krill_core::rest::kook::{
@@ -54,6 +55,7 @@ pub(crate) async fn run(
     let name = format!("kook:{}", account.account_id);
     let Some(settings) = account.kook().cloned() else {
         return ChannelEnd {
+            index,
             name,
             reason: "not a KOOK account".to_owned(),
         };
@@ -640,11 +642,33 @@ impl ChannelLoop for KookLoop {
             ),
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+            // `run_loop` hands these to `reload` / `request_stop`.
+            Input::Reload { .. } | Input::Stop { .. } => {}
         }
     }
 
     fn handle_timeout(&mut self, now: Instant) {
         self.session.handle_timeout(now);
+    }
+
+    fn reload(&mut self, _now: Instant, config: Arc<Config>, account: ResolvedAccount) {
+        let Some(settings) = account.kook().cloned() else {
+            return;
+        };
+        self.limits = ChunkLimits::kook(
+            Some(settings.text_chunk_limit as usize),
+            settings.max_lines_per_message.map(|n| n as usize),
+            settings.chunk_mode,
+        );
+        self.policy = AccessPolicy::new(&config, &account, ResolvedAllowlists::default());
+        self.shared.config = config;
+        self.account = account;
+        self.settings = settings;
+        info!("{}: config reloaded", self.name);
+    }
+
+    fn request_stop(&mut self, reason: String) {
+        self.stopped = Some(reason);
     }
 
     fn report(&self, now: Instant, health: &mut Health) {
