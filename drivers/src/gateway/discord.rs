@@ -45,13 +45,14 @@ use krill_core::pairing::Requester;
 use krill_core::reply::ChunkLimits;
 use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};
 use krill_core::rest::{RequestId, Response, RestError, RestEvent};
+use krill_core::routing::{chat_label, guild_slug};
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite};
 use super::inbound::{
-    answer_chunks, build_turn, log_drop, pairing_reply, reply_chunks, TurnSource,
+    answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, TurnSource,
 };
 use super::link::RestLink;
 use super::socket::{feed, Socket};
@@ -470,6 +471,17 @@ impl DiscordLoop {
             }
             self.learn_channel(&channel);
         }
+        let place = Place {
+            id: guild.id.to_string(),
+            name: Some(guild.name.clone()).filter(|n| !n.is_empty()),
+        };
+        info!(
+            "{}: guild {} available as discord:{} ({} channels)",
+            self.name,
+            guild.id,
+            guild_slug(&self.settings.guilds, &place),
+            guild.channels.len()
+        );
         self.guilds.insert(guild.id.to_string(), guild);
         self.rebuild_policy();
     }
@@ -595,6 +607,14 @@ impl DiscordLoop {
         );
         let author = &message.author;
         let tag = user_tag(author);
+        let label = chat_label(
+            Platform::Discord,
+            &self.settings.guilds,
+            chat,
+            guild.as_ref(),
+            &channel,
+            &tag,
+        );
         let inbound_author = Author {
             id: author.id.to_string(),
             username: author.username.clone(),
@@ -627,6 +647,14 @@ impl DiscordLoop {
             warn!("{}: cannot read the approved pairings: {error}", self.name);
         }
         let decision = self.policy.decide(&inbound, approved);
+        log_decision(
+            Platform::Discord,
+            &label,
+            &channel_id,
+            &inbound.author,
+            &decision,
+            self.policy.sender_notice(&inbound, &decision),
+        );
         let paired = approved.to_vec();
         let in_guild = matches!(chat, ChatKind::Channel | ChatKind::Thread);
         match decision {
@@ -720,23 +748,21 @@ impl DiscordLoop {
                 }
                 self.submit_turn(now, &allowed, turn, message_id, ack);
             }
-            Decision::Drop(dropped) => {
-                log_drop(Platform::Discord, &channel_id, &dropped);
+            Decision::Drop(dropped)
                 if in_guild
                     && dropped.reason == DropReason::MentionRequired
                     && self.settings.history_limit > 0
-                    && !message.content.trim().is_empty()
-                {
-                    self.histories.record(
-                        &channel_id,
-                        ContextMessage {
-                            message_id: message.id.to_string(),
-                            author_id: author.id.to_string(),
-                            author_name: tag,
-                            text: message.content.clone(),
-                        },
-                    );
-                }
+                    && !message.content.trim().is_empty() =>
+            {
+                self.histories.record(
+                    &channel_id,
+                    ContextMessage {
+                        message_id: message.id.to_string(),
+                        author_id: author.id.to_string(),
+                        author_name: tag,
+                        text: message.content.clone(),
+                    },
+                );
             }
             Decision::PairingChallenge(challenge) => {
                 let requester = Requester {

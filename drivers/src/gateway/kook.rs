@@ -9,6 +9,7 @@
 //! deadlines, PING/PONG, resume, RECONNECT and the `sn` order are the
 //! core's answers.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -25,13 +26,14 @@ use krill_core::rest::kook::{
     DirectMessageCreate, DmTarget, MessageCreate, Request as KookRequest,
 };
 use krill_core::rest::{RequestId, Response, RestError, RestEvent};
+use krill_core::routing::chat_label;
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite, Executed};
 use super::inbound::{
-    answer_chunks, build_turn, log_drop, pairing_reply, reply_chunks, TurnSource,
+    answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, TurnSource,
 };
 use super::link::RestLink;
 use super::socket::{feed, Socket};
@@ -356,11 +358,28 @@ impl KookLoop {
             bot_user_id: self.bot_id.clone(),
             native_command: false,
         };
+        let label = chat_label(
+            Platform::Kook,
+            &BTreeMap::new(),
+            inbound.chat,
+            inbound.guild.as_ref(),
+            &inbound.channel,
+            &display,
+        );
         let (approved, store_error) = self.approved.ids();
         if let Some(error) = store_error {
             warn!("{}: cannot read the approved pairings: {error}", self.name);
         }
-        match self.policy.decide(&inbound, approved) {
+        let decision = self.policy.decide(&inbound, approved);
+        log_decision(
+            Platform::Kook,
+            &label,
+            &chat_id,
+            &inbound.author,
+            &decision,
+            self.policy.sender_notice(&inbound, &decision),
+        );
+        match decision {
             Decision::Allow(allowed) => {
                 if let Inbound::Command(invocation) =
                     classify(&allowed.text, self.shared.config.commands.text)
@@ -449,22 +468,20 @@ impl KookLoop {
                     },
                 );
             }
-            Decision::Drop(dropped) => {
-                log_drop(Platform::Kook, &chat_id, &dropped);
+            Decision::Drop(dropped)
                 if !direct
                     && dropped.reason == DropReason::MentionRequired
-                    && self.settings.history_limit > 0
-                {
-                    self.histories.record(
-                        &chat_id,
-                        ContextMessage {
-                            message_id: message.msg_id.clone(),
-                            author_id: author.id.clone(),
-                            author_name: display,
-                            text: message.content().to_owned(),
-                        },
-                    );
-                }
+                    && self.settings.history_limit > 0 =>
+            {
+                self.histories.record(
+                    &chat_id,
+                    ContextMessage {
+                        message_id: message.msg_id.clone(),
+                        author_id: author.id.clone(),
+                        author_name: display,
+                        text: message.content().to_owned(),
+                    },
+                );
             }
             Decision::PairingChallenge(challenge) => {
                 let requester = krill_core::pairing::Requester {
