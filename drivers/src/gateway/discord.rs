@@ -22,6 +22,7 @@
 //! (reaction adds in DMs carry only the user id); unknown, the id is shown.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use krill_core::access::reactions::BOT_MESSAGES_CAP;
@@ -34,7 +35,7 @@ use krill_core::agent::{
     TurnInput,
 };
 use krill_core::commands::{classify, Inbound};
-use krill_core::config::{DiscordSettings, Platform, ResolvedAccount};
+use krill_core::config::{Config, DiscordSettings, Platform, ResolvedAccount};
 use krill_core::discord::{
     Channel, Dispatch, Event, GatewayFetchError, Guild, IdentifyLimiter, Message, Output, Reaction,
     Shard, ShardConfig, ShardState, DEFAULT_INTENTS,
@@ -110,6 +111,7 @@ pub(crate) async fn run(
     let name = format!("discord:{}", account.account_id);
     let Some(settings) = account.discord().cloned() else {
         return ChannelEnd {
+            index,
             name,
             reason: "not a Discord account".to_owned(),
         };
@@ -361,7 +363,7 @@ impl DiscordLoop {
                     }
                 } else if let Some(added) = self.lookup.answered(&self.name, id, Ok(&response)) {
                     if added {
-                        self.resolve_names();
+                        self.rebuild_policy();
                     }
                 } else if let Response::DiscordMessage(posted) = &response {
                     self.replies_out += 1;
@@ -492,14 +494,15 @@ impl DiscordLoop {
         );
         let guild_id = guild.id.to_string();
         self.guilds.insert(guild_id.clone(), guild);
-        let unresolved = self.resolve_names();
+        let unresolved = self.rebuild_policy();
         self.lookup
             .search(now, &mut self.link, &guild_id, &unresolved);
     }
 
-    /// Resolves the allowlist names against what the bot sees now and
-    /// rebuilds the access policy; returns the names still unresolved.
-    fn resolve_names(&mut self) -> Vec<String> {
+    /// The access policy from the settings in force and the names the bot
+    /// can see now (allowlist names resolved, each new mapping logged);
+    /// returns the names still unresolved.
+    fn rebuild_policy(&mut self) -> Vec<String> {
         let (names, unresolved) = self
             .lookup
             .resolve(&self.name, &self.settings, &self.guilds);
@@ -1135,6 +1138,8 @@ impl ChannelLoop for DiscordLoop {
             }
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+            // `run_loop` hands these to `reload` / `request_stop`.
+            Input::Reload { .. } | Input::Stop { .. } => {}
         }
     }
 
@@ -1143,6 +1148,31 @@ impl ChannelLoop for DiscordLoop {
             slot.shard.handle_timeout(now);
         }
         self.renew_typing(now);
+    }
+
+    fn reload(&mut self, now: Instant, config: Arc<Config>, account: ResolvedAccount) {
+        let Some(settings) = account.discord().cloned() else {
+            return;
+        };
+        self.limits = ChunkLimits::discord(
+            Some(settings.text_chunk_limit as usize),
+            Some(settings.max_lines_per_message as usize),
+            settings.chunk_mode,
+        );
+        self.shared.config = config;
+        self.account = account;
+        self.settings = settings;
+        let unresolved = self.rebuild_policy();
+        let guilds: Vec<String> = self.guilds.keys().cloned().collect();
+        for guild_id in guilds {
+            self.lookup
+                .search(now, &mut self.link, &guild_id, &unresolved);
+        }
+        info!("{}: config reloaded", self.name);
+    }
+
+    fn request_stop(&mut self, reason: String) {
+        self.stopped = Some(reason);
     }
 
     fn report(&self, now: Instant, health: &mut Health) {

@@ -32,6 +32,24 @@ pub(crate) struct Health {
 }
 
 impl Health {
+    /// A channel that has not reported yet.
+    fn starting() -> Self {
+        Self {
+            state: "starting".to_owned(),
+            connected: false,
+            up: false,
+            session: false,
+            last_event_at: None,
+            last_ack_at: None,
+            reconnects: 0,
+            last_error: None,
+            messages_in: 0,
+            replies_out: 0,
+            content_seen: 0,
+            notices: Vec::new(),
+        }
+    }
+
     /// Records the connection now: `connected` (a socket is open) for
     /// display, `up` (the session is live: Discord READY/RESUMED, KOOK
     /// HELLO) for outages. A channel that was up and is not any more starts
@@ -57,20 +75,7 @@ pub(crate) struct StatusBoard {
 impl StatusBoard {
     /// A board for `channels` (platform, account id), in loop index order.
     pub(crate) fn new(state_dir: PathBuf, channels: Vec<(String, String)>) -> Arc<Self> {
-        let health = Health {
-            state: "starting".to_owned(),
-            connected: false,
-            up: false,
-            session: false,
-            last_event_at: None,
-            last_ack_at: None,
-            reconnects: 0,
-            last_error: None,
-            messages_in: 0,
-            replies_out: 0,
-            content_seen: 0,
-            notices: Vec::new(),
-        };
+        let health = Health::starting();
         Arc::new(Self {
             state_dir,
             started_at_ms: super::unix_ms(),
@@ -81,6 +86,14 @@ impl StatusBoard {
                     .collect(),
             ),
         })
+    }
+
+    /// Adds a channel started after start-up (config reload); returns its
+    /// index.
+    pub(crate) fn add(&self, platform: String, account: String) -> usize {
+        let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        channels.push((platform, account, Health::starting()));
+        channels.len() - 1
     }
 
     /// Updates channel `index`'s health.
