@@ -202,10 +202,20 @@ impl Durable {
     ) -> Option<i64> {
         let now_ms = unix_ms();
         let ids = match turn {
-            Some(turn_id) => {
-                self.store
-                    .answer_turn(self.platform, &self.account, turn_id, &entries, now_ms)
-            }
+            Some(turn_id) => match self.store.answer_turn(
+                self.platform,
+                &self.account,
+                turn_id,
+                &entries,
+                now_ms,
+            ) {
+                Ok(Some(ids)) => Ok(ids),
+                Ok(None) => {
+                    debug!("{}: turn {turn_id} was already answered", self.name);
+                    return None;
+                }
+                Err(error) => Err(error),
+            },
             None if entries.is_empty() => Ok(Vec::new()),
             None => self
                 .store

@@ -33,10 +33,12 @@ mod durable;
 mod inbound;
 mod kook;
 mod link;
+mod member_lookup;
+mod reload;
 mod socket;
 mod status;
+mod supervisor;
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -45,12 +47,12 @@ use std::time::Instant;
 use krill_core::access::{AccessPolicy, ResolvedAllowlists};
 use krill_core::agent::BackendSpec;
 use krill_core::config::ResolvedAccount;
-use krill_core::config::{resolve_accounts_report, Config, Platform, SkipReason};
+use krill_core::config::{resolve_accounts_report, Config, SkipReason};
 use krill_core::rest::http::HttpResponse;
 use krill_core::rest::{Api, Planner, RequestId, RestEvent, RetryPolicy};
 use krill_core::routing::ReplyTarget;
 use smol::channel::{Receiver, Sender};
-use tracing::{debug, error, info, warn};
+use tracing::{debug, info, warn};
 
 use crate::agent::{AgentRunner, AgentSpec, AgentsTable, TranscriptStore, TurnOutcome};
 use crate::config_file::LoadedConfig;
@@ -97,6 +99,18 @@ pub(crate) enum Input {
         /// The agent's answer.
         outcome: Box<TurnOutcome>,
     },
+    /// The config file changed; the account's connection did not.
+    Reload {
+        /// The new config.
+        config: Arc<Config>,
+        /// The account as the new config resolves it.
+        account: Box<ResolvedAccount>,
+    },
+    /// A reload disabled the account (or replaces its loop): stop.
+    Stop {
+        /// Why, for the log.
+        reason: String,
+    },
 }
 
 /// What a channel loop attaches to each agent turn, to send the reply where
@@ -121,6 +135,8 @@ pub(crate) type Agents = Arc<AgentRunner<TurnCtx>>;
 /// How a channel loop ended.
 #[derive(Debug)]
 pub(crate) struct ChannelEnd {
+    /// The loop's index (status board, agent routing).
+    pub(crate) index: usize,
     /// `discord` / `kook` and the account id.
     pub(crate) name: String,
     /// Why.
@@ -223,6 +239,10 @@ pub(crate) trait ChannelLoop {
     fn suspend(&mut self, now: Instant);
     /// No turn running and no reply message waiting.
     fn idle(&self) -> bool;
+    /// Takes a reloaded config for this account (same connection).
+    fn reload(&mut self, now: Instant, config: Arc<Config>, account: ResolvedAccount);
+    /// Stops the loop at the next turn (config reload).
+    fn request_stop(&mut self, reason: String);
 
     /// Drains the gateway machine's outputs and the planner's transmits and
     /// events until both are idle.
@@ -263,6 +283,7 @@ pub(crate) async fn run_loop(
         if draining && channel.idle() {
             info!("{}: stopped; nothing left to send", channel.name());
             return ChannelEnd {
+                index,
                 name: channel.name().to_owned(),
                 reason: "stopped by a signal".to_owned(),
             };
@@ -275,6 +296,7 @@ pub(crate) async fn run_loop(
                 health.last_error = Some(reason.clone());
             });
             return ChannelEnd {
+                index,
                 name: channel.name().to_owned(),
                 reason,
             };
@@ -286,6 +308,8 @@ pub(crate) async fn run_loop(
                 draining = true;
                 channel.suspend(now);
             }
+            Some(Input::Reload { config, account }) => channel.reload(now, config, *account),
+            Some(Input::Stop { reason }) => channel.request_stop(reason),
             Some(next) => channel.handle_input(now, next),
             None => {}
         }
@@ -427,53 +451,25 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
             }
         };
 
+    let config_bytes = std::fs::read(&loaded.location.path).ok();
+    let config_path = loaded.location.path.clone();
     smol::block_on(async move {
-        let mut inboxes: Vec<Sender<Input>> = Vec::new();
         // Each channel loop reports its end here the moment it stops, so a
         // channel that fails while another keeps running is reported at once.
         let (ended_tx, ended) = smol::channel::unbounded::<ChannelEnd>();
-        let mut total = 0usize;
+        let mut supervisor = supervisor::Supervisor::new(shared, ended_tx);
         for (index, account) in report.ready.into_iter().enumerate() {
-            let (tx, rx): (Sender<Input>, Receiver<Input>) = smol::channel::unbounded();
-            inboxes.push(tx.clone());
-            let shared = shared.clone();
-            let name = format!("{}:{}", account.platform, account.account_id);
-            info!(
-                channel = %name,
-                token_from = ?account.token_source,
-                "starting channel"
-            );
-            let loop_future: futures_lite::future::Boxed<ChannelEnd> = match account.platform {
-                Platform::Discord => Box::pin(discord::run(index, account, shared, tx, rx)),
-                Platform::Kook => Box::pin(kook::run(index, account, shared, tx, rx)),
-                _ => continue,
-            };
-            let ended_tx = ended_tx.clone();
-            smol::spawn(async move {
-                use futures_lite::FutureExt;
-                // A panic in a channel loop (a bug) stops that channel only,
-                // and is reported like any other stop.
-                let end = std::panic::AssertUnwindSafe(loop_future)
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|panic| ChannelEnd {
-                        name,
-                        reason: format!(
-                            "the channel loop crashed (a bug in krill): {}",
-                            panic_message(panic.as_ref())
-                        ),
-                    });
-                let _ = ended_tx.send(end).await;
-            })
-            .detach();
-            total += 1;
+            supervisor.start(index, account);
         }
-        drop(ended_tx);
-        let drain_inboxes = inboxes.clone();
-        let inboxes: HashMap<usize, Sender<Input>> = inboxes.into_iter().enumerate().collect();
+        let inboxes = supervisor.inboxes();
         let dispatcher = smol::spawn(async move {
             while let Some((ctx, outcome)) = agents.next_outcome().await {
-                if let Some(inbox) = inboxes.get(&ctx.channel) {
+                let inbox = inboxes
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get(&ctx.channel)
+                    .cloned();
+                if let Some(inbox) = inbox {
                     let _ = inbox
                         .send(Input::Agent {
                             ctx,
@@ -485,8 +481,10 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         });
         let writer = smol::spawn(board.clone().run_writer());
         let pruner = smol::spawn(prune_periodically(store.clone()));
-        let drain_inboxes: Vec<Sender<Input>> = drain_inboxes;
-        let stopped = wait_for_channels(&ended, signals, &drain_inboxes, shutdown_timeout).await;
+        let reloads = reload::watch(config_path, config_bytes);
+        let total = supervisor.running();
+        let stopped =
+            wait_for_channels(&mut supervisor, &ended, &reloads, signals, shutdown_timeout).await;
         drop(pruner);
         drop(writer);
         board.write().await;
@@ -504,24 +502,28 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
     })
 }
 
-/// Waits until every channel loop has ended. The first SIGTERM/SIGINT
-/// drains every loop and gives them `timeout`; a second one exits at once.
-/// True when the gateway was stopped by a signal.
+/// Waits until every channel loop has ended, applying reloaded configs on
+/// the way. The first SIGTERM/SIGINT drains every loop and gives them
+/// `timeout`; a second one exits at once. True when the gateway was stopped
+/// by a signal.
 async fn wait_for_channels(
+    supervisor: &mut supervisor::Supervisor,
     ended: &Receiver<ChannelEnd>,
+    reloads: &Receiver<Arc<Config>>,
     mut signals: Option<async_signal::Signals>,
-    inboxes: &[Sender<Input>],
     timeout: std::time::Duration,
 ) -> bool {
     use futures_lite::{FutureExt, StreamExt};
     enum Wake {
         Ended(Option<ChannelEnd>),
+        Reload(Option<Arc<Config>>),
         Signal,
         Deadline,
     }
     let mut deadline: Option<Instant> = None;
-    loop {
+    while supervisor.running() > 0 {
         let wake = async { Wake::Ended(ended.recv().await.ok()) }
+            .or(async { Wake::Reload(reloads.recv().await.ok()) })
             .or(async {
                 match signals.as_mut() {
                     Some(signals) => {
@@ -542,14 +544,11 @@ async fn wait_for_channels(
             })
             .await;
         match wake {
-            Wake::Ended(Some(end)) if deadline.is_some() => {
-                info!(channel = %end.name, "channel stopped: {}", end.reason);
-            }
-            Wake::Ended(Some(end)) => {
-                error!(channel = %end.name, "channel stopped: {}", end.reason);
-                eprintln!("krill gateway: {} stopped: {}", end.name, end.reason);
-            }
-            Wake::Ended(None) => return deadline.is_some(),
+            Wake::Ended(Some(end)) => supervisor.ended(&end),
+            Wake::Ended(None) => break,
+            // No reload while stopping.
+            Wake::Reload(Some(config)) if deadline.is_none() => supervisor.apply(config),
+            Wake::Reload(_) => {}
             Wake::Signal if deadline.is_none() => {
                 info!(
                     "stopping: finishing running turns and replies (at most {}s; a second signal stops at once)",
@@ -557,7 +556,7 @@ async fn wait_for_channels(
                 );
                 eprintln!("krill gateway: stopping (a second signal stops at once)");
                 deadline = Some(Instant::now() + timeout);
-                for inbox in inboxes {
+                for inbox in supervisor.drain_all() {
                     let _ = inbox.send(Input::Drain).await;
                 }
             }
@@ -571,6 +570,7 @@ async fn wait_for_channels(
             }
         }
     }
+    deadline.is_some()
 }
 
 /// Prunes old journal and outbox rows at start and every 10 minutes.

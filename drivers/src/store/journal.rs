@@ -52,7 +52,8 @@ impl Store {
     }
 
     /// Marks turn `turn_id` answered and puts its reply messages in the
-    /// outbox, in one transaction; returns the outbox ids in order.
+    /// outbox, in one transaction; returns the outbox ids in order, or
+    /// `None` (nothing written) when the turn was already answered.
     pub fn answer_turn(
         &self,
         platform: Platform,
@@ -60,16 +61,21 @@ impl Store {
         turn_id: i64,
         reply: &[NewOutboxEntry],
         now_ms: u64,
-    ) -> Result<Vec<i64>, StoreError> {
+    ) -> Result<Option<Vec<i64>>, StoreError> {
         self.with(|conn| {
             let tx = conn.unchecked_transaction()?;
-            tx.prepare_cached(
-                "UPDATE turns SET state = 'answered', turn = NULL, answered_ms = ?2 WHERE id = ?1",
-            )?
-            .execute(params![turn_id, now_ms as i64])?;
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE turns SET state = 'answered', turn = NULL, answered_ms = ?2
+                     WHERE id = ?1 AND state = 'accepted'",
+                )?
+                .execute(params![turn_id, now_ms as i64])?;
+            if changed == 0 {
+                return Ok(None);
+            }
             let ids = insert_entries(&tx, platform, account, Some(turn_id), reply, now_ms)?;
             tx.commit()?;
-            Ok(ids)
+            Ok(Some(ids))
         })
     }
 
