@@ -41,7 +41,7 @@ use krill_core::discord::{
     Shard, ShardConfig, ShardState, DEFAULT_INTENTS,
 };
 use krill_core::pairing::Requester;
-use krill_core::reply::ChunkLimits;
+use krill_core::reply::{ChunkLimits, MentionPolicy};
 use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};
 use krill_core::rest::{RequestId, Response, RestError, RestEvent};
 use smol::channel::{Receiver, Sender};
@@ -50,7 +50,8 @@ use tracing::{debug, error, info, warn};
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite};
 use super::inbound::{
-    answer_chunks, build_turn, log_drop, pairing_reply, reply_chunks, TurnSource,
+    answer_chunks, build_turn, log_drop, pairing_reply, reply_chunks, turn_participants,
+    TurnSource,
 };
 use super::link::RestLink;
 use super::socket::{feed, Socket};
@@ -645,7 +646,15 @@ impl DiscordLoop {
                     }
                     if let Some((_, allowed)) = executed.turn {
                         let turn = self.command_turn(&allowed, &channel_id, chat, &message.id);
-                        self.submit_turn(now, &allowed, turn, message.id.to_string(), None);
+                        let participants = vec![allowed.sender.id.clone()];
+                        self.submit_turn(
+                            now,
+                            &allowed,
+                            turn,
+                            message.id.to_string(),
+                            None,
+                            participants,
+                        );
                     }
                     return;
                 }
@@ -710,7 +719,13 @@ impl DiscordLoop {
                         );
                     }
                 }
-                self.submit_turn(now, &allowed, turn, message_id, ack);
+                let participants = turn_participants(
+                    &inbound.author.id,
+                    &inbound.mentions,
+                    &context,
+                    quoted.as_ref(),
+                );
+                self.submit_turn(now, &allowed, turn, message_id, ack, participants);
             }
             Decision::Drop(dropped) => {
                 log_drop(Platform::Discord, &channel_id, &dropped);
@@ -789,6 +804,7 @@ impl DiscordLoop {
         mut turn: TurnInput,
         message_id: String,
         ack: Option<String>,
+        participants: Vec<String>,
     ) {
         let events = self.system_events.take(&turn.session_key);
         if !events.is_empty() {
@@ -813,6 +829,7 @@ impl DiscordLoop {
                 reply_to: allowed.route.reply_to.clone(),
                 message_id,
                 ack,
+                participants,
             },
         );
     }
@@ -908,12 +925,15 @@ impl DiscordLoop {
                         config: &self.shared.config,
                     },
                 );
+                let participants =
+                    turn_participants(&triggered.allowed.sender.id, &[], &context, None);
                 self.submit_turn(
                     now,
                     &triggered.allowed,
                     turn,
                     triggered.message_id.clone(),
                     None,
+                    participants,
                 );
             }
             ReactionDecision::Notify(event) => {
@@ -992,6 +1012,7 @@ impl DiscordLoop {
                 content: text,
                 reply_to,
                 nonce: None,
+                mentions: MentionPolicy::default(),
             }),
         );
     }
@@ -1005,6 +1026,11 @@ impl DiscordLoop {
             &outcome,
             &self.limits,
             self.settings.reply_to_mode,
+            None,
+        );
+        let mentions = MentionPolicy::new(
+            self.settings.allowed_mentions,
+            ctx.participants.iter().map(String::as_str),
         );
         let mut last = None;
         for chunk in chunks {
@@ -1015,6 +1041,7 @@ impl DiscordLoop {
                     content: chunk.text,
                     reply_to: chunk.reply_to,
                     nonce: None,
+                    mentions: mentions.clone(),
                 }),
             );
         }

@@ -19,7 +19,7 @@ use krill_core::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage}
 use krill_core::commands::{classify, Inbound};
 use krill_core::config::{KookSettings, Platform, ResolvedAccount};
 use krill_core::kook::{Event, GatewayFetchError, Message, Output, Session, SessionConfig, State};
-use krill_core::reply::ChunkLimits;
+use krill_core::reply::{ChunkLimits, MentionPolicy};
 use krill_core::rest::kook::{
     DirectMessageCreate, DmTarget, MessageCreate, Request as KookRequest,
 };
@@ -30,7 +30,8 @@ use tracing::{debug, error, info, warn};
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite, Executed};
 use super::inbound::{
-    answer_chunks, build_turn, log_drop, pairing_reply, reply_chunks, TurnSource,
+    answer_chunks, build_turn, log_drop, pairing_reply, reply_chunks, turn_participants,
+    TurnSource,
 };
 use super::link::RestLink;
 use super::socket::{feed, Socket};
@@ -444,6 +445,12 @@ impl KookLoop {
                         reply_to: allowed.route.reply_to.clone(),
                         message_id: message.msg_id.clone(),
                         ack,
+                        participants: turn_participants(
+                            &inbound.author.id,
+                            &inbound.mentions,
+                            &context,
+                            quoted.as_ref(),
+                        ),
                     },
                 );
             }
@@ -520,6 +527,7 @@ impl KookLoop {
                     reply_to: allowed.route.reply_to.clone(),
                     message_id: message_id.to_owned(),
                     ack: None,
+                    participants: vec![allowed.sender.id.clone()],
                 },
             );
         }
@@ -561,6 +569,10 @@ impl KookLoop {
             &outcome,
             &self.limits,
             self.settings.reply_to_mode,
+            Some(&MentionPolicy::new(
+                self.settings.allowed_mentions,
+                ctx.participants.iter().map(String::as_str),
+            )),
         );
         let mut last = None;
         for chunk in chunks {

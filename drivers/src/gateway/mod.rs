@@ -98,6 +98,9 @@ pub(crate) struct TurnCtx {
     pub(crate) message_id: String,
     /// The ack reaction added to that message, to remove after the reply.
     pub(crate) ack: Option<String>,
+    /// User ids taking part in the turn: the only ones the reply may ping
+    /// by default (`allowedMentions`).
+    pub(crate) participants: Vec<String>,
 }
 
 /// The agent runner every channel loop submits to.
