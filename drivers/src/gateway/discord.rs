@@ -22,6 +22,7 @@
 //! (reaction adds in DMs carry only the user id); unknown, the id is shown.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use krill_core::access::reactions::BOT_MESSAGES_CAP;
@@ -35,7 +36,7 @@ use krill_core::agent::{
     TurnInput,
 };
 use krill_core::commands::{classify, Inbound};
-use krill_core::config::{DiscordSettings, Platform, ResolvedAccount};
+use krill_core::config::{Config, DiscordSettings, Platform, ResolvedAccount};
 use krill_core::discord::{
     Channel, Dispatch, Event, GatewayFetchError, Guild, IdentifyLimiter, Message, Output, Reaction,
     Shard, ShardConfig, ShardState, DEFAULT_INTENTS,
@@ -44,13 +45,14 @@ use krill_core::pairing::Requester;
 use krill_core::reply::{ChunkLimits, MentionPolicy};
 use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};
 use krill_core::rest::{RequestId, Response, RestError, RestEvent};
+use krill_core::routing::{chat_label, guild_slug};
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite};
 use super::inbound::{
-    answer_chunks, build_turn, log_drop, pairing_reply, reply_chunks, turn_participants,
+    answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, turn_participants,
     TurnSource,
 };
 use super::link::RestLink;
@@ -110,6 +112,7 @@ pub(crate) async fn run(
     let name = format!("discord:{}", account.account_id);
     let Some(settings) = account.discord().cloned() else {
         return ChannelEnd {
+            index,
             name,
             reason: "not a Discord account".to_owned(),
         };
@@ -469,7 +472,24 @@ impl DiscordLoop {
             }
             self.learn_channel(&channel);
         }
+        let place = Place {
+            id: guild.id.to_string(),
+            name: Some(guild.name.clone()).filter(|n| !n.is_empty()),
+        };
+        info!(
+            "{}: guild {} available as discord:{} ({} channels)",
+            self.name,
+            guild.id,
+            guild_slug(&self.settings.guilds, &place),
+            guild.channels.len()
+        );
         self.guilds.insert(guild.id.to_string(), guild);
+        self.rebuild_policy();
+    }
+
+    /// The access policy from the settings in force and the names the bot
+    /// can see now.
+    fn rebuild_policy(&mut self) {
         let directory = Directory {
             guilds: self
                 .guilds
@@ -588,6 +608,14 @@ impl DiscordLoop {
         );
         let author = &message.author;
         let tag = user_tag(author);
+        let label = chat_label(
+            Platform::Discord,
+            &self.settings.guilds,
+            chat,
+            guild.as_ref(),
+            &channel,
+            &tag,
+        );
         let inbound_author = Author {
             id: author.id.to_string(),
             username: author.username.clone(),
@@ -620,6 +648,14 @@ impl DiscordLoop {
             warn!("{}: cannot read the approved pairings: {error}", self.name);
         }
         let decision = self.policy.decide(&inbound, approved);
+        log_decision(
+            Platform::Discord,
+            &label,
+            &channel_id,
+            &inbound.author,
+            &decision,
+            self.policy.sender_notice(&inbound, &decision),
+        );
         let paired = approved.to_vec();
         let in_guild = matches!(chat, ChatKind::Channel | ChatKind::Thread);
         match decision {
@@ -727,23 +763,21 @@ impl DiscordLoop {
                 );
                 self.submit_turn(now, &allowed, turn, message_id, ack, participants);
             }
-            Decision::Drop(dropped) => {
-                log_drop(Platform::Discord, &channel_id, &dropped);
+            Decision::Drop(dropped)
                 if in_guild
                     && dropped.reason == DropReason::MentionRequired
                     && self.settings.history_limit > 0
-                    && !message.content.trim().is_empty()
-                {
-                    self.histories.record(
-                        &channel_id,
-                        ContextMessage {
-                            message_id: message.id.to_string(),
-                            author_id: author.id.to_string(),
-                            author_name: tag,
-                            text: message.content.clone(),
-                        },
-                    );
-                }
+                    && !message.content.trim().is_empty() =>
+            {
+                self.histories.record(
+                    &channel_id,
+                    ContextMessage {
+                        message_id: message.id.to_string(),
+                        author_id: author.id.to_string(),
+                        author_name: tag,
+                        text: message.content.clone(),
+                    },
+                );
             }
             Decision::PairingChallenge(challenge) => {
                 let requester = Requester {
@@ -1149,6 +1183,8 @@ impl ChannelLoop for DiscordLoop {
             }
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+            // `run_loop` hands these to `reload` / `request_stop`.
+            Input::Reload { .. } | Input::Stop { .. } => {}
         }
     }
 
@@ -1157,6 +1193,26 @@ impl ChannelLoop for DiscordLoop {
             slot.shard.handle_timeout(now);
         }
         self.renew_typing(now);
+    }
+
+    fn reload(&mut self, _now: Instant, config: Arc<Config>, account: ResolvedAccount) {
+        let Some(settings) = account.discord().cloned() else {
+            return;
+        };
+        self.limits = ChunkLimits::discord(
+            Some(settings.text_chunk_limit as usize),
+            Some(settings.max_lines_per_message as usize),
+            settings.chunk_mode,
+        );
+        self.shared.config = config;
+        self.account = account;
+        self.settings = settings;
+        self.rebuild_policy();
+        info!("{}: config reloaded", self.name);
+    }
+
+    fn request_stop(&mut self, reason: String) {
+        self.stopped = Some(reason);
     }
 
     fn report(&self, now: Instant, health: &mut Health) {

@@ -1,11 +1,11 @@
 //! What both channel loops do with an inbound message once the platform's
-//! payload is turned into the core's [`InboundMessage`]: log drops the way
-//! the seeds promise (unknown senders at info with their id, everything else
+//! payload is turned into the core's [`InboundMessage`]: log senders the way
+//! the seeds promise (`authorId` at info when the operator needs it, drops
 //! at debug with the reason), answer pairing challenges, and build the agent
 //! turn for an allowed message. Every decision here is the core's; this
 //! module only assembles inputs and carries out results.
 
-use krill_core::access::{Allowed, Dropped};
+use krill_core::access::{Allowed, Author, Decision, SenderNotice};
 use krill_core::agent::{
     render_prompt, ChannelKind, ChatType, ContextMessage, PromptInput, Sender, TurnInput,
 };
@@ -20,26 +20,46 @@ use super::TurnCtx;
 use crate::agent::TurnOutcome;
 use crate::pairing_store::{random_seed, PairingStore};
 
-/// Logs a dropped message: unknown senders at info with their id (users find
-/// their `authorId` this way), everything else at debug.
-pub(crate) fn log_drop(platform: Platform, chat_id: &str, dropped: &Dropped) {
-    if dropped.unknown_sender {
-        info!(
+/// Logs who sent a message and what became of it (`chat` is its
+/// [`chat_label`](krill_core::routing::chat_label)): at info with the
+/// sender's `authorId` and the `channelId` when the core says the operator
+/// needs the id ([`SenderNotice`]: KOOK without `allowedUserId`, senders not
+/// allowed yet), else drops at debug with the reason.
+pub(crate) fn log_decision(
+    platform: Platform,
+    chat: &str,
+    chat_id: &str,
+    sender: &Author,
+    decision: &Decision,
+    notice: Option<SenderNotice>,
+) {
+    let outcome = match decision {
+        Decision::Allow(_) => "allowed".to_owned(),
+        Decision::Drop(d) => d.reason.to_string(),
+        Decision::PairingChallenge(_) => "pairing code sent".to_owned(),
+        _ => "other".to_owned(),
+    };
+    let author = sender.tag.as_deref().unwrap_or(&sender.username);
+    match (notice, decision) {
+        (Some(notice), _) => info!(
             %platform,
-            authorId = %dropped.sender.id,
-            author = %dropped.sender.name,
-            chat = %chat_id,
-            reason = %dropped.reason,
-            "message from a sender who is not allowed"
-        );
-    } else {
-        debug!(
+            authorId = %sender.id,
+            author = %author,
+            channelId = %chat_id,
+            chat = %chat,
+            outcome = %outcome,
+            "{}",
+            notice.describe()
+        ),
+        (None, Decision::Drop(_)) => debug!(
             %platform,
-            authorId = %dropped.sender.id,
-            chat = %chat_id,
-            reason = %dropped.reason,
+            authorId = %sender.id,
+            channelId = %chat_id,
+            chat = %chat,
+            reason = %outcome,
             "message dropped"
-        );
+        ),
+        (None, _) => {}
     }
 }
 

@@ -61,6 +61,25 @@ impl StatusBoard {
         })
     }
 
+    /// Adds a channel started after start-up (config reload); returns its
+    /// index.
+    pub(crate) fn add(&self, platform: String, account: String) -> usize {
+        let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        let health = Health {
+            state: "starting".to_owned(),
+            connected: false,
+            session: false,
+            last_event_at: None,
+            last_ack_at: None,
+            reconnects: 0,
+            last_error: None,
+            messages_in: 0,
+            replies_out: 0,
+        };
+        channels.push((platform, account, health));
+        channels.len() - 1
+    }
+
     /// Updates channel `index`'s health.
     pub(crate) fn update(&self, index: usize, change: impl FnOnce(&mut Health)) {
         let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
