@@ -54,7 +54,9 @@ fn kook_reply_markup_of_non_participants_is_escaped() {
     let _krill = start_kook(&fake, "");
     kook_dm(
         &fake,
-        &format!("(met)all(met) (met)here(met) (rol)77(rol) (met)999(met) hi (met){KOOK_USER}(met)"),
+        &format!(
+            "(met)all(met) (met)here(met) (rol)77(rol) (met)999(met) hi (met){KOOK_USER}(met)"
+        ),
     );
     fake.wait_for_posts(1, WAIT).expect("the reply");
     let content = fake.posted_messages()[0].content.clone();

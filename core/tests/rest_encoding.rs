@@ -468,7 +468,10 @@ fn a_reply_pings_only_the_turns_participants_by_default() {
     assert!(got.parse.is_empty());
     let all = MentionPolicy::new(MentionScope::All, []);
     let got = allowed_mentions_for(&text, false, &all);
-    assert_eq!((got.parse, got.roles), (vec!["everyone".to_owned()], vec!["77".to_owned()]));
+    assert_eq!(
+        (got.parse, got.roles),
+        (vec!["everyone".to_owned()], vec!["77".to_owned()])
+    );
     // The request body carries it.
     let body = discord::Request::CreateMessage(CreateMessage {
         channel_id: "1".into(),
@@ -477,5 +480,8 @@ fn a_reply_pings_only_the_turns_participants_by_default() {
         ..Default::default()
     });
     let v = body_json(&d(body));
-    assert_eq!(v["allowed_mentions"], json!({"parse": [], "users": ["42", "43"]}));
+    assert_eq!(
+        v["allowed_mentions"],
+        json!({"parse": [], "users": ["42", "43"]})
+    );
 }

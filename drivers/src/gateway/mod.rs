@@ -82,8 +82,8 @@ pub(crate) enum Input {
     Agent {
         /// What the loop attached when it submitted the turn.
         ctx: TurnCtx,
-        /// The agent's answer.
-        outcome: TurnOutcome,
+        /// The agent's answer (boxed: the largest input by far).
+        outcome: Box<TurnOutcome>,
     },
     /// The config file changed; the account's connection did not.
     Reload {
@@ -411,7 +411,12 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
                     .get(&ctx.channel)
                     .cloned();
                 if let Some(inbox) = inbox {
-                    let _ = inbox.send(Input::Agent { ctx, outcome }).await;
+                    let _ = inbox
+                        .send(Input::Agent {
+                            ctx,
+                            outcome: Box::new(outcome),
+                        })
+                        .await;
                 }
             }
         });
