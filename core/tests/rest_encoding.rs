@@ -485,3 +485,31 @@ fn a_reply_pings_only_the_turns_participants_by_default() {
         json!({"parse": [], "users": ["42", "43"]})
     );
 }
+
+#[test]
+fn member_search_puts_the_percent_encoded_query_and_limit_in_the_url() {
+    let http = d(discord::Request::SearchGuildMembers {
+        guild_id: "849255963033731072".into(),
+        query: "al ice&x=1".into(),
+        limit: 10,
+    });
+    assert!(
+        http.url
+            .ends_with("/guilds/849255963033731072/members/search?query=al%20ice%26x%3D1&limit=10"),
+        "{}",
+        http.url
+    );
+    assert!(http.body.is_none());
+    let api = discord_api();
+    for (query, limit) in [("", 10), ("alice", 0), ("alice", 1001)] {
+        let bad = discord::Request::SearchGuildMembers {
+            guild_id: "1".into(),
+            query: query.into(),
+            limit,
+        };
+        assert!(
+            matches!(bad.encode(&api), Err(SubmitError::Invalid(_))),
+            "{query:?} {limit}"
+        );
+    }
+}

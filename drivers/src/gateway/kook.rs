@@ -703,11 +703,11 @@ impl ChannelLoop for KookLoop {
     fn report(&self, now: Instant, health: &mut Health) {
         let state = self.session.state();
         health.state = session_state_text(state).to_owned();
-        health.connected = matches!(state, State::Connected | State::AwaitingPong);
+        let up = matches!(state, State::Connected | State::AwaitingPong);
+        health.set_link(up, up);
         health.session = self.session.session_id().is_some();
         health.last_event_at = self.session.since_last_event(now).map(|d| now - d);
         health.last_ack_at = self.session.since_last_pong(now).map(|d| now - d);
-        health.reconnects = self.next_conn.saturating_sub(1);
         health.messages_in = self.messages_in;
         health.replies_out = self.replies_out;
     }

@@ -24,6 +24,7 @@ mod discord;
 mod inbound;
 mod kook;
 mod link;
+mod member_lookup;
 mod reload;
 mod socket;
 mod status;
