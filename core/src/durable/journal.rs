@@ -20,6 +20,9 @@ pub struct JournaledTurn {
     pub chat_id: String,
     /// A one-to-one DM.
     pub direct: bool,
+    /// User ids taking part in the turn (who the reply may ping).
+    #[serde(default)]
+    pub participants: Vec<String>,
 }
 
 impl JournaledTurn {

@@ -42,7 +42,7 @@ use krill_core::discord::{
 };
 use krill_core::durable::{Admission, JournaledTurn, SendKind};
 use krill_core::pairing::Requester;
-use krill_core::reply::ChunkLimits;
+use krill_core::reply::{ChunkLimits, MentionPolicy, MentionScope};
 use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};
 use krill_core::rest::{RequestId, Response, RestError, RestEvent};
 use krill_core::routing::{chat_label, guild_slug};
@@ -53,7 +53,8 @@ use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite};
 use super::durable::{Durable, Outgoing, TEXT};
 use super::inbound::{
-    answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, TurnSource,
+    answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, turn_participants,
+    TurnSource,
 };
 use super::link::RestLink;
 use super::member_lookup::NameLookup;
@@ -285,6 +286,7 @@ impl DiscordLoop {
                 message_id: journaled.turn.message_id.clone(),
                 ack: None,
                 journal: Some(id),
+                participants: journaled.participants.clone(),
             };
             self.durable.turn_started();
             match super::recorded_outcome(&self.shared, &journaled.turn) {
@@ -736,7 +738,16 @@ impl DiscordLoop {
                     }
                     if let Some((_, allowed)) = executed.turn {
                         let turn = self.command_turn(&allowed, &channel_id, chat, &message.id);
-                        self.submit_turn(now, &allowed, turn, message.id.to_string(), None, None);
+                        let participants = vec![allowed.sender.id.clone()];
+                        self.submit_turn(
+                            now,
+                            &allowed,
+                            turn,
+                            message.id.to_string(),
+                            None,
+                            None,
+                            participants,
+                        );
                     }
                     return;
                 }
@@ -779,10 +790,17 @@ impl DiscordLoop {
                         config: &self.shared.config,
                     },
                 );
+                let participants = turn_participants(
+                    &inbound.author.id,
+                    &inbound.mentions,
+                    &context,
+                    quoted.as_ref(),
+                );
                 let journaled = JournaledTurn {
                     turn,
                     chat_id: allowed.route.reply_to.chat_id.clone(),
                     direct: allowed.route.reply_to.direct,
+                    participants,
                 };
                 let journal = match self.durable.admit(&message_id, &journaled) {
                     Admission::Run { id } => Some(id),
@@ -792,7 +810,9 @@ impl DiscordLoop {
                     }
                     _ => None,
                 };
-                let turn = journaled.turn;
+                let JournaledTurn {
+                    turn, participants, ..
+                } = journaled;
                 let ack = ack_reaction(&self.shared.config, &allowed).map(str::to_owned);
                 if let Some(emoji) = &ack {
                     let add = self.link.submit(
@@ -815,7 +835,7 @@ impl DiscordLoop {
                         );
                     }
                 }
-                self.submit_turn(now, &allowed, turn, message_id, ack, journal);
+                self.submit_turn(now, &allowed, turn, message_id, ack, journal, participants);
             }
             Decision::Drop(dropped)
                 if in_guild
@@ -893,6 +913,7 @@ impl DiscordLoop {
         message_id: String,
         ack: Option<String>,
         journal: Option<i64>,
+        participants: Vec<String>,
     ) {
         self.durable.turn_started();
         let events = self.system_events.take(&turn.session_key);
@@ -919,6 +940,7 @@ impl DiscordLoop {
                 message_id,
                 ack,
                 journal,
+                participants,
             },
         );
     }
@@ -1014,6 +1036,8 @@ impl DiscordLoop {
                         config: &self.shared.config,
                     },
                 );
+                let participants =
+                    turn_participants(&triggered.allowed.sender.id, &[], &context, None);
                 self.submit_turn(
                     now,
                     &triggered.allowed,
@@ -1021,6 +1045,7 @@ impl DiscordLoop {
                     triggered.message_id.clone(),
                     None,
                     None,
+                    participants,
                 );
             }
             ReactionDecision::Notify(event) => {
@@ -1099,6 +1124,7 @@ impl DiscordLoop {
                 content: text,
                 reply_to,
                 nonce: None,
+                mentions: MentionPolicy::default(),
             }),
         );
     }
@@ -1112,10 +1138,15 @@ impl DiscordLoop {
             &outcome,
             &self.limits,
             self.settings.reply_to_mode,
+            None,
         );
-        let reply = self
-            .durable
-            .reply(ctx.journal, &channel_id, ctx.reply_to.direct, chunks);
+        let reply = self.durable.reply(
+            ctx.journal,
+            &channel_id,
+            ctx.reply_to.direct,
+            chunks,
+            &ctx.participants,
+        );
         if let Some(emoji) = ctx.ack {
             if self.shared.config.messages.remove_ack_after_reply {
                 let target = AckTarget {
@@ -1154,8 +1185,10 @@ impl ChannelLoop for DiscordLoop {
 
     fn pump_outbox(&mut self, now: Instant) {
         let (link, name) = (&mut self.link, &self.name);
-        self.durable
-            .pump(now, |kind, out| send_outgoing(link, name, now, kind, out));
+        let scope = self.settings.allowed_mentions;
+        self.durable.pump(now, |kind, out| {
+            send_outgoing(link, name, scope, now, kind, out)
+        });
         self.finish_replies(now);
     }
 
@@ -1357,6 +1390,7 @@ impl ChannelLoop for DiscordLoop {
 fn send_outgoing(
     link: &mut RestLink,
     name: &str,
+    scope: MentionScope,
     now: Instant,
     kind: SendKind,
     out: &Outgoing,
@@ -1376,6 +1410,7 @@ fn send_outgoing(
             content: out.entry.body.clone(),
             reply_to: out.entry.reply_to.clone(),
             nonce: Some(out.entry.nonce.clone()),
+            mentions: MentionPolicy::new(scope, out.entry.participants.iter().map(String::as_str)),
         }),
     )
 }

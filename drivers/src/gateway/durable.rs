@@ -176,6 +176,7 @@ impl Durable {
         chat_id: &str,
         direct: bool,
         chunks: Vec<OutboundChunk>,
+        participants: &[String],
     ) -> Option<i64> {
         self.running = self.running.saturating_sub(1);
         let entries: Vec<NewOutboxEntry> = chunks
@@ -187,6 +188,7 @@ impl Durable {
                 body: chunk.text,
                 reply_to: chunk.reply_to,
                 nonce: new_nonce(),
+                participants: participants.to_vec(),
             })
             .collect();
         self.record(turn, entries, false)
@@ -429,6 +431,7 @@ impl Durable {
                         body: CUT_REPLY_NOTE.to_owned(),
                         reply_to: None,
                         nonce: new_nonce(),
+                        participants: Vec::new(),
                     };
                     self.record(None, vec![entry], true);
                 }

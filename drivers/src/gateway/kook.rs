@@ -23,7 +23,7 @@ use krill_core::config::{Config, KookSettings, Platform, ResolvedAccount};
 use krill_core::kook::{
     Event, GatewayFetchError, Message, Output, ResumeState, Session, SessionConfig, State,
 };
-use krill_core::reply::ChunkLimits;
+use krill_core::reply::{ChunkLimits, MentionPolicy};
 use krill_core::rest::kook::{
     DirectMessageCreate, DmTarget, MessageCreate, Request as KookRequest,
 };
@@ -36,7 +36,8 @@ use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite, Executed};
 use super::durable::{Durable, Outgoing, TEXT};
 use super::inbound::{
-    answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, TurnSource,
+    answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, turn_participants,
+    TurnSource,
 };
 use super::link::RestLink;
 use super::socket::{feed, Socket};
@@ -186,6 +187,7 @@ impl KookLoop {
                 message_id: journaled.turn.message_id.clone(),
                 ack: None,
                 journal: Some(id),
+                participants: journaled.participants.clone(),
             };
             self.durable.turn_started();
             match super::recorded_outcome(&self.shared, &journaled.turn) {
@@ -524,10 +526,17 @@ impl KookLoop {
                         config: &self.shared.config,
                     },
                 );
+                let participants = turn_participants(
+                    &inbound.author.id,
+                    &inbound.mentions,
+                    &context,
+                    quoted.as_ref(),
+                );
                 let journaled = JournaledTurn {
                     turn,
                     chat_id: allowed.route.reply_to.chat_id.clone(),
                     direct: allowed.route.reply_to.direct,
+                    participants,
                 };
                 let journal = match self.durable.admit(&message.msg_id, &journaled) {
                     Admission::Run { id } => Some(id),
@@ -540,7 +549,9 @@ impl KookLoop {
                     }
                     _ => None,
                 };
-                let turn = journaled.turn;
+                let JournaledTurn {
+                    turn, participants, ..
+                } = journaled;
                 let ack = ack_reaction(&self.shared.config, &allowed).map(str::to_owned);
                 if let Some(emoji) = &ack {
                     let add = self.link.submit(
@@ -572,6 +583,7 @@ impl KookLoop {
                         message_id: message.msg_id.clone(),
                         ack,
                         journal,
+                        participants,
                     },
                 );
             }
@@ -648,6 +660,7 @@ impl KookLoop {
                     message_id: message_id.to_owned(),
                     ack: None,
                     journal: None,
+                    participants: vec![allowed.sender.id.clone()],
                 },
             );
         }
@@ -689,8 +702,14 @@ impl KookLoop {
             &outcome,
             &self.limits,
             self.settings.reply_to_mode,
+            Some(&MentionPolicy::new(
+                self.settings.allowed_mentions,
+                ctx.participants.iter().map(String::as_str),
+            )),
         );
-        let reply = self.durable.reply(ctx.journal, &chat_id, direct, chunks);
+        let reply = self
+            .durable
+            .reply(ctx.journal, &chat_id, direct, chunks, &ctx.participants);
         if let Some(emoji) = ctx.ack {
             if self.shared.config.messages.remove_ack_after_reply {
                 let target = AckTarget {

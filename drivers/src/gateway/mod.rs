@@ -96,7 +96,7 @@ pub(crate) enum Input {
     Agent {
         /// What the loop attached when it submitted the turn.
         ctx: TurnCtx,
-        /// The agent's answer.
+        /// The agent's answer (boxed: the largest input by far).
         outcome: Box<TurnOutcome>,
     },
     /// The config file changed; the account's connection did not.
@@ -127,6 +127,9 @@ pub(crate) struct TurnCtx {
     pub(crate) ack: Option<String>,
     /// The turn's row in the turn journal (`None`: not journaled).
     pub(crate) journal: Option<i64>,
+    /// User ids taking part in the turn: the only ones the reply may ping
+    /// by default (`allowedMentions`).
+    pub(crate) participants: Vec<String>,
 }
 
 /// The agent runner every channel loop submits to.

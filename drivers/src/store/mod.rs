@@ -66,6 +66,7 @@ const MIGRATIONS: &[&str] = &[
         body TEXT,
         reply_to TEXT,
         nonce TEXT NOT NULL,
+        participants TEXT,
         state TEXT NOT NULL DEFAULT 'pending',
         platform_message_id TEXT,
         created_ms INTEGER NOT NULL,

@@ -28,6 +28,8 @@ pub struct NewOutboxEntry {
     pub reply_to: Option<String>,
     /// The nonce the message is sent with, every time.
     pub nonce: String,
+    /// User ids the text may ping (the turn's participants).
+    pub participants: Vec<String>,
 }
 
 /// A pending outbox row.
@@ -53,8 +55,8 @@ pub(super) fn insert_entries(
     now_ms: u64,
 ) -> rusqlite::Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO outbox (platform, account, turn_id, chat_id, direct, kind, body, reply_to, nonce, created_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO outbox (platform, account, turn_id, chat_id, direct, kind, body, reply_to, nonce, created_ms, participants)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     let platform = platform.to_string();
     let mut ids = Vec::with_capacity(entries.len());
@@ -69,7 +71,8 @@ pub(super) fn insert_entries(
             e.body,
             e.reply_to,
             e.nonce,
-            now_ms as i64
+            now_ms as i64,
+            serde_json::to_string(&e.participants).unwrap_or_default()
         ])?;
         ids.push(conn.last_insert_rowid());
     }
@@ -134,7 +137,7 @@ impl Store {
     ) -> Result<Vec<PendingEntry>, StoreError> {
         let rows = self.with(|conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT id, turn_id, created_ms, chat_id, direct, kind, body, reply_to, nonce FROM outbox
+                "SELECT id, turn_id, created_ms, chat_id, direct, kind, body, reply_to, nonce, participants FROM outbox
                  WHERE platform = ?1 AND account = ?2 AND state = 'pending' ORDER BY id",
             )?;
             let rows = stmt.query_map(params![platform.to_string(), account], |row| {
@@ -149,6 +152,10 @@ impl Store {
                         body: row.get::<_, Option<String>>(6)?.unwrap_or_default(),
                         reply_to: row.get(7)?,
                         nonce: row.get(8)?,
+                        participants: row
+                            .get::<_, Option<String>>(9)?
+                            .and_then(|p| serde_json::from_str(&p).ok())
+                            .unwrap_or_default(),
                     },
                 })
             })?;
