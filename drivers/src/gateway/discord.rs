@@ -105,6 +105,15 @@ struct Located {
     parent: Option<Place>,
 }
 
+/// What a turn answers besides its input: the message, its ack reaction,
+/// its journal row and the users the reply may ping.
+struct TurnOrigin {
+    message_id: String,
+    ack: Option<String>,
+    journal: Option<i64>,
+    participants: Vec<String>,
+}
+
 /// Runs one Discord account until it stops for good.
 pub(crate) async fn run(
     index: usize,
@@ -743,10 +752,12 @@ impl DiscordLoop {
                             now,
                             &allowed,
                             turn,
-                            message.id.to_string(),
-                            None,
-                            None,
-                            participants,
+                            TurnOrigin {
+                                message_id: message.id.to_string(),
+                                ack: None,
+                                journal: None,
+                                participants,
+                            },
                         );
                     }
                     return;
@@ -835,7 +846,17 @@ impl DiscordLoop {
                         );
                     }
                 }
-                self.submit_turn(now, &allowed, turn, message_id, ack, journal, participants);
+                self.submit_turn(
+                    now,
+                    &allowed,
+                    turn,
+                    TurnOrigin {
+                        message_id,
+                        ack,
+                        journal,
+                        participants,
+                    },
+                );
             }
             Decision::Drop(dropped)
                 if in_guild
@@ -910,11 +931,14 @@ impl DiscordLoop {
         now: Instant,
         allowed: &Allowed,
         mut turn: TurnInput,
-        message_id: String,
-        ack: Option<String>,
-        journal: Option<i64>,
-        participants: Vec<String>,
+        source: TurnOrigin,
     ) {
+        let TurnOrigin {
+            message_id,
+            ack,
+            journal,
+            participants,
+        } = source;
         self.durable.turn_started();
         let events = self.system_events.take(&turn.session_key);
         if !events.is_empty() {
@@ -1042,10 +1066,12 @@ impl DiscordLoop {
                     now,
                     &triggered.allowed,
                     turn,
-                    triggered.message_id.clone(),
-                    None,
-                    None,
-                    participants,
+                    TurnOrigin {
+                        message_id: triggered.message_id.clone(),
+                        ack: None,
+                        journal: None,
+                        participants,
+                    },
                 );
             }
             ReactionDecision::Notify(event) => {
