@@ -141,12 +141,14 @@ impl Checker<'_> {
     ) {
         if let Some(v) = chunk {
             if !(MIN_TEXT_CHUNK_LIMIT..=max_chunk).contains(&v) {
+                let why = if v < MIN_TEXT_CHUNK_LIMIT {
+                    " (a chunk needs room for a code block's closing and reopening lines)"
+                } else {
+                    ""
+                };
                 self.error(
                     path.key("textChunkLimit"),
-                    format!(
-                        "must be from {MIN_TEXT_CHUNK_LIMIT} to {max_chunk}, found {v} \
-                         (a chunk needs room for a code block's closing and reopening lines)"
-                    ),
+                    format!("must be from {MIN_TEXT_CHUNK_LIMIT} to {max_chunk}, found {v}{why}"),
                 );
             }
         }
