@@ -123,7 +123,7 @@ impl<T: Send + 'static> AgentRunner<T> {
         }
         queues.insert(session.clone(), VecDeque::from([job]));
         drop(queues);
-        smol::spawn(work(self.shared.clone(), session)).detach();
+        crate::runtime::spawn(work(self.shared.clone(), session)).detach();
     }
 
     /// The next finished turn, in completion order (per session: submission

@@ -362,7 +362,7 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         board: board.clone(),
     };
 
-    smol::block_on(async move {
+    crate::runtime::block_on(async move {
         let mut inboxes: Vec<Sender<Input>> = Vec::new();
         // Each channel loop reports its end here the moment it stops, so a
         // channel that fails while another keeps running is reported at once.
@@ -384,7 +384,7 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
                 _ => continue,
             };
             let ended_tx = ended_tx.clone();
-            smol::spawn(async move {
+            crate::runtime::spawn(async move {
                 use futures_lite::FutureExt;
                 // A panic in a channel loop (a bug) stops that channel only,
                 // and is reported like any other stop.
@@ -405,14 +405,14 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         }
         drop(ended_tx);
         let inboxes: HashMap<usize, Sender<Input>> = inboxes.into_iter().enumerate().collect();
-        let dispatcher = smol::spawn(async move {
+        let dispatcher = crate::runtime::spawn(async move {
             while let Some((ctx, outcome)) = agents.next_outcome().await {
                 if let Some(inbox) = inboxes.get(&ctx.channel) {
                     let _ = inbox.send(Input::Agent { ctx, outcome }).await;
                 }
             }
         });
-        let writer = smol::spawn(board.clone().run_writer());
+        let writer = crate::runtime::spawn(board.clone().run_writer());
         while let Ok(end) = ended.recv().await {
             error!(channel = %end.name, "channel stopped: {}", end.reason);
             eprintln!("krill gateway: {} stopped: {}", end.name, end.reason);
