@@ -52,9 +52,7 @@ mod tests {
     #[test]
     fn tasks_spawned_inside_block_on_run_on_the_same_thread() {
         let caller = std::thread::current().id();
-        let ran_on = block_on(async {
-            spawn(async { std::thread::current().id() }).await
-        });
+        let ran_on = block_on(async { spawn(async { std::thread::current().id() }).await });
         assert_eq!(ran_on, caller);
     }
 

@@ -195,7 +195,6 @@ pub struct Planner {
 /// (route, resource): requests with the same key go out in order.
 type QueueKey = (&'static str, String);
 
-
 #[derive(Debug, Default)]
 struct Queue {
     entries: VecDeque<Entry>,
