@@ -195,7 +195,11 @@ fn global_rate_limit_is_read_inherited_and_must_be_positive() {
     let error = parse("{channels: {discord: {globalRateLimit: 0}}}").unwrap_err();
     let problem = &error.problems[0];
     assert_eq!(problem.path.to_string(), "channels.discord.globalRateLimit");
-    assert!(problem.message.contains("at least 1"), "{}", problem.message);
+    assert!(
+        problem.message.contains("at least 1"),
+        "{}",
+        problem.message
+    );
 }
 
 #[test]

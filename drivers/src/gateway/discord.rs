@@ -22,6 +22,7 @@
 //! (reaction adds in DMs carry only the user id); unknown, the id is shown.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use krill_core::access::reactions::BOT_MESSAGES_CAP;
@@ -34,7 +35,8 @@ use krill_core::agent::{
     prepend_system_events, ChannelHistories, ChannelKind, ChatType, ContextMessage, SystemEvents,
     TurnInput,
 };
-use krill_core::config::{DiscordSettings, Platform, ResolvedAccount};
+use krill_core::commands::{classify, Inbound};
+use krill_core::config::{Config, DiscordSettings, Platform, ResolvedAccount};
 use krill_core::discord::{
     Channel, Dispatch, Event, GatewayFetchError, Guild, IdentifyLimiter, Message, Output, Reaction,
     Shard, ShardConfig, ShardState, DEFAULT_INTENTS,
@@ -43,11 +45,15 @@ use krill_core::pairing::Requester;
 use krill_core::reply::ChunkLimits;
 use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};
 use krill_core::rest::{RequestId, Response, RestError, RestEvent};
+use krill_core::routing::{chat_label, guild_slug};
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
-use super::inbound::{build_turn, log_drop, pairing_reply, reply_chunks, TurnSource};
+use super::commands::{execute, CommandSite};
+use super::inbound::{
+    answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, TurnSource,
+};
 use super::link::RestLink;
 use super::socket::{feed, Socket};
 use super::status::Health;
@@ -105,6 +111,7 @@ pub(crate) async fn run(
     let name = format!("discord:{}", account.account_id);
     let Some(settings) = account.discord().cloned() else {
         return ChannelEnd {
+            index,
             name,
             reason: "not a Discord account".to_owned(),
         };
@@ -467,7 +474,24 @@ impl DiscordLoop {
             }
             self.learn_channel(&channel);
         }
+        let place = Place {
+            id: guild.id.to_string(),
+            name: Some(guild.name.clone()).filter(|n| !n.is_empty()),
+        };
+        info!(
+            "{}: guild {} available as discord:{} ({} channels)",
+            self.name,
+            guild.id,
+            guild_slug(&self.settings.guilds, &place),
+            guild.channels.len()
+        );
         self.guilds.insert(guild.id.to_string(), guild);
+        self.rebuild_policy();
+    }
+
+    /// The access policy from the settings in force and the names the bot
+    /// can see now.
+    fn rebuild_policy(&mut self) {
         let directory = Directory {
             guilds: self
                 .guilds
@@ -586,6 +610,14 @@ impl DiscordLoop {
         );
         let author = &message.author;
         let tag = user_tag(author);
+        let label = chat_label(
+            Platform::Discord,
+            &self.settings.guilds,
+            chat,
+            guild.as_ref(),
+            &channel,
+            &tag,
+        );
         let inbound_author = Author {
             id: author.id.to_string(),
             username: author.username.clone(),
@@ -618,9 +650,44 @@ impl DiscordLoop {
             warn!("{}: cannot read the approved pairings: {error}", self.name);
         }
         let decision = self.policy.decide(&inbound, approved);
+        log_decision(
+            Platform::Discord,
+            &label,
+            &channel_id,
+            &inbound.author,
+            &decision,
+            self.policy.sender_notice(&inbound, &decision),
+        );
+        let paired = approved.to_vec();
         let in_guild = matches!(chat, ChatKind::Channel | ChatKind::Thread);
         match decision {
             Decision::Allow(allowed) => {
+                if let Inbound::Command(invocation) =
+                    classify(&allowed.text, self.shared.config.commands.text)
+                {
+                    let executed = execute(
+                        &self.shared,
+                        &CommandSite {
+                            inbound: &inbound,
+                            allowed: &allowed,
+                            policy: &self.policy,
+                            paired: &paired,
+                            native: false,
+                            config_writes: self.settings.config_writes,
+                        },
+                        &invocation,
+                    );
+                    if let Some(text) = &executed.reply {
+                        for chunk in answer_chunks(text, &self.limits) {
+                            self.send_text(now, &channel_id, chunk.text, None);
+                        }
+                    }
+                    if let Some((_, allowed)) = executed.turn {
+                        let turn = self.command_turn(&allowed, &channel_id, chat, &message.id);
+                        self.submit_turn(now, &allowed, turn, message.id.to_string(), None);
+                    }
+                    return;
+                }
                 let chat_type = if chat == ChatKind::Direct {
                     ChatType::Direct
                 } else {
@@ -638,10 +705,8 @@ impl DiscordLoop {
                     author_name: r.author.username.clone(),
                     text: r.content.clone(),
                 });
-                let history_limit = if chat == ChatKind::Direct {
-                    self.settings
-                        .dm_history_limit_for(&inbound.author.id)
-                        .map(|n| n as usize)
+                let dm_history_limit = if chat == ChatKind::Direct {
+                    self.settings.dm_history_limit_for(&inbound.author.id)
                 } else {
                     None
                 };
@@ -657,8 +722,9 @@ impl DiscordLoop {
                         message_id: &message_id,
                         context: &context,
                         reply_to: quoted.as_ref(),
-                        history_limit,
+                        dm_history_limit,
                         topic: topic.as_deref(),
+                        config: &self.shared.config,
                     },
                 );
                 let ack = ack_reaction(&self.shared.config, &allowed).map(str::to_owned);
@@ -685,23 +751,21 @@ impl DiscordLoop {
                 }
                 self.submit_turn(now, &allowed, turn, message_id, ack);
             }
-            Decision::Drop(dropped) => {
-                log_drop(Platform::Discord, &channel_id, &dropped);
+            Decision::Drop(dropped)
                 if in_guild
                     && dropped.reason == DropReason::MentionRequired
                     && self.settings.history_limit > 0
-                    && !message.content.trim().is_empty()
-                {
-                    self.histories.record(
-                        &channel_id,
-                        ContextMessage {
-                            message_id: message.id.to_string(),
-                            author_id: author.id.to_string(),
-                            author_name: tag,
-                            text: message.content.clone(),
-                        },
-                    );
-                }
+                    && !message.content.trim().is_empty() =>
+            {
+                self.histories.record(
+                    &channel_id,
+                    ContextMessage {
+                        message_id: message.id.to_string(),
+                        author_id: author.id.to_string(),
+                        author_name: tag,
+                        text: message.content.clone(),
+                    },
+                );
             }
             Decision::PairingChallenge(challenge) => {
                 let requester = Requester {
@@ -716,6 +780,41 @@ impl DiscordLoop {
             }
             _ => {}
         }
+    }
+
+    /// The turn a command runs (`/new <text>`, `/ask`): its text alone, no
+    /// guild context.
+    fn command_turn(
+        &self,
+        allowed: &Allowed,
+        channel_id: &str,
+        chat: ChatKind,
+        message_id: &str,
+    ) -> TurnInput {
+        let direct = chat == ChatKind::Direct;
+        build_turn(
+            allowed,
+            &TurnSource {
+                channel: ChannelKind::Discord,
+                account_id: &self.account.account_id,
+                chat_type: if direct {
+                    ChatType::Direct
+                } else {
+                    ChatType::Channel
+                },
+                chat_id: channel_id,
+                message_id,
+                context: &[],
+                reply_to: None,
+                dm_history_limit: if direct {
+                    self.settings.dm_history_limit_for(&allowed.sender.id)
+                } else {
+                    None
+                },
+                topic: None,
+                config: &self.shared.config,
+            },
+        )
     }
 
     /// Hands `turn` to the agents, with the session's pending system events
@@ -841,8 +940,9 @@ impl DiscordLoop {
                         message_id: &triggered.message_id,
                         context: &context,
                         reply_to: None,
-                        history_limit: None,
+                        dm_history_limit: None,
                         topic: None,
+                        config: &self.shared.config,
                     },
                 );
                 self.submit_turn(
@@ -1059,6 +1159,8 @@ impl ChannelLoop for DiscordLoop {
             }
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+            // `run_loop` hands these to `reload` / `request_stop`.
+            Input::Reload { .. } | Input::Stop { .. } => {}
         }
     }
 
@@ -1067,6 +1169,26 @@ impl ChannelLoop for DiscordLoop {
             slot.shard.handle_timeout(now);
         }
         self.renew_typing(now);
+    }
+
+    fn reload(&mut self, _now: Instant, config: Arc<Config>, account: ResolvedAccount) {
+        let Some(settings) = account.discord().cloned() else {
+            return;
+        };
+        self.limits = ChunkLimits::discord(
+            Some(settings.text_chunk_limit as usize),
+            Some(settings.max_lines_per_message as usize),
+            settings.chunk_mode,
+        );
+        self.shared.config = config;
+        self.account = account;
+        self.settings = settings;
+        self.rebuild_policy();
+        info!("{}: config reloaded", self.name);
+    }
+
+    fn request_stop(&mut self, reason: String) {
+        self.stopped = Some(reason);
     }
 
     fn report(&self, now: Instant, health: &mut Health) {

@@ -9,6 +9,8 @@
 //! deadlines, PING/PONG, resume, RECONNECT and the `sn` order are the
 //! core's answers.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use krill_core::access::{
@@ -16,18 +18,23 @@ use krill_core::access::{
     ResolvedAllowlists,
 };
 use krill_core::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage};
-use krill_core::config::{KookSettings, Platform, ResolvedAccount};
+use krill_core::commands::{classify, Inbound};
+use krill_core::config::{Config, KookSettings, Platform, ResolvedAccount};
 use krill_core::kook::{Event, GatewayFetchError, Message, Output, Session, SessionConfig, State};
 use krill_core::reply::ChunkLimits;
 use krill_core::rest::kook::{
     DirectMessageCreate, DmTarget, MessageCreate, Request as KookRequest,
 };
 use krill_core::rest::{RequestId, Response, RestError, RestEvent};
+use krill_core::routing::chat_label;
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
-use super::inbound::{build_turn, log_drop, pairing_reply, reply_chunks, TurnSource};
+use super::commands::{execute, CommandSite, Executed};
+use super::inbound::{
+    answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, TurnSource,
+};
 use super::link::RestLink;
 use super::socket::{feed, Socket};
 use super::status::Health;
@@ -50,6 +57,7 @@ pub(crate) async fn run(
     let name = format!("kook:{}", account.account_id);
     let Some(settings) = account.kook().cloned() else {
         return ChannelEnd {
+            index,
             name,
             reason: "not a KOOK account".to_owned(),
         };
@@ -350,12 +358,48 @@ impl KookLoop {
             bot_user_id: self.bot_id.clone(),
             native_command: false,
         };
+        let label = chat_label(
+            Platform::Kook,
+            &BTreeMap::new(),
+            inbound.chat,
+            inbound.guild.as_ref(),
+            &inbound.channel,
+            &display,
+        );
         let (approved, store_error) = self.approved.ids();
         if let Some(error) = store_error {
             warn!("{}: cannot read the approved pairings: {error}", self.name);
         }
-        match self.policy.decide(&inbound, approved) {
+        let decision = self.policy.decide(&inbound, approved);
+        log_decision(
+            Platform::Kook,
+            &label,
+            &chat_id,
+            &inbound.author,
+            &decision,
+            self.policy.sender_notice(&inbound, &decision),
+        );
+        match decision {
             Decision::Allow(allowed) => {
+                if let Inbound::Command(invocation) =
+                    classify(&allowed.text, self.shared.config.commands.text)
+                {
+                    let paired = approved.to_vec();
+                    let executed = execute(
+                        &self.shared,
+                        &CommandSite {
+                            inbound: &inbound,
+                            allowed: &allowed,
+                            policy: &self.policy,
+                            paired: &paired,
+                            native: false,
+                            config_writes: true,
+                        },
+                        &invocation,
+                    );
+                    self.carry_out(now, executed, &chat_id, direct, &message.msg_id);
+                    return;
+                }
                 let chat_type = if direct {
                     ChatType::Direct
                 } else {
@@ -387,8 +431,9 @@ impl KookLoop {
                         message_id: &message.msg_id,
                         context: &context,
                         reply_to: quoted.as_ref(),
-                        history_limit: None,
+                        dm_history_limit: None,
                         topic: None,
+                        config: &self.shared.config,
                     },
                 );
                 let ack = ack_reaction(&self.shared.config, &allowed).map(str::to_owned);
@@ -423,22 +468,20 @@ impl KookLoop {
                     },
                 );
             }
-            Decision::Drop(dropped) => {
-                log_drop(Platform::Kook, &chat_id, &dropped);
+            Decision::Drop(dropped)
                 if !direct
                     && dropped.reason == DropReason::MentionRequired
-                    && self.settings.history_limit > 0
-                {
-                    self.histories.record(
-                        &chat_id,
-                        ContextMessage {
-                            message_id: message.msg_id.clone(),
-                            author_id: author.id.clone(),
-                            author_name: display,
-                            text: message.content().to_owned(),
-                        },
-                    );
-                }
+                    && self.settings.history_limit > 0 =>
+            {
+                self.histories.record(
+                    &chat_id,
+                    ContextMessage {
+                        message_id: message.msg_id.clone(),
+                        author_id: author.id.clone(),
+                        author_name: display,
+                        text: message.content().to_owned(),
+                    },
+                );
             }
             Decision::PairingChallenge(challenge) => {
                 let requester = krill_core::pairing::Requester {
@@ -452,6 +495,52 @@ impl KookLoop {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Sends a command's answer and runs the turn it asks for.
+    fn carry_out(
+        &mut self,
+        now: Instant,
+        executed: Executed,
+        chat_id: &str,
+        direct: bool,
+        message_id: &str,
+    ) {
+        if let Some(text) = executed.reply {
+            for chunk in answer_chunks(&text, &self.limits) {
+                self.send(now, chat_id, direct, chunk.text, None);
+            }
+        }
+        if let Some((_, allowed)) = executed.turn {
+            let turn = build_turn(
+                &allowed,
+                &TurnSource {
+                    channel: ChannelKind::Kook,
+                    account_id: &self.account.account_id,
+                    chat_type: if direct {
+                        ChatType::Direct
+                    } else {
+                        ChatType::Channel
+                    },
+                    chat_id,
+                    message_id,
+                    context: &[],
+                    reply_to: None,
+                    dm_history_limit: None,
+                    topic: None,
+                    config: &self.shared.config,
+                },
+            );
+            self.shared.agents.submit(
+                turn,
+                TurnCtx {
+                    channel: self.index,
+                    reply_to: allowed.route.reply_to.clone(),
+                    message_id: message_id.to_owned(),
+                    ack: None,
+                },
+            );
         }
     }
 
@@ -570,11 +659,33 @@ impl ChannelLoop for KookLoop {
             ),
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+            // `run_loop` hands these to `reload` / `request_stop`.
+            Input::Reload { .. } | Input::Stop { .. } => {}
         }
     }
 
     fn handle_timeout(&mut self, now: Instant) {
         self.session.handle_timeout(now);
+    }
+
+    fn reload(&mut self, _now: Instant, config: Arc<Config>, account: ResolvedAccount) {
+        let Some(settings) = account.kook().cloned() else {
+            return;
+        };
+        self.limits = ChunkLimits::kook(
+            Some(settings.text_chunk_limit as usize),
+            settings.max_lines_per_message.map(|n| n as usize),
+            settings.chunk_mode,
+        );
+        self.policy = AccessPolicy::new(&config, &account, ResolvedAllowlists::default());
+        self.shared.config = config;
+        self.account = account;
+        self.settings = settings;
+        info!("{}: config reloaded", self.name);
+    }
+
+    fn request_stop(&mut self, reason: String) {
+        self.stopped = Some(reason);
     }
 
     fn report(&self, now: Instant, health: &mut Health) {

@@ -61,12 +61,45 @@ impl StatusBoard {
         })
     }
 
+    /// Adds a channel started after start-up (config reload); returns its
+    /// index.
+    pub(crate) fn add(&self, platform: String, account: String) -> usize {
+        let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        let health = Health {
+            state: "starting".to_owned(),
+            connected: false,
+            session: false,
+            last_event_at: None,
+            last_ack_at: None,
+            reconnects: 0,
+            last_error: None,
+            messages_in: 0,
+            replies_out: 0,
+        };
+        channels.push((platform, account, health));
+        channels.len() - 1
+    }
+
     /// Updates channel `index`'s health.
     pub(crate) fn update(&self, index: usize, change: impl FnOnce(&mut Health)) {
         let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, _, health)) = channels.get_mut(index) {
             change(health);
         }
+    }
+
+    /// `(platform:account, state)` of every channel, for `/status`.
+    pub(crate) fn states(&self) -> Vec<(String, String)> {
+        let channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        channels
+            .iter()
+            .map(|(platform, account, h)| (format!("{platform}:{account}"), h.state.clone()))
+            .collect()
+    }
+
+    /// Seconds since the gateway started.
+    pub(crate) fn uptime_secs(&self) -> u64 {
+        super::unix_ms().saturating_sub(self.started_at_ms) / 1000
     }
 
     fn snapshot(&self, now: Instant) -> GatewayStatus {
@@ -103,8 +136,10 @@ impl StatusBoard {
     pub(crate) async fn write(self: &Arc<Self>) {
         let status = self.snapshot(Instant::now());
         let dir = self.state_dir.clone();
-        if let Err(error) = smol::unblock(move || status_file::write_atomic(&dir, &status)).await {
-            debug!("cannot write the status file: {error}");
+        match crate::workers::run(move || status_file::write_atomic(&dir, &status)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => debug!("cannot write the status file: {error}"),
+            Err(gone) => debug!("cannot write the status file: {gone}"),
         }
     }
 
