@@ -456,7 +456,7 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
 
     let config_bytes = std::fs::read(&loaded.location.path).ok();
     let config_path = loaded.location.path.clone();
-    smol::block_on(async move {
+    crate::runtime::block_on(async move {
         // Each channel loop reports its end here the moment it stops, so a
         // channel that fails while another keeps running is reported at once.
         let (ended_tx, ended) = smol::channel::unbounded::<ChannelEnd>();
@@ -465,7 +465,7 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
             supervisor.start(index, account);
         }
         let inboxes = supervisor.inboxes();
-        let dispatcher = smol::spawn(async move {
+        let dispatcher = crate::runtime::spawn(async move {
             while let Some((ctx, outcome)) = agents.next_outcome().await {
                 let inbox = inboxes
                     .lock()
@@ -482,8 +482,8 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
                 }
             }
         });
-        let writer = smol::spawn(board.clone().run_writer());
-        let pruner = smol::spawn(prune_periodically(store.clone()));
+        let writer = crate::runtime::spawn(board.clone().run_writer());
+        let pruner = crate::runtime::spawn(prune_periodically(store.clone()));
         let reloads = reload::watch(config_path, config_bytes);
         let total = supervisor.running();
         let stopped =
