@@ -1,5 +1,6 @@
 //! Fuzz target `chunker`: arbitrary bytes → lossy UTF-8 text, limits taken
-//! from the first bytes → `chunk_spans`, then the invariants:
+//! from the first bytes (within what config accepts) → `chunk_spans`, then
+//! the invariants:
 //! - every chunk within `max_chars` (code points) and the soft line limit
 //!   (`max_lines`, or max(`max_lines`, 3) plus its blank lines when the chunk
 //!   holds a fence line);
@@ -19,7 +20,9 @@ fuzz_target!(|data: &[u8]| {
     if data.len() < 4 {
         return;
     }
-    let max_chars = usize::from(u16::from_le_bytes([data[0], data[1]]) % 8001);
+    // The limits config accepts: textChunkLimit 20..=8000 (below 20 a chunk
+    // cannot hold a code block's closing and reopening lines; refused).
+    let max_chars = 20 + usize::from(u16::from_le_bytes([data[0], data[1]]) % 7981);
     let max_lines = match data[2] {
         0 => None,
         n => Some(usize::from(n % 40)),
