@@ -266,8 +266,11 @@ fn fuzz_regressions_keep_fences_balanced() {
             }
             let joined: String = chunks.concat();
             assert_eq!(
-                joined.replace(char::is_whitespace, "").replace(['`', '~'], ""),
-                text.replace(char::is_whitespace, "").replace(['`', '~'], ""),
+                joined
+                    .replace(char::is_whitespace, "")
+                    .replace(['`', '~'], ""),
+                text.replace(char::is_whitespace, "")
+                    .replace(['`', '~'], ""),
                 "{text:?} at {limit}"
             );
         }
