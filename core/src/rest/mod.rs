@@ -193,6 +193,8 @@ pub enum Response {
     DiscordMessage(discord::Message),
     /// Discord `POST /users/@me/channels`.
     DiscordDmChannel(discord::DmChannel),
+    /// Discord `GET /applications/{id}/commands` (the list as sent).
+    DiscordCommands(serde_json::Value),
     /// KOOK `GET /gateway/index`.
     KookGateway(kook::Gateway),
     /// KOOK `GET /user/me`.

@@ -58,8 +58,12 @@ use super::link::RestLink;
 use super::socket::{feed, Socket};
 use super::status::Health;
 use super::{
-    run_loop, unix_ms, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx,
+    run_loop, unix_ms, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, InteractionToken,
+    Shared, TurnCtx,
 };
+
+#[path = "discord_native.rs"]
+mod native;
 use crate::agent::TurnOutcome;
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 
@@ -143,6 +147,11 @@ struct DiscordLoop {
     identify: IdentifyLimiter,
     /// The bot's user id, from READY.
     bot_id: String,
+    /// The application id, from READY (slash commands, interaction
+    /// webhooks).
+    application_id: String,
+    /// The pending `GET /applications/{id}/commands`.
+    commands_fetch: Option<RequestId>,
     link: RestLink,
     next_conn: u64,
     policy: AccessPolicy,
@@ -217,6 +226,8 @@ impl DiscordLoop {
             shards,
             identify: IdentifyLimiter::new(1),
             bot_id: String::new(),
+            application_id: String::new(),
+            commands_fetch: None,
             account,
             settings,
             shared,
@@ -304,6 +315,14 @@ impl DiscordLoop {
                     ready.guilds.len()
                 );
                 self.bot_id.clone_from(&ready.user.id);
+                if let Some(application) = &ready.application {
+                    let first = self.application_id.is_empty();
+                    self.application_id.clone_from(&application.id);
+                    if first {
+                        // Once per process start (a resume keeps it).
+                        self.sync_commands(now);
+                    }
+                }
             }
             Event::Resumed { replayed } => {
                 info!("{}: resumed, {replayed} event(s) replayed", self.name)
@@ -360,6 +379,11 @@ impl DiscordLoop {
                 } else if let Response::DiscordMessage(posted) = &response {
                     self.replies_out += 1;
                     self.remember_bot_message(now, &posted.id, &posted.channel_id);
+                } else if self.commands_fetch == Some(id) {
+                    self.commands_fetch = None;
+                    if let Response::DiscordCommands(registered) = &response {
+                        self.commands_fetched(now, registered);
+                    }
                 }
                 self.finish(now, id);
             }
@@ -374,6 +398,9 @@ impl DiscordLoop {
                     warn!("{name}: GET /gateway/bot failed: {error}");
                     slot.shard.handle_gateway_fetched(now, Err(fetch_error));
                 } else {
+                    if self.commands_fetch == Some(id) {
+                        self.commands_fetch = None;
+                    }
                     warn!("{}: request failed: {error}", self.name);
                 }
                 self.finish(now, id);
@@ -421,6 +448,7 @@ impl DiscordLoop {
     fn handle_dispatch(&mut self, now: Instant, dispatch: Dispatch) {
         match dispatch {
             Dispatch::MessageCreate(message) => self.handle_message(now, *message),
+            Dispatch::InteractionCreate(interaction) => self.handle_interaction(now, &interaction),
             Dispatch::MessageReactionAdd(reaction) => self.handle_reaction(now, *reaction),
             Dispatch::MessageReactionRemove(reaction) => debug!(
                 "{}: reaction removed from {} in {} (ignored)",
@@ -681,7 +709,7 @@ impl DiscordLoop {
                     }
                     if let Some((_, allowed)) = executed.turn {
                         let turn = self.command_turn(&allowed, &channel_id, chat, &message.id);
-                        self.submit_turn(now, &allowed, turn, message.id.to_string(), None);
+                        self.submit_turn(now, &allowed, turn, message.id.to_string(), None, None);
                     }
                     return;
                 }
@@ -746,7 +774,7 @@ impl DiscordLoop {
                         );
                     }
                 }
-                self.submit_turn(now, &allowed, turn, message_id, ack);
+                self.submit_turn(now, &allowed, turn, message_id, ack, None);
             }
             Decision::Drop(dropped)
                 if in_guild
@@ -823,6 +851,7 @@ impl DiscordLoop {
         mut turn: TurnInput,
         message_id: String,
         ack: Option<String>,
+        interaction: Option<InteractionToken>,
     ) {
         let events = self.system_events.take(&turn.session_key);
         if !events.is_empty() {
@@ -847,6 +876,7 @@ impl DiscordLoop {
                 reply_to: allowed.route.reply_to.clone(),
                 message_id,
                 ack,
+                interaction,
             },
         );
     }
@@ -948,6 +978,7 @@ impl DiscordLoop {
                     turn,
                     triggered.message_id.clone(),
                     None,
+                    None,
                 );
             }
             ReactionDecision::Notify(event) => {
@@ -1033,6 +1064,10 @@ impl DiscordLoop {
     fn handle_outcome(&mut self, now: Instant, ctx: TurnCtx, outcome: TurnOutcome) {
         let channel_id = ctx.reply_to.chat_id.clone();
         self.stop_typing(&channel_id);
+        if let Some(interaction) = &ctx.interaction {
+            self.answer_deferred(now, interaction, &ctx, &outcome);
+            return;
+        }
         let chunks = reply_chunks(
             &self.name,
             &ctx,
@@ -1155,7 +1190,7 @@ impl ChannelLoop for DiscordLoop {
                 }
             }
             Input::Http { id, result } => self.link.handle(now, id, result),
-            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+            Input::Agent { ctx, outcome } => self.handle_outcome(now, *ctx, *outcome),
             // `run_loop` hands these to `reload` / `request_stop`.
             Input::Reload { .. } | Input::Stop { .. } => {}
         }
@@ -1168,7 +1203,7 @@ impl ChannelLoop for DiscordLoop {
         self.renew_typing(now);
     }
 
-    fn reload(&mut self, _now: Instant, config: Arc<Config>, account: ResolvedAccount) {
+    fn reload(&mut self, now: Instant, config: Arc<Config>, account: ResolvedAccount) {
         let Some(settings) = account.discord().cloned() else {
             return;
         };
@@ -1182,6 +1217,7 @@ impl ChannelLoop for DiscordLoop {
         self.settings = settings;
         self.rebuild_policy();
         info!("{}: config reloaded", self.name);
+        self.sync_commands(now);
     }
 
     fn request_stop(&mut self, reason: String) {

@@ -465,6 +465,7 @@ impl KookLoop {
                         reply_to: allowed.route.reply_to.clone(),
                         message_id: message.msg_id.clone(),
                         ack,
+                        interaction: None,
                     },
                 );
             }
@@ -539,6 +540,7 @@ impl KookLoop {
                     reply_to: allowed.route.reply_to.clone(),
                     message_id: message_id.to_owned(),
                     ack: None,
+                    interaction: None,
                 },
             );
         }
@@ -658,7 +660,7 @@ impl ChannelLoop for KookLoop {
                 event,
             ),
             Input::Http { id, result } => self.link.handle(now, id, result),
-            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+            Input::Agent { ctx, outcome } => self.handle_outcome(now, *ctx, *outcome),
             // `run_loop` hands these to `reload` / `request_stop`.
             Input::Reload { .. } | Input::Stop { .. } => {}
         }

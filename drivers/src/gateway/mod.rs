@@ -81,9 +81,9 @@ pub(crate) enum Input {
     /// An agent turn finished.
     Agent {
         /// What the loop attached when it submitted the turn.
-        ctx: TurnCtx,
+        ctx: Box<TurnCtx>,
         /// The agent's answer.
-        outcome: TurnOutcome,
+        outcome: Box<TurnOutcome>,
     },
     /// The config file changed; the account's connection did not.
     Reload {
@@ -111,6 +111,18 @@ pub(crate) struct TurnCtx {
     pub(crate) message_id: String,
     /// The ack reaction added to that message, to remove after the reply.
     pub(crate) ack: Option<String>,
+    /// A Discord slash command's deferred answer: the reply goes through
+    /// its interaction webhook instead of the channel.
+    pub(crate) interaction: Option<InteractionToken>,
+}
+
+/// What answers a deferred interaction.
+#[derive(Debug, Clone)]
+pub(crate) struct InteractionToken {
+    /// The application id.
+    pub(crate) application_id: String,
+    /// The interaction token (valid 15 minutes).
+    pub(crate) token: String,
 }
 
 /// The agent runner every channel loop submits to.
@@ -408,7 +420,12 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
                     .get(&ctx.channel)
                     .cloned();
                 if let Some(inbox) = inbox {
-                    let _ = inbox.send(Input::Agent { ctx, outcome }).await;
+                    let _ = inbox
+                        .send(Input::Agent {
+                            ctx: Box::new(ctx),
+                            outcome: Box::new(outcome),
+                        })
+                        .await;
                 }
             }
         });
