@@ -195,6 +195,8 @@ pub enum Response {
     DiscordDmChannel(discord::DmChannel),
     /// Discord `GET /applications/{id}/commands` (the list as sent).
     DiscordCommands(serde_json::Value),
+    /// Discord `GET /guilds/{id}/members/search`: guild members.
+    DiscordMembers(Vec<crate::discord::Member>),
     /// KOOK `GET /gateway/index`.
     KookGateway(kook::Gateway),
     /// KOOK `GET /user/me`.

@@ -21,15 +21,14 @@
 //! A DM reactor's name comes from the last message they sent the bot
 //! (reaction adds in DMs carry only the user id); unknown, the id is shown.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use krill_core::access::reactions::BOT_MESSAGES_CAP;
 use krill_core::access::{
     ack_reaction, resolve_names, AccessPolicy, Allowed, Author, BotMessages, ChatKind, Decision,
-    DirChannel, DirGuild, DirMember, Directory, DropReason, InboundMessage, InboundReaction, Place,
-    ReactionDecision, ReactionEmoji,
+    Directory, DropReason, InboundMessage, InboundReaction, Place, ReactionDecision, ReactionEmoji,
 };
 use krill_core::agent::{
     prepend_system_events, ChannelHistories, ChannelKind, ChatType, ContextMessage, SystemEvents,
@@ -42,7 +41,7 @@ use krill_core::discord::{
     Shard, ShardConfig, ShardState, DEFAULT_INTENTS,
 };
 use krill_core::pairing::Requester;
-use krill_core::reply::ChunkLimits;
+use krill_core::reply::{ChunkLimits, MentionPolicy};
 use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};
 use krill_core::rest::{RequestId, Response, RestError, RestEvent};
 use krill_core::routing::{chat_label, guild_slug};
@@ -52,9 +51,11 @@ use tracing::{debug, error, info, warn};
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite};
 use super::inbound::{
-    answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, TurnSource,
+    answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, turn_participants,
+    TurnSource,
 };
 use super::link::RestLink;
+use super::member_lookup::NameLookup;
 use super::socket::{feed, Socket};
 use super::status::Health;
 use super::{
@@ -102,6 +103,18 @@ struct Located {
     guild: Option<Place>,
     channel: Place,
     parent: Option<Place>,
+}
+
+/// How a turn's reply is delivered, besides its chat.
+struct Delivery {
+    /// The message (or interaction) the turn answers.
+    message_id: String,
+    /// The ack reaction to remove after the reply.
+    ack: Option<String>,
+    /// User ids the reply may ping.
+    participants: Vec<String>,
+    /// A slash command's deferred answer.
+    interaction: Option<InteractionToken>,
 }
 
 /// Runs one Discord account until it stops for good.
@@ -157,7 +170,7 @@ struct DiscordLoop {
     policy: AccessPolicy,
     guilds: HashMap<String, Guild>,
     channels: HashMap<String, KnownChannel>,
-    resolved_logged: BTreeSet<(String, String)>,
+    lookup: NameLookup,
     pairing: PairingStore,
     approved: AllowFromWatcher,
     histories: ChannelHistories,
@@ -167,6 +180,9 @@ struct DiscordLoop {
     system_events: SystemEvents,
     authors: HashMap<String, Author>,
     messages_in: u64,
+    /// Guild messages from others with text that did not mention the bot
+    /// (see [`crate::status_file::ChannelStatus::content_seen`]).
+    content_seen: u64,
     replies_out: u64,
     limits: ChunkLimits,
     stopped: Option<String>,
@@ -236,7 +252,7 @@ impl DiscordLoop {
             policy: parts.policy,
             guilds: HashMap::new(),
             channels: HashMap::new(),
-            resolved_logged: BTreeSet::new(),
+            lookup: NameLookup::default(),
             pairing: parts.pairing,
             approved: parts.approved,
             histories: ChannelHistories::new(history_cap, MAX_HISTORY_CHANNELS),
@@ -246,6 +262,7 @@ impl DiscordLoop {
             system_events: SystemEvents::default(),
             authors: HashMap::new(),
             messages_in: 0,
+            content_seen: 0,
             replies_out: 0,
             limits,
             stopped: None,
@@ -376,6 +393,10 @@ impl DiscordLoop {
                             Err(GatewayFetchError::Transient { retry_after: None }),
                         ),
                     }
+                } else if let Some(added) = self.lookup.answered(&self.name, id, Ok(&response)) {
+                    if added {
+                        self.rebuild_policy();
+                    }
                 } else if let Response::DiscordMessage(posted) = &response {
                     self.replies_out += 1;
                     self.remember_bot_message(now, &posted.id, &posted.channel_id);
@@ -397,6 +418,8 @@ impl DiscordLoop {
                     };
                     warn!("{name}: GET /gateway/bot failed: {error}");
                     slot.shard.handle_gateway_fetched(now, Err(fetch_error));
+                } else if self.lookup.answered(&name, id, Err(&error)).is_some() {
+                    debug!("{name}: member search failed: {error}");
                 } else {
                     if self.commands_fetch == Some(id) {
                         self.commands_fetch = None;
@@ -454,7 +477,7 @@ impl DiscordLoop {
                 "{}: reaction removed from {} in {} (ignored)",
                 self.name, reaction.message_id, reaction.channel_id
             ),
-            Dispatch::GuildCreate(guild) => self.learn_guild(*guild),
+            Dispatch::GuildCreate(guild) => self.learn_guild(now, *guild),
             Dispatch::ChannelCreate(channel) | Dispatch::ThreadCreate(channel) => {
                 self.learn_channel(&channel)
             }
@@ -491,7 +514,7 @@ impl DiscordLoop {
 
     /// Remembers a guild's channels and members, and resolves allowlist names
     /// to ids now that the bot can see them.
-    fn learn_guild(&mut self, guild: Guild) {
+    fn learn_guild(&mut self, now: Instant, guild: Guild) {
         for channel in guild.channels.iter().chain(guild.threads.iter()) {
             let mut channel = channel.clone();
             if channel.guild_id.is_none() {
@@ -510,53 +533,22 @@ impl DiscordLoop {
             guild_slug(&self.settings.guilds, &place),
             guild.channels.len()
         );
-        self.guilds.insert(guild.id.to_string(), guild);
-        self.rebuild_policy();
+        let guild_id = guild.id.to_string();
+        self.guilds.insert(guild_id.clone(), guild);
+        let unresolved = self.rebuild_policy();
+        self.lookup
+            .search(now, &mut self.link, &guild_id, &unresolved);
     }
 
     /// The access policy from the settings in force and the names the bot
-    /// can see now.
-    fn rebuild_policy(&mut self) {
-        let directory = Directory {
-            guilds: self
-                .guilds
-                .values()
-                .map(|g| DirGuild {
-                    id: g.id.to_string(),
-                    name: g.name.clone(),
-                    channels: g
-                        .channels
-                        .iter()
-                        .chain(g.threads.iter())
-                        .map(|c| DirChannel {
-                            id: c.id.to_string(),
-                            name: c.name.clone().unwrap_or_default(),
-                            parent: c.parent_id.as_ref().map(ToString::to_string),
-                        })
-                        .collect(),
-                    members: g
-                        .members
-                        .iter()
-                        .filter_map(|m| {
-                            let user = m.user.as_ref()?;
-                            Some(DirMember {
-                                id: user.id.to_string(),
-                                username: user.username.clone(),
-                                global_name: user.global_name.clone(),
-                                nick: m.nick.clone(),
-                            })
-                        })
-                        .collect(),
-                })
-                .collect(),
-        };
-        let (names, log) = resolve_names(&self.settings, &directory);
-        for (typed, id) in log {
-            if self.resolved_logged.insert((typed.clone(), id.clone())) {
-                info!("{}: allowlist entry {typed:?} resolved to {id}", self.name);
-            }
-        }
+    /// can see now (allowlist names resolved, each new mapping logged);
+    /// returns the names still unresolved.
+    fn rebuild_policy(&mut self) -> Vec<String> {
+        let (names, unresolved) = self
+            .lookup
+            .resolve(&self.name, &self.settings, &self.guilds);
         self.policy = AccessPolicy::new(&self.shared.config, &self.account, names);
+        unresolved
     }
 
     fn place(&self, id: &str) -> Place {
@@ -620,6 +612,9 @@ impl DiscordLoop {
         self.messages_in += 1;
         let bot_id = self.bot_id.clone();
         let channel_id = message.channel_id.to_string();
+        if content_without_mention(&message, &bot_id) {
+            self.content_seen += 1;
+        }
         if !bot_id.is_empty() && message.author.id == bot_id {
             self.remember_bot_message(now, &message.id, &channel_id);
         }
@@ -709,7 +704,13 @@ impl DiscordLoop {
                     }
                     if let Some((_, allowed)) = executed.turn {
                         let turn = self.command_turn(&allowed, &channel_id, chat, &message.id);
-                        self.submit_turn(now, &allowed, turn, message.id.to_string(), None, None);
+                        let delivery = Delivery {
+                            message_id: message.id.to_string(),
+                            ack: None,
+                            participants: vec![allowed.sender.id.clone()],
+                            interaction: None,
+                        };
+                        self.submit_turn(now, &allowed, turn, delivery);
                     }
                     return;
                 }
@@ -774,7 +775,19 @@ impl DiscordLoop {
                         );
                     }
                 }
-                self.submit_turn(now, &allowed, turn, message_id, ack, None);
+                let participants = turn_participants(
+                    &inbound.author.id,
+                    &inbound.mentions,
+                    &context,
+                    quoted.as_ref(),
+                );
+                let delivery = Delivery {
+                    message_id,
+                    ack,
+                    participants,
+                    interaction: None,
+                };
+                self.submit_turn(now, &allowed, turn, delivery);
             }
             Decision::Drop(dropped)
                 if in_guild
@@ -849,9 +862,7 @@ impl DiscordLoop {
         now: Instant,
         allowed: &Allowed,
         mut turn: TurnInput,
-        message_id: String,
-        ack: Option<String>,
-        interaction: Option<InteractionToken>,
+        delivery: Delivery,
     ) {
         let events = self.system_events.take(&turn.session_key);
         if !events.is_empty() {
@@ -874,9 +885,10 @@ impl DiscordLoop {
             TurnCtx {
                 channel: self.index,
                 reply_to: allowed.route.reply_to.clone(),
-                message_id,
-                ack,
-                interaction,
+                message_id: delivery.message_id,
+                ack: delivery.ack,
+                participants: delivery.participants,
+                interaction: delivery.interaction,
             },
         );
     }
@@ -972,14 +984,15 @@ impl DiscordLoop {
                         config: &self.shared.config,
                     },
                 );
-                self.submit_turn(
-                    now,
-                    &triggered.allowed,
-                    turn,
-                    triggered.message_id.clone(),
-                    None,
-                    None,
-                );
+                let participants =
+                    turn_participants(&triggered.allowed.sender.id, &[], &context, None);
+                let delivery = Delivery {
+                    message_id: triggered.message_id.clone(),
+                    ack: None,
+                    participants,
+                    interaction: None,
+                };
+                self.submit_turn(now, &triggered.allowed, turn, delivery);
             }
             ReactionDecision::Notify(event) => {
                 debug!(
@@ -1057,6 +1070,7 @@ impl DiscordLoop {
                 content: text,
                 reply_to,
                 nonce: None,
+                mentions: MentionPolicy::default(),
             }),
         );
     }
@@ -1074,6 +1088,11 @@ impl DiscordLoop {
             &outcome,
             &self.limits,
             self.settings.reply_to_mode,
+            None,
+        );
+        let mentions = MentionPolicy::new(
+            self.settings.allowed_mentions,
+            ctx.participants.iter().map(String::as_str),
         );
         let mut last = None;
         for chunk in chunks {
@@ -1084,6 +1103,7 @@ impl DiscordLoop {
                     content: chunk.text,
                     reply_to: chunk.reply_to,
                     nonce: None,
+                    mentions: mentions.clone(),
                 }),
             );
         }
@@ -1190,7 +1210,7 @@ impl ChannelLoop for DiscordLoop {
                 }
             }
             Input::Http { id, result } => self.link.handle(now, id, result),
-            Input::Agent { ctx, outcome } => self.handle_outcome(now, *ctx, *outcome),
+            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, *outcome),
             // `run_loop` hands these to `reload` / `request_stop`.
             Input::Reload { .. } | Input::Stop { .. } => {}
         }
@@ -1215,7 +1235,12 @@ impl ChannelLoop for DiscordLoop {
         self.shared.config = config;
         self.account = account;
         self.settings = settings;
-        self.rebuild_policy();
+        let unresolved = self.rebuild_policy();
+        let guilds: Vec<String> = self.guilds.keys().cloned().collect();
+        for guild_id in guilds {
+            self.lookup
+                .search(now, &mut self.link, &guild_id, &unresolved);
+        }
         info!("{}: config reloaded", self.name);
         self.sync_commands(now);
     }
@@ -1237,7 +1262,12 @@ impl ChannelLoop for DiscordLoop {
         };
         let state = worst.state();
         health.state = shard_state_text(state).to_owned();
-        health.connected = self.shards.iter().all(|s| s.shard.state().is_connected());
+        health.set_link(
+            self.shards.iter().all(|s| s.shard.state().is_connected()),
+            self.shards
+                .iter()
+                .all(|s| s.shard.state() == ShardState::Ready),
+        );
         health.session = self.shards.iter().all(|s| s.shard.session_id().is_some());
         health.last_event_at = self
             .shards
@@ -1252,10 +1282,27 @@ impl ChannelLoop for DiscordLoop {
             .max()
             .flatten()
             .map(|d| now - d);
-        health.reconnects = self.next_conn.saturating_sub(self.shards.len() as u64);
         health.messages_in = self.messages_in;
         health.replies_out = self.replies_out;
+        health.content_seen = self.content_seen;
+        health.notices = self
+            .lookup
+            .refusal()
+            .map(str::to_owned)
+            .into_iter()
+            .collect();
     }
+}
+
+/// A guild message from someone else that carries text without mentioning
+/// the bot: Discord blanks such text unless the Message Content Intent is
+/// in effect, so seeing one proves the intent works.
+fn content_without_mention(message: &Message, bot_id: &str) -> bool {
+    message.guild_id.is_some()
+        && !bot_id.is_empty()
+        && message.author.id != bot_id
+        && !message.content.is_empty()
+        && !message.mentions.iter().any(|u| u.id == bot_id)
 }
 
 /// A user's tag: `name#1234`, or the username for migrated users.

@@ -19,6 +19,7 @@
 use krill_core::access::{Author, Decision, InboundMessage};
 use krill_core::commands::{parse_interaction, sync_plan, NOT_AUTHORIZED};
 use krill_core::config::Platform;
+use krill_core::reply::MentionPolicy;
 use krill_core::rest::discord::{InteractionResponse, Request as DiscordRequest};
 use serde_json::Value;
 use tracing::{debug, info, warn};
@@ -164,7 +165,13 @@ impl DiscordLoop {
                     },
                 );
                 let turn = self.command_turn(&allowed, &slash.channel_id, chat, &slash.id);
-                self.submit_turn(now, &allowed, turn, slash.id.clone(), None, Some(token));
+                let delivery = super::Delivery {
+                    message_id: slash.id.clone(),
+                    ack: None,
+                    participants: vec![allowed.sender.id.clone()],
+                    interaction: Some(token),
+                };
+                self.submit_turn(now, &allowed, turn, delivery);
             }
             None => {
                 let text = executed.reply.unwrap_or_default();
@@ -200,6 +207,7 @@ impl DiscordLoop {
                     token: token.token.clone(),
                     content: chunk.text,
                     ephemeral: true,
+                    mentions: MentionPolicy::default(),
                 },
             );
         }
@@ -220,6 +228,11 @@ impl DiscordLoop {
             outcome,
             &self.limits,
             self.settings.reply_to_mode,
+            None,
+        );
+        let mentions = MentionPolicy::new(
+            self.settings.allowed_mentions,
+            ctx.participants.iter().map(String::as_str),
         );
         let mut texts = chunks.into_iter().map(|c| c.text);
         let first = texts.next().unwrap_or_else(|| {
@@ -235,6 +248,7 @@ impl DiscordLoop {
                 application_id: token.application_id.clone(),
                 token: token.token.clone(),
                 content: first,
+                mentions: mentions.clone(),
             },
         );
         for content in texts {
@@ -245,6 +259,7 @@ impl DiscordLoop {
                     token: token.token.clone(),
                     content,
                     ephemeral: false,
+                    mentions: mentions.clone(),
                 },
             );
         }

@@ -21,7 +21,7 @@ use krill_core::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage}
 use krill_core::commands::{classify, Inbound};
 use krill_core::config::{Config, KookSettings, Platform, ResolvedAccount};
 use krill_core::kook::{Event, GatewayFetchError, Message, Output, Session, SessionConfig, State};
-use krill_core::reply::ChunkLimits;
+use krill_core::reply::{ChunkLimits, MentionPolicy};
 use krill_core::rest::kook::{
     DirectMessageCreate, DmTarget, MessageCreate, Request as KookRequest,
 };
@@ -33,7 +33,8 @@ use tracing::{debug, error, info, warn};
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite, Executed};
 use super::inbound::{
-    answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, TurnSource,
+    answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, turn_participants,
+    TurnSource,
 };
 use super::link::RestLink;
 use super::socket::{feed, Socket};
@@ -465,6 +466,12 @@ impl KookLoop {
                         reply_to: allowed.route.reply_to.clone(),
                         message_id: message.msg_id.clone(),
                         ack,
+                        participants: turn_participants(
+                            &inbound.author.id,
+                            &inbound.mentions,
+                            &context,
+                            quoted.as_ref(),
+                        ),
                         interaction: None,
                     },
                 );
@@ -540,6 +547,7 @@ impl KookLoop {
                     reply_to: allowed.route.reply_to.clone(),
                     message_id: message_id.to_owned(),
                     ack: None,
+                    participants: vec![allowed.sender.id.clone()],
                     interaction: None,
                 },
             );
@@ -582,6 +590,10 @@ impl KookLoop {
             &outcome,
             &self.limits,
             self.settings.reply_to_mode,
+            Some(&MentionPolicy::new(
+                self.settings.allowed_mentions,
+                ctx.participants.iter().map(String::as_str),
+            )),
         );
         let mut last = None;
         for chunk in chunks {
@@ -660,7 +672,7 @@ impl ChannelLoop for KookLoop {
                 event,
             ),
             Input::Http { id, result } => self.link.handle(now, id, result),
-            Input::Agent { ctx, outcome } => self.handle_outcome(now, *ctx, *outcome),
+            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, *outcome),
             // `run_loop` hands these to `reload` / `request_stop`.
             Input::Reload { .. } | Input::Stop { .. } => {}
         }
@@ -693,11 +705,11 @@ impl ChannelLoop for KookLoop {
     fn report(&self, now: Instant, health: &mut Health) {
         let state = self.session.state();
         health.state = session_state_text(state).to_owned();
-        health.connected = matches!(state, State::Connected | State::AwaitingPong);
+        let up = matches!(state, State::Connected | State::AwaitingPong);
+        health.set_link(up, up);
         health.session = self.session.session_id().is_some();
         health.last_event_at = self.session.since_last_event(now).map(|d| now - d);
         health.last_ack_at = self.session.since_last_pong(now).map(|d| now - d);
-        health.reconnects = self.next_conn.saturating_sub(1);
         health.messages_in = self.messages_in;
         health.replies_out = self.replies_out;
     }

@@ -24,6 +24,7 @@ mod discord;
 mod inbound;
 mod kook;
 mod link;
+mod member_lookup;
 mod reload;
 mod socket;
 mod status;
@@ -81,8 +82,8 @@ pub(crate) enum Input {
     /// An agent turn finished.
     Agent {
         /// What the loop attached when it submitted the turn.
-        ctx: Box<TurnCtx>,
-        /// The agent's answer.
+        ctx: TurnCtx,
+        /// The agent's answer (boxed: the largest input by far).
         outcome: Box<TurnOutcome>,
     },
     /// The config file changed; the account's connection did not.
@@ -111,6 +112,9 @@ pub(crate) struct TurnCtx {
     pub(crate) message_id: String,
     /// The ack reaction added to that message, to remove after the reply.
     pub(crate) ack: Option<String>,
+    /// User ids taking part in the turn: the only ones the reply may ping
+    /// by default (`allowedMentions`).
+    pub(crate) participants: Vec<String>,
     /// A Discord slash command's deferred answer: the reply goes through
     /// its interaction webhook instead of the channel.
     pub(crate) interaction: Option<InteractionToken>,
@@ -422,7 +426,7 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
                 if let Some(inbox) = inbox {
                     let _ = inbox
                         .send(Input::Agent {
-                            ctx: Box::new(ctx),
+                            ctx,
                             outcome: Box::new(outcome),
                         })
                         .await;
