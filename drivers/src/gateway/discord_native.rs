@@ -228,6 +228,7 @@ impl DiscordLoop {
             outcome,
             &self.limits,
             self.settings.reply_to_mode,
+            self.settings.max_reply_chars,
             None,
         );
         let mentions = MentionPolicy::new(
