@@ -61,8 +61,12 @@ use super::member_lookup::NameLookup;
 use super::socket::{feed, Socket};
 use super::status::Health;
 use super::{
-    run_loop, unix_ms, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx,
+    run_loop, unix_ms, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, InteractionToken,
+    Shared, TurnCtx,
 };
+
+#[path = "discord_native.rs"]
+mod native;
 use crate::agent::TurnOutcome;
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 use crate::store::resume::SavedSession;
@@ -105,13 +109,18 @@ struct Located {
     parent: Option<Place>,
 }
 
-/// What a turn answers besides its input: the message, its ack reaction,
-/// its journal row and the users the reply may ping.
-struct TurnOrigin {
+/// How a turn's reply is delivered, besides its chat.
+struct Delivery {
+    /// The message (or interaction) the turn answers.
     message_id: String,
+    /// The ack reaction to remove after the reply.
     ack: Option<String>,
-    journal: Option<i64>,
+    /// User ids the reply may ping.
     participants: Vec<String>,
+    /// The turn's row in the turn journal (`None`: not journaled).
+    journal: Option<i64>,
+    /// A slash command's deferred answer.
+    interaction: Option<InteractionToken>,
 }
 
 /// Runs one Discord account until it stops for good.
@@ -157,6 +166,11 @@ struct DiscordLoop {
     identify: IdentifyLimiter,
     /// The bot's user id, from READY.
     bot_id: String,
+    /// The application id, from READY (slash commands, interaction
+    /// webhooks).
+    application_id: String,
+    /// The pending `GET /applications/{id}/commands`.
+    commands_fetch: Option<RequestId>,
     link: RestLink,
     next_conn: u64,
     policy: AccessPolicy,
@@ -256,6 +270,8 @@ impl DiscordLoop {
             shards,
             identify: IdentifyLimiter::new(1),
             bot_id: String::new(),
+            application_id: String::new(),
+            commands_fetch: None,
             account,
             settings,
             shared,
@@ -299,6 +315,7 @@ impl DiscordLoop {
                 ack: None,
                 journal: Some(id),
                 participants: journaled.participants.clone(),
+                interaction: None,
             };
             self.durable.turn_started();
             match super::recorded_outcome(&self.shared, &journaled.turn) {
@@ -378,6 +395,14 @@ impl DiscordLoop {
                     ready.guilds.len()
                 );
                 self.bot_id.clone_from(&ready.user.id);
+                if let Some(application) = &ready.application {
+                    let first = self.application_id.is_empty();
+                    self.application_id.clone_from(&application.id);
+                    if first {
+                        // Once per process start (a resume keeps it).
+                        self.sync_commands(now);
+                    }
+                }
             }
             Event::Resumed { replayed } => {
                 info!("{}: resumed, {replayed} event(s) replayed", self.name)
@@ -439,6 +464,11 @@ impl DiscordLoop {
                     self.replies_out += 1;
                     self.remember_bot_message(now, &posted.id, &posted.channel_id);
                     self.durable.completed(id, Some(&posted.id));
+                } else if self.commands_fetch == Some(id) {
+                    self.commands_fetch = None;
+                    if let Response::DiscordCommands(registered) = &response {
+                        self.commands_fetched(now, registered);
+                    }
                 } else {
                     self.durable.completed(id, None);
                 }
@@ -459,6 +489,9 @@ impl DiscordLoop {
                 } else if self.durable.owns(id) {
                     self.durable.failed(now, id, &error);
                 } else {
+                    if self.commands_fetch == Some(id) {
+                        self.commands_fetch = None;
+                    }
                     warn!("{}: request failed: {error}", self.name);
                 }
                 self.finish(now, id);
@@ -518,6 +551,7 @@ impl DiscordLoop {
     fn handle_dispatch(&mut self, now: Instant, dispatch: Dispatch) {
         match dispatch {
             Dispatch::MessageCreate(message) => self.handle_message(now, *message),
+            Dispatch::InteractionCreate(interaction) => self.handle_interaction(now, &interaction),
             Dispatch::MessageReactionAdd(reaction) => self.handle_reaction(now, *reaction),
             Dispatch::MessageReactionRemove(reaction) => debug!(
                 "{}: reaction removed from {} in {} (ignored)",
@@ -750,18 +784,14 @@ impl DiscordLoop {
                     }
                     if let Some((_, allowed)) = executed.turn {
                         let turn = self.command_turn(&allowed, &channel_id, chat, &message.id);
-                        let participants = vec![allowed.sender.id.clone()];
-                        self.submit_turn(
-                            now,
-                            &allowed,
-                            turn,
-                            TurnOrigin {
-                                message_id: message.id.to_string(),
-                                ack: None,
-                                journal: None,
-                                participants,
-                            },
-                        );
+                        let delivery = Delivery {
+                            message_id: message.id.to_string(),
+                            ack: None,
+                            journal: None,
+                            participants: vec![allowed.sender.id.clone()],
+                            interaction: None,
+                        };
+                        self.submit_turn(now, &allowed, turn, delivery);
                     }
                     return;
                 }
@@ -849,17 +879,14 @@ impl DiscordLoop {
                         );
                     }
                 }
-                self.submit_turn(
-                    now,
-                    &allowed,
-                    turn,
-                    TurnOrigin {
-                        message_id,
-                        ack,
-                        journal,
-                        participants,
-                    },
-                );
+                let delivery = Delivery {
+                    message_id,
+                    ack,
+                    journal,
+                    participants,
+                    interaction: None,
+                };
+                self.submit_turn(now, &allowed, turn, delivery);
             }
             Decision::Drop(dropped)
                 if in_guild
@@ -934,14 +961,8 @@ impl DiscordLoop {
         now: Instant,
         allowed: &Allowed,
         mut turn: TurnInput,
-        source: TurnOrigin,
+        delivery: Delivery,
     ) {
-        let TurnOrigin {
-            message_id,
-            ack,
-            journal,
-            participants,
-        } = source;
         self.durable.turn_started();
         let events = self.system_events.take(&turn.session_key);
         if !events.is_empty() {
@@ -964,10 +985,11 @@ impl DiscordLoop {
             TurnCtx {
                 channel: self.index,
                 reply_to: allowed.route.reply_to.clone(),
-                message_id,
-                ack,
-                journal,
-                participants,
+                message_id: delivery.message_id,
+                ack: delivery.ack,
+                journal: delivery.journal,
+                participants: delivery.participants,
+                interaction: delivery.interaction,
             },
         );
     }
@@ -1065,17 +1087,14 @@ impl DiscordLoop {
                 );
                 let participants =
                     turn_participants(&triggered.allowed.sender.id, &[], &context, None);
-                self.submit_turn(
-                    now,
-                    &triggered.allowed,
-                    turn,
-                    TurnOrigin {
-                        message_id: triggered.message_id.clone(),
-                        ack: None,
-                        journal: None,
-                        participants,
-                    },
-                );
+                let delivery = Delivery {
+                    message_id: triggered.message_id.clone(),
+                    ack: None,
+                    journal: None,
+                    participants,
+                    interaction: None,
+                };
+                self.submit_turn(now, &triggered.allowed, turn, delivery);
             }
             ReactionDecision::Notify(event) => {
                 debug!(
@@ -1161,6 +1180,12 @@ impl DiscordLoop {
     fn handle_outcome(&mut self, now: Instant, ctx: TurnCtx, outcome: TurnOutcome) {
         let channel_id = ctx.reply_to.chat_id.clone();
         self.stop_typing(&channel_id);
+        if let Some(interaction) = &ctx.interaction {
+            // Answered through the interaction, not the outbox.
+            self.durable.turn_ended();
+            self.answer_deferred(now, interaction, &ctx, &outcome);
+            return;
+        }
         let chunks = reply_chunks(
             &self.name,
             &ctx,
@@ -1363,6 +1388,7 @@ impl ChannelLoop for DiscordLoop {
                 .search(now, &mut self.link, &guild_id, &unresolved);
         }
         info!("{}: config reloaded", self.name);
+        self.sync_commands(now);
     }
 
     fn request_stop(&mut self, reason: String) {

@@ -166,6 +166,11 @@ impl Durable {
         self.running += 1;
     }
 
+    /// A turn's outcome came back and is answered outside the outbox.
+    pub(crate) fn turn_ended(&mut self) {
+        self.running = self.running.saturating_sub(1);
+    }
+
     /// Records the reply to journal row `turn` (`None`: an unjournaled
     /// turn) and queues its messages. Marks the turn answered in the same
     /// transaction. Returns the reply's id (see [`Durable::take_finished`]),

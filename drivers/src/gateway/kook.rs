@@ -188,6 +188,7 @@ impl KookLoop {
                 ack: None,
                 journal: Some(id),
                 participants: journaled.participants.clone(),
+                interaction: None,
             };
             self.durable.turn_started();
             match super::recorded_outcome(&self.shared, &journaled.turn) {
@@ -584,6 +585,7 @@ impl KookLoop {
                         ack,
                         journal,
                         participants,
+                        interaction: None,
                     },
                 );
             }
@@ -661,6 +663,7 @@ impl KookLoop {
                     ack: None,
                     journal: None,
                     participants: vec![allowed.sender.id.clone()],
+                    interaction: None,
                 },
             );
         }
