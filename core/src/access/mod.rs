@@ -64,6 +64,9 @@ mod allowlist;
 mod names;
 pub mod reactions;
 
+use crate::tools::policy::PolicyLevel;
+use crate::tools::ToolRules;
+
 use regex::Regex;
 
 pub use allowlist::{
@@ -202,6 +205,9 @@ pub struct Allowed {
     pub sender: Sender,
     /// The Discord channel rule that applied (skills, systemPrompt, tools).
     pub channel_rule: Option<ChannelRule>,
+    /// The guild's and the channel's `tools` / `toolsBySender` (empty in
+    /// DMs and on KOOK): which `discord` tool actions the turn is offered.
+    pub tool_rules: ToolRules,
 }
 
 /// A dropped message.
@@ -329,6 +335,7 @@ struct GuildRules {
     users: Option<Vec<UserEntry>>,
     require_mention: Option<bool>,
     channels: Option<Vec<ChannelRules>>,
+    tools: PolicyLevel,
 }
 
 #[derive(Debug, Clone)]
@@ -402,6 +409,10 @@ impl AccessPolicy {
                         reaction_trigger: g.reaction_trigger.clone().filter(|t| t.enabled),
                         users: users_of(g.users.as_ref()),
                         require_mention: g.require_mention,
+                        tools: PolicyLevel {
+                            tools: g.tools.clone(),
+                            tools_by_sender: g.tools_by_sender.clone(),
+                        },
                         channels: g.channels.as_ref().map(|chans| {
                             chans
                                 .iter()
@@ -512,6 +523,7 @@ impl AccessPolicy {
             Ok(Gate::Pass {
                 require_mention,
                 rule,
+                guild_tools,
             }) => {
                 let mentioned = mentions_bot(msg, &self.patterns);
                 if require_mention && !mentioned && !msg.native_command {
@@ -549,6 +561,7 @@ impl AccessPolicy {
                     text,
                     mentioned,
                     sender,
+                    tool_rules: tool_rules(guild_tools, rule.as_ref()),
                     channel_rule: rule,
                 }))
             }
@@ -752,6 +765,7 @@ impl AccessPolicy {
         Ok(Gate::Pass {
             require_mention,
             rule: rule.map(|c| c.rule.clone()),
+            guild_tools: guild.tools.clone(),
         })
     }
 
@@ -797,6 +811,8 @@ enum Gate {
     Pass {
         require_mention: bool,
         rule: Option<ChannelRule>,
+        /// The guild entry's tool policy (empty outside guilds).
+        guild_tools: PolicyLevel,
     },
     Challenge,
 }
@@ -806,7 +822,22 @@ impl Gate {
         Gate::Pass {
             require_mention,
             rule: None,
+            guild_tools: PolicyLevel::default(),
         }
+    }
+}
+
+/// The tool policies of a conversation: its guild entry's and its channel
+/// entry's.
+pub(crate) fn tool_rules(guild: PolicyLevel, rule: Option<&ChannelRule>) -> ToolRules {
+    ToolRules {
+        guild,
+        channel: rule
+            .map(|r| PolicyLevel {
+                tools: r.tools.clone(),
+                tools_by_sender: r.tools_by_sender.clone(),
+            })
+            .unwrap_or_default(),
     }
 }
 

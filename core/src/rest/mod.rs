@@ -193,6 +193,9 @@ pub enum Response {
     DiscordMessage(discord::Message),
     /// Discord `POST /users/@me/channels`.
     DiscordDmChannel(discord::DmChannel),
+    /// A Discord [`discord::Request::Api`] call: the JSON body (`null` for
+    /// an empty 204).
+    DiscordJson(serde_json::Value),
     /// KOOK `GET /gateway/index`.
     KookGateway(kook::Gateway),
     /// KOOK `GET /user/me`.

@@ -22,6 +22,7 @@
 //! (reaction adds in DMs carry only the user id); unknown, the id is shown.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use krill_core::access::reactions::BOT_MESSAGES_CAP;
@@ -43,6 +44,7 @@ use krill_core::pairing::Requester;
 use krill_core::reply::ChunkLimits;
 use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};
 use krill_core::rest::{RequestId, Response, RestError, RestEvent};
+use krill_core::tools::{offered_actions, specs_for, ChannelFact, ChannelFacts, TurnScope};
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
@@ -51,10 +53,11 @@ use super::inbound::{build_turn, log_drop, pairing_reply, reply_chunks, TurnSour
 use super::link::RestLink;
 use super::socket::{feed, Socket};
 use super::status::Health;
+use super::tools::{LoopTools, ToolCalls};
 use super::{
     run_loop, unix_ms, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx,
 };
-use crate::agent::TurnOutcome;
+use crate::agent::{TurnOutcome, TurnTools};
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 
 /// Channel kinds Discord uses for threads (announcement, public, private).
@@ -153,7 +156,25 @@ struct DiscordLoop {
     messages_in: u64,
     replies_out: u64,
     limits: ChunkLimits,
+    /// `discord` tool calls waiting for their requests.
+    tool_calls: ToolCalls,
     stopped: Option<String>,
+}
+
+/// What the loop knows of channels, for the `discord` tool's scope checks.
+struct KnownChannels<'a>(&'a HashMap<String, KnownChannel>);
+
+impl ChannelFacts for KnownChannels<'_> {
+    fn channel(&self, channel_id: &str) -> ChannelFact {
+        match self.0.get(channel_id) {
+            Some(KnownChannel {
+                guild_id: Some(guild),
+                ..
+            }) => ChannelFact::InGuild(guild.clone()),
+            Some(_) => ChannelFact::Direct,
+            None => ChannelFact::Unknown,
+        }
+    }
 }
 
 impl DiscordLoop {
@@ -230,6 +251,7 @@ impl DiscordLoop {
             messages_in: 0,
             replies_out: 0,
             limits,
+            tool_calls: ToolCalls::default(),
             stopped: None,
         }
     }
@@ -337,6 +359,22 @@ impl DiscordLoop {
     }
 
     fn on_rest_event(&mut self, now: Instant, event: RestEvent) {
+        let event = match event {
+            RestEvent::Completed { id, response } => {
+                match self.tool_calls.on_outcome(now, &mut self.link, id, Ok(response.clone())) {
+                    true => return,
+                    false => RestEvent::Completed { id, response },
+                }
+            }
+            RestEvent::Failed { id, error } => {
+                if self.tool_calls.on_outcome(now, &mut self.link, id, Err(error.clone())) {
+                    self.stop_if_halted();
+                    return;
+                }
+                RestEvent::Failed { id, error }
+            }
+            other => other,
+        };
         match event {
             RestEvent::Completed { id, response } => {
                 if let Some(slot) = self.fetching(id) {
@@ -378,6 +416,11 @@ impl DiscordLoop {
             ),
             _ => {}
         }
+        self.stop_if_halted();
+    }
+
+    /// Stops the channel once a 401 halted the planner.
+    fn stop_if_halted(&mut self) {
         if self.link.is_halted() && self.stopped.is_none() {
             self.stopped = Some(
                 "token rejected (HTTP 401): check DISCORD_BOT_TOKEN / channels.discord.token"
@@ -616,6 +659,7 @@ impl DiscordLoop {
         }
         let decision = self.policy.decide(&inbound, approved);
         let in_guild = matches!(chat, ChatKind::Channel | ChatKind::Thread);
+        let guild_id = inbound.guild.as_ref().map(|g| g.id.clone());
         match decision {
             Decision::Allow(allowed) => {
                 let chat_type = if chat == ChatKind::Direct {
@@ -680,7 +724,7 @@ impl DiscordLoop {
                         );
                     }
                 }
-                self.submit_turn(now, &allowed, turn, message_id, ack);
+                self.submit_turn(now, &allowed, turn, guild_id, ack);
             }
             Decision::Drop(dropped) => {
                 log_drop(Platform::Discord, &channel_id, &dropped);
@@ -722,9 +766,10 @@ impl DiscordLoop {
         now: Instant,
         allowed: &Allowed,
         mut turn: TurnInput,
-        message_id: String,
+        guild_id: Option<String>,
         ack: Option<String>,
     ) {
+        let message_id = turn.message_id.clone();
         let events = self.system_events.take(&turn.session_key);
         if !events.is_empty() {
             debug!(
@@ -741,7 +786,27 @@ impl DiscordLoop {
             "{}: turn for {} in {}",
             self.name, allowed.route.session_key, channel_id
         );
-        self.shared.agents.submit(
+        let offered = offered_actions(
+            &self.settings.actions,
+            &allowed.tool_rules,
+            &allowed.sender.id,
+            guild_id.is_some(),
+        );
+        turn.tools = specs_for(&offered);
+        let tools = (!offered.is_empty()).then(|| TurnTools {
+            handler: Arc::new(LoopTools {
+                inbox: self.inbox.clone(),
+                scope: Arc::new(TurnScope {
+                    guild_id,
+                    channel_id: channel_id.clone(),
+                    message_id: message_id.clone(),
+                    sender_id: allowed.sender.id.clone(),
+                    offered,
+                    gates: self.settings.actions,
+                }),
+            }),
+        });
+        self.shared.agents.submit_with_tools(
             turn,
             TurnCtx {
                 channel: self.index,
@@ -749,6 +814,7 @@ impl DiscordLoop {
                 message_id,
                 ack,
             },
+            tools,
         );
     }
 
@@ -842,13 +908,8 @@ impl DiscordLoop {
                         topic: None,
                     },
                 );
-                self.submit_turn(
-                    now,
-                    &triggered.allowed,
-                    turn,
-                    triggered.message_id.clone(),
-                    None,
-                );
+                let guild_id = inbound.guild.as_ref().map(|g| g.id.clone());
+                self.submit_turn(now, &triggered.allowed, turn, guild_id, None);
             }
             ReactionDecision::Notify(event) => {
                 debug!(
@@ -1056,6 +1117,10 @@ impl ChannelLoop for DiscordLoop {
             }
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+            Input::Tool(call) => {
+                let facts = KnownChannels(&self.channels);
+                self.tool_calls.start(now, &mut self.link, &facts, call);
+            }
         }
     }
 

@@ -570,6 +570,12 @@ impl ChannelLoop for KookLoop {
             ),
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+            // KOOK turns are offered no tools; a stray call gets an error.
+            Input::Tool(call) => {
+                let _ = call.reply.try_send(krill_core::tools::run::error_result(
+                    "the discord tool only works in Discord conversations",
+                ));
+            }
         }
     }
 

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //!   socket tasks ─┐                      ┌─> Discord channel loop (Shard + Planner)
-//!   http tasks  ──┼─> Input (per loop) ──┤
+//!   http tasks  ──┤                      │
+//!   tool calls  ──┼─> Input (per loop) ──┤
 //!   agent runner ─┘                      └─> KOOK channel loop (Session + Planner)
 //! ```
 //!
@@ -25,6 +26,7 @@ mod kook;
 mod link;
 mod socket;
 mod status;
+mod tools;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -76,6 +78,8 @@ pub(crate) enum Input {
         /// The response, or why there is none.
         result: Result<HttpResponse, TransportError>,
     },
+    /// A running turn calls the `discord` tool (Discord loops only).
+    Tool(tools::ToolCall),
     /// An agent turn finished.
     Agent {
         /// What the loop attached when it submitted the turn.
