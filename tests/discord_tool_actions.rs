@@ -35,20 +35,37 @@ fn a_model_reacts_threads_pins_reads_and_sends_through_the_discord_tool() {
     let (current, id) = message("please organise this");
     openai.push_reply(FakeReply::tool_calls(&[
         ("c1", "discord_react", json!({"emoji": "✅"})),
-        ("c2", "discord_threadCreate", json!({"name": "notes", "messageId": id})),
+        (
+            "c2",
+            "discord_threadCreate",
+            json!({"name": "notes", "messageId": id}),
+        ),
     ]));
     openai.push_reply(FakeReply::tool_calls(&[
-        ("c3", "discord_threadReply", json!({"threadId": id, "content": "thread started"})),
+        (
+            "c3",
+            "discord_threadReply",
+            json!({"threadId": id, "content": "thread started"}),
+        ),
         ("c4", "discord_pinMessage", json!({"messageId": id})),
         ("c5", "discord_listPins", json!({})),
         ("c6", "discord_readMessages", json!({"limit": 5})),
-        ("c7", "discord_sendMessage", json!({"to": format!("channel:{OTHER_CHANNEL_ID}"), "content": "hello random"})),
+        (
+            "c7",
+            "discord_sendMessage",
+            json!({"to": format!("channel:{OTHER_CHANNEL_ID}"), "content": "hello random"}),
+        ),
     ]));
     openai.push_reply(FakeReply::content("All done."));
     fake.dispatch("MESSAGE_CREATE", current);
 
-    let posts = fake.wait_for_posts(3, WAIT).expect("thread reply, send, final text");
-    let in_thread = posts.iter().find(|p| p.channel_id == id).expect("a post in the thread");
+    let posts = fake
+        .wait_for_posts(3, WAIT)
+        .expect("thread reply, send, final text");
+    let in_thread = posts
+        .iter()
+        .find(|p| p.channel_id == id)
+        .expect("a post in the thread");
     assert_eq!(in_thread.content, "thread started");
     let other = posts
         .iter()
@@ -56,11 +73,16 @@ fn a_model_reacts_threads_pins_reads_and_sends_through_the_discord_tool() {
         .expect("a post in #random");
     assert_eq!(other.content, "hello random");
     let last = posts.last().expect("posts");
-    assert_eq!((last.channel_id.as_str(), last.content.as_str()), (CHANNEL_ID, "All done."));
+    assert_eq!(
+        (last.channel_id.as_str(), last.content.as_str()),
+        (CHANNEL_ID, "All done.")
+    );
 
     let reactions = fake.reactions();
     assert!(
-        reactions.iter().any(|r| r.message_id == id && r.emoji == "✅" && r.added),
+        reactions
+            .iter()
+            .any(|r| r.message_id == id && r.emoji == "✅" && r.added),
         "{reactions:?}"
     );
     let threads = fake.created_threads();
@@ -72,11 +94,28 @@ fn a_model_reacts_threads_pins_reads_and_sends_through_the_discord_tool() {
     let requests = openai.requests();
     assert_eq!(requests.len(), 3, "two tool steps, then the answer");
     let offered = requests[0].tool_names();
-    for name in ["discord_react", "discord_threadCreate", "discord_readMessages", "discord_sendMessage"] {
-        assert!(offered.iter().any(|n| n == name), "{name} offered: {offered:?}");
+    for name in [
+        "discord_react",
+        "discord_threadCreate",
+        "discord_readMessages",
+        "discord_sendMessage",
+    ] {
+        assert!(
+            offered.iter().any(|n| n == name),
+            "{name} offered: {offered:?}"
+        );
     }
-    for name in ["discord_roleAdd", "discord_roleRemove", "discord_timeout", "discord_kick", "discord_ban"] {
-        assert!(!offered.iter().any(|n| n == name), "{name} not offered by default: {offered:?}");
+    for name in [
+        "discord_roleAdd",
+        "discord_roleRemove",
+        "discord_timeout",
+        "discord_kick",
+        "discord_ban",
+    ] {
+        assert!(
+            !offered.iter().any(|n| n == name),
+            "{name} not offered by default: {offered:?}"
+        );
     }
     assert_eq!(requests[0].body["stream"], json!(false));
     let prompt = requests[0].messages().last().expect("prompt").1.clone();
@@ -95,13 +134,23 @@ fn a_model_reacts_threads_pins_reads_and_sends_through_the_discord_tool() {
     }
     let pins = result_of(&requests[2], "c5");
     assert_eq!(pins["pins"][0]["id"], json!(id), "{pins}");
-    assert_eq!(pins["pins"][0]["timestampMs"], json!(TIMESTAMP_MS), "{pins}");
+    assert_eq!(
+        pins["pins"][0]["timestampMs"],
+        json!(TIMESTAMP_MS),
+        "{pins}"
+    );
     let read = result_of(&requests[2], "c6");
     let messages = read["messages"].as_array().expect("messages");
-    let current = messages.iter().find(|m| m["id"] == json!(id)).expect("the current message");
+    let current = messages
+        .iter()
+        .find(|m| m["id"] == json!(id))
+        .expect("the current message");
     assert_eq!(current["timestampMs"], json!(TIMESTAMP_MS));
     assert_eq!(current["timestampUtc"], json!("2025-03-14T09:26:53.589Z"));
-    assert_eq!(current["timestamp"], json!("2025-03-14T09:26:53.589000+00:00"));
+    assert_eq!(
+        current["timestamp"],
+        json!("2025-03-14T09:26:53.589000+00:00")
+    );
 
     let transcript = std::fs::read_to_string(
         krill

@@ -37,7 +37,10 @@ fn channel_and_sender_policies_decide_which_tools_are_offered() {
         serde_json::json!({"id": "849255967228035100", "type": 0, "name": "third", "guild_id": GUILD_ID}),
     );
 
-    for (n, channel) in [CHANNEL_ID, OTHER_CHANNEL_ID, "849255967228035100"].iter().enumerate() {
+    for (n, channel) in [CHANNEL_ID, OTHER_CHANNEL_ID, "849255967228035100"]
+        .iter()
+        .enumerate()
+    {
         openai.push_reply(FakeReply::content("ok"));
         fake.dispatch(
             "MESSAGE_CREATE",
@@ -47,13 +50,28 @@ fn channel_and_sender_policies_decide_which_tools_are_offered() {
     }
     let requests = openai.requests();
     assert_eq!(requests.len(), 3);
-    assert!(requests[0].tool_names().is_empty(), "deny discord: no tools");
-    assert!(requests[0].body.get("tools").is_none(), "no tools key at all");
+    assert!(
+        requests[0].tool_names().is_empty(),
+        "deny discord: no tools"
+    );
+    assert!(
+        requests[0].body.get("tools").is_none(),
+        "no tools key at all"
+    );
     assert_eq!(requests[1].tool_names(), vec!["discord_react".to_owned()]);
     let third = requests[2].tool_names();
     assert!(third.iter().any(|n| n == "discord_react"), "{third:?}");
-    assert!(third.iter().any(|n| n == "discord_roleAdd"), "actions.roles on: {third:?}");
-    assert!(!third.iter().any(|n| n == "discord_sendMessage"), "toolsBySender * denies it: {third:?}");
-    assert!(!third.iter().any(|n| n == "discord_kick"), "moderation stays off: {third:?}");
+    assert!(
+        third.iter().any(|n| n == "discord_roleAdd"),
+        "actions.roles on: {third:?}"
+    );
+    assert!(
+        !third.iter().any(|n| n == "discord_sendMessage"),
+        "toolsBySender * denies it: {third:?}"
+    );
+    assert!(
+        !third.iter().any(|n| n == "discord_kick"),
+        "moderation stays off: {third:?}"
+    );
     drop(krill);
 }

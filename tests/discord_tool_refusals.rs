@@ -35,16 +35,32 @@ fn role_changes_other_guilds_and_unknown_tools_are_refused() {
 
     let (current, _) = message("make me a helper");
     openai.push_reply(FakeReply::tool_calls(&[
-        ("r1", "discord_roleAdd", json!({"userId": "111111111111111111", "roleId": "700000000000000001"})),
-        ("r2", "discord_sendMessage", json!({"to": format!("channel:{OTHER_GUILD_CHANNEL_ID}"), "content": "psst"})),
-        ("r3", "discord_readMessages", json!({"channelId": UNSEEN_CHANNEL_ID})),
+        (
+            "r1",
+            "discord_roleAdd",
+            json!({"userId": "111111111111111111", "roleId": "700000000000000001"}),
+        ),
+        (
+            "r2",
+            "discord_sendMessage",
+            json!({"to": format!("channel:{OTHER_GUILD_CHANNEL_ID}"), "content": "psst"}),
+        ),
+        (
+            "r3",
+            "discord_readMessages",
+            json!({"channelId": UNSEEN_CHANNEL_ID}),
+        ),
         ("r4", "discord_launchRockets", json!({})),
     ]));
     openai.push_reply(FakeReply::content("Sorry, I cannot do that."));
     fake.dispatch("MESSAGE_CREATE", current);
 
     let posts = fake.wait_for_posts(1, WAIT).expect("the final text");
-    assert_eq!(posts.len(), 1, "nothing but the reply was posted: {posts:?}");
+    assert_eq!(
+        posts.len(),
+        1,
+        "nothing but the reply was posted: {posts:?}"
+    );
     assert_eq!(posts[0].channel_id, CHANNEL_ID);
     assert_eq!(posts[0].content, "Sorry, I cannot do that.");
 
@@ -56,15 +72,36 @@ fn role_changes_other_guilds_and_unknown_tools_are_refused() {
     assert!(error.contains("actions.roles"), "{error}");
     let other = result_of(&requests[1], "r2");
     assert_eq!(other["ok"], json!(false));
-    assert!(other["error"].as_str().unwrap_or_default().contains("another server"), "{other}");
+    assert!(
+        other["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("another server"),
+        "{other}"
+    );
     let unseen = result_of(&requests[1], "r3");
     assert_eq!(unseen["ok"], json!(false));
-    assert!(unseen["error"].as_str().unwrap_or_default().contains("another server"), "{unseen}");
+    assert!(
+        unseen["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("another server"),
+        "{unseen}"
+    );
     let unknown = result_of(&requests[1], "r4");
     assert_eq!(unknown["ok"], json!(false));
-    assert!(unknown["error"].as_str().unwrap_or_default().contains("unknown tool"), "{unknown}");
+    assert!(
+        unknown["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("unknown tool"),
+        "{unknown}"
+    );
 
-    assert!(fake.role_changes().is_empty(), "no role change reached Discord");
+    assert!(
+        fake.role_changes().is_empty(),
+        "no role change reached Discord"
+    );
     let requests = fake.requests();
     assert!(
         !requests.iter().any(|r| r.path.contains("/roles/")),
@@ -73,12 +110,18 @@ fn role_changes_other_guilds_and_unknown_tools_are_refused() {
     assert!(
         !requests
             .iter()
-            .any(|r| r.path.contains(OTHER_GUILD_CHANNEL_ID) || r.path == format!("/channels/{UNSEEN_CHANNEL_ID}/messages")),
+            .any(|r| r.path.contains(OTHER_GUILD_CHANNEL_ID)
+                || r.path == format!("/channels/{UNSEEN_CHANNEL_ID}/messages")),
         "nothing was sent to or read from another guild: {:?}",
-        requests.iter().map(|r| format!("{} {}", r.method, r.path)).collect::<Vec<_>>()
+        requests
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect::<Vec<_>>()
     );
     assert!(
-        requests.iter().any(|r| r.method == "GET" && r.path == format!("/channels/{UNSEEN_CHANNEL_ID}")),
+        requests
+            .iter()
+            .any(|r| r.method == "GET" && r.path == format!("/channels/{UNSEEN_CHANNEL_ID}")),
         "the unseen channel was looked up"
     );
     drop(krill);

@@ -19,7 +19,10 @@ use serde_json::json;
 fn a_looping_model_is_stopped_by_max_tool_steps() {
     let fake = FakeDiscord::start(FakeDiscordOptions::default());
     let openai = FakeOpenAi::start();
-    let krill = Krill::start(&config(&fake, &openai, "", "maxToolSteps: 2,"), &["gateway"]);
+    let krill = Krill::start(
+        &config(&fake, &openai, "", "maxToolSteps: 2,"),
+        &["gateway"],
+    );
     fake.wait_for_ready_client(WAIT).expect("krill identifies");
     learn_guilds(&fake);
 
@@ -34,8 +37,16 @@ fn a_looping_model_is_stopped_by_max_tool_steps() {
     fake.dispatch("MESSAGE_CREATE", current);
     let posts = fake.wait_for_posts(1, WAIT).expect("the stopped reply");
     assert_eq!(posts[0].content, STEP_BOUND_REPLY);
-    assert_eq!(openai.requests().len(), 3, "two steps, then one answer not carried out");
-    let reactions: Vec<_> = fake.reactions().into_iter().filter(|r| r.emoji == "🔁").collect();
+    assert_eq!(
+        openai.requests().len(),
+        3,
+        "two steps, then one answer not carried out"
+    );
+    let reactions: Vec<_> = fake
+        .reactions()
+        .into_iter()
+        .filter(|r| r.emoji == "🔁")
+        .collect();
     assert_eq!(reactions.len(), 2, "{reactions:?}");
 
     drop(krill);

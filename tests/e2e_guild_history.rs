@@ -96,12 +96,15 @@ fn earlier_unmentioned_messages_are_the_mentioned_turns_context() {
             "[Chat messages since your last reply - for context]\n\
              [from: bob#4242 (222222222222222222)] I think we should ship on friday\n\
              [message_id: {first}]\n\
+             [discord message id: {first} channel: {CHANNEL_ID}]\n\
              [from: carol (333333333333333333)] line one\nline two\n\
              [message_id: {second}]\n\
+             [discord message id: {second} channel: {CHANNEL_ID}]\n\
              \n\
              [Current message - respond to this]\n\
              [from: alice (111111111111111111)] what do you think?\n\
-             [message_id: {current}]"
+             [message_id: {current}]\n\
+             [discord message id: {current} channel: {CHANNEL_ID}]"
         )
     );
     assert_eq!(request(&dump, 1)["text"], "what do you think?");
@@ -160,7 +163,7 @@ fn history_limit_bounds_the_context_and_zero_disables_it() {
         } else {
             assert_eq!(
                 prompt,
-                format!("[from: alice (111111111111111111)] summary?\n[message_id: {current}]")
+                format!("[from: alice (111111111111111111)] summary?\n[message_id: {current}]\n[discord message id: {current} channel: {CHANNEL_ID}]")
             );
         }
     }

@@ -18,7 +18,12 @@ pub const OTHER_GUILD_CHANNEL_ID: &str = "900000000000000002";
 
 /// The config: the guild open without mentions, `guild_extra` spliced into
 /// the guild entry, `backend_extra` into the openai backend.
-pub fn config(fake: &FakeDiscord, openai: &FakeOpenAi, guild_extra: &str, backend_extra: &str) -> String {
+pub fn config(
+    fake: &FakeDiscord,
+    openai: &FakeOpenAi,
+    guild_extra: &str,
+    backend_extra: &str,
+) -> String {
     format!(
         r#"{{
   channels: {{ discord: {{

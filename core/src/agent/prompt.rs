@@ -95,7 +95,11 @@ pub fn render_prompt(input: &PromptInput<'_>) -> String {
                 or_no_text(&message.text),
             );
             push_message_id(&mut out, Some(&message.message_id));
-            push_discord_id(&mut out, Some(&message.message_id), input.discord_channel_id);
+            push_discord_id(
+                &mut out,
+                Some(&message.message_id),
+                input.discord_channel_id,
+            );
         }
         out.push('\n');
         out.push_str(CURRENT_HEADER);

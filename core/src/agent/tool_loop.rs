@@ -80,13 +80,15 @@ impl ToolConversation {
             .and_then(|c| reply_from_output(c.as_bytes()));
         if reply.tool_calls.is_empty() {
             if let Some(text) = &text {
-                self.trace.push(HistoryEntry::new(Role::Assistant, text.clone()));
+                self.trace
+                    .push(HistoryEntry::new(Role::Assistant, text.clone()));
             }
             return Next::Answer(text);
         }
         if self.steps >= self.max_steps {
             let reply = text.unwrap_or_else(|| STEP_BOUND_REPLY.to_owned());
-            self.trace.push(HistoryEntry::new(Role::Assistant, reply.clone()));
+            self.trace
+                .push(HistoryEntry::new(Role::Assistant, reply.clone()));
             return Next::Stopped(reply);
         }
         self.steps += 1;
@@ -125,7 +127,9 @@ impl ToolConversation {
             tool_calls: Vec::new(),
             tool_call_id: Some(call_id.to_owned()),
         };
-        self.request.messages.push(ChatMessage::from_history(&entry));
+        self.request
+            .messages
+            .push(ChatMessage::from_history(&entry));
         self.trace.push(entry);
     }
 

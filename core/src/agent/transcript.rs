@@ -55,7 +55,11 @@ pub struct TranscriptEntry {
     #[serde(rename = "toolCalls", default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCallRecord>,
     /// Tool entries (`role: "tool"`): which call this is the result of.
-    #[serde(rename = "toolCallId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "toolCallId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tool_call_id: Option<String>,
 }
 

@@ -85,7 +85,11 @@ pub struct HistoryEntry {
     #[serde(rename = "toolCalls", default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCallRecord>,
     /// `tool` entries: the call this is the result of.
-    #[serde(rename = "toolCallId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "toolCallId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tool_call_id: Option<String>,
 }
 

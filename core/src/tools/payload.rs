@@ -75,7 +75,9 @@ pub fn message(v: &Value) -> Value {
     }
     out.insert(
         "content".into(),
-        v.get("content").cloned().unwrap_or(Value::String(String::new())),
+        v.get("content")
+            .cloned()
+            .unwrap_or(Value::String(String::new())),
     );
     let raw = v.get("timestamp").and_then(Value::as_str);
     put(&mut out, "timestamp", string(v, "timestamp"));
@@ -130,7 +132,11 @@ pub fn channel(v: &Value) -> Value {
     let mut out = Map::new();
     put(&mut out, "id", string(v, "id"));
     put(&mut out, "name", string(v, "name"));
-    put(&mut out, "type", v.get("type").cloned().unwrap_or(Value::Null));
+    put(
+        &mut out,
+        "type",
+        v.get("type").cloned().unwrap_or(Value::Null),
+    );
     put(&mut out, "guildId", string(v, "guild_id"));
     put(&mut out, "parentId", string(v, "parent_id"));
     put(&mut out, "topic", string(v, "topic"));

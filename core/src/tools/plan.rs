@@ -67,7 +67,9 @@ impl Args<'_> {
         };
         match value {
             Some(v) if (min..=max).contains(&v) => Ok(Some(v)),
-            _ => Err(format!("`{key}` must be a whole number from {min} to {max}")),
+            _ => Err(format!(
+                "`{key}` must be a whole number from {min} to {max}"
+            )),
         }
     }
 
@@ -111,8 +113,7 @@ pub(crate) fn snowflake(raw: &str) -> Option<String> {
         .iter()
         .find_map(|p| s.strip_prefix(p))
         .unwrap_or(s);
-    (!s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| s.to_owned())
+    (!s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.to_owned())
 }
 
 /// Builds the plan of one call.
@@ -125,11 +126,10 @@ struct Planner<'a> {
 impl Planner<'_> {
     /// The turn's guild, or the error for a DM.
     fn guild(&self, args: &Args<'_>) -> Result<String, String> {
-        let guild = self
-            .scope
-            .guild_id
-            .clone()
-            .ok_or_else(|| "this action needs a server; this conversation is a DM".to_owned())?;
+        let guild =
+            self.scope.guild_id.clone().ok_or_else(|| {
+                "this action needs a server; this conversation is a DM".to_owned()
+            })?;
         if let Some(named) = args.id("guildId")? {
             if named != guild {
                 return Err(format!(
@@ -292,9 +292,9 @@ pub(crate) fn plan(
                     emoji: emoji.clone(),
                 }
             });
-            done(move |_| {
-                json!({"channelId": channel, "messageId": message, "emoji": emoji, "removed": remove})
-            })
+            done(
+                move |_| json!({"channelId": channel, "messageId": message, "emoji": emoji, "removed": remove}),
+            )
         }
         Action::Reactions => {
             let channel = p.channel(&args, "channelId")?;
@@ -330,7 +330,8 @@ pub(crate) fn plan(
                     .get("reactions")
                     .and_then(Value::as_array)
                     .map_or_else(|| json!([]), |list| payload::reaction_counts(list));
-                let mut out = json!({"channelId": channel, "messageId": message, "reactions": reactions});
+                let mut out =
+                    json!({"channelId": channel, "messageId": message, "reactions": reactions});
                 if let (Some(emoji), Some(users)) = (&emoji, r.get(1)) {
                     out["emoji"] = json!(emoji);
                     out["users"] = each(users, payload::user);
@@ -346,7 +347,9 @@ pub(crate) fn plan(
             }
             let ids = ids
                 .iter()
-                .map(|s| snowflake(s).ok_or_else(|| format!("sticker id {s:?} is not a Discord id")))
+                .map(|s| {
+                    snowflake(s).ok_or_else(|| format!("sticker id {s:?} is not a Discord id"))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let text = args.text("content")?.unwrap_or_default();
             let body = json!({
@@ -428,7 +431,9 @@ pub(crate) fn plan(
                 &channel,
                 None,
             );
-            done(move |r| json!({"channelId": channel, "messages": each(first(r), payload::message)}))
+            done(
+                move |r| json!({"channelId": channel, "messages": each(first(r), payload::message)}),
+            )
         }
         Action::SendMessage => send_message(&mut p, &args)?,
         Action::EditMessage => {
@@ -471,7 +476,11 @@ pub(crate) fn plan(
                 Some(message) => p.api(
                     Method::Post,
                     "POST /channels/{channel_id}/messages/{message_id}/threads",
-                    format!("/channels/{}/messages/{}/threads", seg(&channel), seg(&message)),
+                    format!(
+                        "/channels/{}/messages/{}/threads",
+                        seg(&channel),
+                        seg(&message)
+                    ),
                     &channel,
                     Some(json!({"name": name, "auto_archive_duration": archive})),
                 ),
@@ -536,14 +545,24 @@ pub(crate) fn plan(
             let channel = p.channel(&args, "channelId")?;
             let message = p.message(&args, pin)?;
             let (method, route) = if pin {
-                (Method::Put, "PUT /channels/{channel_id}/messages/pins/{message_id}")
+                (
+                    Method::Put,
+                    "PUT /channels/{channel_id}/messages/pins/{message_id}",
+                )
             } else {
-                (Method::Delete, "DELETE /channels/{channel_id}/messages/pins/{message_id}")
+                (
+                    Method::Delete,
+                    "DELETE /channels/{channel_id}/messages/pins/{message_id}",
+                )
             };
             p.api(
                 method,
                 route,
-                format!("/channels/{}/messages/pins/{}", seg(&channel), seg(&message)),
+                format!(
+                    "/channels/{}/messages/pins/{}",
+                    seg(&channel),
+                    seg(&message)
+                ),
                 &channel,
                 None,
             );
@@ -563,20 +582,22 @@ pub(crate) fn plan(
                 let v = first(r);
                 // `{items: [{pinned_at, message}], has_more}`; the deprecated
                 // `/pins` route answered a plain array of messages.
-                let pins: Vec<Value> = match (v.get("items").and_then(Value::as_array), v.as_array()) {
-                    (Some(items), _) => items
-                        .iter()
-                        .map(|item| {
-                            let mut m = payload::message(item.get("message").unwrap_or(&Value::Null));
-                            if let Some(at) = item.get("pinned_at") {
-                                m["pinnedAt"] = at.clone();
-                            }
-                            m
-                        })
-                        .collect(),
-                    (None, Some(list)) => list.iter().map(payload::message).collect(),
-                    (None, None) => Vec::new(),
-                };
+                let pins: Vec<Value> =
+                    match (v.get("items").and_then(Value::as_array), v.as_array()) {
+                        (Some(items), _) => items
+                            .iter()
+                            .map(|item| {
+                                let mut m =
+                                    payload::message(item.get("message").unwrap_or(&Value::Null));
+                                if let Some(at) = item.get("pinned_at") {
+                                    m["pinnedAt"] = at.clone();
+                                }
+                                m
+                            })
+                            .collect(),
+                        (None, Some(list)) => list.iter().map(payload::message).collect(),
+                        (None, None) => Vec::new(),
+                    };
                 json!({"channelId": channel, "pins": pins, "hasMore": v.get("has_more").and_then(Value::as_bool).unwrap_or(false)})
             })
         }
@@ -676,14 +697,25 @@ pub(crate) fn plan(
             let user = args.required_id("userId")?;
             let role = args.required_id("roleId")?;
             let (method, route) = if add {
-                (Method::Put, "PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}")
+                (
+                    Method::Put,
+                    "PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}",
+                )
             } else {
-                (Method::Delete, "DELETE /guilds/{guild_id}/members/{user_id}/roles/{role_id}")
+                (
+                    Method::Delete,
+                    "DELETE /guilds/{guild_id}/members/{user_id}/roles/{role_id}",
+                )
             };
             p.api_with_reason(
                 method,
                 route,
-                format!("/guilds/{}/members/{}/roles/{}", seg(&guild), seg(&user), seg(&role)),
+                format!(
+                    "/guilds/{}/members/{}/roles/{}",
+                    seg(&guild),
+                    seg(&user),
+                    seg(&role)
+                ),
                 &guild,
                 None,
                 args.text("reason")?,
@@ -785,7 +817,10 @@ pub(crate) fn plan(
                     body["entity_metadata"] = json!({"location": location});
                 }
                 (None, None) => {
-                    return Err("give `channelId` (a voice channel) or `location` (with `endTime`)".to_owned())
+                    return Err(
+                        "give `channelId` (a voice channel) or `location` (with `endTime`)"
+                            .to_owned(),
+                    )
                 }
             }
             p.api(
@@ -885,9 +920,9 @@ fn send_message(p: &mut Planner<'_>, args: &Args<'_>) -> Result<Finish, String> 
                 reply_to,
                 nonce: None,
             }));
-            Ok(done(move |r| {
-                json!({"to": format!("channel:{channel}"), "channelId": channel, "messageId": first(r).get("id")})
-            }))
+            Ok(done(
+                move |r| json!({"to": format!("channel:{channel}"), "channelId": channel, "messageId": first(r).get("id")}),
+            ))
         }
         Target::User(user) => {
             match p.scope.guild_id.clone() {
@@ -910,12 +945,10 @@ fn send_message(p: &mut Planner<'_>, args: &Args<'_>) -> Result<Finish, String> 
                         nonce: None,
                     }));
                 }
-                None => {
-                    return Err(format!(
-                        "this conversation is a DM: it can only message its own user ({}), not {user}",
-                        p.scope.sender_id
-                    ))
-                }
+                None => return Err(format!(
+                    "this conversation is a DM: it can only message its own user ({}), not {user}",
+                    p.scope.sender_id
+                )),
             }
             Ok(done(move |r| {
                 let posted = r.last().unwrap_or(&Value::Null);
@@ -932,9 +965,8 @@ enum Target {
 
 fn parse_target(to: &str) -> Result<Target, String> {
     let to = to.trim();
-    let bad = || {
-        format!("`to` must be channel:<id> or user:<id>, got {to:?} (a bare id is ambiguous)")
-    };
+    let bad =
+        || format!("`to` must be channel:<id> or user:<id>, got {to:?} (a bare id is ambiguous)");
     let channel = to
         .strip_prefix("channel:")
         .or_else(|| to.strip_prefix("<#").and_then(|s| s.strip_suffix('>')));
@@ -960,7 +992,9 @@ fn iso_arg(args: &Args<'_>, key: &str) -> Result<Option<String>, String> {
     timestamp_ms(&raw)
         .and_then(utc_string)
         .map(Some)
-        .ok_or_else(|| format!("`{key}` must be an ISO 8601 time like 2025-03-14T18:00:00Z, got {raw:?}"))
+        .ok_or_else(|| {
+            format!("`{key}` must be an ISO 8601 time like 2025-03-14T18:00:00Z, got {raw:?}")
+        })
 }
 
 /// A scheduled event, trimmed.

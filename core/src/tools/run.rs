@@ -142,12 +142,10 @@ impl ToolRun {
             guild_id: scope.guild_id.clone(),
             done: false,
         };
-        let planned = run
-            .offered(function, scope)
-            .and_then(|action| {
-                let args = parse_arguments(arguments)?;
-                plan(action, &args, scope, facts, now_unix_ms)
-            });
+        let planned = run.offered(function, scope).and_then(|action| {
+            let args = parse_arguments(arguments)?;
+            plan(action, &args, scope, facts, now_unix_ms)
+        });
         match planned {
             Ok(Planned { steps, finish }) => {
                 run.steps = steps.into();
@@ -279,7 +277,11 @@ impl ToolRun {
             return ToolStep::Done(Value::Object(out).to_string());
         };
         let request = match &step {
-            Step::CheckChannel(id) => get("GET /channels/{channel_id}", format!("/channels/{}", path_segment(id)), id),
+            Step::CheckChannel(id) => get(
+                "GET /channels/{channel_id}",
+                format!("/channels/{}", path_segment(id)),
+                id,
+            ),
             Step::CheckMember { guild_id, user_id } => get(
                 "GET /guilds/{guild_id}/members/{user_id}",
                 format!(

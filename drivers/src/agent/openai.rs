@@ -74,8 +74,8 @@ impl OpenAiCall<'_> {
         );
         let url = chat_completions_url(self.base_url);
         loop {
-            let body = serde_json::to_vec(conversation.request())
-                .map_err(|e| AgentError::Io(e.into()))?;
+            let body =
+                serde_json::to_vec(conversation.request()).map_err(|e| AgentError::Io(e.into()))?;
             let (url_, key, timeout_ms) = (url.clone(), api_key.clone(), self.timeout_ms);
             let text = smol::unblock(move || post(&url_, key.as_ref(), &body, timeout_ms)).await?;
             let reply = parse_chat_reply(&text)?;

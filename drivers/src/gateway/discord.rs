@@ -361,13 +361,19 @@ impl DiscordLoop {
     fn on_rest_event(&mut self, now: Instant, event: RestEvent) {
         let event = match event {
             RestEvent::Completed { id, response } => {
-                match self.tool_calls.on_outcome(now, &mut self.link, id, Ok(response.clone())) {
+                match self
+                    .tool_calls
+                    .on_outcome(now, &mut self.link, id, Ok(response.clone()))
+                {
                     true => return,
                     false => RestEvent::Completed { id, response },
                 }
             }
             RestEvent::Failed { id, error } => {
-                if self.tool_calls.on_outcome(now, &mut self.link, id, Err(error.clone())) {
+                if self
+                    .tool_calls
+                    .on_outcome(now, &mut self.link, id, Err(error.clone()))
+                {
                     self.stop_if_halted();
                     return;
                 }

@@ -367,7 +367,9 @@ impl FakeDiscord {
     /// session; otherwise keeps it for a resume (or the next session).
     pub fn dispatch(&self, t: &str, d: Value) {
         let t = t.to_owned();
-        self.core.shared.update(|s| s.resources.observe_dispatch(&t, &d));
+        self.core
+            .shared
+            .update(|s| s.resources.observe_dispatch(&t, &d));
         self.core.shared.update(|s| match s.current_valid() {
             Some(sid) => {
                 s.deliver(&sid, &t, d, true);

@@ -153,7 +153,10 @@ impl Resources {
                 }
                 let pins = self.pins.entry((*cid).to_owned()).or_default();
                 if !pins.iter().any(|(m, _)| m == mid) {
-                    pins.push(((*mid).to_owned(), "2025-03-14T10:00:00.000000+00:00".to_owned()));
+                    pins.push((
+                        (*mid).to_owned(),
+                        "2025-03-14T10:00:00.000000+00:00".to_owned(),
+                    ));
                 }
                 ScriptedResponse::empty(204)
             }
@@ -316,9 +319,13 @@ impl FakeDiscord {
     pub fn add_role(&self, guild_id: &str, role_id: &str, name: &str) {
         let role = json!({"id": role_id, "name": name, "color": 0, "position": 1,
                           "managed": false, "mentionable": true, "permissions": "0"});
-        self.core
-            .shared
-            .update(|s| s.resources.roles.entry(guild_id.to_owned()).or_default().push(role));
+        self.core.shared.update(|s| {
+            s.resources
+                .roles
+                .entry(guild_id.to_owned())
+                .or_default()
+                .push(role)
+        });
     }
 
     /// The message ids pinned in `channel_id`, in pin order.
@@ -335,7 +342,13 @@ impl FakeDiscord {
 
     /// A channel the fake knows (learned or created), if any.
     pub fn channel(&self, channel_id: &str) -> Option<Value> {
-        self.core.shared.lock().resources.channels.get(channel_id).cloned()
+        self.core
+            .shared
+            .lock()
+            .resources
+            .channels
+            .get(channel_id)
+            .cloned()
     }
 
     /// Threads the bot created (type 10-12 channels with the bot as owner).
@@ -347,7 +360,9 @@ impl FakeDiscord {
             .resources
             .channels
             .values()
-            .filter(|c| is_thread(c) && c.get("owner_id").and_then(Value::as_str) == Some(bot.as_str()))
+            .filter(|c| {
+                is_thread(c) && c.get("owner_id").and_then(Value::as_str) == Some(bot.as_str())
+            })
             .cloned()
             .collect()
     }

@@ -170,7 +170,10 @@ impl RecordedRequest {
                     .iter()
                     .filter(|m| m.get("role").and_then(Value::as_str) == Some("tool"))
                     .map(|m| {
-                        let id = m.get("tool_call_id").and_then(Value::as_str).unwrap_or_default();
+                        let id = m
+                            .get("tool_call_id")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default();
                         let content = m.get("content").and_then(Value::as_str).unwrap_or_default();
                         (
                             id.to_owned(),
