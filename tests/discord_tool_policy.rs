@@ -19,15 +19,13 @@ use krill_testkit::{FakeDiscord, FakeDiscordOptions};
 fn channel_and_sender_policies_decide_which_tools_are_offered() {
     let fake = FakeDiscord::start(FakeDiscordOptions::default());
     let openai = FakeOpenAi::start();
-    let guild = format!(
-        r#"channels: {{
-      general: {{ allow: true, tools: {{ deny: ["discord"] }} }},
-      random: {{ allow: true, tools: {{ allow: ["discord_react"] }} }},
-      "*": {{ allow: true }},
-    }},
-    toolsBySender: {{ "*": {{ deny: ["discord_sendMessage"] }} }},"#
-    );
-    let mut text = config(&fake, &openai, &guild, "");
+    let guild = r#"channels: {
+      general: { allow: true, tools: { deny: ["discord"] } },
+      random: { allow: true, tools: { allow: ["discord_react"] } },
+      "*": { allow: true },
+    },
+    toolsBySender: { "*": { deny: ["discord_sendMessage"] } },"#;
+    let mut text = config(&fake, &openai, guild, "");
     text = text.replace("apiBaseUrl:", "actions: { roles: true }, apiBaseUrl:");
     let krill = Krill::start(&text, &["gateway"]);
     fake.wait_for_ready_client(WAIT).expect("krill identifies");

@@ -62,6 +62,7 @@
 
 mod allowlist;
 mod names;
+mod owner;
 pub mod reactions;
 
 use crate::tools::policy::PolicyLevel;
@@ -807,6 +808,7 @@ fn find_guild<'d>(
 }
 
 /// What the platform rules let through, before the mention check.
+#[allow(clippy::large_enum_variant)] // one short-lived value per message
 enum Gate {
     Pass {
         require_mention: bool,

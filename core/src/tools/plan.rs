@@ -945,10 +945,12 @@ fn send_message(p: &mut Planner<'_>, args: &Args<'_>) -> Result<Finish, String> 
                         nonce: None,
                     }));
                 }
-                None => return Err(format!(
+                None => {
+                    return Err(format!(
                     "this conversation is a DM: it can only message its own user ({}), not {user}",
                     p.scope.sender_id
-                )),
+                ))
+                }
             }
             Ok(done(move |r| {
                 let posted = r.last().unwrap_or(&Value::Null);

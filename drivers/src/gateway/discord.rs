@@ -35,6 +35,7 @@ use krill_core::agent::{
     prepend_system_events, ChannelHistories, ChannelKind, ChatType, ContextMessage, SystemEvents,
     TurnInput,
 };
+use krill_core::commands::{classify, Inbound};
 use krill_core::config::{DiscordSettings, Platform, ResolvedAccount};
 use krill_core::discord::{
     Channel, Dispatch, Event, GatewayFetchError, Guild, IdentifyLimiter, Message, Output, Reaction,
@@ -49,7 +50,10 @@ use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
-use super::inbound::{build_turn, log_drop, pairing_reply, reply_chunks, TurnSource};
+use super::commands::{execute, CommandSite};
+use super::inbound::{
+    answer_chunks, build_turn, log_drop, pairing_reply, reply_chunks, TurnSource,
+};
 use super::link::RestLink;
 use super::socket::{feed, Socket};
 use super::status::Health;
@@ -664,10 +668,37 @@ impl DiscordLoop {
             warn!("{}: cannot read the approved pairings: {error}", self.name);
         }
         let decision = self.policy.decide(&inbound, approved);
+        let paired = approved.to_vec();
         let in_guild = matches!(chat, ChatKind::Channel | ChatKind::Thread);
         let guild_id = inbound.guild.as_ref().map(|g| g.id.clone());
         match decision {
             Decision::Allow(allowed) => {
+                if let Inbound::Command(invocation) =
+                    classify(&allowed.text, self.shared.config.commands.text)
+                {
+                    let executed = execute(
+                        &self.shared,
+                        &CommandSite {
+                            inbound: &inbound,
+                            allowed: &allowed,
+                            policy: &self.policy,
+                            paired: &paired,
+                            native: false,
+                            config_writes: self.settings.config_writes,
+                        },
+                        &invocation,
+                    );
+                    if let Some(text) = &executed.reply {
+                        for chunk in answer_chunks(text, &self.limits) {
+                            self.send_text(now, &channel_id, chunk.text, None);
+                        }
+                    }
+                    if let Some((_, allowed)) = executed.turn {
+                        let turn = self.command_turn(&allowed, &channel_id, chat, &message.id);
+                        self.submit_turn(now, &allowed, turn, guild_id.clone(), None);
+                    }
+                    return;
+                }
                 let chat_type = if chat == ChatKind::Direct {
                     ChatType::Direct
                 } else {
@@ -685,10 +716,8 @@ impl DiscordLoop {
                     author_name: r.author.username.clone(),
                     text: r.content.clone(),
                 });
-                let history_limit = if chat == ChatKind::Direct {
-                    self.settings
-                        .dm_history_limit_for(&inbound.author.id)
-                        .map(|n| n as usize)
+                let dm_history_limit = if chat == ChatKind::Direct {
+                    self.settings.dm_history_limit_for(&inbound.author.id)
                 } else {
                     None
                 };
@@ -704,8 +733,9 @@ impl DiscordLoop {
                         message_id: &message_id,
                         context: &context,
                         reply_to: quoted.as_ref(),
-                        history_limit,
+                        dm_history_limit,
                         topic: topic.as_deref(),
+                        config: &self.shared.config,
                     },
                 );
                 let ack = ack_reaction(&self.shared.config, &allowed).map(str::to_owned);
@@ -763,6 +793,41 @@ impl DiscordLoop {
             }
             _ => {}
         }
+    }
+
+    /// The turn a command runs (`/new <text>`, `/ask`): its text alone, no
+    /// guild context.
+    fn command_turn(
+        &self,
+        allowed: &Allowed,
+        channel_id: &str,
+        chat: ChatKind,
+        message_id: &str,
+    ) -> TurnInput {
+        let direct = chat == ChatKind::Direct;
+        build_turn(
+            allowed,
+            &TurnSource {
+                channel: ChannelKind::Discord,
+                account_id: &self.account.account_id,
+                chat_type: if direct {
+                    ChatType::Direct
+                } else {
+                    ChatType::Channel
+                },
+                chat_id: channel_id,
+                message_id,
+                context: &[],
+                reply_to: None,
+                dm_history_limit: if direct {
+                    self.settings.dm_history_limit_for(&allowed.sender.id)
+                } else {
+                    None
+                },
+                topic: None,
+                config: &self.shared.config,
+            },
+        )
     }
 
     /// Hands `turn` to the agents, with the session's pending system events
@@ -910,8 +975,9 @@ impl DiscordLoop {
                         message_id: &triggered.message_id,
                         context: &context,
                         reply_to: None,
-                        history_limit: None,
+                        dm_history_limit: None,
                         topic: None,
+                        config: &self.shared.config,
                     },
                 );
                 let guild_id = inbound.guild.as_ref().map(|g| g.id.clone());

@@ -84,8 +84,11 @@ pub(crate) struct TurnSource<'a> {
     pub(crate) message_id: &'a str,
     pub(crate) context: &'a [ContextMessage],
     pub(crate) reply_to: Option<&'a ContextMessage>,
-    pub(crate) history_limit: Option<usize>,
+    /// `dmHistoryLimit` / `dms.<id>.historyLimit` for a Discord DM.
+    pub(crate) dm_history_limit: Option<u32>,
     pub(crate) topic: Option<&'a str>,
+    /// The config in force (the agent's session history bound).
+    pub(crate) config: &'a krill_core::config::Config,
 }
 
 /// The agent turn for an allowed message: the prompt rendered by the core
@@ -122,8 +125,17 @@ pub(crate) fn build_turn(allowed: &Allowed, source: &TurnSource<'_>) -> TurnInpu
         ),
         skills: rule.and_then(|r| r.skills.clone()),
         tools: Vec::new(),
-        history_limit: source.history_limit,
+        history_limit: Some(
+            source
+                .config
+                .turn_history_limit(&allowed.route.agent_id, source.dm_history_limit),
+        ),
     }
+}
+
+/// The messages that carry a command's answer (plain text, chunked).
+pub(crate) fn answer_chunks(text: &str, limits: &ChunkLimits) -> Vec<OutboundChunk> {
+    plan_reply(text, None, limits, ReplyToMode::Off)
 }
 
 /// The messages that carry an agent's answer: the reply shaped by the core

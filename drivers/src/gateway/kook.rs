@@ -16,6 +16,7 @@ use krill_core::access::{
     ResolvedAllowlists,
 };
 use krill_core::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage};
+use krill_core::commands::{classify, Inbound};
 use krill_core::config::{KookSettings, Platform, ResolvedAccount};
 use krill_core::kook::{Event, GatewayFetchError, Message, Output, Session, SessionConfig, State};
 use krill_core::reply::ChunkLimits;
@@ -27,7 +28,10 @@ use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
-use super::inbound::{build_turn, log_drop, pairing_reply, reply_chunks, TurnSource};
+use super::commands::{execute, CommandSite, Executed};
+use super::inbound::{
+    answer_chunks, build_turn, log_drop, pairing_reply, reply_chunks, TurnSource,
+};
 use super::link::RestLink;
 use super::socket::{feed, Socket};
 use super::status::Health;
@@ -356,6 +360,25 @@ impl KookLoop {
         }
         match self.policy.decide(&inbound, approved) {
             Decision::Allow(allowed) => {
+                if let Inbound::Command(invocation) =
+                    classify(&allowed.text, self.shared.config.commands.text)
+                {
+                    let paired = approved.to_vec();
+                    let executed = execute(
+                        &self.shared,
+                        &CommandSite {
+                            inbound: &inbound,
+                            allowed: &allowed,
+                            policy: &self.policy,
+                            paired: &paired,
+                            native: false,
+                            config_writes: true,
+                        },
+                        &invocation,
+                    );
+                    self.carry_out(now, executed, &chat_id, direct, &message.msg_id);
+                    return;
+                }
                 let chat_type = if direct {
                     ChatType::Direct
                 } else {
@@ -387,8 +410,9 @@ impl KookLoop {
                         message_id: &message.msg_id,
                         context: &context,
                         reply_to: quoted.as_ref(),
-                        history_limit: None,
+                        dm_history_limit: None,
                         topic: None,
+                        config: &self.shared.config,
                     },
                 );
                 let ack = ack_reaction(&self.shared.config, &allowed).map(str::to_owned);
@@ -452,6 +476,52 @@ impl KookLoop {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Sends a command's answer and runs the turn it asks for.
+    fn carry_out(
+        &mut self,
+        now: Instant,
+        executed: Executed,
+        chat_id: &str,
+        direct: bool,
+        message_id: &str,
+    ) {
+        if let Some(text) = executed.reply {
+            for chunk in answer_chunks(&text, &self.limits) {
+                self.send(now, chat_id, direct, chunk.text, None);
+            }
+        }
+        if let Some((_, allowed)) = executed.turn {
+            let turn = build_turn(
+                &allowed,
+                &TurnSource {
+                    channel: ChannelKind::Kook,
+                    account_id: &self.account.account_id,
+                    chat_type: if direct {
+                        ChatType::Direct
+                    } else {
+                        ChatType::Channel
+                    },
+                    chat_id,
+                    message_id,
+                    context: &[],
+                    reply_to: None,
+                    dm_history_limit: None,
+                    topic: None,
+                    config: &self.shared.config,
+                },
+            );
+            self.shared.agents.submit(
+                turn,
+                TurnCtx {
+                    channel: self.index,
+                    reply_to: allowed.route.reply_to.clone(),
+                    message_id: message_id.to_owned(),
+                    ack: None,
+                },
+            );
         }
     }
 
