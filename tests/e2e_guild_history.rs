@@ -119,7 +119,7 @@ fn earlier_unmentioned_messages_are_the_mentioned_turns_context() {
     fake.wait_for_posts(2, WAIT).expect("a second reply");
     assert_eq!(
         request(&dump, 2)["prompt"],
-        format!("[from: alice (111111111111111111)] and now?\n[message_id: {next}]")
+        format!("[from: alice (111111111111111111)] and now?\n[message_id: {next}]\n[discord message id: {next} channel: {CHANNEL_ID}]")
     );
     assert!(!krill.log().contains(&fake.options().token));
 }
