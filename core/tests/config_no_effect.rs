@@ -53,7 +53,6 @@ fn every_listed_key_is_named_once_with_its_full_path_and_line() {
         [
             ("channels.discord.mediaMaxMb", 4),
             ("channels.discord.commands.native", 7),
-            ("channels.discord.guilds.\"111\".slug", 10),
             ("channels.discord.guilds.\"111\".channels.help.skills", 14),
             ("channels.discord.accounts.work.mediaMaxMb", 18),
             ("commands.native", 21),

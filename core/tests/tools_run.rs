@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use krill_core::config::{DiscordActions, ToolPolicy};
+use krill_core::reply::MentionPolicy;
 use krill_core::rest::discord::{DmChannel, Request};
 use krill_core::rest::{Method, Response, RestError};
 use krill_core::tools::policy::PolicyLevel;
@@ -41,6 +42,7 @@ fn scope(actions: DiscordActions) -> TurnScope {
         sender_id: "7".into(),
         offered: offered_actions(&actions, &ToolRules::default(), "7", true),
         gates: actions,
+        mentions: MentionPolicy::default(),
     }
 }
 
@@ -310,8 +312,10 @@ fn a_dm_to_a_user_checks_membership_opens_the_dm_then_sends() {
 
 #[test]
 fn timeouts_are_dated_from_the_given_clock() {
-    let mut actions = DiscordActions::default();
-    actions.moderation = true;
+    let actions = DiscordActions {
+        moderation: true,
+        ..DiscordActions::default()
+    };
     let scope = scope(actions);
     let (_, step) = start(
         &scope,
@@ -349,9 +353,11 @@ proptest! {
         ok in prop::collection::vec(any::<bool>(), 6),
         moderation in any::<bool>(),
     ) {
-        let mut actions = DiscordActions::default();
-        actions.roles = moderation;
-        actions.moderation = moderation;
+        let actions = DiscordActions {
+            roles: moderation,
+            moderation,
+            ..DiscordActions::default()
+        };
         let scope = scope(actions);
         let args: serde_json::Map<String, Value> = args.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         let (mut run, mut step) = start(&scope, &Action::ALL[action].function_name(), Value::Object(args));

@@ -61,9 +61,11 @@
 //! one-to-one DM text is passed as sent.
 
 mod allowlist;
+mod member_search;
 mod names;
 mod owner;
 pub mod reactions;
+mod sender_notice;
 
 use crate::tools::policy::PolicyLevel;
 use crate::tools::ToolRules;
@@ -73,11 +75,15 @@ use regex::Regex;
 pub use allowlist::{
     channel_entries, channel_entry, slug, user_entries, user_entry, ChannelEntry, UserEntry,
 };
-pub use names::{resolve_names, DirChannel, DirGuild, DirMember, Directory, ResolvedAllowlists};
+pub use member_search::{MemberSearch, SearchOutcome, MEMBER_SEARCH_LIMIT};
+pub use names::{
+    resolve_names, user_names, DirChannel, DirGuild, DirMember, Directory, ResolvedAllowlists,
+};
 pub use reactions::{
     BotMessage, BotMessages, InboundReaction, ReactionDecision, ReactionEmoji, ReactionIgnored,
     SystemEvent, TriggeredTurn,
 };
+pub use sender_notice::SenderNotice;
 
 use crate::config::{
     AccountSettings, AckReactionScope, ChannelRule, Config, DmPolicy, DmScope, GroupPolicy,

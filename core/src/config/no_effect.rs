@@ -62,11 +62,6 @@ pub const NO_EFFECT_YET: &[InertKey] = &[
         when: Inert::Always,
     },
     InertKey {
-        pattern: "channels.discord.guilds.*.slug",
-        missing: "logs and status name guilds by id",
-        when: Inert::Always,
-    },
-    InertKey {
         pattern: "channels.discord.guilds.*.channels.*.skills",
         missing: "the openai backend has no skills to filter",
         when: Inert::WithOpenAiAgent,

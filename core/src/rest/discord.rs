@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::reply::mentions::MentionPolicy;
+
 use super::{path_segment, Api, HttpRequest, HttpResponse, Method, Response, SubmitError};
 
 /// The longest nonce Discord accepts (characters).
@@ -60,6 +62,17 @@ pub enum Request {
         /// A Unicode emoji, `name:id`, `<:name:id>` or `<a:name:id>`.
         emoji: String,
     },
+    /// `GET /guilds/{guild_id}/members/search?query=&limit=`: the members
+    /// whose username or nickname starts with `query` (refused without the
+    /// Server Members Intent).
+    SearchGuildMembers {
+        /// The guild.
+        guild_id: String,
+        /// The name prefix (sent percent-encoded).
+        query: String,
+        /// 1 to [`MAX_MEMBER_SEARCH_LIMIT`] (Discord's default is 1).
+        limit: u16,
+    },
     /// Any other route, JSON in and out: what the `discord` tool's actions
     /// plan ([`crate::tools`]).
     Api(ApiCall),
@@ -86,8 +99,11 @@ pub struct ApiCall {
     pub audit_reason: Option<String>,
 }
 
+/// The largest `limit` `GET /guilds/{guild_id}/members/search` accepts.
+pub const MAX_MEMBER_SEARCH_LIMIT: u16 = 1000;
+
 /// `POST /channels/{channel_id}/messages`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CreateMessage {
     /// The channel (a DM channel id for DMs).
     pub channel_id: String,
@@ -101,9 +117,13 @@ pub struct CreateMessage {
     /// generates one at submission. Sent with `enforce_nonce: true` and the
     /// same on every retry, so a retry can never post the message twice.
     pub nonce: Option<String>,
+    /// Who the text may ping ([`crate::reply::mentions`]); the default
+    /// pings nobody but the replied-to author.
+    pub mentions: MentionPolicy,
 }
 
-/// `allowed_mentions` as krill sends it: `parse` is always empty, so
+/// `allowed_mentions` as krill sends it: `parse` is empty (unless
+/// `allowedMentions: "all"`), so
 /// `@everyone`, `@here` and role/user mentions Discord would otherwise parse
 /// from the text never ping; only the users and roles the text mentions
 /// explicitly (`<@id>`, `<@!id>`, `<@&id>`) are listed. `@everyone` / `@here`
@@ -111,7 +131,7 @@ pub struct CreateMessage {
 /// which krill never sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AllowedMentions {
-    /// Always empty.
+    /// Empty, or `["everyone"]` under `allowedMentions: "all"`.
     pub parse: Vec<String>,
     /// User ids mentioned as `<@id>` / `<@!id>` (in order, deduplicated, at
     /// most 100). Omitted when empty.
@@ -243,6 +263,9 @@ impl Request {
                 &**channel_id,
             ),
             Request::Api(call) => (call.route, &*call.major),
+            Request::SearchGuildMembers { guild_id, .. } => {
+                ("GET /guilds/{guild_id}/members/search", &**guild_id)
+            }
         };
         Route {
             template,
@@ -261,6 +284,9 @@ impl Request {
             | Request::CreateReaction { channel_id, .. }
             | Request::DeleteOwnReaction { channel_id, .. } => format!("channel {channel_id}"),
             Request::Api(call) => format!("{} {}", call.method.as_str(), call.path),
+            Request::SearchGuildMembers { guild_id, .. } => {
+                format!("member search in guild {guild_id}")
+            }
         }
     }
 
@@ -335,6 +361,24 @@ impl Request {
                 }
                 return Ok(request);
             }
+            Request::SearchGuildMembers {
+                guild_id,
+                query,
+                limit,
+            } => {
+                non_empty("query", query)?;
+                if !(1..=MAX_MEMBER_SEARCH_LIMIT).contains(limit) {
+                    return Err(SubmitError::Invalid(format!(
+                        "limit {limit} is not within 1..={MAX_MEMBER_SEARCH_LIMIT}"
+                    )));
+                }
+                let path = format!(
+                    "/guilds/{}/members/search?query={}&limit={limit}",
+                    id_segment("guild_id", guild_id)?,
+                    path_segment(query),
+                );
+                (Method::Get, path, None)
+            }
         };
         Ok(api.request(method, &path, body))
     }
@@ -356,6 +400,7 @@ impl Request {
                 Response::DiscordJson(serde_json::Value::Null)
             }
             Request::Api(_) => Response::DiscordJson(json(body)?),
+            Request::SearchGuildMembers { .. } => Response::DiscordMembers(json(body)?),
         })
     }
 }
@@ -388,7 +433,11 @@ impl CreateMessage {
         }
         let body = Body {
             content: &self.content,
-            allowed_mentions: allowed_mentions(&self.content, self.reply_to.is_some()),
+            allowed_mentions: allowed_mentions_for(
+                &self.content,
+                self.reply_to.is_some(),
+                &self.mentions,
+            ),
             message_reference: self.reply_to.as_deref().map(|message_id| Reference {
                 message_id,
                 fail_if_not_exists: false,
@@ -480,7 +529,30 @@ impl ErrorBody {
     }
 }
 
-/// The `allowed_mentions` for `content`: see [`AllowedMentions`].
+/// The `allowed_mentions` for `content` under `policy`
+/// ([`crate::reply::mentions`]): `parse` lists `everyone` only for
+/// [`MentionScope::All`](crate::reply::MentionScope::All); users are the ones the text mentions that may
+/// ping (by default the turn's participants only); roles only when the scope
+/// allows roles.
+pub fn allowed_mentions_for(
+    content: &str,
+    replying: bool,
+    policy: &MentionPolicy,
+) -> AllowedMentions {
+    let mut allowed = allowed_mentions(content, replying);
+    allowed.users.retain(|id| policy.user_may_ping(id));
+    if !policy.roles_may_ping() {
+        allowed.roles.clear();
+    }
+    if policy.everyone_may_ping() {
+        allowed.parse.push("everyone".to_owned());
+    }
+    allowed
+}
+
+/// Every user and role `content` mentions explicitly, `parse: []`: see
+/// [`AllowedMentions`] (the widest list short of `@everyone`; replies narrow
+/// it with [`allowed_mentions_for`]).
 pub fn allowed_mentions(content: &str, replying: bool) -> AllowedMentions {
     let mut users = Vec::new();
     let mut roles = Vec::new();

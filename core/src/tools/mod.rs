@@ -7,6 +7,7 @@
 //! | [`schema`] | each action's description and JSON Schema of its (flat, camelCase) arguments; [`ToolSpec`] |
 //! | [`policy`] | which actions a turn is offered: `channels.discord.actions.*` and the guild/channel `tools`/`toolsBySender` policies |
 //! | [`run`] | [`ToolRun`]: one call, from its arguments to the REST requests it plans and its JSON result, within the turn's guild |
+//! | `plan` | per action: its arguments, the routes it calls, its result (private) |
 //! | [`payload`] | the JSON a result carries (messages with `timestampMs`/`timestampUtc`, channels, members) |
 //!
 //! Everything here is sans-IO: the channel loop submits the requests a

@@ -27,6 +27,7 @@ use serde_json::{json, Map, Value};
 use super::plan::{plan, Finish, Planned};
 use super::Action;
 use crate::config::DiscordActions;
+use crate::reply::MentionPolicy;
 use crate::rest::discord::{ApiCall, CreateMessage, Request};
 use crate::rest::{path_segment, Method, Response, RestError};
 
@@ -45,6 +46,9 @@ pub struct TurnScope {
     pub offered: Vec<Action>,
     /// The account's `actions.*`, to say why an action is not offered.
     pub gates: DiscordActions,
+    /// Who messages the tool sends may ping (the turn's participants under
+    /// `allowedMentions`, as for replies).
+    pub mentions: MentionPolicy,
 }
 
 /// What the gateway knows about a channel.
@@ -104,6 +108,7 @@ pub struct ToolRun {
     responses: Vec<Value>,
     finish: Option<Finish>,
     guild_id: Option<String>,
+    mentions: MentionPolicy,
     done: bool,
 }
 
@@ -140,6 +145,7 @@ impl ToolRun {
             responses: Vec::new(),
             finish: None,
             guild_id: scope.guild_id.clone(),
+            mentions: scope.mentions.clone(),
             done: false,
         };
         let planned = run.offered(function, scope).and_then(|action| {
@@ -207,6 +213,7 @@ impl ToolRun {
                     content,
                     reply_to: None,
                     nonce: None,
+                    mentions: self.mentions.clone(),
                 })));
                 self.next()
             }

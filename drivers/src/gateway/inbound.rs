@@ -1,43 +1,65 @@
 //! What both channel loops do with an inbound message once the platform's
-//! payload is turned into the core's [`InboundMessage`]: log drops the way
-//! the seeds promise (unknown senders at info with their id, everything else
+//! payload is turned into the core's [`InboundMessage`]: log senders the way
+//! the seeds promise (`authorId` at info when the operator needs it, drops
 //! at debug with the reason), answer pairing challenges, and build the agent
 //! turn for an allowed message. Every decision here is the core's; this
 //! module only assembles inputs and carries out results.
 
-use krill_core::access::{Allowed, Dropped};
+use krill_core::access::{Allowed, Author, Decision, SenderNotice};
 use krill_core::agent::{
     render_prompt, ChannelKind, ChatType, ContextMessage, PromptInput, Sender, TurnInput,
 };
 use krill_core::config::Platform;
 use krill_core::pairing::{challenge_text, PairingOutcome, Requester};
-use krill_core::reply::{plan_reply, ChunkLimits, OutboundChunk, ReplyToMode};
+use krill_core::reply::{
+    neutralize_kmarkdown, plan_reply, ChunkLimits, MentionPolicy, OutboundChunk, ReplyToMode,
+};
 use tracing::{debug, info, warn};
 
 use super::TurnCtx;
 use crate::agent::TurnOutcome;
 use crate::pairing_store::{random_seed, PairingStore};
 
-/// Logs a dropped message: unknown senders at info with their id (users find
-/// their `authorId` this way), everything else at debug.
-pub(crate) fn log_drop(platform: Platform, chat_id: &str, dropped: &Dropped) {
-    if dropped.unknown_sender {
-        info!(
+/// Logs who sent a message and what became of it (`chat` is its
+/// [`chat_label`](krill_core::routing::chat_label)): at info with the
+/// sender's `authorId` and the `channelId` when the core says the operator
+/// needs the id ([`SenderNotice`]: KOOK without `allowedUserId`, senders not
+/// allowed yet), else drops at debug with the reason.
+pub(crate) fn log_decision(
+    platform: Platform,
+    chat: &str,
+    chat_id: &str,
+    sender: &Author,
+    decision: &Decision,
+    notice: Option<SenderNotice>,
+) {
+    let outcome = match decision {
+        Decision::Allow(_) => "allowed".to_owned(),
+        Decision::Drop(d) => d.reason.to_string(),
+        Decision::PairingChallenge(_) => "pairing code sent".to_owned(),
+        _ => "other".to_owned(),
+    };
+    let author = sender.tag.as_deref().unwrap_or(&sender.username);
+    match (notice, decision) {
+        (Some(notice), _) => info!(
             %platform,
-            authorId = %dropped.sender.id,
-            author = %dropped.sender.name,
-            chat = %chat_id,
-            reason = %dropped.reason,
-            "message from a sender who is not allowed"
-        );
-    } else {
-        debug!(
+            authorId = %sender.id,
+            author = %author,
+            channelId = %chat_id,
+            chat = %chat,
+            outcome = %outcome,
+            "{}",
+            notice.describe()
+        ),
+        (None, Decision::Drop(_)) => debug!(
             %platform,
-            authorId = %dropped.sender.id,
-            chat = %chat_id,
-            reason = %dropped.reason,
+            authorId = %sender.id,
+            channelId = %chat_id,
+            chat = %chat,
+            reason = %outcome,
             "message dropped"
-        );
+        ),
+        (None, _) => {}
     }
 }
 
@@ -133,6 +155,24 @@ pub(crate) fn build_turn(allowed: &Allowed, source: &TurnSource<'_>) -> TurnInpu
     }
 }
 
+/// The users taking part in a turn, whom its reply may ping by default:
+/// the author, the users the message mentions, the authors of the messages
+/// in its context and of the message it quotes.
+pub(crate) fn turn_participants(
+    author_id: &str,
+    mentions: &[String],
+    context: &[ContextMessage],
+    quoted: Option<&ContextMessage>,
+) -> Vec<String> {
+    std::iter::once(author_id)
+        .chain(mentions.iter().map(String::as_str))
+        .chain(context.iter().map(|m| m.author_id.as_str()))
+        .chain(quoted.map(|m| m.author_id.as_str()))
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The messages that carry a command's answer (plain text, chunked).
 pub(crate) fn answer_chunks(text: &str, limits: &ChunkLimits) -> Vec<OutboundChunk> {
     plan_reply(text, None, limits, ReplyToMode::Off)
@@ -147,6 +187,7 @@ pub(crate) fn reply_chunks(
     outcome: &TurnOutcome,
     limits: &ChunkLimits,
     mode: ReplyToMode,
+    kmarkdown: Option<&MentionPolicy>,
 ) -> Vec<OutboundChunk> {
     if let Some(error) = &outcome.error {
         warn!(
@@ -155,7 +196,16 @@ pub(crate) fn reply_chunks(
         );
     }
     match &outcome.reply {
-        Some(text) => plan_reply(text, Some(&ctx.message_id), limits, mode),
+        // KOOK: mention markup that may not ping is escaped before chunking.
+        Some(text) => match kmarkdown {
+            Some(policy) => plan_reply(
+                &neutralize_kmarkdown(text, policy),
+                Some(&ctx.message_id),
+                limits,
+                mode,
+            ),
+            None => plan_reply(text, Some(&ctx.message_id), limits, mode),
+        },
         None => Vec::new(),
     }
 }

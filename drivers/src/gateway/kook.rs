@@ -9,6 +9,8 @@
 //! deadlines, PING/PONG, resume, RECONNECT and the `sn` order are the
 //! core's answers.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use krill_core::access::{
@@ -17,20 +19,22 @@ use krill_core::access::{
 };
 use krill_core::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage};
 use krill_core::commands::{classify, Inbound};
-use krill_core::config::{KookSettings, Platform, ResolvedAccount};
+use krill_core::config::{Config, KookSettings, Platform, ResolvedAccount};
 use krill_core::kook::{Event, GatewayFetchError, Message, Output, Session, SessionConfig, State};
-use krill_core::reply::ChunkLimits;
+use krill_core::reply::{ChunkLimits, MentionPolicy};
 use krill_core::rest::kook::{
     DirectMessageCreate, DmTarget, MessageCreate, Request as KookRequest,
 };
 use krill_core::rest::{RequestId, Response, RestError, RestEvent};
+use krill_core::routing::chat_label;
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite, Executed};
 use super::inbound::{
-    answer_chunks, build_turn, log_drop, pairing_reply, reply_chunks, TurnSource,
+    answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, turn_participants,
+    TurnSource,
 };
 use super::link::RestLink;
 use super::socket::{feed, Socket};
@@ -54,6 +58,7 @@ pub(crate) async fn run(
     let name = format!("kook:{}", account.account_id);
     let Some(settings) = account.kook().cloned() else {
         return ChannelEnd {
+            index,
             name,
             reason: "not a KOOK account".to_owned(),
         };
@@ -354,11 +359,28 @@ impl KookLoop {
             bot_user_id: self.bot_id.clone(),
             native_command: false,
         };
+        let label = chat_label(
+            Platform::Kook,
+            &BTreeMap::new(),
+            inbound.chat,
+            inbound.guild.as_ref(),
+            &inbound.channel,
+            &display,
+        );
         let (approved, store_error) = self.approved.ids();
         if let Some(error) = store_error {
             warn!("{}: cannot read the approved pairings: {error}", self.name);
         }
-        match self.policy.decide(&inbound, approved) {
+        let decision = self.policy.decide(&inbound, approved);
+        log_decision(
+            Platform::Kook,
+            &label,
+            &chat_id,
+            &inbound.author,
+            &decision,
+            self.policy.sender_notice(&inbound, &decision),
+        );
+        match decision {
             Decision::Allow(allowed) => {
                 if let Inbound::Command(invocation) =
                     classify(&allowed.text, self.shared.config.commands.text)
@@ -444,25 +466,29 @@ impl KookLoop {
                         reply_to: allowed.route.reply_to.clone(),
                         message_id: message.msg_id.clone(),
                         ack,
+                        participants: turn_participants(
+                            &inbound.author.id,
+                            &inbound.mentions,
+                            &context,
+                            quoted.as_ref(),
+                        ),
                     },
                 );
             }
-            Decision::Drop(dropped) => {
-                log_drop(Platform::Kook, &chat_id, &dropped);
+            Decision::Drop(dropped)
                 if !direct
                     && dropped.reason == DropReason::MentionRequired
-                    && self.settings.history_limit > 0
-                {
-                    self.histories.record(
-                        &chat_id,
-                        ContextMessage {
-                            message_id: message.msg_id.clone(),
-                            author_id: author.id.clone(),
-                            author_name: display,
-                            text: message.content().to_owned(),
-                        },
-                    );
-                }
+                    && self.settings.history_limit > 0 =>
+            {
+                self.histories.record(
+                    &chat_id,
+                    ContextMessage {
+                        message_id: message.msg_id.clone(),
+                        author_id: author.id.clone(),
+                        author_name: display,
+                        text: message.content().to_owned(),
+                    },
+                );
             }
             Decision::PairingChallenge(challenge) => {
                 let requester = krill_core::pairing::Requester {
@@ -520,6 +546,7 @@ impl KookLoop {
                     reply_to: allowed.route.reply_to.clone(),
                     message_id: message_id.to_owned(),
                     ack: None,
+                    participants: vec![allowed.sender.id.clone()],
                 },
             );
         }
@@ -561,6 +588,10 @@ impl KookLoop {
             &outcome,
             &self.limits,
             self.settings.reply_to_mode,
+            Some(&MentionPolicy::new(
+                self.settings.allowed_mentions,
+                ctx.participants.iter().map(String::as_str),
+            )),
         );
         let mut last = None;
         for chunk in chunks {
@@ -639,7 +670,9 @@ impl ChannelLoop for KookLoop {
                 event,
             ),
             Input::Http { id, result } => self.link.handle(now, id, result),
-            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, *outcome),
+            // `run_loop` hands these to `reload` / `request_stop`.
+            Input::Reload { .. } | Input::Stop { .. } => {}
             // KOOK turns are offered no tools; a stray call gets an error.
             Input::Tool(call) => {
                 let _ = call.reply.try_send(krill_core::tools::run::error_result(
@@ -653,14 +686,34 @@ impl ChannelLoop for KookLoop {
         self.session.handle_timeout(now);
     }
 
+    fn reload(&mut self, _now: Instant, config: Arc<Config>, account: ResolvedAccount) {
+        let Some(settings) = account.kook().cloned() else {
+            return;
+        };
+        self.limits = ChunkLimits::kook(
+            Some(settings.text_chunk_limit as usize),
+            settings.max_lines_per_message.map(|n| n as usize),
+            settings.chunk_mode,
+        );
+        self.policy = AccessPolicy::new(&config, &account, ResolvedAllowlists::default());
+        self.shared.config = config;
+        self.account = account;
+        self.settings = settings;
+        info!("{}: config reloaded", self.name);
+    }
+
+    fn request_stop(&mut self, reason: String) {
+        self.stopped = Some(reason);
+    }
+
     fn report(&self, now: Instant, health: &mut Health) {
         let state = self.session.state();
         health.state = session_state_text(state).to_owned();
-        health.connected = matches!(state, State::Connected | State::AwaitingPong);
+        let up = matches!(state, State::Connected | State::AwaitingPong);
+        health.set_link(up, up);
         health.session = self.session.session_id().is_some();
         health.last_event_at = self.session.since_last_event(now).map(|d| now - d);
         health.last_ack_at = self.session.since_last_pong(now).map(|d| now - d);
-        health.reconnects = self.next_conn.saturating_sub(1);
         health.messages_in = self.messages_in;
         health.replies_out = self.replies_out;
     }
