@@ -372,13 +372,22 @@ impl DiscordLoop {
     fn on_rest_event(&mut self, now: Instant, event: RestEvent) {
         let event = match event {
             RestEvent::Completed { id, response } => {
-                match self
+                let posted = match &response {
+                    Response::DiscordMessage(m) => Some((m.id.clone(), m.channel_id.clone())),
+                    _ => None,
+                };
+                if self
                     .tool_calls
                     .on_outcome(now, &mut self.link, id, Ok(response.clone()))
                 {
-                    true => return,
-                    false => RestEvent::Completed { id, response },
+                    // A message the tool sent is the bot's too (reactions
+                    // on it can trigger turns).
+                    if let Some((message_id, channel_id)) = posted {
+                        self.remember_bot_message(now, &message_id, &channel_id);
+                    }
+                    return;
                 }
+                RestEvent::Completed { id, response }
             }
             RestEvent::Failed { id, error } => {
                 if self
