@@ -23,7 +23,7 @@ use super::schema::{
     DISCORD_MAX_LINES_PER_MESSAGE, DISCORD_MEDIA_MAX_MB, DISCORD_TEXT_CHUNK_LIMIT, HISTORY_LIMIT,
     KOOK_API_BASE_URL, KOOK_TEXT_CHUNK_LIMIT,
 };
-use crate::reply::{ChunkMode, MentionScope, ReplyToMode};
+use crate::reply::{ChunkMode, MentionScope, ReplyToMode, DEFAULT_MAX_REPLY_CHARS};
 use crate::rest::RetryPolicy;
 use crate::secret::Secret;
 
@@ -115,6 +115,8 @@ pub struct DiscordSettings {
     pub reply_to_mode: ReplyToMode,
     /// `allowedMentions`: whom a reply may ping.
     pub allowed_mentions: MentionScope,
+    /// `maxReplyChars`: a longer reply is cut, with a note.
+    pub max_reply_chars: u32,
     /// `retry`
     pub retry: RetryPolicy,
     /// `actions`
@@ -131,6 +133,9 @@ pub struct DiscordSettings {
     pub shards: Option<ShardRange>,
     /// `apiBaseUrl`
     pub api_base_url: String,
+    /// `globalRateLimit`: requests per second (default
+    /// [`crate::rest::DISCORD_GLOBAL_PER_SECOND`]).
+    pub global_rate_limit: u32,
 }
 
 impl DiscordSettings {
@@ -190,6 +195,8 @@ pub struct KookSettings {
     pub reply_to_mode: ReplyToMode,
     /// `allowedMentions`: whom a reply may ping.
     pub allowed_mentions: MentionScope,
+    /// `maxReplyChars`: a longer reply is cut, with a note.
+    pub max_reply_chars: u32,
     /// `retry`
     pub retry: RetryPolicy,
     /// `historyLimit` in force.
@@ -417,6 +424,7 @@ fn merge_discord(a: &DiscordConfig, b: &DiscordConfig) -> DiscordConfig {
         media_max_mb: a.media_max_mb.or(b.media_max_mb),
         reply_to_mode: a.reply_to_mode.or(b.reply_to_mode),
         allowed_mentions: a.allowed_mentions.or(b.allowed_mentions),
+        max_reply_chars: a.max_reply_chars.or(b.max_reply_chars),
         retry: a.retry.or(b.retry),
         actions: a.actions.or(b.actions),
         allow_bots: a.allow_bots.or(b.allow_bots),
@@ -425,6 +433,7 @@ fn merge_discord(a: &DiscordConfig, b: &DiscordConfig) -> DiscordConfig {
         intents: a.intents.or(b.intents),
         shards: a.shards.or(b.shards),
         api_base_url: a.api_base_url.clone().or_else(|| b.api_base_url.clone()),
+        global_rate_limit: a.global_rate_limit.or(b.global_rate_limit),
         require_mention: a.require_mention.or(b.require_mention),
     }
 }
@@ -446,6 +455,7 @@ fn merge_kook(a: &KookConfig, b: &KookConfig) -> KookConfig {
         max_lines_per_message: a.max_lines_per_message.or(b.max_lines_per_message),
         reply_to_mode: a.reply_to_mode.or(b.reply_to_mode),
         allowed_mentions: a.allowed_mentions.or(b.allowed_mentions),
+        max_reply_chars: a.max_reply_chars.or(b.max_reply_chars),
         retry: a.retry.or(b.retry),
         history_limit: a.history_limit.or(b.history_limit),
         api_base_url: a.api_base_url.clone().or_else(|| b.api_base_url.clone()),
@@ -486,6 +496,7 @@ fn discord_settings(config: &Config, d: &DiscordConfig, section_present: bool) -
         media_max_mb: d.media_max_mb.unwrap_or(DISCORD_MEDIA_MAX_MB),
         reply_to_mode: d.reply_to_mode.unwrap_or_default(),
         allowed_mentions: d.allowed_mentions.unwrap_or_default(),
+        max_reply_chars: d.max_reply_chars.unwrap_or(DEFAULT_MAX_REPLY_CHARS as u32),
         retry: d.retry.unwrap_or_default(),
         actions: d.actions.unwrap_or_default(),
         allow_bots: d.allow_bots.unwrap_or(false),
@@ -501,6 +512,9 @@ fn discord_settings(config: &Config, d: &DiscordConfig, section_present: bool) -
             .api_base_url
             .clone()
             .unwrap_or_else(|| DISCORD_API_BASE_URL.to_owned()),
+        global_rate_limit: d
+            .global_rate_limit
+            .unwrap_or(crate::rest::DISCORD_GLOBAL_PER_SECOND as u32),
     }
 }
 
@@ -523,6 +537,7 @@ fn kook_settings(config: &Config, k: &KookConfig) -> KookSettings {
         max_lines_per_message: k.max_lines_per_message,
         reply_to_mode: k.reply_to_mode.unwrap_or_default(),
         allowed_mentions: k.allowed_mentions.unwrap_or_default(),
+        max_reply_chars: k.max_reply_chars.unwrap_or(DEFAULT_MAX_REPLY_CHARS as u32),
         retry: k.retry.unwrap_or_default(),
         history_limit: k
             .history_limit

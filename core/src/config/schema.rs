@@ -119,6 +119,8 @@ pub struct DiscordConfig {
     pub reply_to_mode: Option<ReplyToMode>,
     /// `allowedMentions` (default `participants`): whom a reply may ping.
     pub allowed_mentions: Option<MentionScope>,
+    /// `maxReplyChars` (default 20000): a longer reply is cut, with a note.
+    pub max_reply_chars: Option<u32>,
     /// `retry`
     pub retry: Option<RetryPolicy>,
     /// `actions`
@@ -135,6 +137,9 @@ pub struct DiscordConfig {
     pub shards: Option<ShardRange>,
     /// `apiBaseUrl` (default `https://discord.com/api/v10`).
     pub api_base_url: Option<String>,
+    /// `globalRateLimit`: requests per second krill allows itself across the
+    /// account (default 50, Discord's global limit; raised for large bots).
+    pub global_rate_limit: Option<u32>,
     /// `requireMention` here is ignored (a warning): it belongs under
     /// `guilds.<id>` or a channel.
     pub require_mention: Option<bool>,
@@ -391,6 +396,8 @@ pub struct KookConfig {
     pub reply_to_mode: Option<ReplyToMode>,
     /// `allowedMentions` (default `participants`): whom a reply may ping.
     pub allowed_mentions: Option<MentionScope>,
+    /// `maxReplyChars` (default 20000): a longer reply is cut, with a note.
+    pub max_reply_chars: Option<u32>,
     /// `retry`
     pub retry: Option<RetryPolicy>,
     /// `historyLimit` (default 20, else `messages.groupChat.historyLimit`).
