@@ -52,11 +52,8 @@ fn every_listed_key_is_named_once_with_its_full_path_and_line() {
         inert(EVERY_KEY),
         [
             ("channels.discord.mediaMaxMb", 4),
-            ("channels.discord.commands.native", 7),
             ("channels.discord.guilds.\"111\".channels.help.skills", 14),
             ("channels.discord.accounts.work.mediaMaxMb", 18),
-            ("commands.native", 21),
-            ("commands.useAccessGroups", 21),
         ]
         .map(|(p, l)| (p.to_owned(), l))
     );

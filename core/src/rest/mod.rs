@@ -196,6 +196,8 @@ pub enum Response {
     /// A Discord [`discord::Request::Api`] call: the JSON body (`null` for
     /// an empty 204).
     DiscordJson(serde_json::Value),
+    /// Discord `GET /applications/{id}/commands` (the list as sent).
+    DiscordCommands(serde_json::Value),
     /// Discord `GET /guilds/{id}/members/search`: guild members.
     DiscordMembers(Vec<crate::discord::Member>),
     /// KOOK `GET /gateway/index`.

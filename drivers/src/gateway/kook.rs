@@ -472,6 +472,7 @@ impl KookLoop {
                             &context,
                             quoted.as_ref(),
                         ),
+                        interaction: None,
                     },
                 );
             }
@@ -547,6 +548,7 @@ impl KookLoop {
                     message_id: message_id.to_owned(),
                     ack: None,
                     participants: vec![allowed.sender.id.clone()],
+                    interaction: None,
                 },
             );
         }

@@ -42,6 +42,9 @@ use crate::Timeout;
 #[path = "discord_rest.rs"]
 mod rest;
 pub use rest::RoleChange;
+#[path = "discord_interactions.rs"]
+mod interactions;
+pub use interactions::{InteractionRecord, SlashCaller, CALLBACK_DEADLINE};
 
 /// The fixtures' bot id (`krill`).
 pub const BOT_USER_ID: &str = "1297484454297731072";
@@ -806,6 +809,7 @@ struct State {
     gateway_bot_fetches: usize,
     /// Channels, messages, pins, members, roles (the `discord` tool's routes).
     resources: rest::Resources,
+    interactions: interactions::Interactions,
 }
 
 struct Conn {
@@ -1191,6 +1195,9 @@ impl Core {
         if (m, seg.as_slice()) == ("GET", ["gateway"].as_slice()) {
             return ok_json(&json!({"url": format!("ws://127.0.0.1:{}", self.ws_port())}));
         }
+        if let Some(response) = interactions::route_token(s, inc, seg.as_slice()) {
+            return response;
+        }
         let expected = format!("Bot {}", self.opts.token);
         if inc.header("authorization") != Some(expected.as_str()) {
             return ScriptedResponse::json(
@@ -1198,6 +1205,9 @@ impl Core {
                 &[],
                 &json!({"message": "401: Unauthorized", "code": 0}),
             );
+        }
+        if let Some(response) = interactions::route_commands(self, s, inc, seg.as_slice()) {
+            return response;
         }
         match (m, seg.as_slice()) {
             ("GET", ["gateway", "bot"]) => {
