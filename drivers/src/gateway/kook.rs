@@ -476,6 +476,7 @@ impl KookLoop {
                             &context,
                             quoted.as_ref(),
                         ),
+                        interaction: None,
                     },
                 );
             }
@@ -551,6 +552,7 @@ impl KookLoop {
                     message_id: message_id.to_owned(),
                     ack: None,
                     participants: vec![allowed.sender.id.clone()],
+                    interaction: None,
                 },
             );
         }
