@@ -44,7 +44,10 @@ fn message_send_delivers_through_the_running_gateway() {
     assert_eq!(posts[0].content, "hello there");
     assert_ne!(posts[0].channel_id, CHANNEL_ID);
     let dm_channel = posts[0].channel_id.clone();
-    assert!(out.contains(&format!("sent {}", posts[0].message_id)), "{out}");
+    assert!(
+        out.contains(&format!("sent {}", posts[0].message_id)),
+        "{out}"
+    );
     assert!(fake
         .requests()
         .iter()
@@ -95,17 +98,23 @@ fn message_send_delivers_through_the_running_gateway() {
 
     // A killed gateway leaves a stale socket: the error says no gateway runs.
     let state = krill.stop();
-    assert!(state.path().join("gateway.sock").exists(), "stale socket left");
+    assert!(
+        state.path().join("gateway.sock").exists(),
+        "stale socket left"
+    );
     let (code, out) = run_cli_in(state.path(), &["message", "send", "--to", &channel, "x"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("no krill gateway is running"), "{out}");
 
     // The next gateway replaces the stale socket.
     let krill = Krill::start_in(state, &config(&fake), &["gateway"], &[]);
-    fake.wait_for_ready_client(WAIT).expect("krill identifies again");
+    fake.wait_for_ready_client(WAIT)
+        .expect("krill identifies again");
     let (code, out) = krill.run_cli(&["message", "send", "--to", &channel, "back"]);
     assert_eq!(code, 0, "{out}");
-    let posts = fake.wait_for_posts(7, WAIT).expect("delivered after restart");
+    let posts = fake
+        .wait_for_posts(7, WAIT)
+        .expect("delivered after restart");
     assert_eq!(posts[6].content, "back");
 
     // Nothing listens on a missing socket either.

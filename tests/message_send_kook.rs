@@ -33,7 +33,13 @@ fn message_send_reaches_kook_dms_and_channels() {
 
     let channel = format!("channel:{CHANNEL}");
     let (code, out) = krill.run_cli(&[
-        "message", "send", "--channel", "kook", "--to", &channel, "to all",
+        "message",
+        "send",
+        "--channel",
+        "kook",
+        "--to",
+        &channel,
+        "to all",
     ]);
     assert_eq!(code, 0, "{out}");
     let posts = fake.wait_for_posts(2, WAIT).expect("the channel message");

@@ -83,9 +83,14 @@ fn kook_targets_use_their_endpoints() {
         (Target::User("1".into()), true),
         (Target::Channel("2".into()), false),
     ] {
-        let mut delivery =
-            Delivery::new(Platform::Kook, target, "hi", &limits(), MentionPolicy::default())
-                .unwrap();
+        let mut delivery = Delivery::new(
+            Platform::Kook,
+            target,
+            "hi",
+            &limits(),
+            MentionPolicy::default(),
+        )
+        .unwrap();
         match delivery.poll_request() {
             Some(Request::Kook(KookRequest::DirectMessageCreate(_))) => assert!(direct),
             Some(Request::Kook(KookRequest::MessageCreate(_))) => assert!(!direct),

@@ -55,12 +55,15 @@ impl ControlClient {
     /// Sends `request` and waits for its answer.
     pub fn call(&mut self, request: &ControlRequest) -> Result<ControlReply, ClientError> {
         let io = |e| ClientError::Io(self.path.clone(), e);
-        let mut line = serde_json::to_string(request)
-            .map_err(|e| ClientError::BadReply(e.to_string()))?;
+        let mut line =
+            serde_json::to_string(request).map_err(|e| ClientError::BadReply(e.to_string()))?;
         line.push('\n');
         self.writer.write_all(line.as_bytes()).map_err(io)?;
         let mut answer = String::new();
-        let read = self.reader.read_line(&mut answer).map_err(|e| ClientError::Io(self.path.clone(), e))?;
+        let read = self
+            .reader
+            .read_line(&mut answer)
+            .map_err(|e| ClientError::Io(self.path.clone(), e))?;
         if read == 0 {
             return Err(ClientError::BadReply(
                 "the gateway closed the connection (did it stop?)".to_owned(),

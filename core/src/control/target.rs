@@ -40,13 +40,16 @@ pub enum TargetError {
 /// Parses a target (surrounding spaces ignored).
 pub fn parse_target(text: &str) -> Result<Target, TargetError> {
     let text = text.trim();
-    let id_ok = |id: &str| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_digit());
+    let id_ok =
+        |id: &str| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_digit());
     if id_ok(text) {
         return Err(TargetError::Ambiguous(text.to_owned()));
     }
     let invalid = || TargetError::Invalid(text.to_owned());
     if let Some(id) = text.strip_prefix("user:") {
-        return id_ok(id.trim()).then(|| Target::User(id.trim().to_owned())).ok_or_else(invalid);
+        return id_ok(id.trim())
+            .then(|| Target::User(id.trim().to_owned()))
+            .ok_or_else(invalid);
     }
     if let Some(id) = text.strip_prefix("channel:") {
         return id_ok(id.trim())
@@ -55,7 +58,9 @@ pub fn parse_target(text: &str) -> Result<Target, TargetError> {
     }
     if let Some(inner) = text.strip_prefix("<@").and_then(|t| t.strip_suffix('>')) {
         let id = inner.strip_prefix('!').unwrap_or(inner);
-        return id_ok(id).then(|| Target::User(id.to_owned())).ok_or_else(invalid);
+        return id_ok(id)
+            .then(|| Target::User(id.to_owned()))
+            .ok_or_else(invalid);
     }
     Err(invalid())
 }
@@ -69,11 +74,23 @@ mod tests {
         assert_eq!(parse_target("user:12"), Ok(Target::User("12".into())));
         assert_eq!(parse_target("<@12>"), Ok(Target::User("12".into())));
         assert_eq!(parse_target("<@!12>"), Ok(Target::User("12".into())));
-        assert_eq!(parse_target(" channel:34 "), Ok(Target::Channel("34".into())));
+        assert_eq!(
+            parse_target(" channel:34 "),
+            Ok(Target::Channel("34".into()))
+        );
         assert_eq!(parse_target("34"), Err(TargetError::Ambiguous("34".into())));
-        assert!(matches!(parse_target("user:"), Err(TargetError::Invalid(_))));
-        assert!(matches!(parse_target("user:ab"), Err(TargetError::Invalid(_))));
-        assert!(matches!(parse_target("<#34>"), Err(TargetError::Invalid(_))));
+        assert!(matches!(
+            parse_target("user:"),
+            Err(TargetError::Invalid(_))
+        ));
+        assert!(matches!(
+            parse_target("user:ab"),
+            Err(TargetError::Invalid(_))
+        ));
+        assert!(matches!(
+            parse_target("<#34>"),
+            Err(TargetError::Invalid(_))
+        ));
         assert!(matches!(parse_target(""), Err(TargetError::Invalid(_))));
     }
 

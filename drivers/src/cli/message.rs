@@ -74,7 +74,10 @@ fn send(args: SendArgs) -> i32 {
         Ok(reply) => {
             eprintln!(
                 "krill message send: {}",
-                reply.error.as_deref().unwrap_or("the gateway refused the message")
+                reply
+                    .error
+                    .as_deref()
+                    .unwrap_or("the gateway refused the message")
             );
             EXIT_FAILURE
         }

@@ -71,7 +71,10 @@ pub(crate) async fn serve(socket: ControlSocket, router: Router) {
                 crate::runtime::spawn(client(stream, router.clone())).detach();
             }
             Err(e) => {
-                warn!("control socket {}: accept failed: {e}", socket.path.display());
+                warn!(
+                    "control socket {}: accept failed: {e}",
+                    socket.path.display()
+                );
                 smol::Timer::after(Duration::from_millis(100)).await;
             }
         }
@@ -132,14 +135,18 @@ async fn deliver(send: SendRequest, router: &Router) -> ControlReply {
         Ok(account) => account,
         Err(error) => return ControlReply::failed(error),
     };
-    let Some(inbox) = router.accounts.index_of(platform, &account).and_then(|index| {
-        router
-            .inboxes
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&index)
-            .cloned()
-    }) else {
+    let Some(inbox) = router
+        .accounts
+        .index_of(platform, &account)
+        .and_then(|index| {
+            router
+                .inboxes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(&index)
+                .cloned()
+        })
+    else {
         return ControlReply::failed(format!("{platform} account {account:?} is not running"));
     };
     let (reply, outcome) = smol::channel::bounded(1);

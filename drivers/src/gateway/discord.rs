@@ -48,9 +48,9 @@ use krill_core::routing::{chat_label, guild_slug};
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
-use super::deliveries::Deliveries;
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite};
+use super::deliveries::Deliveries;
 use super::inbound::{
     answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, turn_participants,
     TurnSource,

@@ -30,9 +30,9 @@ use krill_core::routing::chat_label;
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
-use super::deliveries::Deliveries;
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite, Executed};
+use super::deliveries::Deliveries;
 use super::inbound::{
     answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, turn_participants,
     TurnSource,

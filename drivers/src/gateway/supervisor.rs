@@ -123,8 +123,7 @@ impl Supervisor {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(index, tx);
-        self.accounts
-            .insert(index, key.0, key.1.clone());
+        self.accounts.insert(index, key.0, key.1.clone());
         self.running.insert(key, Running { index, connection });
         let ended_tx = self.ended_tx.clone();
         crate::runtime::spawn(async move {
