@@ -34,6 +34,7 @@ use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite, Executed};
+use super::deliveries::Deliveries;
 use super::durable::{Durable, Outgoing, TEXT};
 use super::inbound::{
     answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, turn_participants,
@@ -98,6 +99,8 @@ struct KookLoop {
     messages_in: u64,
     replies_out: u64,
     limits: ChunkLimits,
+    /// `krill message send` deliveries in progress.
+    deliveries: Deliveries,
     stopped: Option<String>,
     /// Session saved, journal, outbox.
     durable: Durable,
@@ -166,6 +169,7 @@ impl KookLoop {
             messages_in: 0,
             replies_out: 0,
             limits,
+            deliveries: Deliveries::default(),
             stopped: None,
             durable,
             acks_after_reply: HashMap::new(),
@@ -669,6 +673,34 @@ impl KookLoop {
         }
     }
 
+    /// Delivers `text` to `target` for the control socket (`krill message
+    /// send`): chunked like a reply; only a DM's recipient may be pinged.
+    fn deliver(
+        &mut self,
+        now: Instant,
+        target: krill_core::control::Target,
+        text: &str,
+        reply: Sender<krill_core::control::ControlReply>,
+    ) {
+        let recipient = match &target {
+            krill_core::control::Target::User(id) => Some(id.clone()),
+            krill_core::control::Target::Channel(_) => None,
+        };
+        let mentions = MentionPolicy::new(self.settings.allowed_mentions, recipient.as_deref());
+        match krill_core::control::Delivery::new(
+            Platform::Kook,
+            target,
+            text,
+            &self.limits,
+            mentions,
+        ) {
+            Ok(delivery) => self.deliveries.start(now, &mut self.link, delivery, reply),
+            Err(error) => {
+                let _ = reply.try_send(krill_core::control::ControlReply::failed(error));
+            }
+        }
+    }
+
     /// Submits one message to a channel or, for DMs, to the user.
     fn send(
         &mut self,
@@ -807,7 +839,9 @@ impl ChannelLoop for KookLoop {
     }
 
     fn handle_rest_event(&mut self, now: Instant, event: RestEvent) {
-        self.on_rest_event(now, event);
+        if let Some(event) = self.deliveries.handle(now, &mut self.link, event) {
+            self.on_rest_event(now, event);
+        }
     }
 
     fn take_stop(&mut self) -> Option<String> {
@@ -844,8 +878,19 @@ impl ChannelLoop for KookLoop {
             ),
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, *outcome),
+            Input::Deliver {
+                target,
+                text,
+                reply,
+            } => self.deliver(now, target, &text, reply),
             // `run_loop` hands these to `suspend` / `reload` / `request_stop`.
             Input::Drain | Input::Reload { .. } | Input::Stop { .. } => {}
+            // KOOK turns are offered no tools; a stray call gets an error.
+            Input::Tool(call) => {
+                let _ = call.reply.try_send(krill_core::tools::run::error_result(
+                    "the discord tool only works in Discord conversations",
+                ));
+            }
         }
     }
 
