@@ -10,6 +10,7 @@
 //! |---|---|
 //! | [`discord`] | the Discord gateway shard machine and its frame types |
 //! | [`kook`] | the KOOK gateway session machine and its frame types |
+//! | [`media`] | inbound attachments and outbound `MEDIA:` files: limits, names, path policy, delivery plans |
 //! | [`reply`] | reply shaping: reply tags, `replyToMode`, the chunker |
 //! | [`rest`] | REST request planning, rate-limit buckets, retry decisions |
 //! | [`config`] | the config schema, defaults and validation |
@@ -30,6 +31,7 @@ pub mod backoff;
 pub mod config;
 pub mod discord;
 pub mod kook;
+pub mod media;
 pub mod pairing;
 pub mod platform;
 pub mod reply;

@@ -24,6 +24,7 @@ fn input() -> TurnInput {
         system_prompt: Some("Keep answers short.".into()),
         skills: Some(vec!["search".into(), "docs".into()]),
         history_limit: None,
+        media: Vec::new(),
     }
 }
 

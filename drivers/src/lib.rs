@@ -12,6 +12,7 @@
 //! | [`paths`] | where the config file and the state dir are |
 //! | [`rest_call`] | one blocking REST call through the core planner, for CLI commands |
 //! | [`status_file`] | the running gateway's `status.json` (channel states for `krill channels status`) |
+//! | [`media`] | downloading inbound attachments, reading `MEDIA:` files, removing old inbound files |
 //! | [`logging`] | the log subscriber (stderr, `KRILL_LOG`) |
 //! | [`ws`] | the WebSocket transport (async-tungstenite on smol, native-tls) |
 //! | [`http`] | the HTTP transport (ureq on smol's blocking pool) |
@@ -24,6 +25,7 @@ pub mod config_file;
 pub mod gateway;
 pub mod http;
 pub mod logging;
+pub mod media;
 pub mod pairing_store;
 pub mod paths;
 pub mod rest_call;

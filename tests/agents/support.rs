@@ -61,6 +61,7 @@ pub fn dm_turn(session: &str, message_id: &str, text: &str) -> TurnInput {
         system_prompt: None,
         skills: None,
         history_limit: None,
+        media: Vec::new(),
     }
 }
 

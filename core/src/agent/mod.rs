@@ -68,6 +68,11 @@ pub enum BackendSpec {
         /// Request timeout in milliseconds (default 120000).
         #[serde(rename = "timeoutMs", default = "default_openai_timeout_ms")]
         timeout_ms: u64,
+        /// The model reads images: downloaded inbound images go to it as
+        /// image content parts (data URLs) instead of prompt lines only
+        /// (default false).
+        #[serde(default)]
+        vision: bool,
     },
 }
 

@@ -23,7 +23,7 @@ pub mod plan;
 pub mod tags;
 
 pub use chunk::{chunk_spans, chunk_text, ChunkLimits, ChunkSpan};
-pub use plan::{discord_message_reference, kook_quote, plan_reply, OutboundChunk};
+pub use plan::{discord_message_reference, kook_quote, plan_reply, reply_target, OutboundChunk};
 pub use tags::{extract_reply_tags, ReplyTarget, TaggedReply};
 
 /// `chunkMode`: how a long reply is split.

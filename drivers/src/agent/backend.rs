@@ -87,6 +87,7 @@ pub async fn answer(
             system_prompt,
             max_tokens,
             timeout_ms,
+            vision,
         } => {
             let call = super::openai::OpenAiCall {
                 base_url,
@@ -95,6 +96,7 @@ pub async fn answer(
                 system_prompt: system_prompt.as_deref(),
                 max_tokens: *max_tokens,
                 timeout_ms: *timeout_ms,
+                vision: *vision,
             };
             call.answer(request).await
         }

@@ -8,7 +8,8 @@
 use std::time::Duration;
 
 use krill_core::agent::openai::{
-    chat_completion_request, chat_completions_url, parse_chat_completion,
+    chat_completion_request, chat_completions_url, parse_chat_completion, with_image_parts,
+    ImageInput,
 };
 use krill_core::agent::TurnRequest;
 use krill_core::secret::Secret;
@@ -36,6 +37,8 @@ pub struct OpenAiCall<'a> {
     pub max_tokens: Option<u32>,
     /// `timeoutMs`.
     pub timeout_ms: u64,
+    /// `vision`: downloaded images go to the model as image parts.
+    pub vision: bool,
 }
 
 impl OpenAiCall<'_> {
@@ -52,11 +55,49 @@ impl OpenAiCall<'_> {
         };
         let body =
             chat_completion_request(self.model, self.system_prompt, self.max_tokens, request);
-        let body = serde_json::to_vec(&body).map_err(|e| AgentError::Io(e.into()))?;
+        let body = if self.vision {
+            let images = read_images(request).await;
+            let inputs: Vec<ImageInput<'_>> = images
+                .iter()
+                .map(|(content_type, data)| ImageInput { content_type, data })
+                .collect();
+            serde_json::to_vec(&with_image_parts(&body, &inputs))
+        } else {
+            serde_json::to_vec(&body)
+        };
+        let body = body.map_err(|e| AgentError::Io(e.into()))?;
         let url = chat_completions_url(self.base_url);
         let timeout_ms = self.timeout_ms;
         smol::unblock(move || post(&url, api_key.as_ref(), &body, timeout_ms)).await
     }
+}
+
+/// The downloaded images of the turn (`media[]` with a path and an
+/// `image/*` type), read from disk; a file that cannot be read is left out
+/// (logged): the prompt line still names it.
+async fn read_images(request: &TurnRequest) -> Vec<(String, Vec<u8>)> {
+    let wanted: Vec<(String, String)> = request
+        .media
+        .iter()
+        .filter(|item| item.is_saved_image())
+        .filter_map(|item| Some((item.content_type.clone(), item.path.clone()?)))
+        .collect();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    smol::unblock(move || {
+        wanted
+            .into_iter()
+            .filter_map(|(content_type, path)| match std::fs::read(&path) {
+                Ok(data) => Some((content_type, data)),
+                Err(e) => {
+                    tracing::warn!(target: "krill::agent", "cannot read image {path}: {e}");
+                    None
+                }
+            })
+            .collect()
+    })
+    .await
 }
 
 /// The blocking request.

@@ -27,6 +27,7 @@ use futures_lite::FutureExt;
 use krill_core::agent::{BackendSpec, TranscriptEntry, TurnInput, AGENT_FAILED_REPLY};
 use smol::channel::{unbounded, Receiver, Sender};
 use smol::lock::Semaphore;
+use smol::Task;
 
 use super::backend::{answer, AgentError};
 use super::transcripts::TranscriptStore;
@@ -79,6 +80,10 @@ type SessionId = (String, String);
 #[derive(Debug)]
 struct Job<T> {
     turn: TurnInput,
+    /// The finished turn, when it is still being completed (media being
+    /// downloaded): awaited when the job's turn comes, so the job keeps its
+    /// place in the session's order.
+    ready: Option<Task<TurnInput>>,
     ctx: T,
     submitted_ms: u64,
 }
@@ -106,9 +111,23 @@ impl<T: Send + 'static> AgentRunner<T> {
 
     /// Queues a turn behind the session's earlier turns; returns at once.
     pub fn submit(&self, turn: TurnInput, ctx: T) {
+        self.enqueue(turn, None, ctx);
+    }
+
+    /// Queues a turn whose input is still being completed by `ready` (e.g.
+    /// its attachments downloading; already running): it takes its place
+    /// in the session's order now and runs with what `ready` returns. `turn`
+    /// names the session (the finished turn must keep its agent and session)
+    /// and stands in if `ready` panics.
+    pub fn submit_after(&self, turn: TurnInput, ready: Task<TurnInput>, ctx: T) {
+        self.enqueue(turn, Some(ready), ctx);
+    }
+
+    fn enqueue(&self, turn: TurnInput, ready: Option<Task<TurnInput>>, ctx: T) {
         let session = (turn.agent_id.clone(), turn.session_key.clone());
         let job = Job {
             turn,
+            ready,
             ctx,
             submitted_ms: unix_ms(),
         };
@@ -161,6 +180,12 @@ async fn work<T: Send + 'static>(shared: Arc<Shared<T>>, session: SessionId) {
                 }
             }
         };
+        let mut job = job;
+        if let Some(ready) = job.ready.take() {
+            if let Ok(turn) = AssertUnwindSafe(ready).catch_unwind().await {
+                job.turn = turn;
+            }
+        }
         let permit = shared.permits.acquire_arc().await;
         // A panic in a backend (a library bug) must not wedge the session:
         // it becomes a failed turn like any other.

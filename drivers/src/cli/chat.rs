@@ -145,6 +145,7 @@ fn converse(
                     system_prompt: None,
                     skills: None,
                     history_limit: None,
+                    media: Vec::new(),
                 },
                 (),
             );

@@ -47,15 +47,25 @@ use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
-use super::inbound::{build_turn, log_drop, pairing_reply, reply_chunks, TurnSource};
+use super::inbound::{build_turn, log_drop, pairing_reply, TurnSource};
 use super::link::RestLink;
+use super::media::{
+    read_reply_files, shape_reply, submit_turn_with_media, MediaDelivery, PendingUpload, Uploads,
+};
 use super::socket::{feed, Socket};
 use super::status::Health;
 use super::{
     run_loop, unix_ms, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx,
 };
 use crate::agent::TurnOutcome;
+use crate::media::MediaSettings;
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
+use krill_core::media::{
+    delivery_notes, discord_media, plan_discord_delivery, text_or_placeholder, DiscordSend,
+    InboundMedia, MediaFailure,
+};
+use krill_core::reply::OutboundChunk;
+use krill_core::rest::discord::CreateMessageWithFiles;
 
 /// Channel kinds Discord uses for threads (announcement, public, private).
 const THREAD_KINDS: [u16; 3] = [10, 11, 12];
@@ -153,6 +163,10 @@ struct DiscordLoop {
     messages_in: u64,
     replies_out: u64,
     limits: ChunkLimits,
+    /// Where media goes and how large it may be.
+    media: MediaSettings,
+    /// Messages with files in flight.
+    uploads: Uploads,
     stopped: Option<String>,
 }
 
@@ -203,6 +217,12 @@ impl DiscordLoop {
             settings.chunk_mode,
         );
         let history_cap = (settings.history_limit as usize).max(1);
+        let media = MediaSettings::new(
+            &shared.config,
+            &shared.state_dir,
+            Platform::Discord,
+            settings.media_max_mb,
+        );
         Self {
             index,
             name,
@@ -230,6 +250,8 @@ impl DiscordLoop {
             messages_in: 0,
             replies_out: 0,
             limits,
+            media,
+            uploads: Uploads::default(),
             stopped: None,
         }
     }
@@ -354,6 +376,7 @@ impl DiscordLoop {
                     self.replies_out += 1;
                     self.remember_bot_message(now, &posted.id, &posted.channel_id);
                 }
+                self.uploads.finished(id);
                 self.finish(now, id);
             }
             RestEvent::Failed { id, error } => {
@@ -368,6 +391,9 @@ impl DiscordLoop {
                     slot.shard.handle_gateway_fetched(now, Err(fetch_error));
                 } else {
                     warn!("{}: request failed: {error}", self.name);
+                    if let Some(upload) = self.uploads.finished(id) {
+                        self.upload_failed(now, upload);
+                    }
                 }
                 self.finish(now, id);
             }
@@ -617,7 +643,9 @@ impl DiscordLoop {
         let decision = self.policy.decide(&inbound, approved);
         let in_guild = matches!(chat, ChatKind::Channel | ChatKind::Thread);
         match decision {
-            Decision::Allow(allowed) => {
+            Decision::Allow(mut allowed) => {
+                let media = discord_media(&message.attachments);
+                allowed.text = text_or_placeholder(&allowed.text, &media);
                 let chat_type = if chat == ChatKind::Direct {
                     ChatType::Direct
                 } else {
@@ -680,7 +708,7 @@ impl DiscordLoop {
                         );
                     }
                 }
-                self.submit_turn(now, &allowed, turn, message_id, ack);
+                self.submit_turn(now, &allowed, turn, media, message_id, ack);
             }
             Decision::Drop(dropped) => {
                 log_drop(Platform::Discord, &channel_id, &dropped);
@@ -722,6 +750,7 @@ impl DiscordLoop {
         now: Instant,
         allowed: &Allowed,
         mut turn: TurnInput,
+        media: Vec<InboundMedia>,
         message_id: String,
         ack: Option<String>,
     ) {
@@ -741,15 +770,13 @@ impl DiscordLoop {
             "{}: turn for {} in {}",
             self.name, allowed.route.session_key, channel_id
         );
-        self.shared.agents.submit(
-            turn,
-            TurnCtx {
-                channel: self.index,
-                reply_to: allowed.route.reply_to.clone(),
-                message_id,
-                ack,
-            },
-        );
+        let ctx = TurnCtx {
+            channel: self.index,
+            reply_to: allowed.route.reply_to.clone(),
+            message_id,
+            ack,
+        };
+        submit_turn_with_media(&self.shared, &self.media, "discord", turn, media, ctx);
     }
 
     /// Remembers a message author's names (DM reactions carry only an id).
@@ -846,6 +873,7 @@ impl DiscordLoop {
                     now,
                     &triggered.allowed,
                     turn,
+                    Vec::new(),
                     triggered.message_id.clone(),
                     None,
                 );
@@ -912,6 +940,40 @@ impl DiscordLoop {
     }
 
     /// Sends `text` to `channel_id` as one message (pairing replies).
+    fn send_chunk(
+        &mut self,
+        now: Instant,
+        channel_id: &str,
+        chunk: OutboundChunk,
+    ) -> Option<RequestId> {
+        self.link.submit(
+            now,
+            DiscordRequest::CreateMessage(CreateMessage {
+                channel_id: channel_id.to_owned(),
+                content: chunk.text,
+                reply_to: chunk.reply_to,
+                nonce: None,
+            }),
+        )
+    }
+
+    /// A message with files failed for good: its text goes alone, then a
+    /// note names the files.
+    fn upload_failed(&mut self, now: Instant, upload: PendingUpload) {
+        warn!(
+            "{}: upload of {} file(s) to {} failed",
+            self.name,
+            upload.names.len(),
+            upload.chat_id
+        );
+        if !upload.text.trim().is_empty() {
+            self.send_text(now, &upload.chat_id, upload.text.clone(), None);
+        }
+        if let Some(note) = upload.failure_note() {
+            self.send_text(now, &upload.chat_id, note, None);
+        }
+    }
+
     fn send_text(
         &mut self,
         now: Instant,
@@ -933,23 +995,85 @@ impl DiscordLoop {
     fn handle_outcome(&mut self, now: Instant, ctx: TurnCtx, outcome: TurnOutcome) {
         let channel_id = ctx.reply_to.chat_id.clone();
         self.stop_typing(&channel_id);
-        let chunks = reply_chunks(
+        let reply = shape_reply(
             &self.name,
             &ctx,
             &outcome,
             &self.limits,
             self.settings.reply_to_mode,
         );
+        if !reply.media.is_empty() {
+            // The files are read off the loop; the reply goes out whole
+            // when they are (`Input::Media`), so its order is kept.
+            read_reply_files(&self.media, &self.inbox, ctx, reply);
+            return;
+        }
+        let sends = reply.chunks.into_iter().map(DiscordSend::Text).collect();
+        self.deliver(now, ctx, sends, &[]);
+    }
+
+    /// A reply with files, once they are read: the messages the core plans
+    /// (files on the last chunk), then a note for the files that cannot go.
+    fn deliver_media(&mut self, now: Instant, ctx: TurnCtx, delivery: MediaDelivery) {
+        let plan = plan_discord_delivery(
+            delivery.chunks,
+            delivery.prepared.files,
+            delivery.target.as_ref(),
+            self.settings.reply_to_mode,
+        );
+        self.deliver(now, ctx, plan.sends, &delivery.prepared.failures);
+    }
+
+    /// Submits the messages of a reply in order, then the note for
+    /// `failures`; removes the ack after the last one when configured.
+    fn deliver(
+        &mut self,
+        now: Instant,
+        ctx: TurnCtx,
+        sends: Vec<DiscordSend>,
+        failures: &[MediaFailure],
+    ) {
+        let channel_id = ctx.reply_to.chat_id.clone();
         let mut last = None;
-        for chunk in chunks {
-            last = self.link.submit(
+        for send in sends {
+            last = match send {
+                DiscordSend::Text(chunk) => self.send_chunk(now, &channel_id, chunk),
+                DiscordSend::Files { chunk, files } => {
+                    let upload = PendingUpload {
+                        chat_id: channel_id.clone(),
+                        direct: false,
+                        names: files.iter().map(|f| f.filename.clone()).collect(),
+                        text: chunk.text.clone(),
+                        then: None,
+                    };
+                    let id = self.link.submit(
+                        now,
+                        DiscordRequest::CreateMessageWithFiles(CreateMessageWithFiles {
+                            message: CreateMessage {
+                                channel_id: channel_id.clone(),
+                                content: chunk.text,
+                                reply_to: chunk.reply_to,
+                                nonce: None,
+                            },
+                            files,
+                        }),
+                    );
+                    match id {
+                        Some(id) => self.uploads.started(id, upload),
+                        None => self.upload_failed(now, upload),
+                    }
+                    id
+                }
+            };
+        }
+        if let Some(note) = delivery_notes(failures) {
+            last = self.send_chunk(
                 now,
-                DiscordRequest::CreateMessage(CreateMessage {
-                    channel_id: channel_id.clone(),
-                    content: chunk.text,
-                    reply_to: chunk.reply_to,
-                    nonce: None,
-                }),
+                &channel_id,
+                OutboundChunk {
+                    text: note,
+                    reply_to: None,
+                },
             );
         }
         if let Some(emoji) = ctx.ack {
@@ -1056,6 +1180,7 @@ impl ChannelLoop for DiscordLoop {
             }
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+            Input::Media { ctx, delivery } => self.deliver_media(now, ctx, delivery),
         }
     }
 

@@ -121,6 +121,7 @@ pub(crate) fn build_turn(allowed: &Allowed, source: &TurnSource<'_>) -> TurnInpu
         ),
         skills: rule.and_then(|r| r.skills.clone()),
         history_limit: source.history_limit,
+        media: Vec::new(),
     }
 }
 

@@ -27,14 +27,24 @@ use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
-use super::inbound::{build_turn, log_drop, pairing_reply, reply_chunks, TurnSource};
+use super::inbound::{build_turn, log_drop, pairing_reply, TurnSource};
 use super::link::RestLink;
+use super::media::{
+    read_reply_files, shape_reply, submit_turn_with_media, KookFollowUp, MediaDelivery,
+    PendingUpload, Uploads,
+};
 use super::socket::{feed, Socket};
 use super::status::Health;
 use super::{run_loop, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx};
 use crate::agent::TurnOutcome;
+use crate::media::MediaSettings;
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 use crate::ws::redact_url;
+use krill_core::kook::Body;
+use krill_core::media::{
+    delivery_notes, kook_media, plan_kook_delivery, text_or_placeholder, KookSend, MediaFailure,
+};
+use krill_core::rest::kook::{MediaMessageCreate, MediaTarget};
 
 /// Channels whose context is kept at most.
 const MAX_HISTORY_CHANNELS: usize = 512;
@@ -81,6 +91,10 @@ struct KookLoop {
     messages_in: u64,
     replies_out: u64,
     limits: ChunkLimits,
+    /// Where media goes and how large it may be.
+    media: MediaSettings,
+    /// File uploads in flight (`/asset/create`, then the media message).
+    uploads: Uploads,
     stopped: Option<String>,
 }
 
@@ -109,6 +123,12 @@ impl KookLoop {
             settings.chunk_mode,
         );
         let history_cap = (settings.history_limit as usize).max(1);
+        let media = MediaSettings::new(
+            &shared.config,
+            &shared.state_dir,
+            Platform::Kook,
+            settings.media_max_mb,
+        );
         Self {
             index,
             name,
@@ -131,6 +151,8 @@ impl KookLoop {
             messages_in: 0,
             replies_out: 0,
             limits,
+            media,
+            uploads: Uploads::default(),
             stopped: None,
         }
     }
@@ -233,6 +255,12 @@ impl KookLoop {
                         info!("{}: bot user {} ({})", self.name, user.username, user.id);
                         self.bot_id = user.id;
                     }
+                } else if let Some(upload) = self.uploads.finished(id) {
+                    match response {
+                        Response::KookAsset(asset) => self.asset_uploaded(now, upload, asset.url),
+                        Response::KookMessage(_) => self.replies_out += 1,
+                        _ => {}
+                    }
                 } else if matches!(response, Response::KookMessage(_)) {
                     self.replies_out += 1;
                 }
@@ -256,6 +284,9 @@ impl KookLoop {
                         self.user_me = None;
                     }
                     warn!("{}: request failed: {error}", self.name);
+                    if let Some(upload) = self.uploads.finished(id) {
+                        self.upload_failed(now, &upload);
+                    }
                 }
                 self.finish(now, id);
             }
@@ -339,7 +370,11 @@ impl KookLoop {
                 is_bot: author.bot,
                 is_webhook: false,
             },
-            text: message.content().to_owned(),
+            // A media message's content is its URL, not words.
+            text: match message.body {
+                Body::Media { .. } => String::new(),
+                _ => message.content().to_owned(),
+            },
             mentions,
             reply_to_bot: !self.bot_id.is_empty()
                 && message
@@ -355,7 +390,9 @@ impl KookLoop {
             warn!("{}: cannot read the approved pairings: {error}", self.name);
         }
         match self.policy.decide(&inbound, approved) {
-            Decision::Allow(allowed) => {
+            Decision::Allow(mut allowed) => {
+                let media = kook_media(&message);
+                allowed.text = text_or_placeholder(&allowed.text, &media);
                 let chat_type = if direct {
                     ChatType::Direct
                 } else {
@@ -413,15 +450,13 @@ impl KookLoop {
                         );
                     }
                 }
-                self.shared.agents.submit(
-                    turn,
-                    TurnCtx {
-                        channel: self.index,
-                        reply_to: allowed.route.reply_to.clone(),
-                        message_id: message.msg_id.clone(),
-                        ack,
-                    },
-                );
+                let ctx = TurnCtx {
+                    channel: self.index,
+                    reply_to: allowed.route.reply_to.clone(),
+                    message_id: message.msg_id.clone(),
+                    ack,
+                };
+                submit_turn_with_media(&self.shared, &self.media, "kook", turn, media, ctx);
             }
             Decision::Drop(dropped) => {
                 log_drop(Platform::Kook, &chat_id, &dropped);
@@ -455,6 +490,45 @@ impl KookLoop {
         }
     }
 
+    /// `/asset/create` answered: send the media message with the URL.
+    fn asset_uploaded(&mut self, now: Instant, upload: PendingUpload, url: String) {
+        let Some(follow) = &upload.then else {
+            return;
+        };
+        let target = if upload.direct {
+            MediaTarget::Direct(DmTarget::User(upload.chat_id.clone()))
+        } else {
+            MediaTarget::Channel(upload.chat_id.clone())
+        };
+        let request = KookRequest::MediaMessageCreate(MediaMessageCreate {
+            target,
+            message_type: follow.message_type,
+            url,
+            quote: follow.reply_to.clone(),
+        });
+        let sent = PendingUpload {
+            then: None,
+            ..upload
+        };
+        match self.link.submit(now, request) {
+            Some(id) => self.uploads.started(id, sent),
+            None => self.upload_failed(now, &sent),
+        }
+    }
+
+    /// A file's upload or its message failed for good: a note names it.
+    fn upload_failed(&mut self, now: Instant, upload: &PendingUpload) {
+        warn!(
+            "{}: sending {} file(s) to {} failed",
+            self.name,
+            upload.names.len(),
+            upload.chat_id
+        );
+        if let Some(note) = upload.failure_note() {
+            self.send(now, &upload.chat_id, upload.direct, note, None);
+        }
+    }
+
     /// Submits one message to a channel or, for DMs, to the user.
     fn send(
         &mut self,
@@ -483,18 +557,78 @@ impl KookLoop {
     }
 
     fn handle_outcome(&mut self, now: Instant, ctx: TurnCtx, outcome: TurnOutcome) {
-        let direct = ctx.reply_to.direct;
-        let chat_id = ctx.reply_to.chat_id.clone();
-        let chunks = reply_chunks(
+        let reply = shape_reply(
             &self.name,
             &ctx,
             &outcome,
             &self.limits,
             self.settings.reply_to_mode,
         );
+        if !reply.media.is_empty() {
+            // The files are read off the loop; the reply goes out whole
+            // when they are (`Input::Media`).
+            read_reply_files(&self.media, &self.inbox, ctx, reply);
+            return;
+        }
+        let sends = reply.chunks.into_iter().map(KookSend::Text).collect();
+        self.deliver(now, ctx, sends, &[]);
+    }
+
+    /// A reply with files, once they are read: the text chunks, then each
+    /// file through `/asset/create` and a media message, then a note for
+    /// the files that cannot go.
+    fn deliver_media(&mut self, now: Instant, ctx: TurnCtx, delivery: MediaDelivery) {
+        let plan = plan_kook_delivery(
+            delivery.chunks,
+            delivery.prepared.files,
+            delivery.target.as_ref(),
+            self.settings.reply_to_mode,
+        );
+        self.deliver(now, ctx, plan.sends, &delivery.prepared.failures);
+    }
+
+    /// Submits the messages of a reply in order (files start with their
+    /// upload), then the note for `failures`; removes the ack after the
+    /// last text when configured.
+    fn deliver(
+        &mut self,
+        now: Instant,
+        ctx: TurnCtx,
+        sends: Vec<KookSend>,
+        failures: &[MediaFailure],
+    ) {
+        let direct = ctx.reply_to.direct;
+        let chat_id = ctx.reply_to.chat_id.clone();
         let mut last = None;
-        for chunk in chunks {
-            last = self.send(now, &chat_id, direct, chunk.text, chunk.reply_to);
+        for send in sends {
+            match send {
+                KookSend::Text(chunk) => {
+                    last = self.send(now, &chat_id, direct, chunk.text, chunk.reply_to);
+                }
+                KookSend::File {
+                    file,
+                    reply_to,
+                    message_type,
+                } => {
+                    let upload = PendingUpload {
+                        chat_id: chat_id.clone(),
+                        direct,
+                        names: vec![file.filename.clone()],
+                        text: String::new(),
+                        then: Some(KookFollowUp {
+                            message_type,
+                            reply_to,
+                        }),
+                    };
+                    match self.link.submit(now, KookRequest::AssetCreate(file)) {
+                        Some(id) => self.uploads.started(id, upload),
+                        None => self.upload_failed(now, &upload),
+                    }
+                }
+            }
+        }
+        if let Some(note) = delivery_notes(failures) {
+            last = self.send(now, &chat_id, direct, note, None);
         }
         if let Some(emoji) = ctx.ack {
             if self.shared.config.messages.remove_ack_after_reply {
@@ -570,6 +704,7 @@ impl ChannelLoop for KookLoop {
             ),
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+            Input::Media { ctx, delivery } => self.deliver_media(now, ctx, delivery),
         }
     }
 

@@ -23,6 +23,7 @@ mod discord;
 mod inbound;
 mod kook;
 mod link;
+mod media;
 mod socket;
 mod status;
 
@@ -82,6 +83,13 @@ pub(crate) enum Input {
         ctx: TurnCtx,
         /// The agent's answer.
         outcome: TurnOutcome,
+    },
+    /// The files of a reply (its `MEDIA:` lines) were read: send the reply.
+    Media {
+        /// The turn the reply answers.
+        ctx: TurnCtx,
+        /// The chunks, the files and the failures.
+        delivery: media::MediaDelivery,
     },
 }
 
@@ -355,6 +363,11 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
             .map(|a| (a.platform.to_string(), a.account_id.clone()))
             .collect(),
     );
+    let inbound_media = crate::paths::inbound_media_dir(&state_dir);
+    let retention_hours = config
+        .media
+        .retention_hours
+        .unwrap_or(krill_core::media::DEFAULT_RETENTION_HOURS);
     let shared = Shared {
         config: config.clone(),
         state_dir,
@@ -413,11 +426,13 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
             }
         });
         let writer = smol::spawn(board.clone().run_writer());
+        let sweeper = smol::spawn(crate::media::retention::run(inbound_media, retention_hours));
         while let Ok(end) = ended.recv().await {
             error!(channel = %end.name, "channel stopped: {}", end.reason);
             eprintln!("krill gateway: {} stopped: {}", end.name, end.reason);
         }
         drop(writer);
+        drop(sweeper);
         board.write().await;
         drop(dispatcher);
         eprintln!("krill gateway: all {total} channel(s) stopped");
