@@ -245,6 +245,12 @@ impl FakeKook {
         self.core.shared.lock().requests.clone()
     }
 
+    /// Files uploaded with `POST /asset/create`, in order (`message_id`
+    /// holds the asset URL the fake answered).
+    pub fn uploaded_assets(&self) -> Vec<crate::multipart::UploadedFile> {
+        self.core.shared.lock().assets.clone()
+    }
+
     /// Messages sent (channel and direct), in order.
     pub fn posted_messages(&self) -> Vec<KookPost> {
         self.core.shared.lock().posts.clone()
@@ -667,6 +673,8 @@ struct State {
     scripted: VecDeque<(Route, ScriptedResponse)>,
     posts: Vec<KookPost>,
     reactions: Vec<KookReaction>,
+    /// Files received by `/asset/create` (`message_id` = the URL given).
+    assets: Vec<crate::multipart::UploadedFile>,
 }
 
 struct Conn {
@@ -999,6 +1007,7 @@ impl Core {
                 envelope(json!({"url": url}))
             }
             ("GET", "/user/me") => envelope(self.bot_user()),
+            ("POST", "/asset/create") => asset_create(s, inc),
             ("POST", "/message/create") => self.create(s, inc, body, false),
             ("POST", "/direct-message/create") => self.create(s, inc, body, true),
             (
@@ -1039,6 +1048,12 @@ impl Core {
         if content.chars().count() > 8000 {
             return error(40000, "消息内容过长");
         }
+        // Media messages (2 image, 3 video, 4 file) take only URLs the
+        // asset service issued.
+        let msg_type = body.get("type").and_then(Value::as_u64).unwrap_or(0);
+        if (2..=4).contains(&msg_type) && !s.assets.iter().any(|a| a.message_id == content) {
+            return error(40000, "资源不存在");
+        }
         let msg_id = next_msg_id();
         let nonce = str_field(&body, "nonce").unwrap_or_default();
         s.posts.push(KookPost {
@@ -1054,6 +1069,31 @@ impl Core {
         });
         envelope(json!({"msg_id": msg_id, "msg_timestamp": 1_741_944_500_000u64, "nonce": nonce}))
     }
+}
+
+/// `POST /asset/create`: one multipart `file` part; answers the URL.
+fn asset_create(s: &mut State, inc: &Incoming) -> ScriptedResponse {
+    let parts = inc
+        .header("content-type")
+        .and_then(crate::multipart::boundary)
+        .and_then(|b| crate::multipart::parse(&inc.body, &b));
+    let Some(file) = parts.and_then(|p| p.into_iter().find(|p| p.name == "file")) else {
+        return error(40000, "参数错误");
+    };
+    let filename = file.filename.clone().unwrap_or_else(|| "file".into());
+    let url = format!(
+        "https://img.kookapp.cn/attachments/2025-03/14/{:04}-{filename}",
+        s.assets.len() + 1
+    );
+    s.assets.push(crate::multipart::UploadedFile {
+        channel_id: String::new(),
+        message_id: url.clone(),
+        field: file.name,
+        filename,
+        content_type: file.content_type,
+        data: file.data,
+    });
+    envelope(json!({ "url": url }))
 }
 
 fn str_field(v: &Value, k: &str) -> Option<String> {
