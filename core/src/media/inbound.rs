@@ -426,7 +426,10 @@ mod tests {
             skipped.prompt_line(),
             "[media: image/png photo.png 120 KB not downloaded: larger than the 1 MB limit (mediaMaxMb)]"
         );
-        assert_eq!(text_or_placeholder("", std::slice::from_ref(&m)), "<media:image>");
+        assert_eq!(
+            text_or_placeholder("", std::slice::from_ref(&m)),
+            "<media:image>"
+        );
         let doc = media("a.pdf", "application/pdf", None);
         assert_eq!(text_or_placeholder(" ", &[m, doc]), "<media:file>");
         assert_eq!(text_or_placeholder("hi", &[]), "hi");
