@@ -404,7 +404,7 @@ fn probe_audits_the_permissions_of_numeric_channels() {
         run.probe(
             "discord/default",
             "FAIL",
-            &format!("channel {CHANNEL} (#help): missing Send Messages")
+            &format!("discord:{GUILD}#help (channel {CHANNEL}): missing Send Messages")
         ),
         "{}",
         run.stdout
@@ -464,17 +464,23 @@ fn probe_audits_the_permissions_of_numeric_channels() {
     let config = s.config(&discord_config(
         &fake.api_base_url(),
         DISCORD_TOKEN,
-        &format!(r#"guilds: {{ "{GUILD}": {{ channels: {{ "{CHANNEL}": {{}} }} }} }}"#),
+        &format!(
+            r#"guilds: {{ "{GUILD}": {{ slug: "Krill Lab", channels: {{ "{CHANNEL}": {{}} }} }} }}"#
+        ),
     ));
     let run = s.status(Some(&config), &["--probe"], &[]);
     assert_eq!(run.code, Some(0), "{}", run.stdout);
-    assert!(run.probe(
-        "discord/default",
-        "ok",
-        &format!(
-            "channel {CHANNEL} (#help): View Channel, Send Messages, Read Message History granted"
-        )
-    ));
+    assert!(
+        run.probe(
+            "discord/default",
+            "ok",
+            &format!(
+                "discord:krill-lab#help (channel {CHANNEL}): View Channel, Send Messages, Read Message History granted"
+            )
+        ),
+        "guilds.<id>.slug names the guild: {}",
+        run.stdout
+    );
 }
 
 #[test]

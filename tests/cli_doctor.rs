@@ -353,3 +353,31 @@ fn state_dir_that_is_a_file_is_an_error() {
     assert_eq!(run.code, Some(1));
     assert!(run.has("error", "is not a directory"));
 }
+
+#[test]
+fn keys_that_have_no_effect_yet_are_warned_once_each() {
+    let s = Setup::new();
+    let config = s.config(
+        r#"{
+  channels: { discord: { mediaMaxMb: 4, actions: { pins: true, polls: false } } },
+  commands: { native: false, useAccessGroups: false },
+}"#,
+    );
+    let run = s.doctor(Some(&config), &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
+    let warned: Vec<&str> = run
+        .lines("warn")
+        .into_iter()
+        .filter(|l| l.contains("has no effect yet"))
+        .collect();
+    let path = config.display().to_string();
+    assert_eq!(
+        warned,
+        [
+            format!("warn   config: {path}:2:52: channels.discord.actions.pins: has no effect yet: Discord tool actions are not carried out"),
+            format!("warn   config: {path}:2:64: channels.discord.actions.polls: has no effect yet: Discord tool actions are not carried out"),
+            format!("warn   config: {path}:3:15: commands.native: has no effect yet: slash commands are not registered"),
+            format!("warn   config: {path}:3:30: commands.useAccessGroups: has no effect yet: commands are not carried out"),
+        ]
+    );
+}

@@ -1,8 +1,8 @@
-//! The frame inputs of `benches/benches/frames.rs`, built from the shared
-//! fixtures (`shared/fixtures/`, next to the repository, as the core's
-//! fixture tests read them): frames compacted the way servers send them
-//! (no whitespace), the recorded Discord zlib-stream frames, and
-//! compressed frames made the way each platform compresses.
+//! The frame inputs of `benches/benches/frames.rs`, built from the core's
+//! test fixtures (`core/tests/fixtures/`, the same files the core's fixture
+//! tests read): frames compacted the way servers send them (no whitespace),
+//! the fixture Discord zlib-stream frames, and compressed frames made the
+//! way each platform compresses.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -38,9 +38,9 @@ pub enum FixtureError {
     },
 }
 
-/// `shared/fixtures/` (two levels above this crate).
+/// `core/tests/fixtures/` (beside this crate).
 pub fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures")
 }
 
 fn read(rel: &str) -> Result<String, FixtureError> {
@@ -81,7 +81,7 @@ pub fn discord_message_create() -> Result<String, FixtureError> {
     Ok(read_json("discord/gateway/message_create_guild.json")?.to_string())
 }
 
-/// The three recorded zlib-stream frames of one Discord connection (Hello,
+/// The three fixture zlib-stream frames of one Discord connection (Hello,
 /// READY, GUILD_CREATE), in order, and their inflated texts.
 pub fn discord_zlib_stream_frames() -> Result<(Vec<Vec<u8>>, Vec<String>), FixtureError> {
     let names = ["seq_1_hello", "seq_2_ready", "seq_3_guild_create"];
@@ -144,7 +144,7 @@ pub fn kook_event() -> Result<String, FixtureError> {
     Ok(read_json("kook/gateway/event_group_kmarkdown_mention.json")?.to_string())
 }
 
-/// The recorded KOOK `compress=1` HELLO frame and its inflated text.
+/// The fixture KOOK `compress=1` HELLO frame and its inflated text.
 pub fn kook_hello_frame() -> Result<(Vec<u8>, String), FixtureError> {
     Ok((
         read_hex("kook/gateway/zlib_frame_hello_ok.hex")?,

@@ -18,7 +18,9 @@
 //! | [`pairing`] | pairing codes for unknown DM senders |
 //! | [`platform`] | Discord or KOOK, and the facts kept per platform |
 //! | [`routing`] | session keys: which agent session a message belongs to |
+//! | [`commands`] | chat commands: the registry, text and slash parsing, what each answers |
 //! | [`agent`] | agent backend specs, turn requests and prompt rendering |
+//! | [`json_text`] | lenient JSON text: lone surrogate escapes decoded as U+FFFD |
 //! | [`secret`] | a string type whose `Debug`/`Display` never show the value |
 //! | [`backoff`] | exponential backoff with seeded jitter |
 //! | [`timers`] | the timer table every machine keeps its deadlines in |
@@ -28,8 +30,10 @@
 pub mod access;
 pub mod agent;
 pub mod backoff;
+pub mod commands;
 pub mod config;
 pub mod discord;
+pub mod json_text;
 pub mod kook;
 pub mod media;
 pub mod pairing;

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use krill_core::discord::{
-    close_action, gateway_url, heartbeat_reserve, Beat, CloseAction, Heartbeater, SendLimiter,
-    SEND_LIMIT,
+    close_action, gateway_url, heartbeat_reserve, Beat, CloseAction, Dispatch, GatewayFrame,
+    Heartbeater, SendLimiter, SEND_LIMIT,
 };
 
 #[test]
@@ -201,5 +201,19 @@ mod payloads {
         assert_eq!(m.webhook_id.as_deref(), Some("77"));
         assert!(!m.author.bot, "null bot reads as false");
         assert!(m.mention_everyone);
+    }
+}
+
+/// Issue 16: a lone surrogate (`\ud800`) in a message's content decodes to
+/// U+FFFD; the frame is not malformed and the message is not lost.
+#[test]
+fn a_lone_surrogate_in_content_decodes_to_a_replacement_character() {
+    let text = r#"{"op":0,"s":42,"t":"MESSAGE_CREATE","d":{"id":"1","channel_id":"2","author":{"id":"3","username":"u"},"content":"hi \ud800 there \ud83d\ude00","timestamp":"2024-01-01T00:00:00Z"}}"#;
+    match GatewayFrame::parse(text) {
+        Ok(GatewayFrame::Dispatch {
+            seq: Some(42),
+            event: Dispatch::MessageCreate(message),
+        }) => assert_eq!(message.content, "hi \u{fffd} there 😀"),
+        other => panic!("{other:?}"),
     }
 }

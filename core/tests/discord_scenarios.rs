@@ -1,5 +1,5 @@
 //! Scenario tests of the shard machine, one per protocol rule of
-//! `shared/PROTOCOLS-discord.md`, against the scripted fake gateway in
+//! `docs/protocol-discord.md`, against the scripted fake gateway in
 //! `discord_sim` (virtual time, no I/O).
 
 mod discord_sim;
@@ -1008,4 +1008,64 @@ fn ready_before_hello_does_not_skip_the_handshake() {
     assert!(sim.shard.poll_timeout().is_some());
     sim.server_text(r#"{"op":10,"d":{"heartbeat_interval":41250}}"#);
     assert_eq!(sim.sends()[0].1, OutgoingKind::Identify);
+}
+
+// ----- issue 16: instructions are not failures -----
+
+/// Faults every few seconds (op 7, op 9 `d:false`, TCP drops, zombies): each
+/// wait follows what happened, never a backoff grown by earlier faults on
+/// connections that were fine.
+#[test]
+fn instructions_every_few_seconds_never_build_up_a_backoff() {
+    let mut sim = Sim::ready();
+    sim.clear_outputs();
+    for round in 0..24 {
+        match round % 3 {
+            0 => sim.server_text(r#"{"op":7,"d":null}"#),
+            1 => sim.server_text(r#"{"op":9,"d":false}"#),
+            _ => sim.server_close(None),
+        }
+        sim.advance_secs(4.0 + f64::from(round % 4));
+        assert_eq!(sim.shard.state(), ShardState::Ready, "round {round}");
+    }
+    for (cause, _, wait) in closed_events(&sim) {
+        let max = match cause {
+            CloseCause::ReconnectRequested => Duration::ZERO,
+            CloseCause::InvalidSession { .. } => Duration::from_secs(5),
+            _ => Duration::from_millis(1500),
+        };
+        assert!(wait <= max, "{cause:?} waited {wait:?}");
+        if let CloseCause::InvalidSession { .. } = cause {
+            assert!(wait >= Duration::from_secs(1), "op 9: at least 1 s");
+        }
+    }
+}
+
+/// Issue 14 (quick recovery): after an outage, once a connection succeeds,
+/// op 9 `d:false` leads to an Identify within Discord's 1-5 s, not after the
+/// backoff the outage built up.
+#[test]
+fn after_an_outage_op9_identifies_within_5_s_not_after_the_outage_backoff() {
+    let mut sim = Sim::ready();
+    sim.peer.fail_connects = 7;
+    sim.server_close(None);
+    sim.advance_secs(400.0); // seven failures (backoff ~60 s), then resumed
+    assert_eq!(sim.shard.state(), ShardState::Ready);
+    sim.peer.fail_connects = 5;
+    sim.server_close(None);
+    // Back off through the failures, until the server accepts again.
+    while sim.peer.fail_connects > 0 || !sim.shard.state().is_connected() {
+        let until = match sim.shard.state() {
+            ShardState::BackingOff { until } => until,
+            other => panic!("{other:?}"),
+        };
+        sim.advance(until - sim.now);
+    }
+    sim.clear_outputs();
+    sim.server_text(r#"{"op":9,"d":false}"#);
+    let wait = closed_events(&sim)[0].2;
+    assert!(wait <= Duration::from_secs(5), "{wait:?}");
+    sim.advance_secs(5.0);
+    assert_eq!(sim.sends_of(OutgoingKind::Identify).len(), 1);
+    assert_eq!(sim.shard.state(), ShardState::Ready);
 }

@@ -1,4 +1,4 @@
-//! Every KOOK gateway fixture in `shared/fixtures/kook/gateway/` (and the
+//! Every KOOK gateway fixture in `tests/fixtures/kook/gateway/` (and the
 //! `/gateway/index` REST fixtures) parses into the right types.
 
 use std::path::Path;
@@ -10,14 +10,8 @@ use krill_core::kook::{
 };
 use serde_json::Value;
 
-const GATEWAY: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/fixtures/kook/gateway"
-);
-const REST: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/fixtures/kook/rest"
-);
+const GATEWAY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/kook/gateway");
+const REST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/kook/rest");
 
 fn read(dir: &str, name: &str) -> String {
     let path = Path::new(dir).join(name);
@@ -101,7 +95,7 @@ fn hello_fixtures() {
         signal("hello_ok.json"),
         Signal::Hello {
             code: 0,
-            session_id: Some("xxxx".to_owned())
+            session_id: Some("b7e3a1f0-5c2d-4e89-9a6b-0d4c8f2e1a37".to_owned())
         }
     );
     assert_eq!(
@@ -124,25 +118,25 @@ fn hello_fixtures() {
 
 #[test]
 fn ping_pong_resume_reconnect_and_resume_ack_fixtures() {
-    assert_eq!(signal("ping.json"), Signal::Ping { sn: 6 });
-    assert_eq!(json(&ping_frame(6)), json(&read(GATEWAY, "ping.json")));
+    assert_eq!(signal("ping.json"), Signal::Ping { sn: 12 });
+    assert_eq!(json(&ping_frame(12)), json(&read(GATEWAY, "ping.json")));
     assert_eq!(signal("pong.json"), Signal::Pong);
-    assert_eq!(signal("resume.json"), Signal::Resume { sn: 100 });
+    assert_eq!(signal("resume.json"), Signal::Resume { sn: 215 });
     assert_eq!(
-        json(&resume_frame(100)),
+        json(&resume_frame(215)),
         json(&read(GATEWAY, "resume.json"))
     );
     assert_eq!(
         signal("reconnect_40108.json"),
         Signal::Reconnect {
             code: Some(40108),
-            err: Some("Missing params".to_owned())
+            err: Some("sn invalid".to_owned())
         }
     );
     assert_eq!(
         signal("resume_ack.json"),
         Signal::ResumeAck {
-            session_id: Some("xxxx-xxxxxx-xxx-xxx".to_owned())
+            session_id: Some("b7e3a1f0-5c2d-4e89-9a6b-0d4c8f2e1a37".to_owned())
         }
     );
 }
@@ -153,24 +147,23 @@ fn group_text_message() {
     assert_eq!(sn, 2199);
     assert_eq!(m.channel_type, ChannelType::Group);
     assert_eq!(m.message_type, MessageType::Text);
-    assert_eq!(m.body, Body::Text("dddd".to_owned()));
-    assert_eq!(m.target_id, "xxxxxx");
-    assert_eq!(m.author_id, "xxxxx");
-    // A masked id, kept as is: msg_id is never validated as a UUID.
-    assert_eq!(m.msg_id, "67637d4c-xxxx-xxxx-xxxx-xxxxx");
-    assert_eq!(m.msg_timestamp, Some(1607674740160));
+    assert_eq!(m.body, Body::Text("退潮几点？".to_owned()));
+    assert_eq!(m.target_id, "48818200000000000");
+    assert_eq!(m.author_id, "3301700000");
+    assert_eq!(m.msg_id, "7a1c3e5f-2b4d-4f60-8a9c-1e3f5a7c9b0d");
+    assert_eq!(m.msg_timestamp, Some(1741944300160));
     assert_eq!(m.nonce, "");
-    assert_eq!(m.guild_id.as_deref(), Some("xxxxx"));
-    assert_eq!(m.channel_name.as_deref(), Some("文字频道"));
+    assert_eq!(m.guild_id.as_deref(), Some("6016389914000000"));
+    assert_eq!(m.channel_name.as_deref(), Some("潮汐"));
     assert_eq!(m.chat_code, None, "an empty code is no chat code");
-    assert_eq!(m.author.id, "xxxxx");
-    assert_eq!(m.author.username, "xxxxx");
-    assert_eq!(m.author.nickname.as_deref(), Some("xxxxx"));
+    assert_eq!(m.author.id, "3301700000");
+    assert_eq!(m.author.username, "shore");
+    assert_eq!(m.author.nickname.as_deref(), Some("shore"));
     assert!(!m.author.bot, "an absent bot flag reads as false");
     assert!(m.author.roles.is_empty());
     assert!(m.mentions.users.is_empty() && !m.mentions.all && !m.mentions.here);
     assert!(m.quote.is_none() && m.kmarkdown.is_none() && m.attachments.is_empty());
-    assert_eq!(m.chat_id(), "xxxxxx");
+    assert_eq!(m.chat_id(), "48818200000000000");
 }
 
 #[test]
@@ -178,14 +171,14 @@ fn group_kmarkdown_message() {
     let (sn, m) = message("event_group_kmarkdown.json");
     assert_eq!(sn, 181);
     assert_eq!(m.message_type, MessageType::KMarkdown);
-    assert_eq!(m.body, Body::KMarkdown("*Hello World*".to_owned()));
+    assert_eq!(m.body, Body::KMarkdown("**低潮** 14:05".to_owned()));
     assert_eq!(m.author.roles, vec![111, 112]);
     assert_eq!(m.author.username, "tz-un");
-    assert_eq!(m.author.nickname.as_deref(), Some("12316993"));
+    assert_eq!(m.author.nickname.as_deref(), Some("潮汐"));
     assert_eq!(m.author.identify_num.as_deref(), Some("5618"));
-    assert_eq!(m.author.display_name(), "12316993");
+    assert_eq!(m.author.display_name(), "潮汐");
     let kmarkdown = m.kmarkdown.expect("kmarkdown info");
-    assert_eq!(kmarkdown.raw_content, "Hello World");
+    assert_eq!(kmarkdown.raw_content, "低潮 14:05");
     assert!(kmarkdown.mention_part.is_empty());
     assert_eq!(m.guild_id.as_deref(), Some("6016389914000000"));
 }
@@ -197,9 +190,9 @@ fn group_kmarkdown_mention_of_the_bot() {
     assert_eq!(m.mentions.users, vec!["2862900000"]);
     assert!(m.mentions_user("2862900000"));
     assert!(!m.mentions_user("2418200000"));
-    assert_eq!(m.text_without_mention("2862900000"), "今天天气怎么样？");
+    assert_eq!(m.text_without_mention("2862900000"), "明天退潮几点？");
     let kmarkdown = m.kmarkdown.as_ref().expect("kmarkdown info");
-    assert_eq!(kmarkdown.raw_content, "@krill 今天天气怎么样？");
+    assert_eq!(kmarkdown.raw_content, "@krill 明天退潮几点？");
     assert_eq!(kmarkdown.mention_part.len(), 1);
     assert_eq!(kmarkdown.mention_part[0].id, "2862900000");
     assert_eq!(kmarkdown.mention_part[0].username, "krill");
@@ -229,12 +222,12 @@ fn person_text_message() {
     assert_eq!(m.target_id, "2862900000");
     assert_eq!(
         m.chat_code.as_deref(),
-        Some("3b4aa448b8e8b9c87a1b3770792e7433")
+        Some("5d0e8c1a7b3f4e2d9a6c0b1e8f7d2a43")
     );
     assert_eq!(m.chat_id(), "2418200000", "a DM's chat is the sender");
     assert_eq!(m.guild_id, None);
     assert_eq!(m.channel_name, None);
-    assert_eq!(m.content(), "你好 krill，可以帮我总结一下吗？");
+    assert_eq!(m.content(), "你好 krill，帮我总结一下今天早上的讨论？");
 }
 
 #[test]
@@ -242,17 +235,17 @@ fn added_reaction_system_event() {
     let e = system("event_added_reaction.json");
     assert_eq!(e.channel_type, ChannelType::Group);
     assert_eq!(e.name, "added_reaction");
-    assert_eq!(e.target_id, "60163800000000");
+    assert_eq!(e.target_id, "48818200000000000");
     assert_eq!(e.author_id, "1");
-    assert_eq!(e.msg_timestamp, Some(1612703779612));
+    assert_eq!(e.msg_timestamp, Some(1741944602612));
     let SystemEventKind::AddedReaction(reaction) = &e.kind else {
         panic!("{:?}", e.kind);
     };
-    assert_eq!(reaction.msg_id, "59def270-xxxx-xxxx-xxxx-8db935e054a1");
-    assert_eq!(reaction.user_id, "2418000000");
-    assert_eq!(reaction.emoji.id, "[#128226;]");
-    assert_eq!(reaction.emoji.name, "[#128226;]");
-    assert_eq!(reaction.channel_id.as_deref(), Some("5823400000000"));
+    assert_eq!(reaction.msg_id, "5e2a9c4d-7b1f-4d3e-8a6c-2f0b9d4e1c75");
+    assert_eq!(reaction.user_id, "2418200000");
+    assert_eq!(reaction.emoji.id, "[#129408;]");
+    assert_eq!(reaction.emoji.name, "[#129408;]");
+    assert_eq!(reaction.channel_id.as_deref(), Some("48818200000000000"));
     assert_eq!(reaction.chat_code, None);
     assert_eq!(e.body["channel_type"], 1, "the raw body is kept");
 }
@@ -267,11 +260,11 @@ fn private_added_reaction_system_event() {
     assert_eq!(reaction.user_id, "2418200000");
     assert_eq!(
         reaction.chat_code.as_deref(),
-        Some("3b4aa448b8e8b9c87a1xxxxx")
+        Some("5d0e8c1a7b3f4e2d9a6c0b1e8f7d2a43")
     );
     assert_eq!(reaction.channel_id, None);
-    assert_eq!(reaction.msg_id, "024f7bc7-xxxx-1de632f19512");
-    assert_eq!(reaction.emoji.id, "[#128512;]");
+    assert_eq!(reaction.msg_id, "8b4f1d7e-3a6c-4e9b-a2d5-7c0f3e6b9a14");
+    assert_eq!(reaction.emoji.id, "[#128077;]");
 }
 
 #[test]
@@ -286,7 +279,7 @@ fn zlib_hello_frame_inflates_exactly_and_parses() {
         signal,
         Signal::Hello {
             code: 0,
-            session_id: Some("xxxx".to_owned())
+            session_id: Some("b7e3a1f0-5c2d-4e89-9a6b-0d4c8f2e1a37".to_owned())
         }
     );
 }
@@ -294,18 +287,18 @@ fn zlib_hello_frame_inflates_exactly_and_parses() {
 #[test]
 fn gateway_index_fixtures() {
     let url = parse_gateway_index(200, read(REST, "gateway_index.json").as_bytes()).expect("url");
-    assert_eq!(url.expose(), "wss://xxxx");
+    assert_eq!(url.expose(), "wss://ws.kookapp.cn/gateway");
     let url = parse_gateway_index(200, read(REST, "gateway_index_with_query.json").as_bytes())
         .expect("url");
     assert_eq!(
         url.expose(),
-        "wss://test.kookapp.com:8888/gateway?compress=0&token=xxxxxxxxxxxxxxxx"
+        "wss://ws.kookapp.cn:8443/gateway?compress=0&token=fixture-gw-token"
     );
     assert_eq!(format!("{url:?}"), "Secret(<redacted>)");
     // Resume parameters are appended with `&` to a URL that has a query.
     assert_eq!(
         resume_url(&url, 5, "20ae-1fa4").expose(),
-        "wss://test.kookapp.com:8888/gateway?compress=0&token=xxxxxxxxxxxxxxxx\
+        "wss://ws.kookapp.cn:8443/gateway?compress=0&token=fixture-gw-token\
          &resume=1&sn=5&session_id=20ae-1fa4&sessionId=20ae-1fa4"
     );
 }

@@ -1,5 +1,5 @@
 //! Scenario tests for `kook::Session`: one test per rule of
-//! `shared/PROTOCOLS-kook.md` § Connection state machine and § Event order,
+//! `docs/protocol-kook.md` § Connection lifecycle and § Event order,
 //! driven by the deterministic simulation in `kook_common`.
 
 mod kook_common;
@@ -213,10 +213,12 @@ fn invalid_token_hellos_are_reported_with_actionable_text_and_counted_but_not_fa
     assert!(!HelloError::TokenExpired.is_token_rejection());
     // Not fatal: the fourth HELLO succeeded.
     assert_eq!(sim.session.state(), State::Connected);
-    // A healthy HELLO resets the count. (No PONG came yet, so the gateway
-    // backoff has not reset: the next fetch waits 8 s.)
+    // A healthy HELLO resets the count. The connection has been up for
+    // seconds, so the RECONNECT is followed at once (issue 16), without the
+    // backoff the rejections built up.
+    let fetches = sim.fetches.len();
     sim.server_text(r#"{"s":5,"d":{"code":40107,"err":"expired"}}"#);
-    assert_within(sim.next_deadline_in().expect("backoff"), secs(8), 0.1);
+    assert_eq!(sim.fetches.len(), fetches + 1);
     sim.run_for(secs(10));
     let last = sim.events.iter().rev().find_map(|(_, e)| match e {
         Event::HelloRejected {
@@ -584,8 +586,29 @@ fn the_gateway_backoff_resets_after_a_healthy_session() {
     // A PONG proves the connection; the next step-1 wait is 1 s again.
     sim.run_for(secs(40));
     assert!(sim.session.since_last_pong(sim.now).is_some());
+    let fetches = sim.fetches.len();
     sim.server_text(r#"{"s":5,"d":{"code":40107}}"#);
-    assert_within(sim.next_deadline_in().expect("backoff"), secs(1), 0.1);
+    assert_eq!(sim.fetches.len(), fetches + 1, "at once");
+}
+
+/// Issue 16: RECONNECT every few seconds on connections that were fine is
+/// followed at once every time; it never builds up a backoff.
+#[test]
+fn reconnects_on_sound_connections_are_followed_at_once() {
+    let mut sim = Sim::new(24);
+    sim.start_connected();
+    for round in 0..10 {
+        sim.run_for(secs(3 + round % 5));
+        let fetches = sim.fetches.len();
+        sim.server_text(r#"{"s":5,"d":{"code":40107}}"#);
+        assert_eq!(
+            sim.fetches.len(),
+            fetches + 1,
+            "round {round}: fetched at once"
+        );
+        sim.run_for(Duration::from_millis(10));
+        assert_eq!(sim.session.state(), State::Connected, "round {round}");
+    }
 }
 
 // ----- event order -----
@@ -733,13 +756,16 @@ fn zlib_binary_frames_work_with_compress_1() {
     sim.session.handle_connected(sim.now);
     let hex = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures/kook/gateway/zlib_frame_hello_ok.hex"
+        "/tests/fixtures/kook/gateway/zlib_frame_hello_ok.hex"
     ))
     .expect("fixture");
     let bytes = decode_hex(hex.trim());
     sim.server_binary(bytes);
     assert_eq!(sim.session.state(), State::Connected);
-    assert_eq!(sim.session.session_id(), Some("xxxx"));
+    assert_eq!(
+        sim.session.session_id(),
+        Some("b7e3a1f0-5c2d-4e89-9a6b-0d4c8f2e1a37")
+    );
     sim.server_binary(zlib(&event_frame(1)));
     sim.server_text(event_frame(2));
     assert_eq!(sim.delivered_sns(), vec![1, 2]);
@@ -968,4 +994,53 @@ fn decode_hex(hex: &str) -> Vec<u8> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("fixture hex"))
         .collect()
+}
+
+// ----- issue 16: lossy decoding -----
+
+/// A lone surrogate (`\ud800`) in a message's content decodes to U+FFFD:
+/// the message is delivered, not dropped as a malformed frame.
+#[test]
+fn a_lone_surrogate_in_content_is_delivered_as_a_replacement_character() {
+    let mut sim = Sim::new(30);
+    sim.start_connected();
+    sim.server_event(1);
+    sim.server_text(event_frame(2).replace("\"content\":\"m2\"", r#""content":"hi \ud800 there""#));
+    sim.server_event(3);
+    assert_eq!(sim.delivered_sns(), vec![1, 2, 3]);
+    let content = sim.events.iter().find_map(|(_, e)| match e {
+        Event::Message { sn: 2, message } => match &message.body {
+            krill_core::kook::Body::KMarkdown(text) => Some(text.clone()),
+            _ => None,
+        },
+        _ => None,
+    });
+    assert_eq!(content.as_deref(), Some("hi \u{fffd} there"));
+}
+
+/// An event whose body cannot be decoded still advances `sn`: the events
+/// after it are delivered at once, not after the 6 s gap timeout.
+#[test]
+fn an_undecodable_event_still_advances_sn() {
+    let mut sim = Sim::new(31);
+    sim.start_connected();
+    sim.server_event(1);
+    sim.server_text(event_frame(2).replace("\"content\":\"m2\"", r#""content":"bad \x escape""#));
+    sim.server_event(3);
+    sim.server_event(4);
+    assert!(sim
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, Event::MalformedFrame { .. })));
+    assert!(
+        sim.delivered_sns().contains(&4),
+        "{:?}",
+        sim.delivered_sns()
+    );
+    assert!(!sim
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, Event::GapSkipped { .. })));
+    assert_eq!(sim.session.held_events(), 0);
+    assert_eq!(sim.session.last_sn(), 4);
 }

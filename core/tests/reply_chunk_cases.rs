@@ -1,5 +1,6 @@
 //! Scenario tests for the chunker: one rule per test, exact outputs.
 
+use krill_core::reply::fence::{parse_opener, FenceMarker};
 use krill_core::reply::{chunk_spans, chunk_text, ChunkLimits, ChunkMode};
 
 fn len(limit: usize, lines: Option<usize>) -> ChunkLimits {
@@ -194,4 +195,46 @@ fn a_cluster_that_cannot_follow_a_long_opener_is_cut_rather_than_left_as_an_empt
         .flat_map(|c| c.lines().filter(|l| !l.starts_with("~~~")))
         .collect();
     assert_eq!(joined, "👨\u{200d}👩\u{200d}👧\u{200d}👦", "{chunks:?}");
+}
+
+/// Issue 16: a split never turns text into a fence. The backticks are mid-line
+/// (text, not a fence); cutting before them would start the next chunk with
+/// an opening fence line.
+#[test]
+fn a_split_never_starts_a_chunk_with_a_fence_made_of_text() {
+    let text = format!("{} ```python\nprint(1)", "a".repeat(1999));
+    let chunks = chunk_text(&text, &ChunkLimits::discord(None, None, ChunkMode::Length));
+    for chunk in &chunks {
+        assert!(chunk.chars().count() <= 2000);
+        assert!(
+            !chunk.trim_start().starts_with("```"),
+            "a chunk starts with a fence made of text: {chunks:?}"
+        );
+    }
+    let joined: String = chunks.concat();
+    assert_eq!(
+        joined.replace(char::is_whitespace, ""),
+        text.replace(char::is_whitespace, "")
+    );
+}
+
+/// ...nor a code line into a closing fence: `"``` x"` inside a block is
+/// code; cutting at its space would leave a chunk ending with a line that
+/// closes the block early.
+#[test]
+fn a_split_never_turns_a_code_line_into_a_closing_fence() {
+    let text = format!("```\n{}\n``` {}\n```", "b".repeat(20), "c".repeat(30));
+    for limit in 30..60 {
+        for chunk in chunk_text(&text, &len(limit, None)) {
+            let mut open = None;
+            for line in chunk.lines() {
+                match open {
+                    Some(m) if FenceMarker::is_closed_by(m, line) => open = None,
+                    Some(_) => {}
+                    None => open = parse_opener(line).map(|o| o.marker),
+                }
+            }
+            assert!(open.is_none(), "limit {limit}: unbalanced {chunk:?}");
+        }
+    }
 }

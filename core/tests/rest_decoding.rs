@@ -72,14 +72,14 @@ fn discord_gateway_bot() {
     ) else {
         panic!("wrong variant")
     };
-    assert_eq!(g.url, "wss://gateway.discord.gg/");
-    assert_eq!(g.shards, 9);
+    assert_eq!(g.url, "wss://gateway.discord.gg");
+    assert_eq!(g.shards, 2);
     let limit = g
         .session_start_limit
         .expect("the fixture has session_start_limit");
     assert_eq!(limit.total, 1000);
-    assert_eq!(limit.remaining, 999);
-    assert_eq!(limit.reset_after, 14_400_000);
+    assert_eq!(limit.remaining, 987);
+    assert_eq!(limit.reset_after, 51_840_000);
     assert_eq!(limit.max_concurrency, 1);
 }
 
@@ -128,7 +128,7 @@ fn discord_message_and_user() {
 #[test]
 fn discord_request_fixtures_read() {
     let plain = fixture_json("discord/rest/create_message_request.json");
-    assert_eq!(plain["content"], "Hello, World!");
+    assert_eq!(plain["content"], "Low tide at 14:05.");
     let reply = fixture_json("discord/rest/create_message_reply_request.json");
     assert_eq!(reply["enforce_nonce"], true);
     assert!(reply["nonce"].as_str().unwrap().len() <= discord::MAX_NONCE_LEN);
@@ -138,27 +138,31 @@ fn discord_request_fixtures_read() {
 fn discord_rate_limit_fixtures() {
     let user = http_fixture("discord/rest/rate_limit_429_user.json");
     let h = RateLimitHeaders::parse(&user);
-    assert_eq!(h.limit, Some(10));
+    assert_eq!(h.limit, Some(5));
     assert_eq!(h.remaining, Some(0));
-    assert_eq!(h.reset, Some(1470173023.123));
-    assert_eq!(h.reset_after, Some(secs(64.57)));
-    assert_eq!(h.bucket.as_deref(), Some("abcd1234"));
+    assert_eq!(h.reset, Some(1741944421.25));
+    assert_eq!(h.reset_after, Some(secs(2.75)));
+    assert_eq!(
+        h.bucket.as_deref(),
+        Some("80c17d2f203122d936070c88c8d10f33")
+    );
     assert!(!h.global);
     assert_eq!(h.scope, Some(Scope::User));
-    assert_eq!(h.retry_after, Some(Duration::from_secs(65)));
+    assert_eq!(h.retry_after, Some(Duration::from_secs(3)));
     let b = RateLimitBody::parse(&user.body);
-    assert_eq!(b.retry_after, Some(secs(64.57)));
+    assert_eq!(b.retry_after, Some(secs(2.75)));
     assert!(!b.global);
     assert_eq!(b.message.as_deref(), Some("You are being rate limited."));
 
     let shared = http_fixture("discord/rest/rate_limit_429_shared.json");
     let h = RateLimitHeaders::parse(&shared);
-    assert_eq!(h.remaining, Some(9));
+    assert_eq!(h.remaining, Some(4));
     assert_eq!(h.scope, Some(Scope::Shared));
-    assert_eq!(h.retry_after, Some(Duration::from_secs(1337)));
+    assert_eq!(h.retry_after, Some(Duration::from_secs(120)));
+    assert_eq!(h.reset_after, Some(secs(5.0)));
     assert_eq!(
         RateLimitBody::parse(&shared.body).retry_after,
-        Some(secs(1336.57))
+        Some(secs(119.5))
     );
 
     let global = http_fixture("discord/rest/rate_limit_429_global.json");
@@ -218,23 +222,33 @@ fn kook_gateway() {
 
 #[test]
 fn kook_message_created_and_user() {
-    for rel in [
-        "kook/rest/message_create_response.json",
-        "kook/rest/direct_message_create_response.json",
+    for (rel, msg_id, msg_timestamp, nonce) in [
+        (
+            "kook/rest/message_create_response.json",
+            "4e9a2c7f-1d5b-4a3e-9c8d-6b0f2e4a7c19",
+            1741944702177,
+            "krill-0001",
+        ),
+        (
+            "kook/rest/direct_message_create_response.json",
+            "b1d3f5a7-9c2e-4b6d-8f0a-3c5e7a9b1d24",
+            1741944730501,
+            "krill-0002",
+        ),
     ] {
         let Response::KookMessage(m) = kook_ok(kook_msg("1", "x"), rel) else {
             panic!("wrong variant")
         };
-        assert_eq!(m.msg_id, "50974c-364c983fa6cb");
-        assert_eq!(m.msg_timestamp, 1607072537177);
-        assert_eq!(m.nonce, "xxxx");
+        assert_eq!(m.msg_id, msg_id);
+        assert_eq!(m.msg_timestamp, msg_timestamp);
+        assert_eq!(m.nonce, nonce);
     }
     let Response::KookUser(u) = kook_ok(kook::Request::UserMe, "kook/rest/user_me.json") else {
         panic!("wrong variant")
     };
     assert_eq!(
         (u.id.as_str(), u.username.as_str(), u.bot),
-        ("57655610", "test", true)
+        ("2862900000", "krill", true)
     );
     // code 0 with unusable data is an error, not a panic.
     assert!(kook::Request::UserMe
@@ -246,10 +260,10 @@ fn kook_message_created_and_user() {
 fn kook_rate_limit_fixtures() {
     let r = http_fixture("kook/rest/rate_limit_429.json");
     let h = kook::RateLimitHeaders::parse(&r);
-    assert_eq!(h.limit, Some(5));
+    assert_eq!(h.limit, Some(120));
     assert_eq!(h.remaining, Some(0));
-    assert_eq!(h.reset, Some(Duration::from_secs(14)));
-    assert_eq!(h.bucket.as_deref(), Some("user/info"));
+    assert_eq!(h.reset, Some(Duration::from_secs(7)));
+    assert_eq!(h.bucket.as_deref(), Some("user/me"));
     assert!(!h.global);
     let g = kook::RateLimitHeaders::parse(&http_fixture("kook/rest/rate_limit_429_global.json"));
     assert!(g.global, "present with an empty value still means global");
@@ -266,7 +280,7 @@ fn planner_completes_with_typed_results() {
         (
             discord::Request::GatewayBot.into(),
             "discord/rest/gateway_bot.json",
-            |r| matches!(r, Response::DiscordGatewayBot(g) if g.shards == 9),
+            |r| matches!(r, Response::DiscordGatewayBot(g) if g.shards == 2),
         ),
         (
             msg("849255967228035073", "Hello").into(),
@@ -276,12 +290,12 @@ fn planner_completes_with_typed_results() {
         (
             kook::Request::UserMe.into(),
             "kook/rest/user_me.json",
-            |r| matches!(r, Response::KookUser(u) if u.id == "57655610"),
+            |r| matches!(r, Response::KookUser(u) if u.id == "2862900000"),
         ),
         (
             kook_msg("1", "x").into(),
             "kook/rest/message_create_response.json",
-            |r| matches!(r, Response::KookMessage(m) if m.msg_id == "50974c-364c983fa6cb"),
+            |r| matches!(r, Response::KookMessage(m) if m.msg_id == "4e9a2c7f-1d5b-4a3e-9c8d-6b0f2e4a7c19"),
         ),
     ];
     for (req, rel, check) in cases {

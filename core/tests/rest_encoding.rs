@@ -218,7 +218,7 @@ fn kook_requests_snapshot() {
 fn discord_reply_body_matches_the_fixture() {
     let http = d(create(
         "849255967228035073",
-        "Tomorrow: light rain, high of 15°C.",
+        "Tomorrow low tide is at 14:52.",
         Some("1350038548300038144"),
         Some("1350038580101120000"),
     ));
@@ -235,16 +235,16 @@ fn kook_bodies_match_the_fixtures() {
             "kook/rest/message_create_request.json",
             kook::Request::MessageCreate(MessageCreate {
                 target_id: "48818200000000000".into(),
-                content: "Hello world".into(),
+                content: "低潮 14:05".into(),
                 quote: None,
-                nonce: Some("xxxx".into()),
+                nonce: Some("krill-0001".into()),
             }),
         ),
         (
             "kook/rest/message_create_request_quote.json",
             kook::Request::MessageCreate(MessageCreate {
                 target_id: "48818200000000000".into(),
-                content: "明天有小雨，最高 15°C。".into(),
+                content: "明天低潮 14:52。".into(),
                 quote: Some("1f4a7c2e-8d3b-4e6f-a1c9-5b2d0e7f3a84".into()),
                 nonce: Some("krill-7f3a84".into()),
             }),
@@ -253,16 +253,16 @@ fn kook_bodies_match_the_fixtures() {
             "kook/rest/direct_message_create_request.json",
             kook::Request::DirectMessageCreate(DirectMessageCreate {
                 target: DmTarget::User("2418200000".into()),
-                content: "Hello world".into(),
+                content: "今天早上的讨论：潮汐表要更新。".into(),
                 quote: None,
-                nonce: Some("xxxx".into()),
+                nonce: Some("krill-0002".into()),
             }),
         ),
         (
             "kook/rest/direct_message_create_request_chat_code.json",
             kook::Request::DirectMessageCreate(DirectMessageCreate {
-                target: DmTarget::ChatCode("3b4aa448b8e8b9c87a1b3770792e7433".into()),
-                content: "Hello world".into(),
+                target: DmTarget::ChatCode("5d0e8c1a7b3f4e2d9a6c0b1e8f7d2a43".into()),
+                content: "今天早上的讨论：潮汐表要更新。".into(),
                 quote: Some("6a0e2d4c-3f1b-4c8a-9e7d-2b5f8a1c0d36".into()),
                 nonce: None,
             }),

@@ -163,11 +163,11 @@ fn a_429_waits_reset_and_holds_the_bucket_for_every_channel() {
     let a = p.submit(t0, kook_msg("1", "a")).unwrap();
     let me = p.submit(t0, kook::Request::UserMe).unwrap();
     assert_eq!(ids(&transmit_all(&mut p, t0)), vec![a, me]);
-    // The fixture names bucket user/info: /user/me answered with it.
+    // The fixture names bucket user/me: /user/me answered with it.
     p.handle_response(t0, me, http_fixture("kook/rest/rate_limit_429.json"))
         .unwrap();
     let (at, reason) = retrying_at(&mut p, me);
-    assert_eq!(at, t0 + secs(14.0));
+    assert_eq!(at, t0 + secs(7.0));
     assert!(matches!(
         reason,
         RetryReason::RateLimited { global: false, .. }
@@ -177,7 +177,7 @@ fn a_429_waits_reset_and_holds_the_bucket_for_every_channel() {
     let _ = events(&mut p);
     let b = p.submit(t0, kook_msg("2", "b")).unwrap();
     assert_eq!(ids(&transmit_all(&mut p, t0)), vec![b]);
-    assert!(transmit_all(&mut p, t0 + secs(13.9)).is_empty());
+    assert!(transmit_all(&mut p, t0 + secs(6.9)).is_empty());
     assert_eq!(ids(&transmit_all(&mut p, at)), vec![me]);
 }
 
@@ -205,7 +205,7 @@ fn a_global_429_pauses_everything() {
             },
         )
         .unwrap();
-    assert!(transmit_all(&mut p, t0 + secs(13.9)).is_empty());
+    assert!(transmit_all(&mut p, t0 + secs(6.9)).is_empty());
     assert_eq!(p.poll_timeout(), Some(at));
     assert_eq!(ids(&transmit_all(&mut p, at)), vec![a, b, c]);
 }
@@ -320,4 +320,43 @@ fn dm_and_channel_messages_keep_their_own_order() {
     assert_eq!(ids(&transmit_all(&mut p, at)), vec![d1]);
     p.handle_response(at, d1, kook_message_ok()).unwrap();
     assert_eq!(ids(&transmit_all(&mut p, at)), vec![d2]);
+}
+
+/// Issue 16: a 429 with `X-Rate-Limit-Reset: 1` waits 1 s, even though the
+/// responses before it said the bucket's window resets in 55 s (with slots
+/// left then: that reset must not become the 429's wait).
+#[test]
+fn a_429_waits_its_own_reset_not_the_window_seen_before() {
+    let t0 = Instant::now();
+    let mut p = kook_planner(patient());
+    let a = p.submit(t0, kook_msg("1", "a")).unwrap();
+    transmit_all(&mut p, t0);
+    let window = |remaining: &'static str, reset: &'static str, status: u16| {
+        let body = if status == 429 {
+            r#"{"code":429,"message":"too many requests","data":[]}"#
+        } else {
+            r#"{"code":0,"message":"ok","data":{"msg_id":"m","msg_timestamp":1,"nonce":""}}"#
+        };
+        response(
+            status,
+            &[
+                ("X-Rate-Limit-Limit", "120"),
+                ("X-Rate-Limit-Remaining", remaining),
+                ("X-Rate-Limit-Reset", reset),
+                ("X-Rate-Limit-Bucket", "message/create"),
+            ],
+            body,
+        )
+    };
+    p.handle_response(t0, a, window("100", "55", 200)).unwrap();
+    let _ = events(&mut p);
+    let b = p.submit(t0, kook_msg("2", "b")).unwrap();
+    assert_eq!(ids(&transmit_all(&mut p, t0)), vec![b]);
+    p.handle_response(t0, b, window("0", "1", 429)).unwrap();
+    let (at, _) = retrying_at(&mut p, b);
+    assert_eq!(at, t0 + secs(1.0));
+    let c = p.submit(t0, kook_msg("3", "c")).unwrap();
+    assert!(transmit_all(&mut p, t0 + secs(0.9)).is_empty());
+    assert_eq!(p.poll_timeout(), Some(at));
+    assert_eq!(ids(&transmit_all(&mut p, at)), vec![b, c]);
 }

@@ -116,3 +116,71 @@ fn display_names() {
         "kook:#lobby"
     );
 }
+
+#[test]
+fn chat_labels_use_the_configured_guild_slug_then_the_name_then_the_id() {
+    use krill_core::access::{ChatKind, Place};
+    use krill_core::config::GuildConfig;
+    use krill_core::routing::{chat_label, guild_slug};
+    use std::collections::BTreeMap;
+
+    let mut guilds = BTreeMap::new();
+    guilds.insert(
+        "111".to_owned(),
+        GuildConfig {
+            slug: Some("Friends of Clawd".into()),
+            ..Default::default()
+        },
+    );
+    let help = Place::named("9", "#Help Desk");
+    let named = Place::named("111", "Clawd HQ");
+    assert_eq!(guild_slug(&guilds, &named), "friends-of-clawd");
+    assert_eq!(
+        guild_slug(&guilds, &Place::named("222", "Tide Pool")),
+        "tide-pool"
+    );
+    assert_eq!(
+        guild_slug(
+            &guilds,
+            &Place {
+                id: "333".into(),
+                name: None
+            }
+        ),
+        "333"
+    );
+    let label = |chat, guild: Option<&Place>, channel: &Place| {
+        chat_label(Platform::Discord, &guilds, chat, guild, channel, "nelly")
+    };
+    assert_eq!(
+        label(ChatKind::Channel, Some(&named), &help),
+        "discord:friends-of-clawd#help-desk"
+    );
+    assert_eq!(
+        label(
+            ChatKind::Thread,
+            Some(&named),
+            &Place {
+                id: "10".into(),
+                name: None
+            }
+        ),
+        "discord:friends-of-clawd#10"
+    );
+    assert_eq!(label(ChatKind::Direct, None, &help), "discord:@nelly");
+    assert_eq!(
+        label(ChatKind::GroupDirect, None, &help),
+        "discord:#help-desk"
+    );
+    assert_eq!(
+        chat_label(
+            Platform::Kook,
+            &BTreeMap::new(),
+            ChatKind::Channel,
+            Some(&Place::named("6016389914000000", "x")),
+            &Place::named("48818200000000000", "潮汐"),
+            "tz-un"
+        ),
+        "kook:#潮汐"
+    );
+}

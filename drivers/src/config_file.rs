@@ -22,6 +22,10 @@ pub struct LoadedConfig {
     pub config: Config,
     /// Warnings to log (already logged by [`load_or_exit`]).
     pub warnings: Vec<Warning>,
+    /// Keys the file sets that have no effect yet
+    /// ([`config::keys_without_effect`]): `krill gateway` logs them at
+    /// start-up and `krill doctor` prints them.
+    pub no_effect: Vec<Warning>,
     /// Where it was looked for.
     pub location: ConfigLocation,
     /// False when the default file does not exist and defaults are used.
@@ -88,6 +92,7 @@ pub fn load(flag: Option<&Path>) -> Result<LoadedConfig, ConfigFileError> {
             return Ok(LoadedConfig {
                 config: Config::default(),
                 warnings: Vec::new(),
+                no_effect: Vec::new(),
                 location,
                 from_file: false,
             });
@@ -106,6 +111,7 @@ pub fn load(flag: Option<&Path>) -> Result<LoadedConfig, ConfigFileError> {
     };
     match config::parse(&text) {
         Ok((config, warnings)) => Ok(LoadedConfig {
+            no_effect: config::keys_without_effect(&text, &config),
             config,
             warnings,
             location,
@@ -115,6 +121,23 @@ pub fn load(flag: Option<&Path>) -> Result<LoadedConfig, ConfigFileError> {
             path: location.path,
             error,
         }),
+    }
+}
+
+impl LoadedConfig {
+    /// Logs one warning per key the file sets that has no effect yet,
+    /// naming the file, line and key path.
+    pub fn log_keys_without_effect(&self) {
+        for w in &self.no_effect {
+            tracing::warn!(
+                "{}:{}:{}: {}: {}",
+                self.location.path.display(),
+                w.line,
+                w.column,
+                w.path,
+                w.message
+            );
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 //! | [`agent`] | agent backends (echo, command, OpenAI-compatible), transcripts, the turn runner |
 //! | [`cli`] | the `krill` command line and its subcommands |
 //! | [`config_file`] | finding, reading and parsing the config file |
+//! | [`config_write`] | `/config set|unset`: editing the config file in place, atomically |
 //! | [`pairing_store`] | the pairing files in the credentials dir |
 //! | [`paths`] | where the config file and the state dir are |
 //! | [`rest_call`] | one blocking REST call through the core planner, for CLI commands |
@@ -22,6 +23,7 @@
 pub mod agent;
 pub mod cli;
 pub mod config_file;
+pub mod config_write;
 pub mod gateway;
 pub mod http;
 pub mod logging;

@@ -40,7 +40,7 @@ pub const ACK_SILENCE_WARN_MS: u64 = 90_000;
 
 /// A connected channel with no event at all for this long, while its
 /// heartbeats are answered, may be the "PONGs arrive, events don't" wedge
-/// (`PROTOCOLS-kook.md`, connection state machine step 8).
+/// (`docs/protocol-kook.md` § Connection lifecycle, step 8).
 pub const EVENT_SILENCE_WARN_MS: u64 = 10 * 60_000;
 
 /// What a running gateway writes.

@@ -62,7 +62,9 @@
 
 mod allowlist;
 mod names;
+mod owner;
 pub mod reactions;
+mod sender_notice;
 
 use regex::Regex;
 
@@ -74,6 +76,7 @@ pub use reactions::{
     BotMessage, BotMessages, InboundReaction, ReactionDecision, ReactionEmoji, ReactionIgnored,
     SystemEvent, TriggeredTurn,
 };
+pub use sender_notice::SenderNotice;
 
 use crate::config::{
     AccountSettings, AckReactionScope, ChannelRule, Config, DmPolicy, DmScope, GroupPolicy,

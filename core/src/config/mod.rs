@@ -19,12 +19,16 @@
 //!   `channels.discord` (ignored there, per the docs); a key written twice in
 //!   one object (objects are merged, otherwise the later value wins); a
 //!   `dm.policy: "allowlist"` with nobody in `allowFrom`.
+//! - Keys accepted but not carried out yet are listed once, in
+//!   [`NO_EFFECT_YET`]; [`keys_without_effect`] names each one a file sets.
 //! - A file with only whitespace and comments is the default config.
 //! - `mentionPatterns` are compiled once here (case-insensitive); an invalid
 //!   regex is an error naming its index.
 
 mod accounts;
 mod de;
+pub mod edit;
+mod no_effect;
 pub mod path;
 mod schema;
 pub mod tree;
@@ -39,6 +43,7 @@ pub use accounts::{
     DmSettings, KookSettings, Platform, ResolvedAccount, SkipReason, SkippedAccount, TokenSource,
     UnknownPlatform, DEFAULT_ACCOUNT_ID,
 };
+pub use no_effect::{keys_without_effect, Inert, InertKey, NO_EFFECT_YET};
 pub use path::KeyPath;
 pub use schema::*;
 pub use validate::HISTORY_LIMIT_MAX;
@@ -168,6 +173,23 @@ impl Config {
             .and_then(|a| a.backend.clone())
             .or_else(|| self.agents.defaults.backend.clone())
             .unwrap_or_default()
+    }
+
+    /// How many past user turns of a session `agent_id` sees: its
+    /// `sessionHistoryLimit`, else `agents.defaults.sessionHistoryLimit`,
+    /// else [`SESSION_HISTORY_LIMIT`]. DMs narrow it further with
+    /// `dmHistoryLimit` / `dms.<id>.historyLimit` ([`Config::turn_history_limit`]).
+    pub fn session_history_limit(&self, agent_id: &str) -> u32 {
+        self.agent(agent_id)
+            .and_then(|a| a.session_history_limit)
+            .or(self.agents.defaults.session_history_limit)
+            .unwrap_or(SESSION_HISTORY_LIMIT)
+    }
+
+    /// The history bound of one turn: the DM limit when one is set for a DM
+    /// (`dm_limit`), else the agent's session bound.
+    pub fn turn_history_limit(&self, agent_id: &str, dm_limit: Option<u32>) -> usize {
+        dm_limit.unwrap_or_else(|| self.session_history_limit(agent_id)) as usize
     }
 
     /// The mention patterns for an agent: its own

@@ -95,3 +95,74 @@ impl fmt::Display for KeyPath {
         Ok(())
     }
 }
+
+/// A path written the way [`KeyPath`] prints one cannot be read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bad key path `{path}`: {reason}")]
+pub struct KeyPathError {
+    /// The text given.
+    pub path: String,
+    /// What is wrong.
+    pub reason: &'static str,
+}
+
+impl std::str::FromStr for KeyPath {
+    type Err = KeyPathError;
+
+    /// Reads a path as errors print it: `a.b."123".c[0].d` (quoted keys are
+    /// JSON strings).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let fail = |reason| KeyPathError {
+            path: text.to_owned(),
+            reason,
+        };
+        let bytes = text.as_bytes();
+        let mut segs = Vec::new();
+        let mut pos = 0;
+        let mut expect_key = true;
+        while pos < bytes.len() {
+            match bytes[pos] {
+                b'[' => {
+                    let close = text[pos..].find(']').ok_or_else(|| fail("unclosed `[`"))?;
+                    let index = text[pos + 1..pos + close]
+                        .trim()
+                        .parse::<usize>()
+                        .map_err(|_| fail("a list index must be a number"))?;
+                    segs.push(Seg::Index(index));
+                    pos += close + 1;
+                    expect_key = false;
+                }
+                b'.' if !expect_key => {
+                    pos += 1;
+                    expect_key = true;
+                }
+                b'"' if expect_key => {
+                    let mut de =
+                        serde_json::Deserializer::from_str(&text[pos..]).into_iter::<String>();
+                    let key = match de.next() {
+                        Some(Ok(key)) => key,
+                        _ => return Err(fail("unclosed or invalid quoted key")),
+                    };
+                    pos += de.byte_offset();
+                    segs.push(Seg::Key(key));
+                    expect_key = false;
+                }
+                _ if expect_key => {
+                    let end = text[pos..].find(['.', '[']).map_or(text.len(), |n| pos + n);
+                    let key = text[pos..end].trim();
+                    if key.is_empty() {
+                        return Err(fail("empty key"));
+                    }
+                    segs.push(Seg::Key(key.to_owned()));
+                    pos = end;
+                    expect_key = false;
+                }
+                _ => return Err(fail("expected `.` or `[` between keys")),
+            }
+        }
+        if segs.is_empty() || expect_key {
+            return Err(fail("the path is empty or ends in `.`"));
+        }
+        Ok(Self(segs))
+    }
+}

@@ -477,7 +477,14 @@ pub struct AgentDefaults {
     pub backend: Option<BackendSpec>,
     /// `groupChat`
     pub group_chat: Option<GroupChatConfig>,
+    /// `sessionHistoryLimit`: past user turns of a session's transcript sent
+    /// with each turn (default [`SESSION_HISTORY_LIMIT`]).
+    pub session_history_limit: Option<u32>,
 }
+
+/// The default `sessionHistoryLimit`: past user turns (with the answers
+/// between them) a session's agent sees, when nothing narrower is set.
+pub const SESSION_HISTORY_LIMIT: u32 = 50;
 
 /// `agents.list[]`
 #[derive(Debug, Clone, Deserialize)]
@@ -497,6 +504,10 @@ pub struct AgentEntry {
     /// `backend` (default: `agents.defaults.backend`, else echo).
     #[serde(default)]
     pub backend: Option<BackendSpec>,
+    /// `sessionHistoryLimit` (default: `agents.defaults.sessionHistoryLimit`,
+    /// else [`SESSION_HISTORY_LIMIT`]).
+    #[serde(default)]
+    pub session_history_limit: Option<u32>,
 }
 
 /// `media`: files agents receive and send.

@@ -1,6 +1,6 @@
 //! What each gateway close code means for the shard: resume, identify afresh,
 //! or stop with an actionable message (`developers/topics/opcodes-and-status-codes.md`
-//! § Gateway Close Event Codes; table copied in `shared/PROTOCOLS-discord.md`).
+//! § Gateway Close Event Codes; the table is in `docs/protocol-discord.md`).
 //!
 //! A *remote* 1000/1001 is reconnectable (discord.js PR #8405); krill itself
 //! never closes with 1000/1001 except on shutdown, because that invalidates

@@ -425,6 +425,9 @@ impl fmt::Display for OutgoingFrame {
 impl GatewayFrame {
     /// Parses one complete text frame.
     pub fn parse(text: &str) -> Result<Self, FrameError> {
+        // A lone surrogate escape decodes to U+FFFD instead of making the
+        // frame (and its message) unreadable (issue 16).
+        let text = &*crate::json_text::repair_lone_surrogates(text);
         let envelope: Envelope = serde_json::from_str(text).map_err(|e| FrameError::Envelope {
             message: e.to_string(),
         })?;

@@ -10,7 +10,7 @@
 //! | [`close`] | what each close code means (resume, identify, fatal) |
 //! | [`shard`] | [`Shard`], its [`ShardState`], [`Output`]s and [`Event`]s |
 //!
-//! The facts it honours are in `shared/PROTOCOLS-discord.md`.
+//! The facts it honours are in `docs/protocol-discord.md`.
 //!
 //! # Driving a shard
 //! ```text
@@ -54,11 +54,15 @@
 //! - **Closing**: the shard closes with 4000 to keep the session (op 7, op 9,
 //!   zombie, Hello timeout, corrupt zlib stream); only [`Shard::shutdown`]
 //!   closes with 1000.
-//! - **Reconnect delay**: exponential backoff 1 s → 60 s with ±50 % seeded
-//!   jitter, reset when the previous session stayed up 30 s after
-//!   READY/RESUMED; the first reconnect after op 7 on a healthy shard is
-//!   immediate; after op 9 `d:false` the wait is 1-5 s (jittered) and at least
-//!   the backoff.
+//! - **Reconnect delay**: only failures back off (transport error, zombie,
+//!   remote close, connect failure, Hello timeout): exponential 1 s → 60 s
+//!   with ±50 % seeded jitter, counting the failures since the last
+//!   connection that stayed up 2 s after Hello (so an outage's backoff ends
+//!   with the outage). op 7 and op 9 `d:true` are instructions: the shard
+//!   reconnects at once (only when they storm, arriving on connections younger
+//!   than 2 s, do they back off like failures); after op 9 `d:false` it
+//!   identifies after Discord's documented 1-5 s (jittered), never the
+//!   backoff.
 //! - **URLs**: the main URL comes from `GET /gateway/bot` (or
 //!   [`ShardConfig::gateway_url`]); resumes dial READY's
 //!   `resume_gateway_url`, both with `?v=10&encoding=json` (and

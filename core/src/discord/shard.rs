@@ -33,8 +33,10 @@ pub const RESUMABLE_CLOSE: u16 = 4000;
 
 /// No Hello this long after the socket opened: drop and reconnect.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(20);
-/// A session that stayed up this long after READY/RESUMED resets the backoff.
-const HEALTHY_AFTER: Duration = Duration::from_secs(30);
+/// A connection that stayed up this long after Hello ends the run of
+/// failures: the backoff starts again from its base (an outage's backoff
+/// never outlives the outage).
+const STABLE_AFTER: Duration = Duration::from_secs(2);
 /// Resumes sent without a RESUMED before the shard identifies afresh.
 const MAX_FAILED_RESUMES: u32 = 3;
 /// Consecutive connect failures to the main URL before re-fetching it.
@@ -330,11 +332,15 @@ struct Connection {
 /// How long to wait before reconnecting.
 #[derive(Debug, Clone, Copy)]
 enum Delay {
-    /// Exponential backoff.
+    /// A failure (transport error, zombie, remote close, connect failure):
+    /// the backoff for the failures in a row so far.
     Backoff,
-    /// At once if the backoff is at its start (op 7), else backoff.
-    ImmediateOnce,
-    /// Discord's 1-5 s before a fresh Identify, and at least the backoff.
+    /// Discord's instruction (op 7, op 9 `d: true`): at once, unless the
+    /// instructions themselves storm (they arrive before the connection was
+    /// stable), then like a failure.
+    Instructed,
+    /// op 9 `d: false`: Discord's documented 1-5 s before a fresh Identify,
+    /// whatever the backoff.
     InvalidSession,
 }
 
@@ -363,7 +369,8 @@ pub struct Shard {
     dialing_resume_url: bool,
     connect_failures: u32,
     connections: u64,
-    healthy_since: Option<Instant>,
+    /// When the current connection got Hello.
+    hello_at: Option<Instant>,
     last_identify: Option<Instant>,
     identify_hold: Option<Instant>,
     last_ack: Option<Instant>,
@@ -399,7 +406,7 @@ impl Shard {
             dialing_resume_url: false,
             connect_failures: 0,
             connections: 0,
-            healthy_since: None,
+            hello_at: None,
             last_identify: None,
             identify_hold: None,
             last_ack: None,
@@ -773,12 +780,12 @@ impl Shard {
                     CloseCause::ReconnectRequested,
                     resume,
                     Some(RESUMABLE_CLOSE),
-                    Delay::ImmediateOnce,
+                    Delay::Instructed,
                 );
             }
             GatewayFrame::InvalidSession { resumable } => {
-                let (resume, delay) = if resumable {
-                    (self.session.is_some(), Delay::Backoff)
+                let (resume, delay) = if resumable && self.session.is_some() {
+                    (true, Delay::Instructed)
                 } else {
                     (false, Delay::InvalidSession)
                 };
@@ -803,6 +810,7 @@ impl Shard {
         }
         self.timers.clear(Timer::HelloDeadline);
         self.connect_failures = 0;
+        self.hello_at = Some(now);
         let heartbeat = Heartbeater::new(interval);
         let first = self.jitter.fraction_of(heartbeat.interval());
         if let Some(conn) = self.conn.as_mut() {
@@ -835,14 +843,12 @@ impl Shard {
                 self.bot_user_id = Some(ready.user.id.clone());
                 self.use_resume_url = true;
                 self.failed_resumes = 0;
-                self.healthy_since = Some(now);
                 self.state = ShardState::Ready;
                 self.emit(Event::Ready(ready));
             }
             Dispatch::Resumed => {
                 let replayed = self.conn.as_ref().map_or(0, |c| c.replayed);
                 self.failed_resumes = 0;
-                self.healthy_since = Some(now);
                 self.state = ShardState::Ready;
                 self.emit(Event::Resumed { replayed });
             }
@@ -1075,14 +1081,16 @@ impl Shard {
             self.sequence = None;
             self.failed_resumes = 0;
         }
-        if let Some(since) = self.healthy_since.take() {
-            if now.saturating_duration_since(since) >= HEALTHY_AFTER {
+        // A connection that was stable ended the failures before it: only
+        // the failures since count (issue 16: op 7 after op 7 waited 60 s).
+        if let Some(hello) = self.hello_at.take() {
+            if now.saturating_duration_since(hello) >= STABLE_AFTER {
                 self.backoff.reset();
             }
         }
         let wait = match delay {
             Delay::Backoff => self.backoff.next_delay(),
-            Delay::ImmediateOnce => {
+            Delay::Instructed => {
                 let first = self.backoff.attempts() == 0;
                 let wait = self.backoff.next_delay();
                 if first {
@@ -1092,9 +1100,7 @@ impl Shard {
                 }
             }
             Delay::InvalidSession => {
-                let discord =
-                    INVALID_SESSION_WAIT_MIN + self.jitter.fraction_of(INVALID_SESSION_WAIT_SPREAD);
-                discord.max(self.backoff.next_delay())
+                INVALID_SESSION_WAIT_MIN + self.jitter.fraction_of(INVALID_SESSION_WAIT_SPREAD)
             }
         };
         self.emit(Event::Closed {

@@ -115,6 +115,9 @@ pub enum FrameError {
 
 /// Parses one text frame.
 pub fn parse_text(text: &str) -> Result<Signal, FrameError> {
+    // A lone surrogate escape decodes to U+FFFD instead of making the frame
+    // (and its message) unreadable (issue 16).
+    let text = &*crate::json_text::repair_lone_surrogates(text);
     let frame: Value = serde_json::from_str(text).map_err(|e| FrameError::Json {
         reason: e.to_string(),
     })?;
@@ -177,6 +180,56 @@ pub fn parse_value(mut frame: Value) -> Result<Signal, FrameError> {
         },
     };
     Ok(signal)
+}
+
+/// The `sn` of an event frame (`s` 0) that does not parse as JSON, when its
+/// top-level `"s"` and `"sn"` can still be read: an event whose body cannot
+/// be decoded still takes its place in the sequence, so that later events
+/// do not wait for it.
+pub fn salvage_event_sn(text: &str) -> Option<u64> {
+    let (mut s, mut sn) = (None, None);
+    let bytes = text.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'"' => {
+                let end = string_end(bytes, i)?;
+                if depth == 1 {
+                    let key = &text[i + 1..end];
+                    let rest = text[end + 1..].trim_start();
+                    if let Some(value) = rest.strip_prefix(':') {
+                        let value = value.trim_start();
+                        let digits = value.bytes().take_while(u8::is_ascii_digit).count();
+                        let number = value[..digits].parse::<u64>().ok();
+                        match key {
+                            "s" => s = s.or(number),
+                            "sn" => sn = sn.or(number),
+                            _ => {}
+                        }
+                    }
+                }
+                i = end;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    (s == Some(0)).then_some(sn).flatten()
+}
+
+/// The index of the quote closing the string that opens at `start`.
+fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// The PING frame `{"s":2,"sn":N}`; `sn` is the last in-order sequence

@@ -1,6 +1,6 @@
 //! Lenient readers for KOOK JSON: the platform sends ids as strings or
 //! numbers, flags as booleans or `0`/`1`, and lists as arrays, single values,
-//! `false` or `null` (see `shared/fixtures/README.md`, KOOK pitfalls 5 to 7).
+//! `false` or `null` (see `docs/protocol-kook.md` § Events krill reads).
 //! Every reader here is total: a missing or oddly typed field gives `None`
 //! or an empty value, never an error, so one strange field cannot make a
 //! whole event unreadable.

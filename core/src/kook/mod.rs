@@ -12,7 +12,7 @@
 //! | [`inflate`] | zlib inflate of `compress=1` binary frames, bounded |
 //! | [`gateway`] | the `GET /gateway/index` request and its answer |
 //!
-//! The facts these follow are in `shared/PROTOCOLS-kook.md` (from KOOK's
+//! The facts these follow are in `docs/protocol-kook.md` (from KOOK's
 //! `docs/zh-cn/websocket.md` and the official reference bots); the
 //! decisions where those are loose are listed in [`session`]'s docs.
 //!

@@ -2,9 +2,9 @@
 //! edge into [`EventBody`]: a chat [`Message`] (types 1, 2, 3, 4, 8, 9, 10),
 //! a [`SystemEvent`] (type 255) or an [`UnknownEvent`].
 //!
-//! Sources: kaiheila/api-docs `docs/zh-cn/event/event-introduction.md`,
-//! `event/message.md`, `event/channel.md`, `event/direct-message.md`,
-//! `objects.md`, and the pitfalls in `shared/fixtures/README.md`.
+//! Sources: KOOK's event pages (introduction, message, channel, direct
+//! message) and objects page, summarised with links in
+//! `docs/protocol-kook.md` § Events krill reads.
 //!
 //! Parsing never fails. KOOK's types are loose (ids as strings or numbers,
 //! `attachments` as an array, an object, `false` or `null`, role ids as

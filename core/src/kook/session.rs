@@ -51,16 +51,18 @@
 //! | BackingOff | 8 s, then 16 s | Connect(url + `resume=1&sn=..&session_id=..&sessionId=..`) | Connecting |
 //! | Resuming | s=6 RESUME ACK | Event::ResumeAck | Connected |
 //! | any resume step | fails twice | release held events, Event::ResumeFailed, new gateway, fresh session | BackingOff → FetchingGateway |
-//! | AwaitingHello, Connected, … | s=5 RECONNECT | Event::Reconnect, Close, clear sn, session and buffer | BackingOff → FetchingGateway |
+//! | AwaitingHello, Connected, … | s=5 RECONNECT | Event::Reconnect, Close, clear sn, session and buffer | FetchingGateway at once on a connection up 2 s since HELLO, else BackingOff → FetchingGateway |
 //!
 //! Decisions where the docs are loose (each has a test):
 //! - Waits come *before* each retry: connect retries after 2 s and 4 s,
 //!   resume dials after 8 s and 16 s, PONG probes wait 2 s then 4 s (so a
 //!   dead link is declared 12 s after the unanswered PING).
-//! - Going back to step 1 always waits the gateway backoff (1 s first), so
-//!   a server that sends RECONNECT or a bad HELLO right away cannot make the
+//! - Going back to step 1 waits the gateway backoff (1 s first), so a
+//!   server that sends RECONNECT or a bad HELLO right away cannot make the
 //!   machine spin. The backoff resets on the first PONG (or RESUME ACK) of a
-//!   connection, i.e. after a healthy session.
+//!   connection, i.e. after a healthy session. A RECONNECT on a connection
+//!   that has been up 2 s since its HELLO is an instruction, not a failure:
+//!   the gateway is fetched at once and the backoff starts over.
 //! - HELLO 40101/40102 (invalid token, verification failed) are reported
 //!   with actionable text and a count of consecutive rejections, but are
 //!   *not* fatal: the machine fetches a new gateway URL with backoff, as the
@@ -117,6 +119,9 @@ pub const GATEWAY_BACKOFF_BASE: Duration = Duration::from_secs(1);
 pub const GATEWAY_BACKOFF_CAP: Duration = Duration::from_secs(60);
 /// The gateway-fetch backoff is spread by this fraction either way.
 pub const GATEWAY_BACKOFF_JITTER: f64 = 0.1;
+/// A connection up this long after its HELLO was sound: a RECONNECT (s=5)
+/// on it is followed at once, with the backoff back at its base.
+pub const STABLE_AFTER: Duration = Duration::from_secs(2);
 /// Held events are released when the in-order `sn` has not moved for this
 /// long (the official JS SDK's bound).
 pub const GAP_TIMEOUT: Duration = Duration::from_secs(6);
@@ -499,6 +504,8 @@ pub struct Session {
     buffer: ReorderBuffer<EventBody>,
     pong: PongWait,
     token_rejections: u32,
+    /// When the current connection's HELLO (code 0) arrived.
+    hello_at: Option<Instant>,
     last_event_at: Option<Instant>,
     last_pong_at: Option<Instant>,
 }
@@ -526,6 +533,7 @@ impl Session {
             session_id: None,
             pong: PongWait::None,
             token_rejections: 0,
+            hello_at: None,
             last_event_at: None,
             last_pong_at: None,
         }
@@ -631,11 +639,21 @@ impl Session {
         if !self.socket_open() {
             return;
         }
-        let input = match frame::parse_text(text) {
-            Ok(signal) => Input::Signal(signal, text.len()),
-            Err(error) => Input::Malformed(error),
-        };
-        self.step(now, input);
+        match frame::parse_text(text) {
+            Ok(signal) => self.step(now, Input::Signal(signal, text.len())),
+            Err(error) => {
+                self.step(now, Input::Malformed(error));
+                // An event whose body cannot be decoded still advances sn
+                // (later events must not wait for it); nothing is delivered.
+                if let Some(sn) = frame::salvage_event_sn(text) {
+                    let event = Signal::Event {
+                        sn,
+                        data: Value::Null,
+                    };
+                    self.step(now, Input::Signal(event, text.len()));
+                }
+            }
+        }
     }
 
     /// A binary frame arrived: one complete zlib stream (`compress=1`).
@@ -753,7 +771,7 @@ impl Session {
             ) => {
                 self.emit(Event::Reconnect { code, err });
                 self.close();
-                self.back_to_gateway(now);
+                self.restart_as_told(now);
             }
 
             // Unknown signals and unreadable frames are reported; the session
@@ -839,6 +857,7 @@ impl Session {
             return;
         }
         self.token_rejections = 0;
+        self.hello_at = Some(now);
         let resume_attempt = match dial {
             Dial::Resume { attempt }
                 if self.session_id.is_some()
@@ -991,7 +1010,29 @@ impl Session {
         self.back_off(now, Next::FetchGateway, delay);
     }
 
+    /// s=5 is the server's instruction, not a failure: on a sound connection
+    /// (up [`STABLE_AFTER`] since its HELLO) the gateway is fetched at once
+    /// and the backoff starts over; only a storm of RECONNECTs on fresh
+    /// connections backs off (issue 16).
+    fn restart_as_told(&mut self, now: Instant) {
+        let sound = self
+            .hello_at
+            .take()
+            .is_some_and(|at| now.saturating_duration_since(at) >= STABLE_AFTER);
+        if !sound {
+            self.back_to_gateway(now);
+            return;
+        }
+        self.gateway_backoff.reset();
+        self.discard_session();
+        self.gateway_url = None;
+        self.timers.clear_all();
+        self.pong = PongWait::None;
+        self.fetch_gateway();
+    }
+
     fn back_off(&mut self, now: Instant, next: Next, delay: Duration) {
+        self.hello_at = None;
         self.timers.clear_all();
         self.pong = PongWait::None;
         self.phase = Phase::BackingOff(next);

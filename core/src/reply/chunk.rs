@@ -680,7 +680,10 @@ impl<'a> Chunker<'a> {
                 }
             } else {
                 if let Some((ws, ws_count)) = ws_run.take() {
-                    if self.is_boundary(k, ws) && self.is_boundary(k, p) {
+                    if self.is_boundary(k, ws)
+                        && self.is_boundary(k, p)
+                        && self.keeps_fences(k, scan.start_off, ws, Some(p))
+                    {
                         let c = cand(ws, Some(Cursor { line: k, off: p }), ws_count);
                         if span.start < ws && ws < span.end {
                             *protected = Some(c);
@@ -700,7 +703,10 @@ impl<'a> Chunker<'a> {
             if matches!(ch, '。' | '！' | '？') {
                 let q = p + ch.len_utf8();
                 let next_ws = text[q..s_end].chars().next().is_none_or(is_break_ws);
-                if !next_ws && self.is_boundary(k, q) {
+                if !next_ws
+                    && self.is_boundary(k, q)
+                    && self.keeps_fences(k, scan.start_off, q, Some(q))
+                {
                     let c = cand(q, Some(Cursor { line: k, off: q }), count);
                     if span.start < q && q < span.end {
                         *protected = Some(c);
@@ -715,7 +721,10 @@ impl<'a> Chunker<'a> {
             let rest = &text[ws..s_end];
             if let Some(i) = rest.find(|c: char| !is_break_ws(c)) {
                 let p = ws + i;
-                if self.is_boundary(k, ws) && self.is_boundary(k, p) {
+                if self.is_boundary(k, ws)
+                    && self.is_boundary(k, p)
+                    && self.keeps_fences(k, scan.start_off, ws, Some(p))
+                {
                     let c = cand(ws, Some(Cursor { line: k, off: p }), ws_count);
                     if span.start < ws && ws < span.end {
                         *protected = Some(c);
@@ -734,6 +743,7 @@ impl<'a> Chunker<'a> {
         if g <= scan.start_off || g <= scan.body_start {
             g = h; // one cluster larger than the budget: split it
         }
+        g = self.fence_safe_cut(k, scan.start_off.max(scan.body_start), g);
         let end = self.trim_end_from(k, scan.start_off, g);
         if end > scan.start_off && end > scan.body_start {
             let used = count - text[end..h].chars().count();
@@ -745,6 +755,50 @@ impl<'a> Chunker<'a> {
                 *hard = Some(cand(end, next, used));
             }
         }
+    }
+
+    /// Whether cutting line `k` (its part in this chunk starting at `from`)
+    /// at `end`, the next chunk going on at `next` in the same line, keeps
+    /// every piece what the whole line is: a text line's head or tail must
+    /// not read as an opening fence, a code line's head or tail must not
+    /// close its fence (`"a ```python"` split before the backticks would
+    /// start the next chunk with a code block).
+    fn keeps_fences(&self, k: usize, from: usize, end: usize, next: Option<usize>) -> bool {
+        let line = &self.lines[k];
+        let head = &self.text[from.min(end)..end];
+        let tail = next
+            .filter(|n| (line.start..line.end).contains(n))
+            .map_or("", |n| &self.text[n..line.end]);
+        match line.kind {
+            Kind::Text => parse_opener(head).is_none() && parse_opener(tail).is_none(),
+            Kind::Open(f) | Kind::Code(f) => {
+                let marker = self.fences[f].marker;
+                let head_closes = from > line.start || !matches!(line.kind, Kind::Open(_));
+                !(marker.is_closed_by(tail) || head_closes && marker.is_closed_by(head))
+            }
+            Kind::Close(_) => false,
+        }
+    }
+
+    /// `g` (a hard cut in line `k`, whose part in the chunk starts at
+    /// `from`), moved back one grapheme at a time until the pieces keep
+    /// their kind (see [`Self::keeps_fences`]); `g` itself when no cut
+    /// after `from` does.
+    fn fence_safe_cut(&self, k: usize, from: usize, g: usize) -> usize {
+        let mut cut = g;
+        while cut > from {
+            let end = self.trim_end_from(k, from, cut);
+            let next = self.skip_ws(k, cut).map(|c| c.off);
+            if end > from && self.keeps_fences(k, from, end, next) {
+                return cut;
+            }
+            let before = self.text[from..cut]
+                .char_indices()
+                .last()
+                .map_or(from, |(i, _)| from + i);
+            cut = self.prev_boundary(k, before);
+        }
+        g
     }
 
     /// Last resort when no candidate is valid (long opening lines, tiny
@@ -790,6 +844,7 @@ impl<'a> Chunker<'a> {
         if g <= at.off {
             g = h;
         }
+        g = self.fence_safe_cut(at.line, at.off, g);
         let end = self.trim_end_from(at.line, at.off, g);
         if end <= at.off {
             return None;

@@ -6,7 +6,7 @@
 //! Sources: discord-api-docs `developers/resources/message.mdx` (Create
 //! Message, Allowed Mentions, reactions), `developers/topics/rate-limits.mdx`,
 //! `developers/events/gateway.mdx` (Get Gateway Bot); see
-//! `shared/PROTOCOLS-discord.md` § REST.
+//! `docs/protocol-discord.md` § REST and § REST rate limits.
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //!
 //! Sources: kaiheila/api-docs `docs/zh-cn/http/gateway.md`, `http/message.md`,
 //! `http/direct-message.md`, `http/user.md`, `rate-limit.md`, `reference.md`;
-//! see `shared/PROTOCOLS-kook.md` § HTTP basics, Sending, Rate limits.
+//! see `docs/protocol-kook.md` § HTTP basics, Sending, Rate limits.
 //!
 //! Error codes: KOOK documents no code table. Its codes follow the HTTP
 //! status times 100 (`40000`, `40100`..`40103`, `40300`...), so krill reads

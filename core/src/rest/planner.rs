@@ -698,9 +698,18 @@ impl Planner {
                     Some(true) => self.hold_globally(Some(at)),
                     Some(false) => {
                         let key = bucket_key(&self.route_buckets, route, &major);
+                        // The 429 holds the bucket until its own reset. A
+                        // window reset seen while slots were left (e.g. 55 s)
+                        // is not a hold and must not become this wait (issue
+                        // 16); an earlier `Remaining: 0` hold still counts.
                         let bucket = self.buckets.entry(key).or_default();
+                        let held = bucket.remaining == Some(0);
                         bucket.remaining = Some(0);
-                        bucket.reset_at = bucket.reset_at.max(Some(at));
+                        bucket.reset_at = if held {
+                            bucket.reset_at.max(Some(at))
+                        } else {
+                            Some(at)
+                        };
                     }
                     None => {}
                 }

@@ -17,8 +17,15 @@
 //! `default: true`, else the first, else `main`). Replies always go back to
 //! the chat the message came from: the [`Route`] carries that chat as its
 //! [`ReplyTarget`]; the agent never picks a channel.
+//!
+//! Chats are named in logs and status by [`chat_label`]
+//! (`discord:<guildSlug>#<channelSlug>`, see [`label`]).
+
+mod label;
 
 use std::fmt;
+
+pub use label::{channel_slug, chat_label, guild_slug};
 
 use crate::config::{Config, DmScope, Platform};
 

@@ -10,8 +10,8 @@ use krill_core::rest::{
 };
 use krill_core::secret::Secret;
 
-/// The fixtures folder (shared/fixtures), resolved from the core crate.
-pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures");
+/// The fixtures folder (`core/tests/fixtures`), resolved from the core crate.
+pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
 pub const TOKEN: &str = "MTI5NzQ4NDQ1NDI5NzczMTA3Mg.test.token";
 

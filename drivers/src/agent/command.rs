@@ -9,6 +9,9 @@
 //!   the "agent failed" reply, the error is logged);
 //! - `timeoutMs` (default 120000) bounds the whole run, reading included;
 //!   past it the process is killed (SIGKILL) and the turn fails;
+//! - the program runs in a process group of its own; a turn that times out
+//!   or is abandoned (`/stop`: the future is dropped) kills the whole group
+//!   with SIGKILL, so helpers it started go too;
 //! - stderr goes line by line to krill's log at debug level (target
 //!   `krill::agent`), never to the chat;
 //! - the process inherits krill's environment and working directory.
@@ -40,8 +43,14 @@ pub async fn answer(
     let mut payload = serde_json::to_vec(request).map_err(|e| AgentError::Io(e.into()))?;
     payload.push(b'\n');
 
-    let mut child = Command::new(program)
-        .args(args)
+    let mut command = std::process::Command::new(program);
+    command.args(args);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
+    let mut child = Command::from(command)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -59,6 +68,7 @@ pub async fn answer(
         "agent program started"
     );
 
+    let mut group = GroupKill(Some(child.id()));
     let run = exchange(&mut child, &payload, &request.agent_id);
     let timeout = async {
         Timer::after(Duration::from_millis(timeout_ms)).await;
@@ -66,12 +76,43 @@ pub async fn answer(
     };
     let result = future::or(run, timeout).await;
     if let Err(AgentError::Timeout { .. } | AgentError::Io(_)) = result {
-        // Still running, or in an unknown state: make sure it is gone, and
-        // reap it.
+        // Still running, or in an unknown state: make sure it is gone (with
+        // its group), and reap it.
+        group.kill();
         let _ = child.kill();
         let _ = child.status().await;
     }
+    // It exited by itself: what it left running in the background is its
+    // own business.
+    group.0 = None;
     result
+}
+
+/// Kills the agent's process group (SIGKILL) when dropped armed: the turn
+/// was abandoned (`/stop`) or timed out.
+struct GroupKill(Option<u32>);
+
+impl GroupKill {
+    fn kill(&mut self) {
+        #[cfg(unix)]
+        if let Some(pid) = self
+            .0
+            .take()
+            .and_then(|pid| i32::try_from(pid).ok())
+            .and_then(rustix::process::Pid::from_raw)
+        {
+            if let Err(e) = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL)
+            {
+                tracing::debug!(target: "krill::agent", "cannot kill agent process group: {e}");
+            }
+        }
+    }
+}
+
+impl Drop for GroupKill {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
 
 /// Writes the request, reads stdout and stderr to end of file, waits for

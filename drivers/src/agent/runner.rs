@@ -16,11 +16,21 @@
 //!   at warn level, its outcome carries `AGENT_FAILED_REPLY` and nothing is
 //!   written to the transcript; the session goes on.
 //!
+//! - [`AgentRunner::stop`] (`/stop`) drops a session's queued turns and
+//!   abandons its running one (the backend's future is dropped: a command
+//!   agent's process group is killed, an HTTP call is cut); each comes back
+//!   as a `cancelled` outcome with no reply, nothing written.
+//! - [`AgentRunner::reset`] (`/new`) archives a session's transcript; a turn
+//!   running at that moment still answers but does not write into the new
+//!   session.
+//! - [`AgentRunner::set_agents`] swaps the agents table (config reload);
+//!   turns starting afterwards use the new one.
+//!
 //! Turns run as tasks on smol's global executor.
 
 use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_lite::FutureExt;
@@ -53,6 +63,8 @@ pub struct TurnOutcome {
     pub failed: bool,
     /// Why it failed (already logged).
     pub error: Option<AgentError>,
+    /// `/stop` cancelled it (no reply).
+    pub cancelled: bool,
 }
 
 /// Runs turns (see the module docs). `T` is the caller's routing data,
@@ -65,13 +77,22 @@ pub struct AgentRunner<T> {
 
 #[derive(Debug)]
 struct Shared<T> {
-    agents: AgentsTable,
+    agents: RwLock<AgentsTable>,
     transcripts: Arc<TranscriptStore>,
     permits: Arc<Semaphore>,
     /// Sessions with a worker task, and their waiting turns. A session is
     /// in the map exactly while its worker runs.
-    queues: Mutex<HashMap<SessionId, VecDeque<Job<T>>>>,
+    queues: Mutex<HashMap<SessionId, Slot<T>>>,
     outcomes: Sender<(T, TurnOutcome)>,
+}
+
+/// One busy session: its waiting turns, how to cancel the running one,
+/// and its epoch (bumped by `/new`).
+#[derive(Debug)]
+struct Slot<T> {
+    queue: VecDeque<Job<T>>,
+    cancel: Option<Sender<()>>,
+    epoch: u64,
 }
 
 /// (agent id, session key).
@@ -99,7 +120,7 @@ impl<T: Send + 'static> AgentRunner<T> {
         let (tx, rx) = unbounded();
         Self {
             shared: Arc::new(Shared {
-                agents,
+                agents: RwLock::new(agents),
                 transcripts,
                 permits: Arc::new(Semaphore::new(max_concurrency.max(1))),
                 queues: Mutex::new(HashMap::new()),
@@ -136,13 +157,88 @@ impl<T: Send + 'static> AgentRunner<T> {
             .queues
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(queue) = queues.get_mut(&session) {
-            queue.push_back(job);
+        if let Some(slot) = queues.get_mut(&session) {
+            slot.queue.push_back(job);
             return;
         }
-        queues.insert(session.clone(), VecDeque::from([job]));
+        queues.insert(
+            session.clone(),
+            Slot {
+                queue: VecDeque::from([job]),
+                cancel: None,
+                epoch: 0,
+            },
+        );
         drop(queues);
         smol::spawn(work(self.shared.clone(), session)).detach();
+    }
+
+    /// `/stop`: drops the session's queued turns and cancels its running
+    /// one. Returns (a turn was running, queued turns dropped). Each comes
+    /// back as a cancelled outcome.
+    pub fn stop(&self, agent_id: &str, session_key: &str) -> (bool, usize) {
+        let session = (agent_id.to_owned(), session_key.to_owned());
+        let mut queues = self
+            .shared
+            .queues
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let Some(slot) = queues.get_mut(&session) else {
+            return (false, 0);
+        };
+        let dropped: Vec<Job<T>> = slot.queue.drain(..).collect();
+        let running = slot
+            .cancel
+            .take()
+            .is_some_and(|cancel| cancel.try_send(()).is_ok());
+        drop(queues);
+        let count = dropped.len();
+        for job in dropped {
+            let _ = self
+                .shared
+                .outcomes
+                .try_send((job.ctx, cancelled(&job.turn)));
+        }
+        (running, count)
+    }
+
+    /// `/new`: archives the session's transcript (see the module docs).
+    pub fn reset(
+        &self,
+        agent_id: &str,
+        session_key: &str,
+    ) -> Result<(), crate::agent::TranscriptError> {
+        let session = (agent_id.to_owned(), session_key.to_owned());
+        if let Some(slot) = self
+            .shared
+            .queues
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut(&session)
+        {
+            slot.epoch += 1;
+        }
+        self.shared
+            .transcripts
+            .archive(agent_id, session_key, unix_ms())
+            .map(|_| ())
+    }
+
+    /// User turns in the session's transcript.
+    pub fn user_turns(&self, agent_id: &str, session_key: &str) -> Option<usize> {
+        self.shared
+            .transcripts
+            .user_turns(agent_id, session_key)
+            .ok()
+    }
+
+    /// Replaces the agents (config reload).
+    pub fn set_agents(&self, agents: AgentsTable) {
+        *self
+            .shared
+            .agents
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = agents;
     }
 
     /// The next finished turn, in completion order (per session: submission
@@ -170,10 +266,17 @@ impl<T: Send + 'static> AgentRunner<T> {
 /// One session's worker: runs its turns in order until its queue is empty.
 async fn work<T: Send + 'static>(shared: Arc<Shared<T>>, session: SessionId) {
     loop {
-        let job = {
+        let (job, cancel, epoch) = {
             let mut queues = shared.queues.lock().unwrap_or_else(PoisonError::into_inner);
-            match queues.get_mut(&session).and_then(VecDeque::pop_front) {
-                Some(job) => job,
+            let Some(slot) = queues.get_mut(&session) else {
+                return;
+            };
+            match slot.queue.pop_front() {
+                Some(job) => {
+                    let (tx, rx) = smol::channel::bounded::<()>(1);
+                    slot.cancel = Some(tx);
+                    (job, rx, slot.epoch)
+                }
                 None => {
                     queues.remove(&session);
                     return;
@@ -182,27 +285,77 @@ async fn work<T: Send + 'static>(shared: Arc<Shared<T>>, session: SessionId) {
         };
         let mut job = job;
         if let Some(ready) = job.ready.take() {
+            // The turn's media download; `/stop` waits for it (it is
+            // bounded by the download timeouts).
             if let Ok(turn) = AssertUnwindSafe(ready).catch_unwind().await {
                 job.turn = turn;
             }
         }
-        let permit = shared.permits.acquire_arc().await;
-        // A panic in a backend (a library bug) must not wedge the session:
-        // it becomes a failed turn like any other.
-        let outcome = AssertUnwindSafe(shared.run(&job.turn, job.submitted_ms))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|_| shared.failed(&job.turn, AgentError::Panicked));
-        drop(permit);
+        let turn = async {
+            let permit = shared.permits.acquire_arc().await;
+            // A panic in a backend (a library bug) must not wedge the
+            // session: it becomes a failed turn like any other.
+            let outcome =
+                AssertUnwindSafe(shared.run(&job.turn, job.submitted_ms, &session, epoch))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| shared.failed(&job.turn, AgentError::Panicked));
+            drop(permit);
+            outcome
+        };
+        let stopped = async {
+            // A sender dropped without a message (never happens while the
+            // turn runs) is not a `/stop`.
+            if cancel.recv().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            cancelled(&job.turn)
+        };
+        let outcome = turn.or(stopped).await;
+        if outcome.cancelled {
+            tracing::info!(
+                target: "krill::agent",
+                agent = %job.turn.agent_id,
+                session = %job.turn.session_key,
+                "turn cancelled (/stop)"
+            );
+        }
+        if let Some(slot) = shared
+            .queues
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut(&session)
+        {
+            slot.cancel = None;
+        }
         // The receiver lives as long as the runner; after that nobody
         // wants the outcome.
         let _ = shared.outcomes.send((job.ctx, outcome)).await;
     }
 }
 
+/// The outcome of a turn `/stop` dropped or cancelled.
+fn cancelled(turn: &TurnInput) -> TurnOutcome {
+    TurnOutcome {
+        agent_id: turn.agent_id.clone(),
+        session_key: turn.session_key.clone(),
+        message_id: turn.message_id.clone(),
+        reply: None,
+        failed: false,
+        error: None,
+        cancelled: true,
+    }
+}
+
 impl<T> Shared<T> {
-    async fn run(&self, turn: &TurnInput, submitted_ms: u64) -> TurnOutcome {
-        match self.answer(turn, submitted_ms).await {
+    async fn run(
+        &self,
+        turn: &TurnInput,
+        submitted_ms: u64,
+        session: &SessionId,
+        epoch: u64,
+    ) -> TurnOutcome {
+        match self.answer(turn, submitted_ms, session, epoch).await {
             Ok(reply) => TurnOutcome {
                 agent_id: turn.agent_id.clone(),
                 session_key: turn.session_key.clone(),
@@ -210,6 +363,7 @@ impl<T> Shared<T> {
                 reply,
                 failed: false,
                 error: None,
+                cancelled: false,
             },
             Err(error) => self.failed(turn, error),
         }
@@ -231,6 +385,7 @@ impl<T> Shared<T> {
             reply: Some(AGENT_FAILED_REPLY.to_owned()),
             failed: true,
             error: Some(error),
+            cancelled: false,
         }
     }
 
@@ -238,10 +393,15 @@ impl<T> Shared<T> {
         &self,
         turn: &TurnInput,
         submitted_ms: u64,
+        session: &SessionId,
+        epoch: u64,
     ) -> Result<Option<String>, AgentError> {
         let spec = self
             .agents
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
             .agent(&turn.agent_id)
+            .cloned()
             .ok_or_else(|| AgentError::UnknownAgent(turn.agent_id.clone()))?;
         // The echo agent answers from the text alone: no history to read.
         let history = if spec.backend == BackendSpec::Echo {
@@ -266,6 +426,16 @@ impl<T> Shared<T> {
                 .iter()
                 .map(|r| TranscriptEntry::assistant(unix_ms(), r.clone())),
         );
+        let current = self
+            .queues
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(session)
+            .map_or(epoch, |slot| slot.epoch);
+        if current != epoch {
+            // `/new` archived the session while this turn ran.
+            return Ok(reply);
+        }
         let store = self.transcripts.clone();
         let (agent_id, session_key) = (turn.agent_id.clone(), turn.session_key.clone());
         if let Err(e) = smol::unblock(move || store.append(&agent_id, &session_key, &entries)).await

@@ -10,6 +10,10 @@
 //! next append starts on a fresh line. Files are created with mode 0600:
 //! they hold private conversations.
 //!
+//! `/new` archives a session ([`TranscriptStore::archive`]): its file is
+//! renamed to `<sessionKey>.jsonl.<unixMs>.archived` in the same folder
+//! (kept on disk, never read again as history) and the session starts empty.
+//!
 //! The methods block (file I/O); async callers run them on
 //! `smol::unblock`, as the runner does.
 
@@ -146,6 +150,42 @@ impl TranscriptStore {
         session.needs_newline = false;
         session.push(new.iter().cloned());
         Ok(())
+    }
+
+    /// User turns in the session's transcript (as far as kept in memory).
+    pub fn user_turns(&self, agent_id: &str, session_key: &str) -> Result<usize, TranscriptError> {
+        Ok(self
+            .entries(agent_id, session_key)?
+            .iter()
+            .filter(|e| e.role == krill_core::agent::Role::User)
+            .count())
+    }
+
+    /// Archives the session (see the module docs): its file is renamed
+    /// aside and the session starts empty. Returns the archive's path, or
+    /// `None` when the session had no file yet.
+    pub fn archive(
+        &self,
+        agent_id: &str,
+        session_key: &str,
+        now_ms: u64,
+    ) -> Result<Option<PathBuf>, TranscriptError> {
+        let path = self.file_path(agent_id, session_key)?;
+        let session = self.session(agent_id, session_key);
+        let mut session = session.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut archived = path.clone().into_os_string();
+        archived.push(format!(".{now_ms}.archived"));
+        let archived = PathBuf::from(archived);
+        let moved = match fs::rename(&path, &archived) {
+            Ok(()) => Some(archived),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(source) => return Err(TranscriptError::Io { path, source }),
+        };
+        *session = Session {
+            loaded: true,
+            ..Session::default()
+        };
+        Ok(moved)
     }
 
     fn session(&self, agent_id: &str, session_key: &str) -> SharedSession {

@@ -24,11 +24,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
+use krill_core::access::{ChatKind, Place};
 use krill_core::config::{
-    resolve_accounts_report, Config, DiscordSettings, KookSettings, Platform, ResolvedAccount,
-    SkipReason, SkippedAccount, TokenSource,
+    resolve_accounts_report, Config, DiscordSettings, GuildConfig, KookSettings, Platform,
+    ResolvedAccount, SkipReason, SkippedAccount, TokenSource,
 };
 use krill_core::rest::{self, discord, kook, Api, HttpRequest, Method, Response, RestError};
+use krill_core::routing;
 use krill_core::secret::Secret;
 use serde_json::{json, Value};
 
@@ -709,14 +711,15 @@ fn audit_channels(
             out.push(warn(format!("{what}: unreadable answer")));
             continue;
         };
-        let name = channel.get("name").and_then(Value::as_str).unwrap_or("?");
-        let what = format!("channel {channel_id} (#{name})");
+        let name = channel.get("name").and_then(Value::as_str);
         let Some(guild_id) = channel.get("guild_id").and_then(Value::as_str) else {
+            let what = format!("channel {channel_id} (#{})", name.unwrap_or("?"));
             out.push(note(format!(
                 "{what}: not a server channel, nothing to audit"
             )));
             continue;
         };
+        let what = audited_channel_label(&d.guilds, &guild_key, guild_id, &channel_id, name);
         if guild_key.bytes().all(|b| b.is_ascii_digit()) && guild_key != guild_id {
             out.push(warn(format!(
                 "{what} belongs to server {guild_id}, but is listed under channels.discord.guilds.{}",
@@ -764,6 +767,40 @@ fn audit_channels(
             )));
         }
     }
+}
+
+/// `discord:<guildSlug>#<channelSlug> (channel <id>)`: the display name the
+/// logs use ([`routing::chat_label`]), with the id to act on. The guild's
+/// name is not fetched: its slug comes from `guilds.<id>.slug`, else a slug
+/// key it is listed under, else its id.
+fn audited_channel_label(
+    guilds: &BTreeMap<String, GuildConfig>,
+    guild_key: &str,
+    guild_id: &str,
+    channel_id: &str,
+    channel_name: Option<&str>,
+) -> String {
+    let listed_as = guild_key.trim();
+    let guild = Place {
+        id: guild_id.to_owned(),
+        name: (!listed_as.is_empty()
+            && !listed_as.bytes().all(|b| b.is_ascii_digit())
+            && listed_as != "*")
+            .then(|| listed_as.to_owned()),
+    };
+    let channel = Place {
+        id: channel_id.to_owned(),
+        name: channel_name.map(str::to_owned),
+    };
+    let label = routing::chat_label(
+        Platform::Discord,
+        guilds,
+        ChatKind::Channel,
+        Some(&guild),
+        &channel,
+        "",
+    );
+    format!("{label} (channel {channel_id})")
 }
 
 fn guild_perms(

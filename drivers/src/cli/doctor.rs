@@ -31,7 +31,7 @@ use crate::pairing_store::{now_unix_ms, PairingStore};
 use crate::paths::{credentials_dir, state_dir};
 use crate::status_file::{self, human_duration, Liveness};
 
-/// Discord intent bits doctor knows about (`PROTOCOLS-discord.md` § Intents).
+/// Discord intent bits doctor knows about (`docs/protocol-discord.md` § Intents).
 const GUILD_MESSAGES: u64 = 1 << 9;
 const DIRECT_MESSAGES: u64 = 1 << 12;
 const MESSAGE_CONTENT: u64 = 1 << 15;
@@ -131,7 +131,7 @@ fn check_config_file(f: &mut Findings, loaded: &LoadedConfig) {
         return;
     }
     f.ok("config", format_args!("{path} is valid"));
-    for w in &loaded.warnings {
+    for w in loaded.warnings.iter().chain(&loaded.no_effect) {
         f.warn(
             "config",
             format_args!("{path}:{}:{}: {}: {}", w.line, w.column, w.path, w.message),

@@ -17,5 +17,6 @@ pub fn run(config: Option<&Path>, args: GatewayArgs) -> i32 {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
+    loaded.log_keys_without_effect();
     crate::gateway::run(loaded, crate::paths::state_dir(), args.force)
 }

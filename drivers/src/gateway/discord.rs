@@ -34,6 +34,7 @@ use krill_core::agent::{
     prepend_system_events, ChannelHistories, ChannelKind, ChatType, ContextMessage, SystemEvents,
     TurnInput,
 };
+use krill_core::commands::{classify, Inbound};
 use krill_core::config::{DiscordSettings, Platform, ResolvedAccount};
 use krill_core::discord::{
     Channel, Dispatch, Event, GatewayFetchError, Guild, IdentifyLimiter, Message, Output, Reaction,
@@ -43,11 +44,13 @@ use krill_core::pairing::Requester;
 use krill_core::reply::ChunkLimits;
 use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};
 use krill_core::rest::{RequestId, Response, RestError, RestEvent};
+use krill_core::routing::{chat_label, guild_slug};
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
-use super::inbound::{build_turn, log_drop, pairing_reply, TurnSource};
+use super::commands::{execute, CommandSite};
+use super::inbound::{answer_chunks, build_turn, log_decision, pairing_reply, TurnSource};
 use super::link::RestLink;
 use super::media::{
     read_reply_files, shape_reply, submit_turn_with_media, MediaDelivery, PendingUpload, Uploads,
@@ -490,6 +493,17 @@ impl DiscordLoop {
             }
             self.learn_channel(&channel);
         }
+        let place = Place {
+            id: guild.id.to_string(),
+            name: Some(guild.name.clone()).filter(|n| !n.is_empty()),
+        };
+        info!(
+            "{}: guild {} available as discord:{} ({} channels)",
+            self.name,
+            guild.id,
+            guild_slug(&self.settings.guilds, &place),
+            guild.channels.len()
+        );
         self.guilds.insert(guild.id.to_string(), guild);
         let directory = Directory {
             guilds: self
@@ -609,6 +623,14 @@ impl DiscordLoop {
         );
         let author = &message.author;
         let tag = user_tag(author);
+        let label = chat_label(
+            Platform::Discord,
+            &self.settings.guilds,
+            chat,
+            guild.as_ref(),
+            &channel,
+            &tag,
+        );
         let inbound_author = Author {
             id: author.id.to_string(),
             username: author.username.clone(),
@@ -641,9 +663,51 @@ impl DiscordLoop {
             warn!("{}: cannot read the approved pairings: {error}", self.name);
         }
         let decision = self.policy.decide(&inbound, approved);
+        log_decision(
+            Platform::Discord,
+            &label,
+            &channel_id,
+            &inbound.author,
+            &decision,
+            self.policy.sender_notice(&inbound, &decision),
+        );
+        let paired = approved.to_vec();
         let in_guild = matches!(chat, ChatKind::Channel | ChatKind::Thread);
         match decision {
             Decision::Allow(mut allowed) => {
+                if let Inbound::Command(invocation) =
+                    classify(&allowed.text, self.shared.config.commands.text)
+                {
+                    let executed = execute(
+                        &self.shared,
+                        &CommandSite {
+                            inbound: &inbound,
+                            allowed: &allowed,
+                            policy: &self.policy,
+                            paired: &paired,
+                            native: false,
+                            config_writes: self.settings.config_writes,
+                        },
+                        &invocation,
+                    );
+                    if let Some(text) = &executed.reply {
+                        for chunk in answer_chunks(text, &self.limits) {
+                            self.send_text(now, &channel_id, chunk.text, None);
+                        }
+                    }
+                    if let Some((_, allowed)) = executed.turn {
+                        let turn = self.command_turn(&allowed, &channel_id, chat, &message.id);
+                        self.submit_turn(
+                            now,
+                            &allowed,
+                            turn,
+                            Vec::new(),
+                            message.id.to_string(),
+                            None,
+                        );
+                    }
+                    return;
+                }
                 let media = discord_media(&message.attachments);
                 allowed.text = text_or_placeholder(&allowed.text, &media);
                 let chat_type = if chat == ChatKind::Direct {
@@ -663,10 +727,8 @@ impl DiscordLoop {
                     author_name: r.author.username.clone(),
                     text: r.content.clone(),
                 });
-                let history_limit = if chat == ChatKind::Direct {
-                    self.settings
-                        .dm_history_limit_for(&inbound.author.id)
-                        .map(|n| n as usize)
+                let dm_history_limit = if chat == ChatKind::Direct {
+                    self.settings.dm_history_limit_for(&inbound.author.id)
                 } else {
                     None
                 };
@@ -682,8 +744,9 @@ impl DiscordLoop {
                         message_id: &message_id,
                         context: &context,
                         reply_to: quoted.as_ref(),
-                        history_limit,
+                        dm_history_limit,
                         topic: topic.as_deref(),
+                        config: &self.shared.config,
                     },
                 );
                 let ack = ack_reaction(&self.shared.config, &allowed).map(str::to_owned);
@@ -710,23 +773,21 @@ impl DiscordLoop {
                 }
                 self.submit_turn(now, &allowed, turn, media, message_id, ack);
             }
-            Decision::Drop(dropped) => {
-                log_drop(Platform::Discord, &channel_id, &dropped);
+            Decision::Drop(dropped)
                 if in_guild
                     && dropped.reason == DropReason::MentionRequired
                     && self.settings.history_limit > 0
-                    && !message.content.trim().is_empty()
-                {
-                    self.histories.record(
-                        &channel_id,
-                        ContextMessage {
-                            message_id: message.id.to_string(),
-                            author_id: author.id.to_string(),
-                            author_name: tag,
-                            text: message.content.clone(),
-                        },
-                    );
-                }
+                    && !message.content.trim().is_empty() =>
+            {
+                self.histories.record(
+                    &channel_id,
+                    ContextMessage {
+                        message_id: message.id.to_string(),
+                        author_id: author.id.to_string(),
+                        author_name: tag,
+                        text: message.content.clone(),
+                    },
+                );
             }
             Decision::PairingChallenge(challenge) => {
                 let requester = Requester {
@@ -741,6 +802,41 @@ impl DiscordLoop {
             }
             _ => {}
         }
+    }
+
+    /// The turn a command runs (`/new <text>`, `/ask`): its text alone, no
+    /// guild context.
+    fn command_turn(
+        &self,
+        allowed: &Allowed,
+        channel_id: &str,
+        chat: ChatKind,
+        message_id: &str,
+    ) -> TurnInput {
+        let direct = chat == ChatKind::Direct;
+        build_turn(
+            allowed,
+            &TurnSource {
+                channel: ChannelKind::Discord,
+                account_id: &self.account.account_id,
+                chat_type: if direct {
+                    ChatType::Direct
+                } else {
+                    ChatType::Channel
+                },
+                chat_id: channel_id,
+                message_id,
+                context: &[],
+                reply_to: None,
+                dm_history_limit: if direct {
+                    self.settings.dm_history_limit_for(&allowed.sender.id)
+                } else {
+                    None
+                },
+                topic: None,
+                config: &self.shared.config,
+            },
+        )
     }
 
     /// Hands `turn` to the agents, with the session's pending system events
@@ -865,8 +961,9 @@ impl DiscordLoop {
                         message_id: &triggered.message_id,
                         context: &context,
                         reply_to: None,
-                        history_limit: None,
+                        dm_history_limit: None,
                         topic: None,
+                        config: &self.shared.config,
                     },
                 );
                 self.submit_turn(

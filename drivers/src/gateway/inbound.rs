@@ -1,11 +1,11 @@
 //! What both channel loops do with an inbound message once the platform's
-//! payload is turned into the core's [`InboundMessage`]: log drops the way
-//! the seeds promise (unknown senders at info with their id, everything else
+//! payload is turned into the core's [`InboundMessage`]: log senders the way
+//! the seeds promise (`authorId` at info when the operator needs it, drops
 //! at debug with the reason), answer pairing challenges, and build the agent
 //! turn for an allowed message. Every decision here is the core's; this
 //! module only assembles inputs and carries out results.
 
-use krill_core::access::{Allowed, Dropped};
+use krill_core::access::{Allowed, Author, Decision, SenderNotice};
 use krill_core::agent::{
     render_prompt, ChannelKind, ChatType, ContextMessage, PromptInput, Sender, TurnInput,
 };
@@ -18,26 +18,46 @@ use super::TurnCtx;
 use crate::agent::TurnOutcome;
 use crate::pairing_store::{random_seed, PairingStore};
 
-/// Logs a dropped message: unknown senders at info with their id (users find
-/// their `authorId` this way), everything else at debug.
-pub(crate) fn log_drop(platform: Platform, chat_id: &str, dropped: &Dropped) {
-    if dropped.unknown_sender {
-        info!(
+/// Logs who sent a message and what became of it (`chat` is its
+/// [`chat_label`](krill_core::routing::chat_label)): at info with the
+/// sender's `authorId` and the `channelId` when the core says the operator
+/// needs the id ([`SenderNotice`]: KOOK without `allowedUserId`, senders not
+/// allowed yet), else drops at debug with the reason.
+pub(crate) fn log_decision(
+    platform: Platform,
+    chat: &str,
+    chat_id: &str,
+    sender: &Author,
+    decision: &Decision,
+    notice: Option<SenderNotice>,
+) {
+    let outcome = match decision {
+        Decision::Allow(_) => "allowed".to_owned(),
+        Decision::Drop(d) => d.reason.to_string(),
+        Decision::PairingChallenge(_) => "pairing code sent".to_owned(),
+        _ => "other".to_owned(),
+    };
+    let author = sender.tag.as_deref().unwrap_or(&sender.username);
+    match (notice, decision) {
+        (Some(notice), _) => info!(
             %platform,
-            authorId = %dropped.sender.id,
-            author = %dropped.sender.name,
-            chat = %chat_id,
-            reason = %dropped.reason,
-            "message from a sender who is not allowed"
-        );
-    } else {
-        debug!(
+            authorId = %sender.id,
+            author = %author,
+            channelId = %chat_id,
+            chat = %chat,
+            outcome = %outcome,
+            "{}",
+            notice.describe()
+        ),
+        (None, Decision::Drop(_)) => debug!(
             %platform,
-            authorId = %dropped.sender.id,
-            chat = %chat_id,
-            reason = %dropped.reason,
+            authorId = %sender.id,
+            channelId = %chat_id,
+            chat = %chat,
+            reason = %outcome,
             "message dropped"
-        );
+        ),
+        (None, _) => {}
     }
 }
 
@@ -84,8 +104,11 @@ pub(crate) struct TurnSource<'a> {
     pub(crate) message_id: &'a str,
     pub(crate) context: &'a [ContextMessage],
     pub(crate) reply_to: Option<&'a ContextMessage>,
-    pub(crate) history_limit: Option<usize>,
+    /// `dmHistoryLimit` / `dms.<id>.historyLimit` for a Discord DM.
+    pub(crate) dm_history_limit: Option<u32>,
     pub(crate) topic: Option<&'a str>,
+    /// The config in force (the agent's session history bound).
+    pub(crate) config: &'a krill_core::config::Config,
 }
 
 /// The agent turn for an allowed message: the prompt rendered by the core
@@ -120,9 +143,18 @@ pub(crate) fn build_turn(allowed: &Allowed, source: &TurnSource<'_>) -> TurnInpu
             source.topic,
         ),
         skills: rule.and_then(|r| r.skills.clone()),
-        history_limit: source.history_limit,
+        history_limit: Some(
+            source
+                .config
+                .turn_history_limit(&allowed.route.agent_id, source.dm_history_limit),
+        ),
         media: Vec::new(),
     }
+}
+
+/// The messages that carry a command's answer (plain text, chunked).
+pub(crate) fn answer_chunks(text: &str, limits: &ChunkLimits) -> Vec<OutboundChunk> {
+    plan_reply(text, None, limits, ReplyToMode::Off)
 }
 
 /// The messages that carry an agent's answer: the reply shaped by the core

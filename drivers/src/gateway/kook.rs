@@ -9,6 +9,7 @@
 //! deadlines, PING/PONG, resume, RECONNECT and the `sn` order are the
 //! core's answers.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use krill_core::access::{
@@ -16,6 +17,7 @@ use krill_core::access::{
     ResolvedAllowlists,
 };
 use krill_core::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage};
+use krill_core::commands::{classify, Inbound};
 use krill_core::config::{KookSettings, Platform, ResolvedAccount};
 use krill_core::kook::{Event, GatewayFetchError, Message, Output, Session, SessionConfig, State};
 use krill_core::reply::ChunkLimits;
@@ -23,11 +25,13 @@ use krill_core::rest::kook::{
     DirectMessageCreate, DmTarget, MessageCreate, Request as KookRequest,
 };
 use krill_core::rest::{RequestId, Response, RestError, RestEvent};
+use krill_core::routing::chat_label;
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
-use super::inbound::{build_turn, log_drop, pairing_reply, TurnSource};
+use super::commands::{execute, CommandSite, Executed};
+use super::inbound::{answer_chunks, build_turn, log_decision, pairing_reply, TurnSource};
 use super::link::RestLink;
 use super::media::{
     read_reply_files, shape_reply, submit_turn_with_media, KookFollowUp, MediaDelivery,
@@ -385,12 +389,48 @@ impl KookLoop {
             bot_user_id: self.bot_id.clone(),
             native_command: false,
         };
+        let label = chat_label(
+            Platform::Kook,
+            &BTreeMap::new(),
+            inbound.chat,
+            inbound.guild.as_ref(),
+            &inbound.channel,
+            &display,
+        );
         let (approved, store_error) = self.approved.ids();
         if let Some(error) = store_error {
             warn!("{}: cannot read the approved pairings: {error}", self.name);
         }
-        match self.policy.decide(&inbound, approved) {
+        let decision = self.policy.decide(&inbound, approved);
+        log_decision(
+            Platform::Kook,
+            &label,
+            &chat_id,
+            &inbound.author,
+            &decision,
+            self.policy.sender_notice(&inbound, &decision),
+        );
+        match decision {
             Decision::Allow(mut allowed) => {
+                if let Inbound::Command(invocation) =
+                    classify(&allowed.text, self.shared.config.commands.text)
+                {
+                    let paired = approved.to_vec();
+                    let executed = execute(
+                        &self.shared,
+                        &CommandSite {
+                            inbound: &inbound,
+                            allowed: &allowed,
+                            policy: &self.policy,
+                            paired: &paired,
+                            native: false,
+                            config_writes: true,
+                        },
+                        &invocation,
+                    );
+                    self.carry_out(now, executed, &chat_id, direct, &message.msg_id);
+                    return;
+                }
                 let media = kook_media(&message);
                 allowed.text = text_or_placeholder(&allowed.text, &media);
                 let chat_type = if direct {
@@ -424,8 +464,9 @@ impl KookLoop {
                         message_id: &message.msg_id,
                         context: &context,
                         reply_to: quoted.as_ref(),
-                        history_limit: None,
+                        dm_history_limit: None,
                         topic: None,
+                        config: &self.shared.config,
                     },
                 );
                 let ack = ack_reaction(&self.shared.config, &allowed).map(str::to_owned);
@@ -458,22 +499,20 @@ impl KookLoop {
                 };
                 submit_turn_with_media(&self.shared, &self.media, "kook", turn, media, ctx);
             }
-            Decision::Drop(dropped) => {
-                log_drop(Platform::Kook, &chat_id, &dropped);
+            Decision::Drop(dropped)
                 if !direct
                     && dropped.reason == DropReason::MentionRequired
-                    && self.settings.history_limit > 0
-                {
-                    self.histories.record(
-                        &chat_id,
-                        ContextMessage {
-                            message_id: message.msg_id.clone(),
-                            author_id: author.id.clone(),
-                            author_name: display,
-                            text: message.content().to_owned(),
-                        },
-                    );
-                }
+                    && self.settings.history_limit > 0 =>
+            {
+                self.histories.record(
+                    &chat_id,
+                    ContextMessage {
+                        message_id: message.msg_id.clone(),
+                        author_id: author.id.clone(),
+                        author_name: display,
+                        text: message.content().to_owned(),
+                    },
+                );
             }
             Decision::PairingChallenge(challenge) => {
                 let requester = krill_core::pairing::Requester {
@@ -526,6 +565,52 @@ impl KookLoop {
         );
         if let Some(note) = upload.failure_note() {
             self.send(now, &upload.chat_id, upload.direct, note, None);
+        }
+    }
+
+    /// Sends a command's answer and runs the turn it asks for.
+    fn carry_out(
+        &mut self,
+        now: Instant,
+        executed: Executed,
+        chat_id: &str,
+        direct: bool,
+        message_id: &str,
+    ) {
+        if let Some(text) = executed.reply {
+            for chunk in answer_chunks(&text, &self.limits) {
+                self.send(now, chat_id, direct, chunk.text, None);
+            }
+        }
+        if let Some((_, allowed)) = executed.turn {
+            let turn = build_turn(
+                &allowed,
+                &TurnSource {
+                    channel: ChannelKind::Kook,
+                    account_id: &self.account.account_id,
+                    chat_type: if direct {
+                        ChatType::Direct
+                    } else {
+                        ChatType::Channel
+                    },
+                    chat_id,
+                    message_id,
+                    context: &[],
+                    reply_to: None,
+                    dm_history_limit: None,
+                    topic: None,
+                    config: &self.shared.config,
+                },
+            );
+            self.shared.agents.submit(
+                turn,
+                TurnCtx {
+                    channel: self.index,
+                    reply_to: allowed.route.reply_to.clone(),
+                    message_id: message_id.to_owned(),
+                    ack: None,
+                },
+            );
         }
     }
 

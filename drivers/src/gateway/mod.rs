@@ -19,6 +19,7 @@
 //! stopped the process exits 1.
 
 mod acks;
+mod commands;
 mod discord;
 mod inbound;
 mod kook;
@@ -130,6 +131,8 @@ pub(crate) struct Shared {
     pub(crate) agents: Agents,
     /// Every channel's health, for `status.json`.
     pub(crate) board: Arc<StatusBoard>,
+    /// The config file (`/config` reads and edits it).
+    pub(crate) config_path: PathBuf,
 }
 
 /// What every channel loop starts with for its bot account: the REST link
@@ -373,6 +376,7 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         state_dir,
         agents: agents.clone(),
         board: board.clone(),
+        config_path: loaded.location.path.clone(),
     };
 
     smol::block_on(async move {

@@ -69,6 +69,20 @@ impl StatusBoard {
         }
     }
 
+    /// `(platform:account, state)` of every channel, for `/status`.
+    pub(crate) fn states(&self) -> Vec<(String, String)> {
+        let channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        channels
+            .iter()
+            .map(|(platform, account, h)| (format!("{platform}:{account}"), h.state.clone()))
+            .collect()
+    }
+
+    /// Seconds since the gateway started.
+    pub(crate) fn uptime_secs(&self) -> u64 {
+        super::unix_ms().saturating_sub(self.started_at_ms) / 1000
+    }
+
     fn snapshot(&self, now: Instant) -> GatewayStatus {
         let channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         let ago = |at: Option<Instant>| {

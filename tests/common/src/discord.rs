@@ -1,5 +1,5 @@
 //! [`FakeDiscord`]: a fake Discord REST API (`/api/v10`) and gateway on
-//! 127.0.0.1, speaking the protocol as `shared/PROTOCOLS-discord.md`
+//! 127.0.0.1, speaking the protocol as `docs/protocol-discord.md`
 //! describes, scriptable from the test thread.
 //!
 //! Gateway model:

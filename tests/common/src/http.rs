@@ -144,7 +144,7 @@ impl ScriptedResponse {
     }
 
     /// From a fixture of the shape `{"status": int, "headers": {name:
-    /// string}, "body": json}` (see `shared/fixtures/README.md`). `None` when
+    /// string}, "body": json}` (see `core/tests/fixtures/README.md`). `None` when
     /// the value has no numeric `status`.
     pub fn from_fixture(fixture: &Value) -> Option<Self> {
         let status = u16::try_from(fixture.get("status")?.as_u64()?).ok()?;

@@ -1,5 +1,5 @@
 //! [`FakeKook`]: a fake KOOK REST API (`/api/v3`) and gateway on 127.0.0.1,
-//! speaking the protocol as `shared/PROTOCOLS-kook.md` describes,
+//! speaking the protocol as `docs/protocol-kook.md` describes,
 //! scriptable from the test thread.
 //!
 //! Gateway model:
