@@ -9,7 +9,9 @@
 //! - timeouts: connect 10 s, whole call 30 s (see [`HttpClientConfig`]);
 //! - response bodies are bounded (8 MiB by default);
 //! - `Authorization` comes from the request's [`krill_core::secret::Secret`]
-//!   and appears in no error or log line; URLs in errors are redacted;
+//!   and appears in no error or log line; URLs in errors and in the debug
+//!   line of each call are redacted (query secrets, userinfo), their route
+//!   paths kept;
 //! - host names are resolved through [`CachingResolver`]: ureq 3 resolves
 //!   before it looks in its pool, and with a timeout set it runs each lookup
 //!   on a new thread, so without the cache every request (pooled connection
@@ -144,8 +146,28 @@ impl HttpClient {
         smol::unblock(move || client.execute_blocking(&request)).await
     }
 
-    /// Performs `request` on this thread (blocks up to the overall timeout).
+    /// Performs `request` on this thread (blocks up to the overall timeout),
+    /// logging the call at debug: method, URL with its route path (only
+    /// secrets masked), status and time.
     pub fn execute_blocking(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        let started = Instant::now();
+        let result = self.perform(request);
+        let url = redact_url(&request.url);
+        let ms = started.elapsed().as_millis();
+        match &result {
+            Ok(response) => tracing::debug!(
+                "HTTP {} {url} -> {} ({ms} ms)",
+                request.method,
+                response.status
+            ),
+            Err(error) => {
+                tracing::debug!("HTTP {} {url} failed ({ms} ms): {error}", request.method)
+            }
+        }
+        result
+    }
+
+    fn perform(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let url = redact_url(&request.url);
         let invalid = |reason: String| TransportError::InvalidRequest {
             url: url.clone(),

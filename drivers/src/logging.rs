@@ -7,8 +7,21 @@ use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber once; later calls are no-ops.
+///
+/// ureq's own debug lines mask every path (`GET http://host/******`); krill
+/// logs each call itself with its route (see [`crate::http`]), so ureq is
+/// held to `info` unless `$KRILL_LOG` names it.
 pub fn init() {
-    let filter = EnvFilter::try_from_env("KRILL_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let spec = std::env::var("KRILL_LOG").unwrap_or_default();
+    let mut filter = EnvFilter::try_new(&spec).unwrap_or_else(|_| EnvFilter::new("info"));
+    if spec.trim().is_empty() {
+        filter = EnvFilter::new("info");
+    }
+    if !spec.contains("ureq") {
+        if let Ok(directive) = "ureq=info".parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -76,7 +76,8 @@ pub struct ChannelStatus {
     pub since_last_event_ms: Option<u64>,
     /// Since the last heartbeat ACK (Discord op 11) / PONG (KOOK s=3).
     pub since_last_ack_or_pong_ms: Option<u64>,
-    /// Reconnects since the gateway started.
+    /// Outages since the gateway started: times a connected channel lost
+    /// its connection (however many attempts the reconnect took).
     pub reconnects: u64,
     /// The last error (close code, connect failure ...), token-free.
     pub last_error: Option<String>,
@@ -84,6 +85,14 @@ pub struct ChannelStatus {
     pub messages_in: u64,
     /// Replies (chunks) posted.
     pub replies_out: u64,
+    /// Discord: guild messages from others that arrived with text although
+    /// they did not mention the bot: live evidence that the Message Content
+    /// Intent is in effect.
+    pub content_seen: u64,
+    /// Things the gateway found out that the operator should fix (e.g.
+    /// member search refused: the Server Members Intent is off), each said
+    /// once in the log; `krill doctor` and `channels status` repeat them.
+    pub notices: Vec<String>,
 }
 
 /// Whether the gateway that wrote a status is running.

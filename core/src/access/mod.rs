@@ -61,6 +61,7 @@
 //! one-to-one DM text is passed as sent.
 
 mod allowlist;
+mod member_search;
 mod names;
 mod owner;
 pub mod reactions;
@@ -71,7 +72,10 @@ use regex::Regex;
 pub use allowlist::{
     channel_entries, channel_entry, slug, user_entries, user_entry, ChannelEntry, UserEntry,
 };
-pub use names::{resolve_names, DirChannel, DirGuild, DirMember, Directory, ResolvedAllowlists};
+pub use member_search::{MemberSearch, SearchOutcome, MEMBER_SEARCH_LIMIT};
+pub use names::{
+    resolve_names, user_names, DirChannel, DirGuild, DirMember, Directory, ResolvedAllowlists,
+};
 pub use reactions::{
     BotMessage, BotMessages, InboundReaction, ReactionDecision, ReactionEmoji, ReactionIgnored,
     SystemEvent, TriggeredTurn,

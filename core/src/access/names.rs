@@ -83,22 +83,12 @@ pub fn resolve_names(
     let mut out = ResolvedAllowlists::default();
     let mut log = Vec::new();
 
-    let mut user_names: Vec<&str> = settings.dm.allow_from.iter().map(|e| e.as_str()).collect();
-    for g in settings.guilds.values() {
-        user_names.extend(g.users.iter().flatten().map(|e| e.as_str()));
-        for c in g.channels.iter().flat_map(|c| c.values()) {
-            user_names.extend(c.users.iter().flatten().map(|e| e.as_str()));
-        }
-    }
-    for typed in user_names {
-        let Some(UserEntry::Name(name)) = user_entry(typed) else {
-            continue;
-        };
+    for (typed, name) in user_names(settings) {
         if out.users.contains_key(&name) {
             continue;
         }
         if let Some(id) = find_member(dir, &name) {
-            log.push((typed.to_owned(), id.clone()));
+            log.push((typed, id.clone()));
             out.users.insert(name, id);
         }
     }
@@ -136,6 +126,26 @@ pub fn resolve_names(
         }
     }
     (out, log)
+}
+
+/// The user entries of one Discord account's allowlists (`dm.allowFrom`,
+/// guild and channel `users`) that are names, not ids: `(typed, name)`, the
+/// name lowercased as [`ResolvedAllowlists::users`] keys it.
+pub fn user_names(settings: &DiscordSettings) -> Vec<(String, String)> {
+    let mut typed: Vec<&str> = settings.dm.allow_from.iter().map(|e| e.as_str()).collect();
+    for g in settings.guilds.values() {
+        typed.extend(g.users.iter().flatten().map(|e| e.as_str()));
+        for c in g.channels.iter().flat_map(|c| c.values()) {
+            typed.extend(c.users.iter().flatten().map(|e| e.as_str()));
+        }
+    }
+    typed
+        .into_iter()
+        .filter_map(|t| match user_entry(t) {
+            Some(UserEntry::Name(name)) => Some((t.to_owned(), name)),
+            _ => None,
+        })
+        .collect()
 }
 
 fn find_member(dir: &Directory, name: &str) -> Option<String> {

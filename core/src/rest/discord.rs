@@ -65,7 +65,21 @@ pub enum Request {
         /// A Unicode emoji, `name:id`, `<:name:id>` or `<a:name:id>`.
         emoji: String,
     },
+    /// `GET /guilds/{guild_id}/members/search?query=&limit=`: the members
+    /// whose username or nickname starts with `query` (refused without the
+    /// Server Members Intent).
+    SearchGuildMembers {
+        /// The guild.
+        guild_id: String,
+        /// The name prefix (sent percent-encoded).
+        query: String,
+        /// 1 to [`MAX_MEMBER_SEARCH_LIMIT`] (Discord's default is 1).
+        limit: u16,
+    },
 }
+
+/// The largest `limit` `GET /guilds/{guild_id}/members/search` accepts.
+pub const MAX_MEMBER_SEARCH_LIMIT: u16 = 1000;
 
 /// `POST /channels/{channel_id}/messages`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,6 +252,9 @@ impl Request {
                 "DELETE /channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
                 &**channel_id,
             ),
+            Request::SearchGuildMembers { guild_id, .. } => {
+                ("GET /guilds/{guild_id}/members/search", &**guild_id)
+            }
         };
         Route {
             template,
@@ -259,6 +276,9 @@ impl Request {
             | Request::TriggerTyping { channel_id }
             | Request::CreateReaction { channel_id, .. }
             | Request::DeleteOwnReaction { channel_id, .. } => format!("channel {channel_id}"),
+            Request::SearchGuildMembers { guild_id, .. } => {
+                format!("member search in guild {guild_id}")
+            }
         }
     }
 
@@ -325,6 +345,24 @@ impl Request {
                 );
                 (method, path, None)
             }
+            Request::SearchGuildMembers {
+                guild_id,
+                query,
+                limit,
+            } => {
+                non_empty("query", query)?;
+                if !(1..=MAX_MEMBER_SEARCH_LIMIT).contains(limit) {
+                    return Err(SubmitError::Invalid(format!(
+                        "limit {limit} is not within 1..={MAX_MEMBER_SEARCH_LIMIT}"
+                    )));
+                }
+                let path = format!(
+                    "/guilds/{}/members/search?query={}&limit={limit}",
+                    id_segment("guild_id", guild_id)?,
+                    path_segment(query),
+                );
+                (Method::Get, path, None)
+            }
         };
         Ok(api.request(method, &path, body))
     }
@@ -344,6 +382,7 @@ impl Request {
             Request::TriggerTyping { .. }
             | Request::CreateReaction { .. }
             | Request::DeleteOwnReaction { .. } => Response::Empty,
+            Request::SearchGuildMembers { .. } => Response::DiscordMembers(json(body)?),
         })
     }
 }

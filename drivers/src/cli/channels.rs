@@ -192,7 +192,8 @@ pub fn run(config: Option<&Path>, cmd: ChannelsCommand) -> i32 {
         for (row, account) in &mut rows {
             let Some(account) = account else { continue };
             if let Some(d) = account.discord() {
-                probe_discord(&client, account, d, &mut row.probes);
+                let live = row.live.clone();
+                probe_discord(&client, account, d, live.as_ref(), &mut row.probes);
             } else if let Some(k) = account.kook() {
                 probe_kook(&client, account, k, &mut row.probes);
             }
@@ -405,6 +406,7 @@ fn fill_live(row: &mut Row, c: &ChannelStatus, age_ms: u64) {
     };
     row.details = parts.join("; ");
     row.warnings.extend(c.health_warnings(age_ms));
+    row.warnings.extend(c.notices.iter().cloned());
     row.live = Some(c.clone());
 }
 
@@ -489,6 +491,7 @@ fn probe_discord(
     client: &HttpClient,
     account: &ResolvedAccount,
     d: &DiscordSettings,
+    live: Option<&ChannelStatus>,
     out: &mut Vec<Probe>,
 ) {
     let api = discord_api(d, account);
@@ -541,6 +544,7 @@ fn probe_discord(
                 Some(flags) => out.extend(intent_probes(
                     flags,
                     d.intents.unwrap_or(krill_core::discord::DEFAULT_INTENTS),
+                    LiveIntents::of(live),
                 )),
                 None => out.push(note(
                     "could not read the application's flags: check Message Content Intent in the Developer Portal yourself"
@@ -594,17 +598,51 @@ fn gateway_bot_probe(g: &discord::GatewayBot) -> Probe {
     }
 }
 
+/// What the running gateway shows about the Message Content Intent: a
+/// ready, connected channel (Discord accepted its Identify), and how many
+/// guild messages from others arrived with text without mentioning the bot
+/// (Discord blanks those unless the intent is in effect).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct LiveIntents {
+    ready: bool,
+    content_seen: u64,
+}
+
+impl LiveIntents {
+    fn of(live: Option<&ChannelStatus>) -> Self {
+        live.map_or_else(Self::default, |c| Self {
+            ready: c.connected && c.state == "ready",
+            content_seen: c.content_seen,
+        })
+    }
+}
+
 /// What the application's `flags` say about the privileged intents krill
-/// asks for (`requested`: the `intents` override, else the default set).
-/// Asking for an intent the portal has off makes Discord close the gateway
-/// with 4014 "disallowed intents" (a failure); not asking for Message
-/// Content means empty guild messages unless mentioned (a warning).
-fn intent_probes(flags: u64, requested: u64) -> Vec<Probe> {
+/// asks for (`requested`: the `intents` override, else the default set),
+/// weighed against the running gateway (`live`). Asking for an intent the
+/// portal has off makes Discord close the gateway with 4014 "disallowed
+/// intents" (a failure); not asking for Message Content means empty guild
+/// messages unless mentioned (a warning). When the flags say "off" but a
+/// ready gateway shows the intent working, the live evidence wins and the
+/// disagreement is said plainly.
+fn intent_probes(flags: u64, requested: u64, live: LiveIntents) -> Vec<Probe> {
     const INTENT_GUILD_MEMBERS: u64 = 1 << 1;
     const INTENT_MESSAGE_CONTENT: u64 = 1 << 15;
     let mut out = Vec::new();
     let content_on = flags & (APP_FLAG_MESSAGE_CONTENT | APP_FLAG_MESSAGE_CONTENT_LIMITED) != 0;
-    if !content_on && requested & INTENT_MESSAGE_CONTENT != 0 {
+    let asked = requested & INTENT_MESSAGE_CONTENT != 0;
+    if !content_on && asked && live.content_seen > 0 {
+        out.push(warn(format!(
+            "the application's flags say Message Content Intent is off, but the running gateway is {} and has received {} guild message(s) with text that did not mention the bot: the intent is in effect. The two disagree (the server may not report the flag, or it changed since): trust the live connection, and check the Developer Portal if messages arrive empty",
+            if live.ready { "ready" } else { "up" },
+            live.content_seen
+        )));
+    } else if !content_on && asked && live.ready {
+        out.push(warn(
+            "the application's flags say Message Content Intent is off, but the running gateway identified with it and is ready: Discord accepted the intent (a refused intent closes the connection with 4014). The two disagree; no guild message with text has arrived yet to confirm it: if guild messages arrive empty, enable Message Content Intent in the Developer Portal"
+                .to_owned(),
+        ));
+    } else if !content_on && asked {
         out.push(fail(
             "Message Content Intent is off: enable Message Content Intent in the Developer Portal (Bot -> Privileged Gateway Intents), then restart the gateway; until then Discord refuses the connection (close 4014 \"disallowed intents\")"
                 .to_owned(),
@@ -614,7 +652,7 @@ fn intent_probes(flags: u64, requested: u64) -> Vec<Probe> {
             "Message Content Intent is off: enable Message Content Intent in the Developer Portal (and add 32768 to channels.discord.intents); until then guild messages arrive empty unless they mention the bot"
                 .to_owned(),
         ));
-    } else if requested & INTENT_MESSAGE_CONTENT == 0 {
+    } else if !asked {
         out.push(warn(
             "Message Content Intent is enabled in the portal but channels.discord.intents does not ask for it (32768): guild messages arrive empty unless they mention the bot"
                 .to_owned(),
@@ -1270,7 +1308,7 @@ mod tests {
     fn intents_need_bit_18_or_19() {
         let default = krill_core::discord::DEFAULT_INTENTS;
         let levels = |flags, requested| {
-            intent_probes(flags, requested)
+            intent_probes(flags, requested, LiveIntents::default())
                 .into_iter()
                 .map(|p| p.level)
                 .collect::<Vec<_>>()
@@ -1286,10 +1324,41 @@ mod tests {
         );
         assert_eq!(levels(1 << 18, default | 2), vec![Level::Ok, Level::Fail]);
         for requested in [default, default & !(1 << 15)] {
-            assert!(intent_probes(0, requested)[0]
+            assert!(intent_probes(0, requested, LiveIntents::default())[0]
                 .message
                 .contains("enable Message Content Intent in the Developer Portal"));
         }
+    }
+
+    #[test]
+    fn a_ready_gateway_that_sees_message_content_outweighs_the_flags() {
+        let default = krill_core::discord::DEFAULT_INTENTS;
+        let seen = LiveIntents {
+            ready: true,
+            content_seen: 3,
+        };
+        let probes = intent_probes(1 << 14, default, seen);
+        assert_eq!(probes[0].level, Level::Warn);
+        assert!(probes[0].message.contains("the intent is in effect"));
+        assert!(probes[0].message.contains("disagree"));
+        assert!(!probes[0].message.contains("refuses the connection"));
+        let ready = LiveIntents {
+            ready: true,
+            content_seen: 0,
+        };
+        let probes = intent_probes(1 << 14, default, ready);
+        assert_eq!(probes[0].level, Level::Warn);
+        assert!(probes[0].message.contains("disagree"));
+        // Not running: the flags alone decide.
+        assert_eq!(
+            intent_probes(1 << 14, default, LiveIntents::default())[0].level,
+            Level::Fail
+        );
+        // The flags say on: nothing to weigh.
+        assert_eq!(
+            intent_probes(1 << 18 | 1 << 14, default, seen)[0].level,
+            Level::Ok
+        );
     }
 
     #[test]

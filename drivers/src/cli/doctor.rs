@@ -265,7 +265,8 @@ fn check_gateway(f: &mut Findings, state: &Path) {
                     ),
                 );
                 for c in &status.channels {
-                    for w in c.health_warnings(status.age_ms(now)) {
+                    let warnings = c.health_warnings(status.age_ms(now));
+                    for w in warnings.iter().chain(&c.notices) {
                         f.warn(&format!("{}/{}", c.platform, c.account_id), w);
                     }
                 }

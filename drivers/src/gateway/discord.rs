@@ -21,21 +21,21 @@
 //! A DM reactor's name comes from the last message they sent the bot
 //! (reaction adds in DMs carry only the user id); unknown, the id is shown.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use krill_core::access::reactions::BOT_MESSAGES_CAP;
 use krill_core::access::{
     ack_reaction, resolve_names, AccessPolicy, Allowed, Author, BotMessages, ChatKind, Decision,
-    DirChannel, DirGuild, DirMember, Directory, DropReason, InboundMessage, InboundReaction, Place,
-    ReactionDecision, ReactionEmoji,
+    Directory, DropReason, InboundMessage, InboundReaction, Place, ReactionDecision, ReactionEmoji,
 };
 use krill_core::agent::{
     prepend_system_events, ChannelHistories, ChannelKind, ChatType, ContextMessage, SystemEvents,
     TurnInput,
 };
 use krill_core::commands::{classify, Inbound};
-use krill_core::config::{DiscordSettings, Platform, ResolvedAccount};
+use krill_core::config::{Config, DiscordSettings, Platform, ResolvedAccount};
 use krill_core::discord::{
     Channel, Dispatch, Event, GatewayFetchError, Guild, IdentifyLimiter, Message, Output, Reaction,
     Shard, ShardConfig, ShardState, DEFAULT_INTENTS,
@@ -55,6 +55,7 @@ use super::link::RestLink;
 use super::media::{
     read_reply_files, shape_reply, submit_turn_with_media, MediaDelivery, PendingUpload, Uploads,
 };
+use super::member_lookup::NameLookup;
 use super::socket::{feed, Socket};
 use super::status::Health;
 use super::{
@@ -118,6 +119,7 @@ pub(crate) async fn run(
     let name = format!("discord:{}", account.account_id);
     let Some(settings) = account.discord().cloned() else {
         return ChannelEnd {
+            index,
             name,
             reason: "not a Discord account".to_owned(),
         };
@@ -154,7 +156,7 @@ struct DiscordLoop {
     policy: AccessPolicy,
     guilds: HashMap<String, Guild>,
     channels: HashMap<String, KnownChannel>,
-    resolved_logged: BTreeSet<(String, String)>,
+    lookup: NameLookup,
     pairing: PairingStore,
     approved: AllowFromWatcher,
     histories: ChannelHistories,
@@ -164,6 +166,9 @@ struct DiscordLoop {
     system_events: SystemEvents,
     authors: HashMap<String, Author>,
     messages_in: u64,
+    /// Guild messages from others with text that did not mention the bot
+    /// (see [`crate::status_file::ChannelStatus::content_seen`]).
+    content_seen: u64,
     replies_out: u64,
     limits: ChunkLimits,
     /// Where media goes and how large it may be.
@@ -241,7 +246,7 @@ impl DiscordLoop {
             policy: parts.policy,
             guilds: HashMap::new(),
             channels: HashMap::new(),
-            resolved_logged: BTreeSet::new(),
+            lookup: NameLookup::default(),
             pairing: parts.pairing,
             approved: parts.approved,
             histories: ChannelHistories::new(history_cap, MAX_HISTORY_CHANNELS),
@@ -251,6 +256,7 @@ impl DiscordLoop {
             system_events: SystemEvents::default(),
             authors: HashMap::new(),
             messages_in: 0,
+            content_seen: 0,
             replies_out: 0,
             limits,
             media,
@@ -375,6 +381,10 @@ impl DiscordLoop {
                             Err(GatewayFetchError::Transient { retry_after: None }),
                         ),
                     }
+                } else if let Some(added) = self.lookup.answered(&self.name, id, Ok(&response)) {
+                    if added {
+                        self.rebuild_policy();
+                    }
                 } else if let Response::DiscordMessage(posted) = &response {
                     self.replies_out += 1;
                     self.remember_bot_message(now, &posted.id, &posted.channel_id);
@@ -392,6 +402,8 @@ impl DiscordLoop {
                     };
                     warn!("{name}: GET /gateway/bot failed: {error}");
                     slot.shard.handle_gateway_fetched(now, Err(fetch_error));
+                } else if self.lookup.answered(&name, id, Err(&error)).is_some() {
+                    debug!("{name}: member search failed: {error}");
                 } else {
                     warn!("{}: request failed: {error}", self.name);
                     if let Some(upload) = self.uploads.finished(id) {
@@ -448,7 +460,7 @@ impl DiscordLoop {
                 "{}: reaction removed from {} in {} (ignored)",
                 self.name, reaction.message_id, reaction.channel_id
             ),
-            Dispatch::GuildCreate(guild) => self.learn_guild(*guild),
+            Dispatch::GuildCreate(guild) => self.learn_guild(now, *guild),
             Dispatch::ChannelCreate(channel) | Dispatch::ThreadCreate(channel) => {
                 self.learn_channel(&channel)
             }
@@ -485,7 +497,7 @@ impl DiscordLoop {
 
     /// Remembers a guild's channels and members, and resolves allowlist names
     /// to ids now that the bot can see them.
-    fn learn_guild(&mut self, guild: Guild) {
+    fn learn_guild(&mut self, now: Instant, guild: Guild) {
         for channel in guild.channels.iter().chain(guild.threads.iter()) {
             let mut channel = channel.clone();
             if channel.guild_id.is_none() {
@@ -504,47 +516,22 @@ impl DiscordLoop {
             guild_slug(&self.settings.guilds, &place),
             guild.channels.len()
         );
-        self.guilds.insert(guild.id.to_string(), guild);
-        let directory = Directory {
-            guilds: self
-                .guilds
-                .values()
-                .map(|g| DirGuild {
-                    id: g.id.to_string(),
-                    name: g.name.clone(),
-                    channels: g
-                        .channels
-                        .iter()
-                        .chain(g.threads.iter())
-                        .map(|c| DirChannel {
-                            id: c.id.to_string(),
-                            name: c.name.clone().unwrap_or_default(),
-                            parent: c.parent_id.as_ref().map(ToString::to_string),
-                        })
-                        .collect(),
-                    members: g
-                        .members
-                        .iter()
-                        .filter_map(|m| {
-                            let user = m.user.as_ref()?;
-                            Some(DirMember {
-                                id: user.id.to_string(),
-                                username: user.username.clone(),
-                                global_name: user.global_name.clone(),
-                                nick: m.nick.clone(),
-                            })
-                        })
-                        .collect(),
-                })
-                .collect(),
-        };
-        let (names, log) = resolve_names(&self.settings, &directory);
-        for (typed, id) in log {
-            if self.resolved_logged.insert((typed.clone(), id.clone())) {
-                info!("{}: allowlist entry {typed:?} resolved to {id}", self.name);
-            }
-        }
+        let guild_id = guild.id.to_string();
+        self.guilds.insert(guild_id.clone(), guild);
+        let unresolved = self.rebuild_policy();
+        self.lookup
+            .search(now, &mut self.link, &guild_id, &unresolved);
+    }
+
+    /// The access policy from the settings in force and the names the bot
+    /// can see now (allowlist names resolved, each new mapping logged);
+    /// returns the names still unresolved.
+    fn rebuild_policy(&mut self) -> Vec<String> {
+        let (names, unresolved) = self
+            .lookup
+            .resolve(&self.name, &self.settings, &self.guilds);
         self.policy = AccessPolicy::new(&self.shared.config, &self.account, names);
+        unresolved
     }
 
     fn place(&self, id: &str) -> Place {
@@ -608,6 +595,9 @@ impl DiscordLoop {
         self.messages_in += 1;
         let bot_id = self.bot_id.clone();
         let channel_id = message.channel_id.to_string();
+        if content_without_mention(&message, &bot_id) {
+            self.content_seen += 1;
+        }
         if !bot_id.is_empty() && message.author.id == bot_id {
             self.remember_bot_message(now, &message.id, &channel_id);
         }
@@ -1278,6 +1268,8 @@ impl ChannelLoop for DiscordLoop {
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
             Input::Media { ctx, delivery } => self.deliver_media(now, ctx, delivery),
+            // `run_loop` hands these to `reload` / `request_stop`.
+            Input::Reload { .. } | Input::Stop { .. } => {}
         }
     }
 
@@ -1286,6 +1278,37 @@ impl ChannelLoop for DiscordLoop {
             slot.shard.handle_timeout(now);
         }
         self.renew_typing(now);
+    }
+
+    fn reload(&mut self, now: Instant, config: Arc<Config>, account: ResolvedAccount) {
+        let Some(settings) = account.discord().cloned() else {
+            return;
+        };
+        self.limits = ChunkLimits::discord(
+            Some(settings.text_chunk_limit as usize),
+            Some(settings.max_lines_per_message as usize),
+            settings.chunk_mode,
+        );
+        self.media = MediaSettings::new(
+            &config,
+            &self.shared.state_dir,
+            Platform::Discord,
+            settings.media_max_mb,
+        );
+        self.shared.config = config;
+        self.account = account;
+        self.settings = settings;
+        let unresolved = self.rebuild_policy();
+        let guilds: Vec<String> = self.guilds.keys().cloned().collect();
+        for guild_id in guilds {
+            self.lookup
+                .search(now, &mut self.link, &guild_id, &unresolved);
+        }
+        info!("{}: config reloaded", self.name);
+    }
+
+    fn request_stop(&mut self, reason: String) {
+        self.stopped = Some(reason);
     }
 
     fn report(&self, now: Instant, health: &mut Health) {
@@ -1301,7 +1324,12 @@ impl ChannelLoop for DiscordLoop {
         };
         let state = worst.state();
         health.state = shard_state_text(state).to_owned();
-        health.connected = self.shards.iter().all(|s| s.shard.state().is_connected());
+        health.set_link(
+            self.shards.iter().all(|s| s.shard.state().is_connected()),
+            self.shards
+                .iter()
+                .all(|s| s.shard.state() == ShardState::Ready),
+        );
         health.session = self.shards.iter().all(|s| s.shard.session_id().is_some());
         health.last_event_at = self
             .shards
@@ -1316,10 +1344,27 @@ impl ChannelLoop for DiscordLoop {
             .max()
             .flatten()
             .map(|d| now - d);
-        health.reconnects = self.next_conn.saturating_sub(self.shards.len() as u64);
         health.messages_in = self.messages_in;
         health.replies_out = self.replies_out;
+        health.content_seen = self.content_seen;
+        health.notices = self
+            .lookup
+            .refusal()
+            .map(str::to_owned)
+            .into_iter()
+            .collect();
     }
+}
+
+/// A guild message from someone else that carries text without mentioning
+/// the bot: Discord blanks such text unless the Message Content Intent is
+/// in effect, so seeing one proves the intent works.
+fn content_without_mention(message: &Message, bot_id: &str) -> bool {
+    message.guild_id.is_some()
+        && !bot_id.is_empty()
+        && message.author.id != bot_id
+        && !message.content.is_empty()
+        && !message.mentions.iter().any(|u| u.id == bot_id)
 }
 
 /// A user's tag: `name#1234`, or the username for migrated users.

@@ -10,6 +10,7 @@
 //! core's answers.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use krill_core::access::{
@@ -18,7 +19,7 @@ use krill_core::access::{
 };
 use krill_core::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage};
 use krill_core::commands::{classify, Inbound};
-use krill_core::config::{KookSettings, Platform, ResolvedAccount};
+use krill_core::config::{Config, KookSettings, Platform, ResolvedAccount};
 use krill_core::kook::{Event, GatewayFetchError, Message, Output, Session, SessionConfig, State};
 use krill_core::reply::ChunkLimits;
 use krill_core::rest::kook::{
@@ -64,6 +65,7 @@ pub(crate) async fn run(
     let name = format!("kook:{}", account.account_id);
     let Some(settings) = account.kook().cloned() else {
         return ChannelEnd {
+            index,
             name,
             reason: "not a KOOK account".to_owned(),
         };
@@ -790,6 +792,8 @@ impl ChannelLoop for KookLoop {
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
             Input::Media { ctx, delivery } => self.deliver_media(now, ctx, delivery),
+            // `run_loop` hands these to `reload` / `request_stop`.
+            Input::Reload { .. } | Input::Stop { .. } => {}
         }
     }
 
@@ -797,14 +801,40 @@ impl ChannelLoop for KookLoop {
         self.session.handle_timeout(now);
     }
 
+    fn reload(&mut self, _now: Instant, config: Arc<Config>, account: ResolvedAccount) {
+        let Some(settings) = account.kook().cloned() else {
+            return;
+        };
+        self.limits = ChunkLimits::kook(
+            Some(settings.text_chunk_limit as usize),
+            settings.max_lines_per_message.map(|n| n as usize),
+            settings.chunk_mode,
+        );
+        self.policy = AccessPolicy::new(&config, &account, ResolvedAllowlists::default());
+        self.media = MediaSettings::new(
+            &config,
+            &self.shared.state_dir,
+            Platform::Kook,
+            settings.media_max_mb,
+        );
+        self.shared.config = config;
+        self.account = account;
+        self.settings = settings;
+        info!("{}: config reloaded", self.name);
+    }
+
+    fn request_stop(&mut self, reason: String) {
+        self.stopped = Some(reason);
+    }
+
     fn report(&self, now: Instant, health: &mut Health) {
         let state = self.session.state();
         health.state = session_state_text(state).to_owned();
-        health.connected = matches!(state, State::Connected | State::AwaitingPong);
+        let up = matches!(state, State::Connected | State::AwaitingPong);
+        health.set_link(up, up);
         health.session = self.session.session_id().is_some();
         health.last_event_at = self.session.since_last_event(now).map(|d| now - d);
         health.last_ack_at = self.session.since_last_pong(now).map(|d| now - d);
-        health.reconnects = self.next_conn.saturating_sub(1);
         health.messages_in = self.messages_in;
         health.replies_out = self.replies_out;
     }

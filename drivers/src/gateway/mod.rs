@@ -25,10 +25,12 @@ mod inbound;
 mod kook;
 mod link;
 mod media;
+mod member_lookup;
+mod reload;
 mod socket;
 mod status;
+mod supervisor;
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,12 +39,12 @@ use std::time::Instant;
 use krill_core::access::{AccessPolicy, ResolvedAllowlists};
 use krill_core::agent::BackendSpec;
 use krill_core::config::ResolvedAccount;
-use krill_core::config::{resolve_accounts_report, Config, Platform, SkipReason};
+use krill_core::config::{resolve_accounts_report, Config, SkipReason};
 use krill_core::rest::http::HttpResponse;
 use krill_core::rest::{Api, Planner, RequestId, RestEvent, RetryPolicy};
 use krill_core::routing::ReplyTarget;
 use smol::channel::{Receiver, Sender};
-use tracing::{error, info, warn};
+use tracing::{info, warn};
 
 use crate::agent::{AgentRunner, AgentSpec, AgentsTable, TranscriptStore, TurnOutcome};
 use crate::config_file::LoadedConfig;
@@ -92,6 +94,18 @@ pub(crate) enum Input {
         /// The chunks, the files and the failures.
         delivery: media::MediaDelivery,
     },
+    /// The config file changed; the account's connection did not.
+    Reload {
+        /// The new config.
+        config: Arc<Config>,
+        /// The account as the new config resolves it.
+        account: Box<ResolvedAccount>,
+    },
+    /// A reload disabled the account (or replaces its loop): stop.
+    Stop {
+        /// Why, for the log.
+        reason: String,
+    },
 }
 
 /// What a channel loop attaches to each agent turn, to send the reply where
@@ -114,6 +128,8 @@ pub(crate) type Agents = Arc<AgentRunner<TurnCtx>>;
 /// How a channel loop ended.
 #[derive(Debug)]
 pub(crate) struct ChannelEnd {
+    /// The loop's index (status board, agent routing).
+    pub(crate) index: usize,
     /// `discord` / `kook` and the account id.
     pub(crate) name: String,
     /// Why.
@@ -203,6 +219,10 @@ pub(crate) trait ChannelLoop {
     fn handle_timeout(&mut self, now: Instant);
     /// Fills in the channel's health for `status.json`.
     fn report(&self, now: Instant, health: &mut Health);
+    /// Takes a reloaded config for this account (same connection).
+    fn reload(&mut self, now: Instant, config: Arc<Config>, account: ResolvedAccount);
+    /// Stops the loop at the next turn (config reload).
+    fn request_stop(&mut self, reason: String);
 
     /// Drains the gateway machine's outputs and the planner's transmits and
     /// events until both are idle.
@@ -245,14 +265,18 @@ pub(crate) async fn run_loop(
                 health.last_error = Some(reason.clone());
             });
             return ChannelEnd {
+                index,
                 name: channel.name().to_owned(),
                 reason,
             };
         }
         let next = next_input(&input, channel.deadline()).await;
         now = Instant::now();
-        if let Some(next) = next {
-            channel.handle_input(now, next);
+        match next {
+            Some(Input::Reload { config, account }) => channel.reload(now, config, *account),
+            Some(Input::Stop { reason }) => channel.request_stop(reason),
+            Some(next) => channel.handle_input(now, next),
+            None => {}
         }
         channel.handle_timeout(now);
     }
@@ -379,61 +403,46 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         config_path: loaded.location.path.clone(),
     };
 
+    let config_bytes = std::fs::read(&loaded.location.path).ok();
+    let config_path = loaded.location.path.clone();
     smol::block_on(async move {
-        let mut inboxes: Vec<Sender<Input>> = Vec::new();
         // Each channel loop reports its end here the moment it stops, so a
         // channel that fails while another keeps running is reported at once.
         let (ended_tx, ended) = smol::channel::unbounded::<ChannelEnd>();
-        let mut total = 0usize;
+        let mut supervisor = supervisor::Supervisor::new(shared, ended_tx);
         for (index, account) in report.ready.into_iter().enumerate() {
-            let (tx, rx): (Sender<Input>, Receiver<Input>) = smol::channel::unbounded();
-            inboxes.push(tx.clone());
-            let shared = shared.clone();
-            let name = format!("{}:{}", account.platform, account.account_id);
-            info!(
-                channel = %name,
-                token_from = ?account.token_source,
-                "starting channel"
-            );
-            let loop_future: futures_lite::future::Boxed<ChannelEnd> = match account.platform {
-                Platform::Discord => Box::pin(discord::run(index, account, shared, tx, rx)),
-                Platform::Kook => Box::pin(kook::run(index, account, shared, tx, rx)),
-                _ => continue,
-            };
-            let ended_tx = ended_tx.clone();
-            smol::spawn(async move {
-                use futures_lite::FutureExt;
-                // A panic in a channel loop (a bug) stops that channel only,
-                // and is reported like any other stop.
-                let end = std::panic::AssertUnwindSafe(loop_future)
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|panic| ChannelEnd {
-                        name,
-                        reason: format!(
-                            "the channel loop crashed (a bug in krill): {}",
-                            panic_message(panic.as_ref())
-                        ),
-                    });
-                let _ = ended_tx.send(end).await;
-            })
-            .detach();
-            total += 1;
+            supervisor.start(index, account);
         }
-        drop(ended_tx);
-        let inboxes: HashMap<usize, Sender<Input>> = inboxes.into_iter().enumerate().collect();
+        let inboxes = supervisor.inboxes();
         let dispatcher = smol::spawn(async move {
             while let Some((ctx, outcome)) = agents.next_outcome().await {
-                if let Some(inbox) = inboxes.get(&ctx.channel) {
+                let inbox = inboxes
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get(&ctx.channel)
+                    .cloned();
+                if let Some(inbox) = inbox {
                     let _ = inbox.send(Input::Agent { ctx, outcome }).await;
                 }
             }
         });
         let writer = smol::spawn(board.clone().run_writer());
         let sweeper = smol::spawn(crate::media::retention::run(inbound_media, retention_hours));
-        while let Ok(end) = ended.recv().await {
-            error!(channel = %end.name, "channel stopped: {}", end.reason);
-            eprintln!("krill gateway: {} stopped: {}", end.name, end.reason);
+        let reloads = reload::watch(config_path, config_bytes);
+        let mut total = supervisor.running();
+        while supervisor.running() > 0 {
+            use futures_lite::FutureExt;
+            let end = async { ended.recv().await.ok().map(Ok) };
+            let reload = async { reloads.recv().await.ok().map(Err) };
+            match end.or(reload).await {
+                Some(Ok(end)) => supervisor.ended(&end),
+                Some(Err(config)) => {
+                    let before = supervisor.running();
+                    supervisor.apply(config);
+                    total += supervisor.running().saturating_sub(before);
+                }
+                None => break,
+            }
         }
         drop(writer);
         drop(sweeper);

@@ -18,6 +18,8 @@ const WRITE_EVERY: Duration = Duration::from_secs(5);
 pub(crate) struct Health {
     pub(crate) state: String,
     pub(crate) connected: bool,
+    /// The session was live at the last report (see [`Health::set_link`]).
+    pub(crate) up: bool,
     pub(crate) session: bool,
     pub(crate) last_event_at: Option<Instant>,
     pub(crate) last_ack_at: Option<Instant>,
@@ -25,6 +27,41 @@ pub(crate) struct Health {
     pub(crate) last_error: Option<String>,
     pub(crate) messages_in: u64,
     pub(crate) replies_out: u64,
+    pub(crate) content_seen: u64,
+    pub(crate) notices: Vec<String>,
+}
+
+impl Health {
+    /// A channel that has not reported yet.
+    fn starting() -> Self {
+        Self {
+            state: "starting".to_owned(),
+            connected: false,
+            up: false,
+            session: false,
+            last_event_at: None,
+            last_ack_at: None,
+            reconnects: 0,
+            last_error: None,
+            messages_in: 0,
+            replies_out: 0,
+            content_seen: 0,
+            notices: Vec::new(),
+        }
+    }
+
+    /// Records the connection now: `connected` (a socket is open) for
+    /// display, `up` (the session is live: Discord READY/RESUMED, KOOK
+    /// HELLO) for outages. A channel that was up and is not any more starts
+    /// an outage, counted once however many connect attempts the way back
+    /// takes (`reconnects`).
+    pub(crate) fn set_link(&mut self, connected: bool, up: bool) {
+        if self.up && !up {
+            self.reconnects += 1;
+        }
+        self.up = up;
+        self.connected = connected;
+    }
 }
 
 /// Every channel's [`Health`], shared by the loops and the writer.
@@ -38,17 +75,7 @@ pub(crate) struct StatusBoard {
 impl StatusBoard {
     /// A board for `channels` (platform, account id), in loop index order.
     pub(crate) fn new(state_dir: PathBuf, channels: Vec<(String, String)>) -> Arc<Self> {
-        let health = Health {
-            state: "starting".to_owned(),
-            connected: false,
-            session: false,
-            last_event_at: None,
-            last_ack_at: None,
-            reconnects: 0,
-            last_error: None,
-            messages_in: 0,
-            replies_out: 0,
-        };
+        let health = Health::starting();
         Arc::new(Self {
             state_dir,
             started_at_ms: super::unix_ms(),
@@ -59,6 +86,14 @@ impl StatusBoard {
                     .collect(),
             ),
         })
+    }
+
+    /// Adds a channel started after start-up (config reload); returns its
+    /// index.
+    pub(crate) fn add(&self, platform: String, account: String) -> usize {
+        let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        channels.push((platform, account, Health::starting()));
+        channels.len() - 1
     }
 
     /// Updates channel `index`'s health.
@@ -107,6 +142,8 @@ impl StatusBoard {
                     c.last_error.clone_from(&h.last_error);
                     c.messages_in = h.messages_in;
                     c.replies_out = h.replies_out;
+                    c.content_seen = h.content_seen;
+                    c.notices.clone_from(&h.notices);
                     c
                 })
                 .collect(),
@@ -128,5 +165,35 @@ impl StatusBoard {
             self.write().await;
             smol::Timer::after(WRITE_EVERY).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_counts_once_however_many_attempts_it_takes() {
+        let board = StatusBoard::new(
+            PathBuf::from("/nonexistent"),
+            vec![("d".into(), "a".into())],
+        );
+        let mut h = board.channels.lock().unwrap().remove(0).2;
+        // Connecting, then up.
+        h.set_link(true, false);
+        h.set_link(true, true);
+        assert_eq!(h.reconnects, 0);
+        // Lost; three attempts (socket open, session not live) fail.
+        for _ in 0..3 {
+            h.set_link(false, false);
+            h.set_link(true, false);
+        }
+        h.set_link(true, true);
+        assert_eq!(h.reconnects, 1);
+        // A second outage.
+        h.set_link(false, false);
+        h.set_link(true, true);
+        assert_eq!(h.reconnects, 2);
+        assert!(h.connected && h.up);
     }
 }

@@ -84,6 +84,45 @@ pub struct FakeDiscordOptions {
     /// `flags` of `GET /oauth2/applications/@me` (bit 18/19: message
     /// content intent enabled).
     pub application_flags: u64,
+    /// Members of every guild in `guild_ids`, for
+    /// `GET /guilds/{id}/members/search` (see [`GuildMember`]).
+    pub guild_members: Vec<GuildMember>,
+    /// The Server Members Intent is on in the "portal": without it member
+    /// search is refused with 403 `Missing Access` (code 50001).
+    pub members_intent: bool,
+}
+
+/// A guild member the fake's member search can find.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuildMember {
+    /// The user.
+    pub user: Author,
+    /// The guild nickname, if any.
+    pub nick: Option<String>,
+}
+
+impl GuildMember {
+    /// A member without a nickname.
+    pub fn new(user: Author) -> Self {
+        Self { user, nick: None }
+    }
+
+    /// The guild member object (`developers/resources/guild.mdx`).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "user": self.user.to_json(),
+            "nick": self.nick,
+            "avatar": null,
+            "roles": [],
+            "joined_at": "2024-06-01T12:00:00.000000+00:00",
+            "premium_since": null,
+            "deaf": false,
+            "mute": false,
+            "flags": 0,
+            "pending": false,
+            "communication_disabled_until": null
+        })
+    }
 }
 
 impl Default for FakeDiscordOptions {
@@ -99,6 +138,8 @@ impl Default for FakeDiscordOptions {
             resume_gateway_url: None,
             enforce_gateway_rate_limit: true,
             application_flags: 557_056,
+            guild_members: Vec::new(),
+            members_intent: true,
         }
     }
 }
@@ -1196,6 +1237,7 @@ impl Core {
                     "recipients": [Author::user(&rid, &format!("user-{rid}")).to_json()]
                 }))
             }
+            ("GET", ["guilds", gid, "members", "search"]) => self.search_members(inc, gid),
             ("POST", ["channels", cid, "messages"]) => self.create_message(s, inc, cid),
             ("POST", ["channels", _, "typing"]) => ScriptedResponse::empty(204),
             ("PUT" | "DELETE", ["channels", cid, "messages", mid, "reactions", emoji, "@me"]) => {
@@ -1209,6 +1251,45 @@ impl Core {
             }
             _ => not_found(),
         }
+    }
+
+    /// `GET /guilds/{guild.id}/members/search?query=&limit=`: members whose
+    /// username or nickname starts with `query` (case-insensitive), at most
+    /// `limit` (1..=1000, default 1); refused without the members intent.
+    fn search_members(&self, inc: &Incoming, gid: &str) -> ScriptedResponse {
+        if !self.opts.guild_ids.iter().any(|g| g == gid) {
+            return ScriptedResponse::json(
+                404,
+                &[],
+                &json!({"message": "Unknown Guild", "code": 10004}),
+            );
+        }
+        if !self.opts.members_intent {
+            return ScriptedResponse::json(
+                403,
+                &[],
+                &json!({"message": "Missing Access", "code": 50001}),
+            );
+        }
+        let Some(query) = inc.query_param("query").filter(|q| !q.is_empty()) else {
+            return bad_request(50035, "Invalid Form Body");
+        };
+        let limit = match inc.query_param("limit").map(str::parse::<usize>) {
+            None => 1,
+            Some(Ok(n)) if (1..=1000).contains(&n) => n,
+            Some(_) => return bad_request(50035, "Invalid Form Body"),
+        };
+        let query = query.to_lowercase();
+        let starts = |s: &str| s.to_lowercase().starts_with(&query);
+        let found: Vec<Value> = self
+            .opts
+            .guild_members
+            .iter()
+            .filter(|m| starts(&m.user.username) || m.nick.as_deref().is_some_and(starts))
+            .take(limit)
+            .map(GuildMember::to_json)
+            .collect();
+        ok_json(&Value::Array(found))
     }
 
     fn create_message(&self, s: &mut State, inc: &Incoming, cid: &str) -> ScriptedResponse {

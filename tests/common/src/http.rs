@@ -193,6 +193,14 @@ impl Incoming {
         header(&self.headers, name)
     }
 
+    /// The first query parameter named `name`, percent-decoded.
+    pub(crate) fn query_param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     pub(crate) fn record(&self, path: String, status: u16, scripted: bool) -> RecordedRequest {
         RecordedRequest {
             method: self.method.clone(),

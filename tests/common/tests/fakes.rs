@@ -518,3 +518,67 @@ fn dropping_a_fake_stops_its_servers() {
         assert!(closed, "{u} still listening");
     }
 }
+
+#[test]
+fn discord_member_search_matches_username_or_nick_prefix_and_honours_the_intent() {
+    use krill_testkit::discord::{GuildMember, GUILD_ID};
+    let members = vec![
+        GuildMember::new(Author::user("1", "alice")),
+        GuildMember::new(Author::user("2", "alina")),
+        GuildMember {
+            user: Author::user("3", "bob"),
+            nick: Some("Alfred".into()),
+        },
+    ];
+    let fake = FakeDiscord::start(FakeDiscordOptions {
+        guild_members: members.clone(),
+        ..Default::default()
+    });
+    let base = fake.api_base_url();
+    let auth = format!("Bot {}", fake.options().token);
+    let search = |query: &str| {
+        http(
+            "GET",
+            &format!("{base}/guilds/{GUILD_ID}/members/search?{query}"),
+            &auth,
+            None,
+        )
+    };
+    let ids = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .expect("a list")
+            .iter()
+            .map(|m| m["user"]["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    let (st, _, body) = search("query=AL&limit=10");
+    assert_eq!(st, 200);
+    assert_eq!(ids(&body), ["1", "2", "3"], "username or nickname prefix");
+    let (_, _, body) = search("query=ali");
+    assert_eq!(ids(&body), ["1"], "limit defaults to 1");
+    assert_eq!(search("limit=5").0, 400, "query is required");
+    assert_eq!(search("query=a&limit=0").0, 400);
+    let (st, _, _) = http(
+        "GET",
+        &format!("{base}/guilds/1/members/search?query=a"),
+        &auth,
+        None,
+    );
+    assert_eq!(st, 404, "unknown guild");
+
+    let refused = FakeDiscord::start(FakeDiscordOptions {
+        guild_members: members,
+        members_intent: false,
+        ..Default::default()
+    });
+    let (st, _, body) = http(
+        "GET",
+        &format!(
+            "{}/guilds/{GUILD_ID}/members/search?query=alice",
+            refused.api_base_url()
+        ),
+        &format!("Bot {}", refused.options().token),
+        None,
+    );
+    assert_eq!((st, body["code"].as_i64()), (403, Some(50001)));
+}
