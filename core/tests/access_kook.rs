@@ -177,3 +177,32 @@ fn missing_allowed_user_id_warns_at_start_up() {
         .startup_warnings()
         .is_empty());
 }
+
+#[test]
+fn without_allowed_user_id_every_sender_but_the_bot_is_named_at_info() {
+    use krill_core::access::SenderNotice;
+    let open = policy("{ channels: { kook: { token: 't' } } }");
+    for chat in [ChatKind::Direct, ChatKind::Channel] {
+        let m = msg(chat, "42", "hello");
+        let d = open.decide(&m, &[]);
+        assert_eq!(
+            open.sender_notice(&m, &d),
+            Some(SenderNotice::AllowlistUnset),
+            "{chat:?}"
+        );
+    }
+    let own = msg(ChatKind::Channel, "900", "the bot itself");
+    assert_eq!(open.sender_notice(&own, &open.decide(&own, &[])), None);
+
+    let gated = policy("{ channels: { kook: { token: 't', allowedUserId: '42' } } }");
+    let owner = msg(ChatKind::Direct, "42", "me");
+    assert_eq!(
+        gated.sender_notice(&owner, &gated.decide(&owner, &[])),
+        None
+    );
+    let stranger = msg(ChatKind::Direct, "7", "let me in");
+    assert_eq!(
+        gated.sender_notice(&stranger, &gated.decide(&stranger, &[])),
+        Some(SenderNotice::NotAllowedYet)
+    );
+}

@@ -195,3 +195,40 @@ fn tokens_never_appear_in_errors() {
     let e = err("{channels: {discord: {token: 12345}}}");
     assert_eq!(e.problems[0].path.to_string(), "channels.discord.token");
 }
+
+/// Issue 16: a config with many unknown keys is read in linear time and its
+/// error lists the first problems with a count of the rest.
+#[test]
+fn many_unknown_keys_list_the_first_problems_and_count_the_rest() {
+    let n = 5_000;
+    let mut text = String::from("{\n  channels: {\n    discord: {\n");
+    for i in 0..n {
+        text.push_str(&format!("      unknownKey{i}: {i},\n"));
+    }
+    text.push_str("    },\n  },\n}\n");
+    let e = err(&text);
+    assert_eq!(e.problems.len(), krill_core::config::MAX_LISTED_PROBLEMS);
+    assert_eq!(e.more, n - krill_core::config::MAX_LISTED_PROBLEMS);
+    assert_eq!(
+        e.problems[0].path.to_string(),
+        "channels.discord.unknownKey0"
+    );
+    assert_eq!((e.problems[0].line, e.problems[0].column), (4, 7));
+    assert_eq!(e.problems[19].line, 23);
+    let shown = e.to_string();
+    assert!(
+        shown.ends_with(&format!(
+            "... and {} more problems (fix the ones above first)",
+            n - 20
+        )),
+        "{shown}"
+    );
+}
+
+/// Line and column stay right across CR LF line breaks with many problems.
+#[test]
+fn problems_after_crlf_lines_have_the_right_lines() {
+    let e = err("{\r\n  a: 1,\r\n  b: 2,\r\n}\r\n");
+    let at: Vec<(usize, usize)> = e.problems.iter().map(|p| (p.line, p.column)).collect();
+    assert_eq!(at, vec![(2, 3), (3, 3)]);
+}

@@ -5,7 +5,10 @@
 #[path = "rest_support/mod.rs"]
 mod support;
 
-use krill_core::rest::discord::{self, allowed_mentions, reaction_emoji, CreateMessage};
+use krill_core::reply::{MentionPolicy, MentionScope};
+use krill_core::rest::discord::{
+    self, allowed_mentions, allowed_mentions_for, reaction_emoji, CreateMessage,
+};
 use krill_core::rest::kook::{self, DirectMessageCreate, DmTarget, MessageCreate};
 use krill_core::rest::{Api, HttpRequest, Platform, SubmitError};
 use krill_core::secret::Secret;
@@ -67,6 +70,8 @@ fn create(
         content: content.into(),
         reply_to: reply_to.map(Into::into),
         nonce: nonce.map(Into::into),
+        // The fixtures show every mentioned user and role listed.
+        mentions: MentionPolicy::new(MentionScope::UsersAndRoles, []),
     })
 }
 
@@ -442,4 +447,69 @@ fn invalid_requests_are_refused() {
         .encode(&kook_api()),
         Err(SubmitError::Invalid(_))
     ));
+}
+
+/// Issue 16: by default a reply pings only the turn's participants: the 85
+/// users and the role the agent's text lists do not ping; `allowedMentions`
+/// widens it.
+#[test]
+fn a_reply_pings_only_the_turns_participants_by_default() {
+    let crowd: String = (1000..1085).map(|i| format!("<@{i}> ")).collect();
+    let text = format!("{crowd} <@&77> @everyone <@42> <@!43>");
+    let turn = MentionPolicy::new(MentionScope::Participants, ["42", "43", "44"]);
+    let got = serde_json::to_value(allowed_mentions_for(&text, true, &turn)).unwrap();
+    assert_eq!(
+        got,
+        json!({"parse": [], "users": ["42", "43"], "replied_user": true})
+    );
+    let users = MentionPolicy::new(MentionScope::Users, []);
+    let got = allowed_mentions_for(&text, false, &users);
+    assert_eq!((got.users.len(), got.roles.len()), (87, 0));
+    assert!(got.parse.is_empty());
+    let all = MentionPolicy::new(MentionScope::All, []);
+    let got = allowed_mentions_for(&text, false, &all);
+    assert_eq!(
+        (got.parse, got.roles),
+        (vec!["everyone".to_owned()], vec!["77".to_owned()])
+    );
+    // The request body carries it.
+    let body = discord::Request::CreateMessage(CreateMessage {
+        channel_id: "1".into(),
+        content: text.clone(),
+        mentions: turn,
+        ..Default::default()
+    });
+    let v = body_json(&d(body));
+    assert_eq!(
+        v["allowed_mentions"],
+        json!({"parse": [], "users": ["42", "43"]})
+    );
+}
+
+#[test]
+fn member_search_puts_the_percent_encoded_query_and_limit_in_the_url() {
+    let http = d(discord::Request::SearchGuildMembers {
+        guild_id: "849255963033731072".into(),
+        query: "al ice&x=1".into(),
+        limit: 10,
+    });
+    assert!(
+        http.url
+            .ends_with("/guilds/849255963033731072/members/search?query=al%20ice%26x%3D1&limit=10"),
+        "{}",
+        http.url
+    );
+    assert!(http.body.is_none());
+    let api = discord_api();
+    for (query, limit) in [("", 10), ("alice", 0), ("alice", 1001)] {
+        let bad = discord::Request::SearchGuildMembers {
+            guild_id: "1".into(),
+            query: query.into(),
+            limit,
+        };
+        assert!(
+            matches!(bad.encode(&api), Err(SubmitError::Invalid(_))),
+            "{query:?} {limit}"
+        );
+    }
 }

@@ -682,6 +682,7 @@ fn the_nonce_is_generated_once_and_reused_on_every_retry() {
             content: "c".into(),
             reply_to: None,
             nonce: Some("mine".into()),
+            ..Default::default()
         }),
     )
     .unwrap();

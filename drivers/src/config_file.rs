@@ -76,6 +76,9 @@ impl fmt::Display for InvalidDisplay<'_> {
                 write!(f, "{}: {}", p.path, p.message)?;
             }
         }
+        if self.1.more > 0 {
+            write!(f, "\n{}: {}", self.0.display(), self.1.more_line())?;
+        }
         Ok(())
     }
 }

@@ -39,7 +39,7 @@ fn split(data: &[u8]) -> Option<(u8, HttpResponse)> {
 }
 
 fn discord_request(pick: u8) -> discord::Request {
-    match pick % 6 {
+    match pick % 7 {
         0 => discord::Request::GatewayBot,
         1 => discord::Request::CurrentUser,
         2 => discord::Request::CreateMessage(discord::CreateMessage {
@@ -53,6 +53,11 @@ fn discord_request(pick: u8) -> discord::Request {
         },
         4 => discord::Request::TriggerTyping {
             channel_id: "1".into(),
+        },
+        5 => discord::Request::SearchGuildMembers {
+            guild_id: "5".into(),
+            query: "alice".into(),
+            limit: 10,
         },
         _ => discord::Request::CreateReaction {
             channel_id: "1".into(),

@@ -80,9 +80,15 @@ impl fmt::Display for Diagnostic {
 /// in file order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigError {
-    /// The problems.
+    /// The problems: the first [`MAX_LISTED_PROBLEMS`] in file order.
     pub problems: Vec<Diagnostic>,
+    /// How many more problems were found but not listed.
+    pub more: usize,
 }
+
+/// A config error lists at most this many problems, then counts the rest
+/// (20,000 unknown keys give 20 lines and "… and 19980 more").
+pub const MAX_LISTED_PROBLEMS: usize = 20;
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -92,7 +98,21 @@ impl fmt::Display for ConfigError {
             }
             write!(f, "{p}")?;
         }
+        if self.more > 0 {
+            write!(f, "\n{}", self.more_line())?;
+        }
         Ok(())
+    }
+}
+
+impl ConfigError {
+    /// The closing line when problems were left out.
+    pub fn more_line(&self) -> String {
+        format!(
+            "... and {} more problem{} (fix the ones above first)",
+            self.more,
+            if self.more == 1 { "" } else { "s" }
+        )
     }
 }
 
@@ -110,6 +130,7 @@ pub fn parse(text: &str) -> Result<(Config, Vec<Warning>), ConfigError> {
                 column,
                 message: format!("syntax error: {}", e.message),
             }],
+            more: 0,
         }
     })?;
     let mut config: Config =
@@ -124,23 +145,26 @@ pub fn parse(text: &str) -> Result<(Config, Vec<Warning>), ConfigError> {
 
 fn diagnostics(text: &str, mut issues: Vec<de::Issue>) -> Vec<Diagnostic> {
     issues.sort_by_key(|i| i.span.start);
+    let offsets: Vec<usize> = issues.iter().map(|i| i.span.start).collect();
     issues
         .into_iter()
-        .map(|i| {
-            let (line, column) = tree::line_col(text, i.span.start);
-            Diagnostic {
-                path: i.path,
-                line,
-                column,
-                message: i.message,
-            }
+        .zip(tree::line_cols(text, &offsets))
+        .map(|(i, (line, column))| Diagnostic {
+            path: i.path,
+            line,
+            column,
+            message: i.message,
         })
         .collect()
 }
 
-fn error(text: &str, issues: Vec<de::Issue>) -> ConfigError {
+fn error(text: &str, mut issues: Vec<de::Issue>) -> ConfigError {
+    issues.sort_by_key(|i| i.span.start);
+    let more = issues.len().saturating_sub(MAX_LISTED_PROBLEMS);
+    issues.truncate(MAX_LISTED_PROBLEMS);
     ConfigError {
         problems: diagnostics(text, issues),
+        more,
     }
 }
 

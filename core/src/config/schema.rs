@@ -11,7 +11,7 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use crate::agent::BackendSpec;
-use crate::reply::{ChunkMode, ReplyToMode};
+use crate::reply::{ChunkMode, MentionScope, ReplyToMode};
 use crate::rest::RetryPolicy;
 use crate::secret::Secret;
 
@@ -119,6 +119,8 @@ pub struct DiscordConfig {
     pub media_max_mb: Option<f64>,
     /// `replyToMode`
     pub reply_to_mode: Option<ReplyToMode>,
+    /// `allowedMentions` (default `participants`): whom a reply may ping.
+    pub allowed_mentions: Option<MentionScope>,
     /// `retry`
     pub retry: Option<RetryPolicy>,
     /// `actions`
@@ -389,6 +391,8 @@ pub struct KookConfig {
     pub max_lines_per_message: Option<u32>,
     /// `replyToMode`
     pub reply_to_mode: Option<ReplyToMode>,
+    /// `allowedMentions` (default `participants`): whom a reply may ping.
+    pub allowed_mentions: Option<MentionScope>,
     /// `retry`
     pub retry: Option<RetryPolicy>,
     /// `historyLimit` (default 20, else `messages.groupChat.historyLimit`).

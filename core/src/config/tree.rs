@@ -15,6 +15,7 @@
 //! seed docs' complete example has `guilds` twice in one object; merging keeps
 //! what both halves say.)
 
+use std::collections::HashMap;
 use std::fmt;
 
 use super::path::{KeyPath, Seg};
@@ -134,6 +135,35 @@ pub fn parse(text: &str) -> Result<Document, SyntaxError> {
         root,
         duplicates: p.duplicates,
     })
+}
+
+/// 1-based line and column of each byte offset in `offsets` (sorted
+/// ascending), in one pass over `text`: many diagnostics stay linear.
+pub fn line_cols(text: &str, offsets: &[usize]) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(offsets.len());
+    let mut line = 1;
+    let mut col = 1;
+    let mut chars = text.char_indices().peekable();
+    for &offset in offsets {
+        while let Some(&(i, c)) = chars.peek() {
+            if i >= offset {
+                break;
+            }
+            chars.next();
+            if is_json5_line_terminator(c) {
+                // CR LF is one break (the LF may sit at `offset` itself).
+                if c == '\r' && chars.peek().is_some_and(|&(_, n)| n == '\n') {
+                    chars.next();
+                }
+                line += 1;
+                col = 1;
+            } else {
+                col += 1;
+            }
+        }
+        out.push((line, col));
+    }
+    out
 }
 
 /// 1-based line and column (in characters) of a byte offset. A CR LF pair
@@ -322,6 +352,9 @@ impl Parser<'_> {
     fn object(&mut self) -> Result<Value, SyntaxError> {
         self.bump(); // '{'
         let mut members: Vec<Member> = Vec::new();
+        // Where each key is in `members`: finding a duplicate stays O(1) per
+        // key, so an object with many keys parses in linear time (issue 16).
+        let mut index: HashMap<String, usize> = HashMap::new();
         loop {
             self.skip_trivia()?;
             if self.eat('}') {
@@ -355,7 +388,18 @@ impl Parser<'_> {
                 key_span,
                 value: value?,
             };
-            insert_member(&mut members, member, &mut self.path, &mut self.duplicates);
+            match index.get(&member.key) {
+                Some(&at) => merge_member(
+                    &mut members[at],
+                    member,
+                    &mut self.path,
+                    &mut self.duplicates,
+                ),
+                None => {
+                    index.insert(member.key.clone(), members.len());
+                    members.push(member);
+                }
+            }
             self.skip_trivia()?;
             if self.eat(',') {
                 continue;
@@ -604,6 +648,17 @@ fn insert_member(
         members.push(member);
         return;
     };
+    merge_member(existing, member, path, duplicates);
+}
+
+/// Merges `member` into `existing`, a member with the same key: objects are
+/// merged key by key, anything else is replaced; the duplicate is recorded.
+fn merge_member(
+    existing: &mut Member,
+    member: Member,
+    path: &mut Vec<Seg>,
+    duplicates: &mut Vec<Duplicate>,
+) {
     path.push(Seg::Key(member.key.clone()));
     let merged = matches!(
         (&existing.value.value, &member.value.value),

@@ -74,6 +74,14 @@
 //! line longer than a whole chunk is cut like text (the next chunk reopens
 //! with the bare marker).
 //!
+//! # A split keeps fences what they are
+//! A cut inside a line never makes a piece read differently from the whole
+//! line: a text line's piece never starts with what reads as an opening
+//! fence (```` a ```python ```` is not split before the backticks), and a
+//! code line's piece never reads as the closing fence. The cut moves back
+//! instead; only a run of backticks or tildes about as long as half the
+//! limit (degenerate again) can leave no such cut.
+//!
 //! # Cost
 //! One pass builds a line table (`memchr` for line ends, a char count per
 //! line); each chunk then walks its window once. Only the one line where the
@@ -769,6 +777,9 @@ impl<'a> Chunker<'a> {
         let tail = next
             .filter(|n| (line.start..line.end).contains(n))
             .map_or("", |n| &self.text[n..line.end]);
+        if !starts_like_fence(head) && !starts_like_fence(tail) {
+            return true;
+        }
         match line.kind {
             Kind::Text => parse_opener(head).is_none() && parse_opener(tail).is_none(),
             Kind::Open(f) | Kind::Code(f) => {
@@ -786,7 +797,11 @@ impl<'a> Chunker<'a> {
     /// after `from` does.
     fn fence_safe_cut(&self, k: usize, from: usize, g: usize) -> usize {
         let mut cut = g;
-        while cut > from {
+        // A few steps suffice unless a marker run is about as long as the
+        // chunk (the degenerate limits of the module docs).
+        let mut steps = 0;
+        while cut > from && steps < MAX_FENCE_SAFE_STEPS {
+            steps += 1;
             let end = self.trim_end_from(k, from, cut);
             let next = self.skip_ws(k, cut).map(|c| c.off);
             if end > from && self.keeps_fences(k, from, end, next) {
@@ -1023,6 +1038,16 @@ impl<'t> SpanFinder<'t> {
             _ => None,
         }
     }
+}
+
+/// How far (in graphemes) a hard cut moves back to keep a fence a fence.
+const MAX_FENCE_SAFE_STEPS: usize = 64;
+
+/// Whether `s` starts (after up to 3 spaces) with three backticks or
+/// tildes: the cheap test before a piece is parsed as a fence line.
+fn starts_like_fence(s: &str) -> bool {
+    let t = s.trim_start_matches(' ');
+    s.len() - t.len() <= 3 && (t.starts_with("```") || t.starts_with("~~~"))
 }
 
 /// Whitespace a chunk may break at (not the no-break spaces).

@@ -19,10 +19,12 @@ use serde::Deserialize;
 
 pub mod chunk;
 pub mod fence;
+pub mod mentions;
 pub mod plan;
 pub mod tags;
 
 pub use chunk::{chunk_spans, chunk_text, ChunkLimits, ChunkSpan};
+pub use mentions::{neutralize_kmarkdown, MentionPolicy, MentionScope};
 pub use plan::{discord_message_reference, kook_quote, plan_reply, reply_target, OutboundChunk};
 pub use tags::{extract_reply_tags, ReplyTarget, TaggedReply};
 

@@ -13,6 +13,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::multipart::{self, Part};
+use crate::reply::mentions::MentionPolicy;
+
 use super::{path_segment, Api, HttpRequest, HttpResponse, Method, Response, SubmitError};
 use crate::media::OutboundFile;
 
@@ -82,7 +84,7 @@ pub enum Request {
 pub const MAX_MEMBER_SEARCH_LIMIT: u16 = 1000;
 
 /// `POST /channels/{channel_id}/messages`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CreateMessage {
     /// The channel (a DM channel id for DMs).
     pub channel_id: String,
@@ -96,6 +98,9 @@ pub struct CreateMessage {
     /// generates one at submission. Sent with `enforce_nonce: true` and the
     /// same on every retry, so a retry can never post the message twice.
     pub nonce: Option<String>,
+    /// Who the text may ping ([`crate::reply::mentions`]); the default
+    /// pings nobody but the replied-to author.
+    pub mentions: MentionPolicy,
 }
 
 /// A message with up to 10 files (Discord "Uploading Files": the JSON body
@@ -110,7 +115,8 @@ pub struct CreateMessageWithFiles {
     pub files: Vec<OutboundFile>,
 }
 
-/// `allowed_mentions` as krill sends it: `parse` is always empty, so
+/// `allowed_mentions` as krill sends it: `parse` is empty (unless
+/// `allowedMentions: "all"`), so
 /// `@everyone`, `@here` and role/user mentions Discord would otherwise parse
 /// from the text never ping; only the users and roles the text mentions
 /// explicitly (`<@id>`, `<@!id>`, `<@&id>`) are listed. `@everyone` / `@here`
@@ -118,7 +124,7 @@ pub struct CreateMessageWithFiles {
 /// which krill never sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AllowedMentions {
-    /// Always empty.
+    /// Empty, or `["everyone"]` under `allowedMentions: "all"`.
     pub parse: Vec<String>,
     /// User ids mentioned as `<@id>` / `<@!id>` (in order, deduplicated, at
     /// most 100). Omitted when empty.
@@ -423,7 +429,11 @@ impl CreateMessage {
         }
         let body = Body {
             content: &self.content,
-            allowed_mentions: allowed_mentions(&self.content, self.reply_to.is_some()),
+            allowed_mentions: allowed_mentions_for(
+                &self.content,
+                self.reply_to.is_some(),
+                &self.mentions,
+            ),
             message_reference: self.reply_to.as_deref().map(|message_id| Reference {
                 message_id,
                 fail_if_not_exists: false,
@@ -566,7 +576,30 @@ impl ErrorBody {
     }
 }
 
-/// The `allowed_mentions` for `content`: see [`AllowedMentions`].
+/// The `allowed_mentions` for `content` under `policy`
+/// ([`crate::reply::mentions`]): `parse` lists `everyone` only for
+/// [`MentionScope::All`](crate::reply::MentionScope::All); users are the ones the text mentions that may
+/// ping (by default the turn's participants only); roles only when the scope
+/// allows roles.
+pub fn allowed_mentions_for(
+    content: &str,
+    replying: bool,
+    policy: &MentionPolicy,
+) -> AllowedMentions {
+    let mut allowed = allowed_mentions(content, replying);
+    allowed.users.retain(|id| policy.user_may_ping(id));
+    if !policy.roles_may_ping() {
+        allowed.roles.clear();
+    }
+    if policy.everyone_may_ping() {
+        allowed.parse.push("everyone".to_owned());
+    }
+    allowed
+}
+
+/// Every user and role `content` mentions explicitly, `parse: []`: see
+/// [`AllowedMentions`] (the widest list short of `@everyone`; replies narrow
+/// it with [`allowed_mentions_for`]).
 pub fn allowed_mentions(content: &str, replying: bool) -> AllowedMentions {
     let mut users = Vec::new();
     let mut roles = Vec::new();

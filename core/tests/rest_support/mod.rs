@@ -109,6 +109,7 @@ pub fn msg(channel: &str, content: &str) -> discord::Request {
         content: content.to_owned(),
         reply_to: None,
         nonce: None,
+        ..Default::default()
     })
 }
 

@@ -97,6 +97,7 @@ impl ApprovalNotifier for RestNotifier {
                 content: text.to_owned(),
                 reply_to: None,
                 nonce: None,
+                ..Default::default()
             });
             return call_blocking(api, quick_policy(), create.into())
                 .map(drop)

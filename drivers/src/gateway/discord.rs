@@ -41,7 +41,7 @@ use krill_core::discord::{
     Shard, ShardConfig, ShardState, DEFAULT_INTENTS,
 };
 use krill_core::pairing::Requester;
-use krill_core::reply::ChunkLimits;
+use krill_core::reply::{ChunkLimits, MentionPolicy};
 use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};
 use krill_core::rest::{RequestId, Response, RestError, RestEvent};
 use krill_core::routing::{chat_label, guild_slug};
@@ -50,7 +50,9 @@ use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite};
-use super::inbound::{answer_chunks, build_turn, log_decision, pairing_reply, TurnSource};
+use super::inbound::{
+    answer_chunks, build_turn, log_decision, pairing_reply, turn_participants, TurnSource,
+};
 use super::link::RestLink;
 use super::media::{
     read_reply_files, shape_reply, submit_turn_with_media, MediaDelivery, PendingUpload, Uploads,
@@ -98,6 +100,15 @@ struct KnownChannel {
     guild_id: Option<String>,
     parent_id: Option<String>,
     topic: Option<String>,
+}
+
+/// What a turn answers, for its [`TurnCtx`]: the message (or the bot's
+/// message reacted to), the ack reaction added to it, and the users the
+/// reply may ping.
+struct TurnOrigin {
+    message_id: String,
+    ack: Option<String>,
+    participants: Vec<String>,
 }
 
 /// Where a message or reaction happened, as the access policy sees it.
@@ -687,14 +698,13 @@ impl DiscordLoop {
                     }
                     if let Some((_, allowed)) = executed.turn {
                         let turn = self.command_turn(&allowed, &channel_id, chat, &message.id);
-                        self.submit_turn(
-                            now,
-                            &allowed,
-                            turn,
-                            Vec::new(),
-                            message.id.to_string(),
-                            None,
-                        );
+                        let participants = vec![allowed.sender.id.clone()];
+                        let origin = TurnOrigin {
+                            message_id: message.id.to_string(),
+                            ack: None,
+                            participants,
+                        };
+                        self.submit_turn(now, &allowed, turn, Vec::new(), origin);
                     }
                     return;
                 }
@@ -761,7 +771,18 @@ impl DiscordLoop {
                         );
                     }
                 }
-                self.submit_turn(now, &allowed, turn, media, message_id, ack);
+                let participants = turn_participants(
+                    &inbound.author.id,
+                    &inbound.mentions,
+                    &context,
+                    quoted.as_ref(),
+                );
+                let origin = TurnOrigin {
+                    message_id,
+                    ack,
+                    participants,
+                };
+                self.submit_turn(now, &allowed, turn, media, origin);
             }
             Decision::Drop(dropped)
                 if in_guild
@@ -837,8 +858,7 @@ impl DiscordLoop {
         allowed: &Allowed,
         mut turn: TurnInput,
         media: Vec<InboundMedia>,
-        message_id: String,
-        ack: Option<String>,
+        origin: TurnOrigin,
     ) {
         let events = self.system_events.take(&turn.session_key);
         if !events.is_empty() {
@@ -859,8 +879,9 @@ impl DiscordLoop {
         let ctx = TurnCtx {
             channel: self.index,
             reply_to: allowed.route.reply_to.clone(),
-            message_id,
-            ack,
+            message_id: origin.message_id,
+            ack: origin.ack,
+            participants: origin.participants,
         };
         submit_turn_with_media(&self.shared, &self.media, "discord", turn, media, ctx);
     }
@@ -956,14 +977,14 @@ impl DiscordLoop {
                         config: &self.shared.config,
                     },
                 );
-                self.submit_turn(
-                    now,
-                    &triggered.allowed,
-                    turn,
-                    Vec::new(),
-                    triggered.message_id.clone(),
-                    None,
-                );
+                let participants =
+                    turn_participants(&triggered.allowed.sender.id, &[], &context, None);
+                let origin = TurnOrigin {
+                    message_id: triggered.message_id.clone(),
+                    ack: None,
+                    participants,
+                };
+                self.submit_turn(now, &triggered.allowed, turn, Vec::new(), origin);
             }
             ReactionDecision::Notify(event) => {
                 debug!(
@@ -1032,6 +1053,7 @@ impl DiscordLoop {
         now: Instant,
         channel_id: &str,
         chunk: OutboundChunk,
+        mentions: MentionPolicy,
     ) -> Option<RequestId> {
         self.link.submit(
             now,
@@ -1040,6 +1062,7 @@ impl DiscordLoop {
                 content: chunk.text,
                 reply_to: chunk.reply_to,
                 nonce: None,
+                mentions,
             }),
         )
     }
@@ -1075,6 +1098,7 @@ impl DiscordLoop {
                 content: text,
                 reply_to,
                 nonce: None,
+                mentions: MentionPolicy::default(),
             }),
         );
     }
@@ -1088,6 +1112,7 @@ impl DiscordLoop {
             &outcome,
             &self.limits,
             self.settings.reply_to_mode,
+            None,
         );
         if !reply.media.is_empty() {
             // The files are read off the loop; the reply goes out whole
@@ -1121,10 +1146,16 @@ impl DiscordLoop {
         failures: &[MediaFailure],
     ) {
         let channel_id = ctx.reply_to.chat_id.clone();
+        let mentions = MentionPolicy::new(
+            self.settings.allowed_mentions,
+            ctx.participants.iter().map(String::as_str),
+        );
         let mut last = None;
         for send in sends {
             last = match send {
-                DiscordSend::Text(chunk) => self.send_chunk(now, &channel_id, chunk),
+                DiscordSend::Text(chunk) => {
+                    self.send_chunk(now, &channel_id, chunk, mentions.clone())
+                }
                 DiscordSend::Files { chunk, files } => {
                     let upload = PendingUpload {
                         chat_id: channel_id.clone(),
@@ -1141,6 +1172,7 @@ impl DiscordLoop {
                                 content: chunk.text,
                                 reply_to: chunk.reply_to,
                                 nonce: None,
+                                mentions: mentions.clone(),
                             },
                             files,
                         }),
@@ -1161,6 +1193,7 @@ impl DiscordLoop {
                     text: note,
                     reply_to: None,
                 },
+                MentionPolicy::default(),
             );
         }
         if let Some(emoji) = ctx.ack {
@@ -1266,7 +1299,7 @@ impl ChannelLoop for DiscordLoop {
                 }
             }
             Input::Http { id, result } => self.link.handle(now, id, result),
-            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, *outcome),
             Input::Media { ctx, delivery } => self.deliver_media(now, ctx, delivery),
             // `run_loop` hands these to `reload` / `request_stop`.
             Input::Reload { .. } | Input::Stop { .. } => {}

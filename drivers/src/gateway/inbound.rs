@@ -11,7 +11,9 @@ use krill_core::agent::{
 };
 use krill_core::config::Platform;
 use krill_core::pairing::{challenge_text, PairingOutcome, Requester};
-use krill_core::reply::{plan_reply, ChunkLimits, OutboundChunk, ReplyToMode};
+use krill_core::reply::{
+    neutralize_kmarkdown, plan_reply, ChunkLimits, MentionPolicy, OutboundChunk, ReplyToMode,
+};
 use tracing::{debug, info, warn};
 
 use super::TurnCtx;
@@ -152,6 +154,24 @@ pub(crate) fn build_turn(allowed: &Allowed, source: &TurnSource<'_>) -> TurnInpu
     }
 }
 
+/// The users taking part in a turn, whom its reply may ping by default:
+/// the author, the users the message mentions, the authors of the messages
+/// in its context and of the message it quotes.
+pub(crate) fn turn_participants(
+    author_id: &str,
+    mentions: &[String],
+    context: &[ContextMessage],
+    quoted: Option<&ContextMessage>,
+) -> Vec<String> {
+    std::iter::once(author_id)
+        .chain(mentions.iter().map(String::as_str))
+        .chain(context.iter().map(|m| m.author_id.as_str()))
+        .chain(quoted.map(|m| m.author_id.as_str()))
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The messages that carry a command's answer (plain text, chunked).
 pub(crate) fn answer_chunks(text: &str, limits: &ChunkLimits) -> Vec<OutboundChunk> {
     plan_reply(text, None, limits, ReplyToMode::Off)
@@ -166,6 +186,7 @@ pub(crate) fn reply_chunks(
     outcome: &TurnOutcome,
     limits: &ChunkLimits,
     mode: ReplyToMode,
+    kmarkdown: Option<&MentionPolicy>,
 ) -> Vec<OutboundChunk> {
     if let Some(error) = &outcome.error {
         warn!(
@@ -174,7 +195,16 @@ pub(crate) fn reply_chunks(
         );
     }
     match &outcome.reply {
-        Some(text) => plan_reply(text, Some(&ctx.message_id), limits, mode),
+        // KOOK: mention markup that may not ping is escaped before chunking.
+        Some(text) => match kmarkdown {
+            Some(policy) => plan_reply(
+                &neutralize_kmarkdown(text, policy),
+                Some(&ctx.message_id),
+                limits,
+                mode,
+            ),
+            None => plan_reply(text, Some(&ctx.message_id), limits, mode),
+        },
         None => Vec::new(),
     }
 }

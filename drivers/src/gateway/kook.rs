@@ -21,7 +21,7 @@ use krill_core::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage}
 use krill_core::commands::{classify, Inbound};
 use krill_core::config::{Config, KookSettings, Platform, ResolvedAccount};
 use krill_core::kook::{Event, GatewayFetchError, Message, Output, Session, SessionConfig, State};
-use krill_core::reply::ChunkLimits;
+use krill_core::reply::{ChunkLimits, MentionPolicy};
 use krill_core::rest::kook::{
     DirectMessageCreate, DmTarget, MessageCreate, Request as KookRequest,
 };
@@ -32,7 +32,9 @@ use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite, Executed};
-use super::inbound::{answer_chunks, build_turn, log_decision, pairing_reply, TurnSource};
+use super::inbound::{
+    answer_chunks, build_turn, log_decision, pairing_reply, turn_participants, TurnSource,
+};
 use super::link::RestLink;
 use super::media::{
     read_reply_files, shape_reply, submit_turn_with_media, KookFollowUp, MediaDelivery,
@@ -498,6 +500,12 @@ impl KookLoop {
                     reply_to: allowed.route.reply_to.clone(),
                     message_id: message.msg_id.clone(),
                     ack,
+                    participants: turn_participants(
+                        &inbound.author.id,
+                        &inbound.mentions,
+                        &context,
+                        quoted.as_ref(),
+                    ),
                 };
                 submit_turn_with_media(&self.shared, &self.media, "kook", turn, media, ctx);
             }
@@ -566,6 +574,7 @@ impl KookLoop {
             upload.chat_id
         );
         if let Some(note) = upload.failure_note() {
+            let note = quiet_kmarkdown(&note);
             self.send(now, &upload.chat_id, upload.direct, note, None);
         }
     }
@@ -611,6 +620,7 @@ impl KookLoop {
                     reply_to: allowed.route.reply_to.clone(),
                     message_id: message_id.to_owned(),
                     ack: None,
+                    participants: vec![allowed.sender.id.clone()],
                 },
             );
         }
@@ -650,6 +660,10 @@ impl KookLoop {
             &outcome,
             &self.limits,
             self.settings.reply_to_mode,
+            Some(&MentionPolicy::new(
+                self.settings.allowed_mentions,
+                ctx.participants.iter().map(String::as_str),
+            )),
         );
         if !reply.media.is_empty() {
             // The files are read off the loop; the reply goes out whole
@@ -715,7 +729,7 @@ impl KookLoop {
             }
         }
         if let Some(note) = delivery_notes(failures) {
-            last = self.send(now, &chat_id, direct, note, None);
+            last = self.send(now, &chat_id, direct, quiet_kmarkdown(&note), None);
         }
         if let Some(emoji) = ctx.ack {
             if self.shared.config.messages.remove_ack_after_reply {
@@ -790,7 +804,7 @@ impl ChannelLoop for KookLoop {
                 event,
             ),
             Input::Http { id, result } => self.link.handle(now, id, result),
-            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, outcome),
+            Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, *outcome),
             Input::Media { ctx, delivery } => self.deliver_media(now, ctx, delivery),
             // `run_loop` hands these to `reload` / `request_stop`.
             Input::Reload { .. } | Input::Stop { .. } => {}
@@ -854,4 +868,10 @@ fn session_state_text(state: State) -> &'static str {
         State::Stopped => "stopped",
         _ => "unknown",
     }
+}
+
+/// A note naming files (agent-chosen names) as KMarkdown that pings nobody.
+fn quiet_kmarkdown(note: &str) -> String {
+    krill_core::reply::neutralize_kmarkdown(note, &krill_core::reply::MentionPolicy::default())
+        .into_owned()
 }

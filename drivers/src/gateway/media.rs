@@ -12,7 +12,10 @@ use krill_core::media::outbound::FailureReason;
 use krill_core::media::{
     attach_media, delivery_notes, extract_media, InboundMedia, MediaFailure, MediaRef,
 };
-use krill_core::reply::{plan_reply, reply_target, ChunkLimits, OutboundChunk, ReplyToMode};
+use krill_core::reply::{
+    neutralize_kmarkdown, plan_reply, reply_target, ChunkLimits, MentionPolicy, OutboundChunk,
+    ReplyToMode,
+};
 use krill_core::rest::RequestId;
 use smol::channel::Sender;
 
@@ -41,14 +44,15 @@ pub(crate) struct ShapedReply {
     pub(crate) target: Option<String>,
 }
 
-/// Shapes the reply of `outcome` ([`reply_chunks`]), taking its `MEDIA:`
-/// lines out first.
+/// Shapes the reply of `outcome` ([`reply_chunks`], `kmarkdown` as there),
+/// taking its `MEDIA:` lines out first.
 pub(crate) fn shape_reply(
     channel: &str,
     ctx: &TurnCtx,
     outcome: &TurnOutcome,
     limits: &ChunkLimits,
     mode: ReplyToMode,
+    kmarkdown: Option<&MentionPolicy>,
 ) -> ShapedReply {
     let extracted = match (&outcome.reply, outcome.failed) {
         (Some(text), false) => extract_media(text),
@@ -56,13 +60,17 @@ pub(crate) fn shape_reply(
     };
     if extracted.media.is_empty() {
         return ShapedReply {
-            chunks: reply_chunks(channel, ctx, outcome, limits, mode),
+            chunks: reply_chunks(channel, ctx, outcome, limits, mode, kmarkdown),
             media: Vec::new(),
             target: None,
         };
     }
+    let text = match kmarkdown {
+        Some(policy) => neutralize_kmarkdown(&extracted.text, policy).into_owned(),
+        None => extracted.text.clone(),
+    };
     ShapedReply {
-        chunks: plan_reply(&extracted.text, Some(&ctx.message_id), limits, mode),
+        chunks: plan_reply(&text, Some(&ctx.message_id), limits, mode),
         target: reply_target(&extracted.text, Some(&ctx.message_id)),
         media: extracted.media,
     }

@@ -84,8 +84,8 @@ pub(crate) enum Input {
     Agent {
         /// What the loop attached when it submitted the turn.
         ctx: TurnCtx,
-        /// The agent's answer.
-        outcome: TurnOutcome,
+        /// The agent's answer (boxed: the largest input by far).
+        outcome: Box<TurnOutcome>,
     },
     /// The files of a reply (its `MEDIA:` lines) were read: send the reply.
     Media {
@@ -120,6 +120,9 @@ pub(crate) struct TurnCtx {
     pub(crate) message_id: String,
     /// The ack reaction added to that message, to remove after the reply.
     pub(crate) ack: Option<String>,
+    /// User ids taking part in the turn: the only ones the reply may ping
+    /// by default (`allowedMentions`).
+    pub(crate) participants: Vec<String>,
 }
 
 /// The agent runner every channel loop submits to.
@@ -422,7 +425,12 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
                     .get(&ctx.channel)
                     .cloned();
                 if let Some(inbox) = inbox {
-                    let _ = inbox.send(Input::Agent { ctx, outcome }).await;
+                    let _ = inbox
+                        .send(Input::Agent {
+                            ctx,
+                            outcome: Box::new(outcome),
+                        })
+                        .await;
                 }
             }
         });
