@@ -1,5 +1,7 @@
 //! End-to-end: the whole RELEASE `krill gateway` process with the echo agent
-//! between the fake servers of `krill-testkit`, on loopback.
+//! between the fake servers of `krill-testkit`, on loopback, and in the same
+//! run on the same fake Discord a minimal discord.py echo bot
+//! ([`krill_benches::discordpy`]) as the baseline.
 //!
 //! ```text
 //! cargo build --release -p krill-drivers --bin krill && cargo bench -p krill-benches --bench e2e
@@ -9,44 +11,43 @@
 //! binary is fresh; `KRILL_E2E_NO_BUILD=1` skips it, `KRILL_E2E_BIN=<path>`
 //! runs another binary instead. It then runs
 //! `<workspace>/target/release/krill` (or `$CARGO_TARGET_DIR/release/krill`)
-//! and stops with a clear message when it is missing.)
+//! and stops with a clear message when it is missing. The discord.py venv
+//! is made once under the target dir; without Python or network the
+//! baseline rows are skipped with a note.)
 //!
-//! Per platform (Discord, then KOOK), one krill process:
-//! 1. start, wait for READY (Discord) / HELLO (KOOK), idle 2 s, read
-//!    `VmRSS`/`VmHWM` from `/proc/<pid>/status` (idle), then reset `VmHWM`;
-//! 2. warm up (20 messages), then `KRILL_E2E_SEQ` (1000) DMs one at a time,
-//!    each sent `KRILL_E2E_GAP_MS` (50) ms after the previous one was sent
-//!    (or at once once its reply is in, if later): latency p50/p95/p99/max;
-//! 3. load: `KRILL_E2E_LOAD_DISCORD` (1000) / `KRILL_E2E_LOAD_KOOK` (5000)
-//!    DMs from 50 users (50 chats), at most `KRILL_E2E_WINDOW` (200)
-//!    unanswered at any time: messages/s, latency under load;
-//! 4. `VmHWM` (peak RSS during warm-up + sequential + load) and `VmRSS`.
+//! Per bot (Discord: krill, then discord.py; KOOK: krill), one process on a
+//! fresh fake:
+//! 1. start, wait for READY (Discord: then a GUILD_CREATE with the
+//!    channels) / HELLO (KOOK), idle 2 s, read `VmRSS`/`VmHWM` (idle),
+//!    then reset `VmHWM`;
+//! 2. warm up (20 messages), then `KRILL_E2E_SEQ` (300) messages one at a
+//!    time, each sent `KRILL_E2E_GAP_MS` (10) ms after the previous one was
+//!    sent (or at once once its reply is in, if later);
+//! 3. load: `KRILL_E2E_LOAD_DISCORD` (2000) guild messages over 20 channels
+//!    / `KRILL_E2E_LOAD_KOOK` (5000) DMs from 50 users, at most
+//!    `KRILL_E2E_WINDOW` (200) unanswered at any time;
+//! 4. per phase: CPU time per message (`utime + stime` of
+//!    `/proc/<pid>/stat`, every thread), context switches per message (all
+//!    live threads, `/proc/<pid>/task/*/status`), threads, peak RSS,
+//!    latency p50/p99.
 //!
-//! Latency is measured in this process (where the fakes run) with
-//! `Instant`s: from just before the fake sends the inbound frame to the
-//! moment the last byte of the reply POST arrives. The POST goes through a
-//! transparent stamping proxy ([`krill_benches::stamp_proxy`]) in front of
-//! the fake's REST port, since the fake records posts without a time. The
-//! stamp includes one wake-up of the proxy's thread (see the floor row);
-//! the proxy also adds a hop to each response, which only matters under
-//! load (a chat's next POST waits for the previous response).
+//! Latency is measured in this process (where the fakes run): from just
+//! before the fake sends the inbound frame to the moment the last byte of
+//! the reply POST arrives at a transparent stamping proxy
+//! ([`krill_benches::stamp_proxy`]) in front of the fake's REST port. The
+//! stamp includes one wake-up of the proxy's thread (see the floor row).
 //!
-//! Also printed: krill's CPU time per message (`/proc/<pid>/stat`, 10 ms
-//! ticks, so coarse for short phases), CPU while idle, thread counts, and
-//! the REST requests of the load phase other than replies (Discord typing).
+//! Discord's global limit is lifted on both sides: krill runs with
+//! `globalRateLimit: 1000000` (`KRILL_E2E_GLOBAL_LIMIT`, 0 = leave the key
+//! out, for binaries older than the key); discord.py only waits on a global 429, which
+//! the fake never sends. Guild messages need no mention
+//! (`requireMention: false`), so neither bot adds reactions; krill also
+//! sends its typing indicator (once per channel per 8 s).
 //!
-//! Other knobs: `KRILL_E2E_PLATFORMS=discord,kook`, `KRILL_E2E_LOG=<filter>`
-//! (krill's `KRILL_LOG`; unset = krill's default, `info`).
-//!
-//! Discord throughput is bounded by design: krill paces itself to Discord's
-//! global limit of 50 requests/s (`DISCORD_GLOBAL_PER_SECOND`), and every
-//! DM turn also triggers typing, so Discord's figure is the pacing, not the
-//! pipeline. KOOK's planner paces only on server headers (the fake sends
-//! none), so its figure is the raw pipeline.
-//!
-//! `KRILL_E2E_DUMP=<dir>` writes each sequential run's latencies (µs, one
-//! per line). A floor row calibrates the machine: a bare thread-to-thread
-//! TCP round trip with the same spacing.
+//! Other knobs: `KRILL_E2E_PLATFORMS=discord,kook`, `KRILL_E2E_BASELINE=0`
+//! (no discord.py), `KRILL_E2E_LOG=<filter>` (krill's `KRILL_LOG`; unset =
+//! krill's default, `info`), `KRILL_E2E_DUMP=<dir>` (each sequential run's
+//! latencies in µs, one per line).
 //!
 //! Run alone (`cargo test --all-targets` runs bench targets without
 //! `--bench`; this one then only prints how to run it).
@@ -59,13 +60,16 @@ use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use krill_benches::proc_status::{read_cpu_time, read_status, reset_peak, ProcStatus};
-use krill_benches::stamp_proxy::{BodyFraming, StampProxy, Stamped};
+use krill_benches::discordpy;
+use krill_benches::proc_status::{
+    read_context_switches, read_cpu_time, read_status, reset_peak, ProcStatus,
+};
+use krill_benches::stamp_proxy::{StampProxy, Stamped};
 use krill_benches::stats::{ms, summarize, Summary};
-use krill_testkit::discord::{message_create_dm, Author, DM_CHANNEL_ID};
+use krill_testkit::discord::{message_create_guild, Author, CHANNEL_ID, GUILD_ID};
 use krill_testkit::kook::person_text;
 use krill_testkit::{FakeDiscord, FakeDiscordOptions, FakeKook, FakeKookOptions};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// How long one reply may take before the bench gives up.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -73,8 +77,27 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
 const IDLE: Duration = Duration::from_secs(2);
 /// Messages before the sequential run (pools, lazy statics, first files).
 const WARMUP: usize = 20;
-/// Chats (DM channels / users) the load is spread over.
-const LOAD_CHATS: usize = 50;
+/// Guild channels the Discord load is spread over.
+const DISCORD_CHANNELS: usize = 20;
+/// KOOK users (DM chats) the KOOK load is spread over.
+const KOOK_CHATS: usize = 50;
+
+/// Which bot a run measures.
+#[derive(Debug, Clone)]
+enum Bot {
+    Krill(PathBuf),
+    /// The venv's python with discord.py.
+    DiscordPy(PathBuf),
+}
+
+impl Bot {
+    fn name(&self) -> &'static str {
+        match self {
+            Bot::Krill(_) => "krill",
+            Bot::DiscordPy(_) => "discord.py",
+        }
+    }
+}
 
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
@@ -96,18 +119,44 @@ fn main() {
     println!("e2e: {settings:?}");
     let floor = loopback_floor(settings.seq.clamp(1, 300), settings.gap);
     let mut reports = Vec::new();
+    let mut notes = Vec::new();
     if settings.platforms.iter().any(|p| p == "discord") {
+        let krill = Bot::Krill(bin.clone());
         reports.push(run(
-            &bin,
-            &DiscordSide::start(),
+            &krill,
+            &DiscordSide::start(settings.global_limit),
             &settings,
             settings.load_discord,
         ));
+        if settings.baseline {
+            match discordpy::prepare(&target_dir()) {
+                Ok(python) => {
+                    let bot = Bot::DiscordPy(python);
+                    reports.push(run(
+                        &bot,
+                        &DiscordSide::start(settings.global_limit),
+                        &settings,
+                        settings.load_discord,
+                    ));
+                }
+                Err(why) => notes.push(format!(
+                    "discord.py baseline skipped: {why} (the ratio rows need it)"
+                )),
+            }
+        } else {
+            notes.push("discord.py baseline skipped: KRILL_E2E_BASELINE=0".to_owned());
+        }
     }
     if settings.platforms.iter().any(|p| p == "kook") {
-        reports.push(run(&bin, &KookSide::start(), &settings, settings.load_kook));
+        let krill = Bot::Krill(bin.clone());
+        reports.push(run(
+            &krill,
+            &KookSide::start(),
+            &settings,
+            settings.load_kook,
+        ));
     }
-    print_reports(&reports, &settings, floor);
+    print_reports(&reports, &settings, floor, &notes);
 }
 
 /// The machine's floor for the same shape: a 1-byte TCP round trip between
@@ -152,6 +201,9 @@ struct Settings {
     window: usize,
     platforms: Vec<String>,
     krill_log: Option<String>,
+    baseline: bool,
+    /// krill's `globalRateLimit`; 0 leaves the key out (krill's default).
+    global_limit: usize,
 }
 
 impl Settings {
@@ -163,9 +215,9 @@ impl Settings {
                 .unwrap_or(default)
         };
         Self {
-            seq: num("KRILL_E2E_SEQ", 1000),
-            gap: Duration::from_millis(num("KRILL_E2E_GAP_MS", 50) as u64),
-            load_discord: num("KRILL_E2E_LOAD_DISCORD", 1000),
+            seq: num("KRILL_E2E_SEQ", 300),
+            gap: Duration::from_millis(num("KRILL_E2E_GAP_MS", 10) as u64),
+            load_discord: num("KRILL_E2E_LOAD_DISCORD", 2000),
             load_kook: num("KRILL_E2E_LOAD_KOOK", 5000),
             window: num("KRILL_E2E_WINDOW", 200).max(1),
             platforms: std::env::var("KRILL_E2E_PLATFORMS")
@@ -174,6 +226,8 @@ impl Settings {
                 .map(|p| p.trim().to_ascii_lowercase())
                 .collect(),
             krill_log: std::env::var("KRILL_E2E_LOG").ok(),
+            baseline: num("KRILL_E2E_BASELINE", 1) != 0,
+            global_limit: num("KRILL_E2E_GLOBAL_LIMIT", 1_000_000),
         }
     }
 }
@@ -190,10 +244,7 @@ fn krill_binary() -> Result<PathBuf, String> {
         };
     }
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace.join("target"));
-    let bin = target.join("release").join("krill");
+    let bin = target_dir().join("release").join("krill");
     if std::env::var_os("KRILL_E2E_NO_BUILD").is_none() {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         println!("e2e: cargo build --release -p krill-drivers --bin krill");
@@ -229,20 +280,37 @@ fn krill_binary() -> Result<PathBuf, String> {
     }
 }
 
+/// `$CARGO_TARGET_DIR`, else `<workspace>/target`.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join("target")
+        })
+}
+
 // ---- the platforms ----
 
 /// One platform's fake, the stamping proxy in front of its REST side and
-/// what krill needs to talk to them.
+/// what the bots need to talk to them.
 trait Side {
     fn name(&self) -> &'static str;
-    /// The config file text, with `api_base` (the proxy) as `apiBaseUrl`.
+    /// krill's config file text, with `api_base` (the proxy) as `apiBaseUrl`.
     fn config(&self, api_base: &str) -> String;
+    /// The bot token.
+    fn token(&self) -> String;
     /// The fake's REST address (the proxy's upstream).
     fn rest_addr(&self) -> SocketAddr;
     /// The path prefix of the API (`/api/v10`).
     fn api_prefix(&self) -> &'static str;
     fn wait_ready(&self) -> Result<(), String>;
-    /// Sends inbound DM number `i` in chat `chat` with text `e2e<i>`.
+    /// What the platform sends once a bot is ready (Discord: the guild).
+    fn after_ready(&self) {}
+    /// How many chats the load is spread over.
+    fn chats(&self) -> usize;
+    /// Sends inbound message number `i` in chat `chat` with text `e2e<i>`.
     fn send(&self, i: usize, chat: usize);
     /// The message number a request answers, if it is a reply post.
     fn reply_index(&self, request: &Stamped) -> Option<usize>;
@@ -265,27 +333,70 @@ fn text_index(body: &[u8]) -> Option<usize> {
         .ok()
 }
 
+/// Discord: guild text channels of the fixtures' guild, one author each.
 struct DiscordSide {
     fake: FakeDiscord,
-    /// (channel id, author) per chat; chat 0 is the fixtures' DM channel.
+    /// krill's `globalRateLimit` (0: key left out).
+    global_limit: usize,
+    /// (channel id, author) per chat; chat 0 is the fixtures' channel.
     chats: Vec<(String, Author)>,
 }
 
 impl DiscordSide {
-    fn start() -> Self {
-        let chats = (0..LOAD_CHATS)
-            .map(|c| match c {
-                0 => (DM_CHANNEL_ID.to_owned(), Author::nelly()),
-                c => (
-                    format!("13022911266817310{c:02}"),
-                    Author::user(&format!("9035111022467890{c:02}"), &format!("user{c}")),
-                ),
+    fn start(global_limit: usize) -> Self {
+        let chats = (0..DISCORD_CHANNELS)
+            .map(|c| {
+                let channel = match c {
+                    0 => CHANNEL_ID.to_owned(),
+                    c => format!("84925596722803{c:04}"),
+                };
+                let author = Author::user(&format!("9035111022467890{c:02}"), &format!("user{c}"));
+                (channel, author)
             })
             .collect();
         Self {
             fake: FakeDiscord::start(FakeDiscordOptions::default()),
+            global_limit,
             chats,
         }
+    }
+
+    /// GUILD_CREATE for the fixtures' guild with every bench channel
+    /// (fields per Discord's Guild and Channel objects).
+    fn guild_create(&self) -> Value {
+        let channels: Vec<Value> = self
+            .chats
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| {
+                json!({
+                    "id": id, "type": 0, "guild_id": GUILD_ID, "name": format!("bench-{i}"),
+                    "position": i, "permission_overwrites": [], "nsfw": false,
+                    "topic": null, "last_message_id": null, "parent_id": null,
+                    "rate_limit_per_user": 0, "flags": 0
+                })
+            })
+            .collect();
+        json!({
+            "id": GUILD_ID, "name": "Bench", "icon": null, "splash": null,
+            "discovery_splash": null, "owner_id": "80351110224678912",
+            "afk_channel_id": null, "afk_timeout": 300, "verification_level": 0,
+            "default_message_notifications": 0, "explicit_content_filter": 0,
+            "roles": [{"id": GUILD_ID, "name": "@everyone", "permissions": "1024",
+                       "position": 0, "color": 0, "hoist": false, "managed": false,
+                       "mentionable": false, "flags": 0}],
+            "emojis": [], "stickers": [], "features": [], "mfa_level": 0,
+            "system_channel_id": null, "system_channel_flags": 0,
+            "rules_channel_id": null, "vanity_url_code": null, "description": null,
+            "banner": null, "premium_tier": 0, "premium_subscription_count": 0,
+            "preferred_locale": "en-US", "public_updates_channel_id": null,
+            "nsfw_level": 0, "premium_progress_bar_enabled": false,
+            "joined_at": "2021-06-03T18:44:12.512000+00:00", "large": false,
+            "unavailable": false, "member_count": DISCORD_CHANNELS + 1,
+            "voice_states": [], "members": [], "channels": channels, "threads": [],
+            "presences": [], "stage_instances": [], "guild_scheduled_events": [],
+            "soundboard_sounds": []
+        })
     }
 }
 
@@ -295,11 +406,19 @@ impl Side for DiscordSide {
     }
 
     fn config(&self, api_base: &str) -> String {
+        let limit = match self.global_limit {
+            0 => String::new(),
+            n => format!("globalRateLimit: {n},"),
+        };
         format!(
-            r#"{{ channels: {{ discord: {{ token: "{}", apiBaseUrl: "{api_base}",
-                 dm: {{ policy: "open", allowFrom: ["*"] }} }} }} }}"#,
+            r#"{{ channels: {{ discord: {{ token: "{}", apiBaseUrl: "{api_base}", {limit}
+                 groupPolicy: "open", guilds: {{ "*": {{ requireMention: false }} }} }} }} }}"#,
             self.fake.options().token
         )
+    }
+
+    fn token(&self) -> String {
+        self.fake.options().token.clone()
     }
 
     fn rest_addr(&self) -> SocketAddr {
@@ -316,11 +435,19 @@ impl Side for DiscordSide {
             .map_err(|e| e.to_string())
     }
 
+    fn after_ready(&self) {
+        self.fake.dispatch("GUILD_CREATE", self.guild_create());
+    }
+
+    fn chats(&self) -> usize {
+        self.chats.len()
+    }
+
     fn send(&self, i: usize, chat: usize) {
         let (channel, author) = &self.chats[chat % self.chats.len()];
         self.fake.dispatch(
             "MESSAGE_CREATE",
-            message_create_dm(channel, author, &format!("e2e{i}")),
+            message_create_guild(channel, GUILD_ID, author, &format!("e2e{i}"), &[]),
         );
     }
 
@@ -332,6 +459,7 @@ impl Side for DiscordSide {
     }
 }
 
+/// KOOK: DMs from [`KOOK_CHATS`] users.
 struct KookSide {
     fake: FakeKook,
     users: Vec<String>,
@@ -339,7 +467,7 @@ struct KookSide {
 
 impl KookSide {
     fn start() -> Self {
-        let users = (0..LOAD_CHATS)
+        let users = (0..KOOK_CHATS)
             .map(|c| match c {
                 0 => krill_testkit::kook::USER_ID.to_owned(),
                 c => format!("24183000{c:02}"),
@@ -364,6 +492,10 @@ impl Side for KookSide {
         )
     }
 
+    fn token(&self) -> String {
+        self.fake.options().token.clone()
+    }
+
     fn rest_addr(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], port_of(&self.fake.api_base_url())))
     }
@@ -376,6 +508,10 @@ impl Side for KookSide {
         self.fake
             .wait_for_ready_client(REPLY_TIMEOUT)
             .map_err(|e| e.to_string())
+    }
+
+    fn chats(&self) -> usize {
+        self.users.len()
     }
 
     fn send(&self, i: usize, chat: usize) {
@@ -392,39 +528,55 @@ impl Side for KookSide {
     }
 }
 
-// ---- the krill process ----
+// ---- the bot process ----
 
-/// The krill child: killed on drop; its output kept (last lines) for errors.
-struct KrillProcess {
+/// The bot child: killed on drop; its output kept (last lines) for errors.
+struct BotProcess {
     child: Child,
     log: Arc<Mutex<Vec<String>>>,
     _state: tempfile::TempDir,
 }
 
-impl KrillProcess {
-    fn start(bin: &Path, config: &str, krill_log: Option<&str>) -> Result<Self, String> {
+impl BotProcess {
+    fn start(
+        bot: &Bot,
+        side: &dyn Side,
+        api_base: &str,
+        krill_log: Option<&str>,
+    ) -> Result<Self, String> {
         let state = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
-        let config_path = state.path().join("krill.json5");
-        std::fs::write(&config_path, config).map_err(|e| format!("write config: {e}"))?;
-        let mut command = Command::new(bin);
+        let mut command = match bot {
+            Bot::Krill(bin) => {
+                let config_path = state.path().join("krill.json5");
+                std::fs::write(&config_path, side.config(api_base))
+                    .map_err(|e| format!("write config: {e}"))?;
+                let mut command = Command::new(bin);
+                command
+                    .arg("gateway")
+                    .arg("--config")
+                    .arg(&config_path)
+                    .env("KRILL_STATE_DIR", state.path())
+                    .env_remove("DISCORD_BOT_TOKEN")
+                    .env_remove("KOOK_BOT_TOKEN")
+                    .env_remove("KRILL_CONFIG");
+                match krill_log {
+                    Some(filter) => command.env("KRILL_LOG", filter),
+                    None => command.env_remove("KRILL_LOG"),
+                };
+                command
+            }
+            Bot::DiscordPy(python) => {
+                discordpy::command(python, state.path(), &side.token(), api_base)
+                    .map_err(|e| format!("write the discord.py bot: {e}"))?
+            }
+        };
         command
-            .arg("gateway")
-            .arg("--config")
-            .arg(&config_path)
-            .env("KRILL_STATE_DIR", state.path())
-            .env_remove("DISCORD_BOT_TOKEN")
-            .env_remove("KOOK_BOT_TOKEN")
-            .env_remove("KRILL_CONFIG")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        match krill_log {
-            Some(filter) => command.env("KRILL_LOG", filter),
-            None => command.env_remove("KRILL_LOG"),
-        };
         let mut child = command
             .spawn()
-            .map_err(|e| format!("spawn {}: {e}", bin.display()))?;
+            .map_err(|e| format!("spawn {}: {e}", bot.name()))?;
         let log = Arc::new(Mutex::new(Vec::new()));
         if let Some(stderr) = child.stderr.take() {
             let log = log.clone();
@@ -450,8 +602,12 @@ impl KrillProcess {
         self.child.id()
     }
 
-    fn cpu(&self) -> Duration {
-        read_cpu_time(self.pid()).unwrap_or_default()
+    /// (CPU time, context switches) so far.
+    fn usage(&self) -> (Duration, u64) {
+        (
+            read_cpu_time(self.pid()).unwrap_or_default(),
+            read_context_switches(self.pid()).unwrap_or_default(),
+        )
     }
 
     fn status(&self) -> ProcStatus {
@@ -470,7 +626,7 @@ impl KrillProcess {
     }
 }
 
-impl Drop for KrillProcess {
+impl Drop for BotProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -479,22 +635,36 @@ impl Drop for KrillProcess {
 
 // ---- one run ----
 
+/// One measured phase.
+struct Phase {
+    latency: Option<Summary>,
+    messages: usize,
+    wall: Duration,
+    cpu: Duration,
+    switches: u64,
+    threads: u64,
+}
+
+impl Phase {
+    fn cpu_per_message(&self) -> Duration {
+        self.cpu / self.messages.max(1) as u32
+    }
+
+    fn switches_per_message(&self) -> f64 {
+        self.switches as f64 / self.messages.max(1) as f64
+    }
+}
+
 struct Report {
     platform: &'static str,
+    bot: &'static str,
     idle: ProcStatus,
     peak_reset: bool,
     loaded: ProcStatus,
-    seq: Option<Summary>,
-    seq_wall: Duration,
-    /// krill's CPU time (all threads) during the sequential phase.
-    seq_cpu: Duration,
-    /// ... and during the load.
-    load_cpu: Duration,
-    /// ... and during the idle time after READY.
+    /// CPU used during the idle time after READY.
     idle_cpu: Duration,
-    load_count: usize,
-    load_wall: Duration,
-    load: Option<Summary>,
+    seq: Phase,
+    load: Phase,
 }
 
 /// Waits for the reply to message `want`; replies to others go to `early`.
@@ -503,7 +673,7 @@ fn wait_reply(
     stamps: &Receiver<Stamped>,
     want: usize,
     early: &mut Vec<(usize, Instant)>,
-    krill: &KrillProcess,
+    bot: &BotProcess,
 ) -> Instant {
     if let Some(pos) = early.iter().position(|(i, _)| *i == want) {
         return early.swap_remove(pos).1;
@@ -516,23 +686,24 @@ fn wait_reply(
                 None => {}
             },
             Err(_) => fail(
-                krill,
+                bot,
                 &format!("no reply to message {want} within {REPLY_TIMEOUT:?}"),
             ),
         }
     }
 }
 
-fn fail(krill: &KrillProcess, message: &str) -> ! {
+fn fail(bot: &BotProcess, message: &str) -> ! {
     eprintln!(
-        "e2e: {message}\n--- last krill log lines ---\n{}",
-        krill.tail()
+        "e2e: {message}\n--- last log lines of the bot ---\n{}",
+        bot.tail()
     );
     std::process::exit(1);
 }
 
-fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> Report {
+fn run(which: &Bot, side: &dyn Side, settings: &Settings, load_count: usize) -> Report {
     let name = side.name();
+    let who = which.name();
     let (tx, stamps) = mpsc::channel();
     let proxy = match StampProxy::start(side.rest_addr(), tx) {
         Ok(p) => p,
@@ -542,24 +713,24 @@ fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> R
         }
     };
     let api_base = format!("http://127.0.0.1:{}{}", proxy.port(), side.api_prefix());
-    let krill =
-        match KrillProcess::start(bin, &side.config(&api_base), settings.krill_log.as_deref()) {
-            Ok(k) => k,
-            Err(e) => {
-                eprintln!("e2e: {e}");
-                std::process::exit(2);
-            }
-        };
+    let bot = match BotProcess::start(which, side, &api_base, settings.krill_log.as_deref()) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("e2e: {e}");
+            std::process::exit(2);
+        }
+    };
     if let Err(e) = side.wait_ready() {
-        fail(&krill, &format!("{name}: krill never got ready: {e}"));
+        fail(&bot, &format!("{name}/{who}: never got ready: {e}"));
     }
-    let idle_cpu_start = krill.cpu();
+    side.after_ready();
+    let (idle_cpu_start, _) = bot.usage();
     std::thread::sleep(IDLE);
-    let idle_cpu = krill.cpu().saturating_sub(idle_cpu_start);
-    let idle = krill.status();
-    let peak_reset = reset_peak(krill.pid()).is_ok();
+    let idle_cpu = bot.usage().0.saturating_sub(idle_cpu_start);
+    let idle = bot.status();
+    let peak_reset = reset_peak(bot.pid()).is_ok();
     println!(
-        "e2e {name}: ready; idle RSS {} KiB (peak so far {} KiB, {} threads)",
+        "e2e {name}/{who}: ready; idle RSS {} KiB (peak so far {} KiB, {} threads)",
         idle.rss_kib, idle.hwm_kib, idle.threads
     );
 
@@ -567,17 +738,16 @@ fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> R
     let mut early = Vec::new();
     let mut seq_latencies = Vec::with_capacity(settings.seq);
     let total = WARMUP + settings.seq;
-    let seq_start = Instant::now();
-    let mut measured_start = seq_start;
-    let mut cpu_start = krill.cpu();
+    let mut measured_start = Instant::now();
+    let mut usage_start = bot.usage();
     for i in 0..total {
         if i == WARMUP {
             measured_start = Instant::now();
-            cpu_start = krill.cpu();
+            usage_start = bot.usage();
         }
         let sent = Instant::now();
         side.send(i, 0);
-        let at = wait_reply(side, &stamps, i, &mut early, &krill);
+        let at = wait_reply(side, &stamps, i, &mut early, &bot);
         if i >= WARMUP {
             seq_latencies.push(at.saturating_duration_since(sent));
         }
@@ -587,20 +757,17 @@ fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> R
             std::thread::sleep(next - now);
         }
     }
-    let seq_wall = measured_start.elapsed();
-    let seq_cpu = krill.cpu().saturating_sub(cpu_start);
-    let tenth = (seq_latencies.len() / 10).max(1);
-    let head = summarize(&seq_latencies[..tenth.min(seq_latencies.len())]);
-    let tail = summarize(&seq_latencies[seq_latencies.len().saturating_sub(tenth)..]);
-    println!(
-        "e2e {name}: sequential {} messages in {:.1} s; p50 of the first / last {tenth}: {} / {}",
-        settings.seq,
-        seq_wall.as_secs_f64(),
-        head.map_or_else(String::new, |s| ms(s.p50)),
-        tail.map_or_else(String::new, |s| ms(s.p50)),
-    );
+    let usage = bot.usage();
+    let seq = Phase {
+        latency: summarize(&seq_latencies),
+        messages: settings.seq,
+        wall: measured_start.elapsed(),
+        cpu: usage.0.saturating_sub(usage_start.0),
+        switches: usage.1.saturating_sub(usage_start.1),
+        threads: bot.status().threads,
+    };
     if let Some(dir) = std::env::var_os("KRILL_E2E_DUMP") {
-        let path = Path::new(&dir).join(format!("{name}-sequential-us.txt"));
+        let path = Path::new(&dir).join(format!("{name}-{who}-sequential-us.txt"));
         let text: String = seq_latencies
             .iter()
             .map(|d| format!("{}\n", d.as_micros()))
@@ -610,29 +777,34 @@ fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> R
         }
     }
 
-    // Load: a bounded window of unanswered messages across LOAD_CHATS chats.
+    // Load: a bounded window of unanswered messages across the chats.
     let base = total;
+    let chats = side.chats();
     let mut sent_at: Vec<Option<Instant>> = vec![None; load_count];
     let mut answered = vec![false; load_count];
     let mut load_latencies = Vec::with_capacity(load_count);
-    let (mut sent, mut done, mut chunked) = (0usize, 0usize, 0usize);
+    let (mut sent, mut done) = (0usize, 0usize);
     let mut other = std::collections::BTreeMap::new();
     let load_start = Instant::now();
-    let load_cpu_start = krill.cpu();
+    let usage_start = bot.usage();
     let mut last_reply = load_start;
+    let mut threads = 0;
     // Replies of the sequential phase that came in late are not counted.
     early.clear();
     while done < load_count {
         while sent < load_count && sent - done < settings.window {
             sent_at[sent] = Some(Instant::now());
-            side.send(base + sent, sent % LOAD_CHATS);
+            side.send(base + sent, sent % chats);
             sent += 1;
+        }
+        if done == load_count / 2 {
+            threads = threads.max(bot.status().threads);
         }
         let r = match stamps.recv_timeout(REPLY_TIMEOUT) {
             Ok(r) => r,
             Err(_) => fail(
-                &krill,
-                &format!("{name}: load stalled at {done}/{load_count} replies ({sent} sent)"),
+                &bot,
+                &format!("{name}/{who}: load stalled at {done}/{load_count} replies ({sent} sent)"),
             ),
         };
         let Some(i) = side.reply_index(&r).and_then(|i| i.checked_sub(base)) else {
@@ -648,38 +820,38 @@ fn run(bin: &Path, side: &dyn Side, settings: &Settings, load_count: usize) -> R
         }
         answered[i] = true;
         done += 1;
-        if r.framing == BodyFraming::Chunked {
-            chunked += 1;
-        }
         last_reply = r.at;
         if let Some(t) = sent_at[i] {
             load_latencies.push(r.at.saturating_duration_since(t));
         }
     }
-    let load_wall = last_reply.saturating_duration_since(load_start);
-    let load_cpu = krill.cpu().saturating_sub(load_cpu_start);
-    let loaded = krill.status();
+    let usage = bot.usage();
+    let loaded = bot.status();
+    let load = Phase {
+        latency: summarize(&load_latencies),
+        messages: load_count,
+        wall: last_reply.saturating_duration_since(load_start),
+        cpu: usage.0.saturating_sub(usage_start.0),
+        switches: usage.1.saturating_sub(usage_start.1),
+        threads: threads.max(loaded.threads),
+    };
     println!(
-        "e2e {name}: load {load_count} messages in {:.1} s; peak RSS {} KiB; \
-         {chunked} of the reply POSTs came chunked; other requests: {other:?}",
-        load_wall.as_secs_f64(),
+        "e2e {name}/{who}: load {load_count} messages in {:.1} s; peak RSS {} KiB; \
+         other requests: {other:?}",
+        load.wall.as_secs_f64(),
         loaded.hwm_kib
     );
-    drop(krill);
+    drop(bot);
     drop(proxy);
     Report {
         platform: name,
+        bot: who,
         idle,
         peak_reset,
         loaded,
-        seq: summarize(&seq_latencies),
-        seq_wall,
-        seq_cpu,
-        load_cpu,
         idle_cpu,
-        load_count,
-        load_wall,
-        load: summarize(&load_latencies),
+        seq,
+        load,
     }
 }
 
@@ -689,79 +861,127 @@ fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
-fn print_reports(reports: &[Report], settings: &Settings, floor: Option<Summary>) {
+fn us(d: Duration) -> String {
+    format!("{:.0} µs", d.as_secs_f64() * 1e6)
+}
+
+fn print_reports(
+    reports: &[Report],
+    settings: &Settings,
+    floor: Option<Summary>,
+    notes: &[String],
+) {
     println!();
-    println!("## Latency: inbound frame sent by the fake -> reply POST received (loopback)");
+    println!("## Per message: inbound frame sent by the fake -> reply POST received (loopback)");
     println!();
-    println!("| platform | phase | messages | p50 | p95 | p99 | max | msgs/s | krill CPU/msg |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| platform | bot | phase | messages | CPU/msg | ctx switches/msg | threads | p50 | p99 | max | msgs/s |"
+    );
+    println!("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     if let Some(s) = floor {
         println!(
-            "| (floor) | thread-to-thread TCP round trip, {} ms apart | {} | {} | {} | {} | {} | | |",
+            "| (floor) | | thread-to-thread TCP round trip, {} ms apart | {} | | | | {} | {} | {} | |",
             settings.gap.as_millis(),
             s.count,
             ms(s.p50),
-            ms(s.p95),
             ms(s.p99),
             ms(s.max)
         );
     }
     for r in reports {
-        if let Some(s) = r.seq {
+        let phases = [
+            (
+                format!("1 in flight, {} ms apart", settings.gap.as_millis()),
+                &r.seq,
+            ),
+            (
+                format!(
+                    "{} in flight over {} chats",
+                    settings.window,
+                    if r.platform == "discord" {
+                        DISCORD_CHANNELS
+                    } else {
+                        KOOK_CHATS
+                    }
+                ),
+                &r.load,
+            ),
+        ];
+        for (label, p) in phases {
+            let Some(s) = p.latency else { continue };
             println!(
-                "| {} | sequential (1 in flight, {} ms apart) | {} | {} | {} | {} | {} | {:.1} | {} |",
+                "| {} | {} | {label} | {} | {} | {:.2} | {} | {} | {} | {} | {:.0} |",
                 r.platform,
-                settings.gap.as_millis(),
-                s.count,
+                r.bot,
+                p.messages,
+                us(p.cpu_per_message()),
+                p.switches_per_message(),
+                p.threads,
                 ms(s.p50),
-                ms(s.p95),
                 ms(s.p99),
                 ms(s.max),
-                s.count as f64 / r.seq_wall.as_secs_f64(),
-                ms(r.seq_cpu / s.count.max(1) as u32)
+                p.messages as f64 / p.wall.as_secs_f64().max(1e-9),
             );
         }
-        if let Some(s) = r.load {
+    }
+    let krill = reports
+        .iter()
+        .find(|r| r.platform == "discord" && r.bot == "krill");
+    let baseline = reports.iter().find(|r| r.bot == "discord.py");
+    if let (Some(k), Some(b)) = (krill, baseline) {
+        println!();
+        println!("## krill / discord.py (same fake, same run; target: CPU/msg ≤ 0.1)");
+        println!();
+        println!("| phase | CPU/msg | ctx switches/msg | p99 |");
+        println!("|---|---:|---:|---:|");
+        let ratio = |a: f64, b: f64| {
+            if b > 0.0 {
+                format!("{:.3}", a / b)
+            } else {
+                "n/a".to_owned()
+            }
+        };
+        for (label, kp, bp) in [("1 in flight", &k.seq, &b.seq), ("load", &k.load, &b.load)] {
+            let p99 = |p: &Phase| p.latency.map_or(0.0, |s| s.p99.as_secs_f64());
             println!(
-                "| {} | load ({} chats, window {}) | {} | {} | {} | {} | {} | **{:.1}** | {} |",
-                r.platform,
-                LOAD_CHATS,
-                settings.window,
-                s.count,
-                ms(s.p50),
-                ms(s.p95),
-                ms(s.p99),
-                ms(s.max),
-                r.load_count as f64 / r.load_wall.as_secs_f64(),
-                ms(r.load_cpu / r.load_count.max(1) as u32)
+                "| {label} | **{}** | {} | {} |",
+                ratio(
+                    kp.cpu_per_message().as_secs_f64(),
+                    bp.cpu_per_message().as_secs_f64()
+                ),
+                ratio(kp.switches_per_message(), bp.switches_per_message()),
+                ratio(p99(kp), p99(bp)),
             );
         }
     }
     println!();
-    println!("## Memory of the krill process (/proc/<pid>/status)");
+    println!("## Memory (/proc/<pid>/status)");
     println!();
     println!(
-        "| platform | idle VmRSS (READY + 2 s) | VmHWM at idle (startup peak) | peak VmHWM under load{} | VmRSS after load | threads idle / loaded | CPU while idle |",
+        "| platform | bot | idle VmRSS (READY + 2 s) | VmHWM at idle (startup peak) | peak VmHWM under load{} | VmRSS after load | threads idle | CPU while idle |",
         if reports.iter().all(|r| r.peak_reset) { " (reset after idle)" } else { "" }
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|");
     for r in reports {
         println!(
-            "| {} | {} | {} | {} | {} | {} / {} | {:.1} % |",
+            "| {} | {} | {} | {} | {} | {} | {} | {:.1} % |",
             r.platform,
+            r.bot,
             mib(r.idle.rss_kib),
             mib(r.idle.hwm_kib),
             mib(r.loaded.hwm_kib),
             mib(r.loaded.rss_kib),
             r.idle.threads,
-            r.loaded.threads,
             100.0 * r.idle_cpu.as_secs_f64() / IDLE.as_secs_f64()
         );
     }
+    for note in notes {
+        println!();
+        println!("Note: {note}");
+    }
     println!();
-    println!("Targets (issue \"krill gateway\"): idle RSS <= 10 MB; p99 inbound -> POST <= 2 ms.");
     println!(
-        "Discord's load figure is krill's own pacing to Discord's global limit (50 requests/s, \
-         typing + message per DM), not the pipeline; KOOK's is the pipeline."
+        "CPU is utime+stime of /proc/<pid>/stat (10 ms ticks: coarse for short phases); \
+         context switches are summed over the live threads only."
     );
 }

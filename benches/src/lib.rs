@@ -7,10 +7,12 @@
 //! | module | owns |
 //! |---|---|
 //! | [`stamp_proxy`] | a timestamping HTTP proxy in front of the fakes' REST side (e2e latency) |
-//! | [`proc_status`] | `VmRSS`/`VmHWM`/`Threads` of a process from `/proc` |
+//! | [`proc_status`] | `VmRSS`/`VmHWM`/`Threads`, CPU time and context switches of a process from `/proc` |
+//! | [`discordpy`] | the discord.py echo bot the e2e bench compares krill with (its venv, its script) |
 //! | [`stats`] | nearest-rank latency percentiles |
 //! | [`fixtures`] | the shared fixture frames, compacted and compressed (frame decoding benches) |
 
+pub mod discordpy;
 pub mod fixtures;
 pub mod proc_status;
 pub mod stamp_proxy;

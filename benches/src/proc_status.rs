@@ -66,6 +66,35 @@ pub fn parse_cpu_time(text: &str) -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
+/// Context switches (voluntary + involuntary) of every live thread of the
+/// process, summed over `/proc/<pid>/task/*/status`. Threads that already
+/// ended are not counted (the kernel keeps no per-process total).
+pub fn read_context_switches(pid: u32) -> io::Result<u64> {
+    let mut total = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let Ok(task) = task else { continue };
+        let Ok(text) = std::fs::read_to_string(task.path().join("status")) else {
+            continue;
+        };
+        total += parse_context_switches(&text);
+    }
+    Ok(total)
+}
+
+/// `voluntary_ctxt_switches + nonvoluntary_ctxt_switches` of one status text.
+pub fn parse_context_switches(text: &str) -> u64 {
+    text.lines()
+        .filter_map(|line| line.split_once(':'))
+        .filter(|(key, _)| {
+            matches!(
+                *key,
+                "voluntary_ctxt_switches" | "nonvoluntary_ctxt_switches"
+            )
+        })
+        .filter_map(|(_, value)| value.trim().parse::<u64>().ok())
+        .sum()
+}
+
 /// Resets the process's `VmHWM` to its current RSS.
 pub fn reset_peak(pid: u32) -> io::Result<()> {
     std::fs::write(format!("/proc/{pid}/clear_refs"), "5")
@@ -74,6 +103,13 @@ pub fn reset_peak(pid: u32) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn context_switches_add_both_kinds() {
+        let text = "Name:\tkrill\nvoluntary_ctxt_switches:\t120\nnonvoluntary_ctxt_switches:\t7\n";
+        assert_eq!(parse_context_switches(text), 127);
+        assert_eq!(parse_context_switches("Name:\tx\n"), 0);
+    }
 
     #[test]
     fn status_fields_are_read_in_kib() {

@@ -178,7 +178,28 @@ fn discord_defaults() {
     assert_eq!(d.native_commands, NativeCommands::Auto);
     assert_eq!(d.api_base_url, "https://discord.com/api/v10");
     assert_eq!(d.retry, krill_core::rest::RetryPolicy::default());
+    assert_eq!(d.global_rate_limit, 50);
     assert!(d.section_present);
+}
+
+#[test]
+fn global_rate_limit_is_read_inherited_and_must_be_positive() {
+    let (config, _) = parse(
+        "{channels: {discord: {token: 't', globalRateLimit: 500, accounts: {big: {token: 'b'}}}}}",
+    )
+    .unwrap();
+    let accs = resolve_accounts(&config, &env(&[]));
+    assert!(accs
+        .iter()
+        .all(|a| a.discord().unwrap().global_rate_limit == 500));
+    let error = parse("{channels: {discord: {globalRateLimit: 0}}}").unwrap_err();
+    let problem = &error.problems[0];
+    assert_eq!(problem.path.to_string(), "channels.discord.globalRateLimit");
+    assert!(
+        problem.message.contains("at least 1"),
+        "{}",
+        problem.message
+    );
 }
 
 #[test]

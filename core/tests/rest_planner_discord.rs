@@ -714,6 +714,34 @@ fn discord_is_paced_to_fifty_requests_per_second() {
 }
 
 #[test]
+fn the_global_pace_follows_the_configured_limit() {
+    let t0 = Instant::now();
+    let mut p = discord_planner(patient());
+    assert_eq!(p.global_rate_limit(), DISCORD_GLOBAL_PER_SECOND);
+    p.set_global_rate_limit(3);
+    for i in 0..5 {
+        p.submit(t0, msg(&i.to_string(), "x")).unwrap();
+    }
+    let first = transmit_all(&mut p, t0);
+    assert_eq!(first.len(), 3);
+    for (id, _) in &first {
+        p.handle_response(t0, *id, message_ok("1")).unwrap();
+    }
+    assert_eq!(p.poll_timeout(), Some(t0 + secs(1.0)));
+    assert_eq!(transmit_all(&mut p, t0 + secs(1.0)).len(), 2);
+
+    // Lifted: a thousand requests go out at once.
+    let mut p = discord_planner(patient());
+    p.set_global_rate_limit(1_000_000);
+    for i in 0..1000 {
+        p.submit(t0, msg(&i.to_string(), "x")).unwrap();
+    }
+    assert_eq!(transmit_all(&mut p, t0).len(), 1000);
+    p.set_global_rate_limit(0);
+    assert_eq!(p.global_rate_limit(), 1, "at least 1");
+}
+
+#[test]
 fn submissions_are_bounded_and_checked() {
     let t0 = Instant::now();
     let mut p = discord_planner(RetryPolicy::default());

@@ -1,5 +1,6 @@
 //! The HTTP transport: performs a [`krill_core::rest::http::HttpRequest`]
-//! with ureq on smol's blocking pool and hands back an
+//! with ureq on one of krill's few long-lived worker threads
+//! ([`crate::workers`]) and hands back an
 //! [`HttpResponse`]. It makes no decisions: every status (429, 5xx, 401
 //! included) comes back as a response for the core's REST planner to judge;
 //! only a request that got no status at all is a [`TransportError`].
@@ -140,10 +141,20 @@ impl HttpClient {
         SHARED.get_or_init(|| HttpClient::new(&HttpClientConfig::default()))
     }
 
-    /// Performs `request` on smol's blocking pool.
+    /// Performs `request` on a worker thread ([`crate::workers`]), which
+    /// reuses a kept-alive pooled connection when there is one.
     pub async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let client = self.clone();
-        smol::unblock(move || client.execute_blocking(&request)).await
+        crate::workers::run(move || client.execute_blocking(&request))
+            .await
+            .unwrap_or_else(|gone| {
+                // Only a bug (a panic in ureq) gets here; the request went
+                // down with the worker's stack.
+                Err(TransportError::Io {
+                    url: "(a request whose worker failed)".to_owned(),
+                    reason: gone.to_string(),
+                })
+            })
     }
 
     /// Performs `request` on this thread (blocks up to the overall timeout),

@@ -16,7 +16,9 @@
 //! | [`media`] | downloading inbound attachments, reading `MEDIA:` files, removing old inbound files |
 //! | [`logging`] | the log subscriber (stderr, `KRILL_LOG`) |
 //! | [`ws`] | the WebSocket transport (async-tungstenite on smol, native-tls) |
-//! | [`http`] | the HTTP transport (ureq on smol's blocking pool) |
+//! | [`http`] | the HTTP transport (ureq on the worker threads) |
+//! | [`runtime`] | the gateway's one-thread async runtime (`block_on`, `spawn`) |
+//! | [`workers`] | the few long-lived threads doing blocking work (HTTP, files) |
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
@@ -31,5 +33,7 @@ pub mod media;
 pub mod pairing_store;
 pub mod paths;
 pub mod rest_call;
+pub mod runtime;
 pub mod status_file;
+pub mod workers;
 pub mod ws;

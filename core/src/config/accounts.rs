@@ -131,6 +131,9 @@ pub struct DiscordSettings {
     pub shards: Option<ShardRange>,
     /// `apiBaseUrl`
     pub api_base_url: String,
+    /// `globalRateLimit`: requests per second (default
+    /// [`crate::rest::DISCORD_GLOBAL_PER_SECOND`]).
+    pub global_rate_limit: u32,
 }
 
 impl DiscordSettings {
@@ -428,6 +431,7 @@ fn merge_discord(a: &DiscordConfig, b: &DiscordConfig) -> DiscordConfig {
         intents: a.intents.or(b.intents),
         shards: a.shards.or(b.shards),
         api_base_url: a.api_base_url.clone().or_else(|| b.api_base_url.clone()),
+        global_rate_limit: a.global_rate_limit.or(b.global_rate_limit),
         require_mention: a.require_mention.or(b.require_mention),
     }
 }
@@ -505,6 +509,9 @@ fn discord_settings(config: &Config, d: &DiscordConfig, section_present: bool) -
             .api_base_url
             .clone()
             .unwrap_or_else(|| DISCORD_API_BASE_URL.to_owned()),
+        global_rate_limit: d
+            .global_rate_limit
+            .unwrap_or(crate::rest::DISCORD_GLOBAL_PER_SECOND as u32),
     }
 }
 

@@ -137,6 +137,9 @@ pub struct DiscordConfig {
     pub shards: Option<ShardRange>,
     /// `apiBaseUrl` (default `https://discord.com/api/v10`).
     pub api_base_url: Option<String>,
+    /// `globalRateLimit`: requests per second krill allows itself across the
+    /// account (default 50, Discord's global limit; raised for large bots).
+    pub global_rate_limit: Option<u32>,
     /// `requireMention` here is ignored (a warning): it belongs under
     /// `guilds.<id>` or a channel.
     pub require_mention: Option<bool>,

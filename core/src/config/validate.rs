@@ -240,6 +240,12 @@ impl Checker<'_> {
             }
         }
         self.url(d.api_base_url.as_deref(), &path.key("apiBaseUrl"));
+        if d.global_rate_limit == Some(0) {
+            self.error(
+                path.key("globalRateLimit"),
+                "must be at least 1 (requests per second)",
+            );
+        }
     }
 
     fn dm(&mut self, dm: &DmConfig, path: &KeyPath) {

@@ -16,8 +16,9 @@ use crate::backoff::Jitter;
 /// [`Planner::set_queue_capacity`] says otherwise.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 1000;
 
-/// Discord's global limit: krill sends at most this many requests in any
-/// one-second window, before Discord has to say so.
+/// Discord's global limit: by default krill sends at most this many
+/// requests in any one-second window, before Discord has to say so
+/// (`channels.discord.globalRateLimit`, [`Planner::set_global_rate_limit`]).
 pub const DISCORD_GLOBAL_PER_SECOND: usize = 50;
 
 /// A request answered 429 more often than this fails with
@@ -157,7 +158,8 @@ pub enum RetryReason {
 ///   passed. A 429 waits `retry_after` / `Retry-After` (never the bucket
 ///   headers), holding the bucket, or every bucket when global
 ///   (`X-RateLimit-Global`, body `global: true`, scope `global`). krill also
-///   paces itself to [`DISCORD_GLOBAL_PER_SECOND`] requests per second.
+///   paces itself to [`DISCORD_GLOBAL_PER_SECOND`] requests per second (or
+///   what [`Planner::set_global_rate_limit`] says).
 /// - KOOK: the same with `X-Rate-Limit-*`; buckets are per
 ///   `X-Rate-Limit-Bucket` (e.g. `message/create`) for the whole bot;
 ///   `X-Rate-Limit-Reset` is relative seconds; `X-Rate-Limit-Global`
@@ -176,9 +178,13 @@ pub struct Planner {
     in_flight: BTreeMap<RequestId, QueueKey>,
     /// Route (Discord template, KOOK path) -> learned bucket hash / name.
     route_buckets: BTreeMap<&'static str, String>,
-    buckets: BTreeMap<BucketKey, Bucket>,
+    /// Bucket (hash or route) -> major parameter -> state. Nested so a
+    /// lookup by `&str` builds no key.
+    buckets: BTreeMap<String, BTreeMap<String, Bucket>>,
     global_until: Option<Instant>,
-    /// Send times of the last (up to) [`DISCORD_GLOBAL_PER_SECOND`] requests.
+    /// Requests per second krill allows itself (Discord only).
+    global_per_second: usize,
+    /// Send times within the last second (at most `global_per_second`).
     recent_sends: VecDeque<Instant>,
     halted: bool,
     events: VecDeque<RestEvent>,
@@ -188,9 +194,6 @@ pub struct Planner {
 
 /// (route, resource): requests with the same key go out in order.
 type QueueKey = (&'static str, String);
-
-/// (bucket hash or route, major parameter).
-type BucketKey = (String, String);
 
 #[derive(Debug, Default)]
 struct Queue {
@@ -261,6 +264,7 @@ impl Planner {
             route_buckets: BTreeMap::new(),
             buckets: BTreeMap::new(),
             global_until: None,
+            global_per_second: DISCORD_GLOBAL_PER_SECOND,
             recent_sends: VecDeque::new(),
             halted: false,
             events: VecDeque::new(),
@@ -286,6 +290,18 @@ impl Planner {
     /// Sets the capacity (at least 1). Requests already pending stay.
     pub fn set_queue_capacity(&mut self, capacity: usize) {
         self.capacity = capacity.max(1);
+    }
+
+    /// Sets the global pacing of a Discord account: at most `per_second`
+    /// requests (at least 1) in any one-second window. KOOK planners pace
+    /// only on the server's headers and ignore it.
+    pub fn set_global_rate_limit(&mut self, per_second: usize) {
+        self.global_per_second = per_second.max(1);
+    }
+
+    /// The global pacing in requests per second.
+    pub fn global_rate_limit(&self) -> usize {
+        self.global_per_second
     }
 
     /// Requests submitted and not yet ended (queued, waiting or in flight).
@@ -386,13 +402,16 @@ impl Planner {
             return None;
         }
         self.prune_buckets(now);
+        if self.global_ready_at().is_some_and(|at| at > now) {
+            return None;
+        }
         let key = self
             .queues
             .iter()
             .filter(|(_, q)| !q.in_flight)
             .filter_map(|(key, q)| {
                 let head = q.entries.front()?;
-                let ready = self.ready_at(head).is_none_or(|at| at <= now);
+                let ready = self.head_ready_at(head).is_none_or(|at| at <= now);
                 ready.then_some((head.id, key))
             })
             .min_by_key(|(id, _)| *id)
@@ -408,9 +427,10 @@ impl Planner {
             .expect("the queue was chosen for its head");
         head.sends += 1;
         let (id, http) = (head.id, head.http.clone());
-        let bucket_key = bucket_key(&self.route_buckets, head.route, &head.major);
-        self.in_flight.insert(id, key);
-        if let Some(bucket) = self.buckets.get_mut(&bucket_key) {
+        let (route, major) = (head.route, &head.major);
+        let name = bucket_name(&self.route_buckets, route);
+        let bucket = self.buckets.get_mut(name).and_then(|b| b.get_mut(major));
+        if let Some(bucket) = bucket {
             match (bucket.remaining, bucket.reset_at) {
                 (Some(n), Some(reset)) if reset > now => {
                     bucket.remaining = Some(n.saturating_sub(1))
@@ -418,8 +438,16 @@ impl Planner {
                 _ => *bucket = Bucket::default(),
             }
         }
+        self.in_flight.insert(id, key);
         if self.platform() == Platform::Discord {
-            if self.recent_sends.len() >= DISCORD_GLOBAL_PER_SECOND {
+            let window_start = now.checked_sub(Duration::from_secs(1));
+            while self.recent_sends.len() >= self.global_per_second
+                || self
+                    .recent_sends
+                    .front()
+                    .zip(window_start)
+                    .is_some_and(|(sent, start)| *sent <= start)
+            {
                 self.recent_sends.pop_front();
             }
             self.recent_sends.push_back(now);
@@ -497,16 +525,28 @@ impl Planner {
         if self.halted {
             return None;
         }
-        self.queues
+        let global = self.global_ready_at();
+        let mut earliest: Option<Instant> = None;
+        for head in self
+            .queues
             .values()
             .filter(|q| !q.in_flight)
             .filter_map(|q| q.entries.front())
-            .map(|head| match (self.ready_at(head), self.last_now) {
+        {
+            let at = match (self.head_ready_at(head).max(global), self.last_now) {
                 (Some(at), Some(seen)) => Some(at.max(seen)),
                 (at, seen) => at.or(seen),
-            })
-            .min()
-            .flatten()
+            };
+            earliest = match (earliest, at) {
+                (Some(e), Some(a)) => Some(e.min(a)),
+                (e, a) => e.or(a),
+            };
+            // Nothing can be earlier than "now": stop scanning.
+            if earliest.is_some() && earliest == self.last_now {
+                break;
+            }
+        }
+        earliest
     }
 
     /// Remembers the latest `now` (time never goes backwards).
@@ -525,24 +565,33 @@ impl Planner {
         head
     }
 
-    /// The earliest time `head` may go out, `None` = no time constraint.
-    fn ready_at(&self, head: &Entry) -> Option<Instant> {
-        let bucket = self
-            .buckets
-            .get(&bucket_key(&self.route_buckets, head.route, &head.major))
-            .filter(|b| b.remaining == Some(0))
-            .and_then(|b| b.reset_at);
-        let pacing = (self.recent_sends.len() >= DISCORD_GLOBAL_PER_SECOND)
+    /// The earliest time anything may go out (a global hold, the pacing
+    /// window), `None` = no such constraint.
+    fn global_ready_at(&self) -> Option<Instant> {
+        let pacing = (self.recent_sends.len() >= self.global_per_second)
             .then(|| {
                 self.recent_sends
                     .front()
                     .map(|t| *t + Duration::from_secs(1))
             })
             .flatten();
-        [head.not_before, self.global_until, bucket, pacing]
-            .into_iter()
-            .flatten()
-            .max()
+        self.global_until.max(pacing)
+    }
+
+    /// The earliest time `head` may go out as far as its own retry delay and
+    /// bucket are concerned, `None` = no such constraint. Looks the bucket up
+    /// without building its key.
+    fn head_ready_at(&self, head: &Entry) -> Option<Instant> {
+        if self.buckets.is_empty() {
+            return head.not_before;
+        }
+        let bucket = self
+            .buckets
+            .get(bucket_name(&self.route_buckets, head.route))
+            .and_then(|b| b.get(&head.major))
+            .filter(|b| b.remaining == Some(0))
+            .and_then(|b| b.reset_at);
+        head.not_before.max(bucket)
     }
 
     /// Maps `route` to the bucket the server named. On the first mapping the
@@ -553,20 +602,12 @@ impl Planner {
         if previous.is_some() || bucket == route {
             return;
         }
-        let moved: Vec<BucketKey> = self
-            .buckets
-            .keys()
-            .filter(|(name, _)| name == route)
-            .cloned()
-            .collect();
-        for old_key in moved {
-            let Some(old) = self.buckets.remove(&old_key) else {
-                continue;
-            };
-            let merged = self
-                .buckets
-                .entry((bucket.to_owned(), old_key.1))
-                .or_insert(old);
+        let Some(moved) = self.buckets.remove(route) else {
+            return;
+        };
+        let target = self.buckets.entry(bucket.to_owned()).or_default();
+        for (major, old) in moved {
+            let merged = target.entry(major).or_insert(old);
             if old.remaining == Some(0) && old.reset_at > merged.reset_at {
                 *merged = old;
             }
@@ -587,14 +628,29 @@ impl Planner {
         if seen.global && remaining == 0 {
             self.hold_globally(reset_at);
         }
-        let key = bucket_key(&self.route_buckets, route, major);
-        self.buckets.insert(
-            key,
-            Bucket {
-                remaining: Some(remaining),
-                reset_at,
-            },
-        );
+        *self.bucket_entry(route, major) = Bucket {
+            remaining: Some(remaining),
+            reset_at,
+        };
+    }
+
+    /// The state of `route`'s bucket for `major`, created empty when new
+    /// (keys are only allocated then).
+    fn bucket_entry(&mut self, route: &'static str, major: &str) -> &mut Bucket {
+        let name = bucket_name(&self.route_buckets, route);
+        if !self.buckets.contains_key(name) {
+            self.buckets.insert(name.to_owned(), BTreeMap::new());
+        }
+        let states = self
+            .buckets
+            .get_mut(name)
+            .expect("the bucket's map was just ensured");
+        if !states.contains_key(major) {
+            states.insert(major.to_owned(), Bucket::default());
+        }
+        states
+            .get_mut(major)
+            .expect("the bucket state was just ensured")
     }
 
     fn hold_globally(&mut self, until: Option<Instant>) {
@@ -697,12 +753,11 @@ impl Planner {
                 match hold {
                     Some(true) => self.hold_globally(Some(at)),
                     Some(false) => {
-                        let key = bucket_key(&self.route_buckets, route, &major);
                         // The 429 holds the bucket until its own reset. A
                         // window reset seen while slots were left (e.g. 55 s)
                         // is not a hold and must not become this wait (issue
                         // 16); an earlier `Remaining: 0` hold still counts.
-                        let bucket = self.buckets.entry(key).or_default();
+                        let bucket = self.bucket_entry(route, &major);
                         let held = bucket.remaining == Some(0);
                         bucket.remaining = Some(0);
                         bucket.reset_at = if held {
@@ -761,9 +816,12 @@ impl Planner {
     /// Drops bucket states that carry no information any more (reset passed)
     /// once there are many.
     fn prune_buckets(&mut self, now: Instant) {
-        if self.buckets.len() > BUCKET_PRUNE_THRESHOLD {
-            self.buckets
-                .retain(|_, b| b.reset_at.is_some_and(|reset| reset > now));
+        let states: usize = self.buckets.values().map(BTreeMap::len).sum();
+        if states > BUCKET_PRUNE_THRESHOLD {
+            for states in self.buckets.values_mut() {
+                states.retain(|_, b| b.reset_at.is_some_and(|reset| reset > now));
+            }
+            self.buckets.retain(|_, states| !states.is_empty());
         }
         if self.global_until.is_some_and(|t| t <= now) {
             self.global_until = None;
@@ -771,17 +829,10 @@ impl Planner {
     }
 }
 
-/// The bucket a route and major parameter are counted in.
-fn bucket_key(
-    route_buckets: &BTreeMap<&'static str, String>,
-    route: &'static str,
-    major: &str,
-) -> BucketKey {
-    let bucket = route_buckets
-        .get(route)
-        .cloned()
-        .unwrap_or_else(|| route.to_owned());
-    (bucket, major.to_owned())
+/// The bucket a route is counted in: the hash the server named, else the
+/// route itself.
+fn bucket_name<'a>(route_buckets: &'a BTreeMap<&'static str, String>, route: &'a str) -> &'a str {
+    route_buckets.get(route).map_or(route, String::as_str)
 }
 
 /// `minDelayMs * 2^(n-1)` with `±jitter`, within `[minDelayMs, maxDelayMs]`;

@@ -170,7 +170,7 @@ impl<T: Send + 'static> AgentRunner<T> {
             },
         );
         drop(queues);
-        smol::spawn(work(self.shared.clone(), session)).detach();
+        crate::runtime::spawn(work(self.shared.clone(), session)).detach();
     }
 
     /// `/stop`: drops the session's queued turns and cancels its running
@@ -410,12 +410,18 @@ impl<T> Shared<T> {
             let store = self.transcripts.clone();
             let (agent_id, session_key) = (turn.agent_id.clone(), turn.session_key.clone());
             let limit = turn.history_limit;
-            smol::unblock(move || store.history(&agent_id, &session_key, limit))
-                .await
-                .unwrap_or_else(|e| {
+            let read = crate::workers::run(move || store.history(&agent_id, &session_key, limit));
+            match read.await {
+                Ok(Ok(history)) => history,
+                Ok(Err(e)) => {
                     tracing::warn!(target: "krill::agent", "{e}; answering without history");
                     Vec::new()
-                })
+                }
+                Err(gone) => {
+                    tracing::warn!(target: "krill::agent", "{gone}; answering without history");
+                    Vec::new()
+                }
+            }
         };
         let request = turn.request_with_history(history);
         let reply = answer(&spec.backend, &request).await?;
@@ -438,9 +444,15 @@ impl<T> Shared<T> {
         }
         let store = self.transcripts.clone();
         let (agent_id, session_key) = (turn.agent_id.clone(), turn.session_key.clone());
-        if let Err(e) = smol::unblock(move || store.append(&agent_id, &session_key, &entries)).await
-        {
-            tracing::error!(target: "krill::agent", "{e}; the turn is not in the transcript");
+        let written = crate::workers::run(move || store.append(&agent_id, &session_key, &entries));
+        match written.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::error!(target: "krill::agent", "{e}; the turn is not in the transcript")
+            }
+            Err(gone) => {
+                tracing::error!(target: "krill::agent", "{gone}; the turn is not in the transcript")
+            }
         }
         Ok(reply)
     }

@@ -15,7 +15,7 @@
 //! (kept on disk, never read again as history) and the session starts empty.
 //!
 //! The methods block (file I/O); async callers run them on
-//! `smol::unblock`, as the runner does.
+//! krill's worker threads ([`crate::workers`]), as the runner does.
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::{self, OpenOptions};

@@ -221,7 +221,7 @@ impl DiscordLoop {
             info!("{name}: running {} shards of {count}", shards.len());
         }
         let (names, _) = resolve_names(&settings, &Directory::default());
-        let parts = AccountParts::new(
+        let mut parts = AccountParts::new(
             &name,
             &account,
             (&settings.api_base_url, settings.retry),
@@ -230,6 +230,9 @@ impl DiscordLoop {
             &inbox,
             seed,
         );
+        parts
+            .link
+            .set_global_rate_limit(settings.global_rate_limit as usize);
         let limits = ChunkLimits::discord(
             Some(settings.text_chunk_limit as usize),
             Some(settings.max_lines_per_message as usize),

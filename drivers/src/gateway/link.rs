@@ -1,7 +1,7 @@
 //! The REST link of one bot account: the core's [`Planner`] decides what may
 //! go out and what a response means; this module only performs the HTTP
-//! requests it hands out (on the blocking pool) and reports each response
-//! back to the channel loop's inbox.
+//! requests it hands out (on the worker threads, [`crate::workers`]) and
+//! reports each response back to the channel loop's inbox.
 
 use std::time::Instant;
 
@@ -29,6 +29,12 @@ impl RestLink {
         }
     }
 
+    /// Paces the account to `per_second` requests (Discord's global limit,
+    /// `channels.discord.globalRateLimit`).
+    pub(crate) fn set_global_rate_limit(&mut self, per_second: usize) {
+        self.planner.set_global_rate_limit(per_second);
+    }
+
     /// Queues a request; `None` (logged) when the planner refuses it.
     pub(crate) fn submit(
         &mut self,
@@ -49,7 +55,7 @@ impl RestLink {
         while let Some((id, request)) = self.planner.poll_transmit(now) {
             let http = self.http;
             let inbox = self.inbox.clone();
-            smol::spawn(async move {
+            crate::runtime::spawn(async move {
                 let result = http.execute(request).await;
                 let _ = inbox.send(Input::Http { id, result }).await;
             })

@@ -86,7 +86,7 @@ pub(crate) fn read_reply_files(
 ) {
     let settings = settings.clone();
     let inbox = inbox.clone();
-    smol::spawn(async move {
+    crate::runtime::spawn(async move {
         let prepared = prepare(settings, reply.media).await;
         let delivery = MediaDelivery {
             chunks: reply.chunks,
@@ -116,7 +116,7 @@ pub(crate) fn submit_turn_with_media(
     let mut finished = turn.clone();
     let settings = settings.clone();
     let message_id = turn.message_id.clone();
-    let ready = smol::spawn(async move {
+    let ready = crate::runtime::spawn(async move {
         let items = download_all(settings, platform, message_id, media).await;
         attach_media(&mut finished, items);
         finished

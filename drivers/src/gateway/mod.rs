@@ -408,7 +408,7 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
 
     let config_bytes = std::fs::read(&loaded.location.path).ok();
     let config_path = loaded.location.path.clone();
-    smol::block_on(async move {
+    crate::runtime::block_on(async move {
         // Each channel loop reports its end here the moment it stops, so a
         // channel that fails while another keeps running is reported at once.
         let (ended_tx, ended) = smol::channel::unbounded::<ChannelEnd>();
@@ -417,7 +417,7 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
             supervisor.start(index, account);
         }
         let inboxes = supervisor.inboxes();
-        let dispatcher = smol::spawn(async move {
+        let dispatcher = crate::runtime::spawn(async move {
             while let Some((ctx, outcome)) = agents.next_outcome().await {
                 let inbox = inboxes
                     .lock()
@@ -434,8 +434,9 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
                 }
             }
         });
-        let writer = smol::spawn(board.clone().run_writer());
-        let sweeper = smol::spawn(crate::media::retention::run(inbound_media, retention_hours));
+        let writer = crate::runtime::spawn(board.clone().run_writer());
+        let sweeper =
+            crate::runtime::spawn(crate::media::retention::run(inbound_media, retention_hours));
         let reloads = reload::watch(config_path, config_bytes);
         let mut total = supervisor.running();
         while supervisor.running() > 0 {

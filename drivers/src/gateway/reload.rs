@@ -25,7 +25,7 @@ pub(crate) const POLL_EVERY: Duration = Duration::from_secs(1);
 /// returned channel.
 pub(crate) fn watch(path: PathBuf, current: Option<Vec<u8>>) -> Receiver<Arc<Config>> {
     let (tx, rx) = smol::channel::unbounded();
-    smol::spawn(run(path, current, tx)).detach();
+    crate::runtime::spawn(run(path, current, tx)).detach();
     rx
 }
 
@@ -53,7 +53,8 @@ async fn run(path: PathBuf, mut last: Option<Vec<u8>>, tx: Sender<Arc<Config>>) 
             info!("SIGHUP: reloading {}", path.display());
         }
         let read_path = path.clone();
-        let bytes = match smol::unblock(move || std::fs::read(read_path)).await {
+        let read = crate::workers::run(move || std::fs::read(read_path)).await;
+        let bytes = match read.unwrap_or_else(|gone| Err(std::io::Error::other(gone))) {
             Ok(bytes) => Some(bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => {

@@ -46,7 +46,7 @@ impl Socket {
     /// `inbox` as [`Input::Socket`].
     pub(crate) fn open(url: String, user_agent: String, conn: u64, inbox: Sender<Input>) -> Self {
         let (commands, rx) = smol::channel::unbounded();
-        smol::spawn(run(url, user_agent, conn, inbox, rx)).detach();
+        crate::runtime::spawn(run(url, user_agent, conn, inbox, rx)).detach();
         Self { conn, commands }
     }
 

@@ -154,8 +154,10 @@ impl StatusBoard {
     pub(crate) async fn write(self: &Arc<Self>) {
         let status = self.snapshot(Instant::now());
         let dir = self.state_dir.clone();
-        if let Err(error) = smol::unblock(move || status_file::write_atomic(&dir, &status)).await {
-            debug!("cannot write the status file: {error}");
+        match crate::workers::run(move || status_file::write_atomic(&dir, &status)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => debug!("cannot write the status file: {error}"),
+            Err(gone) => debug!("cannot write the status file: {gone}"),
         }
     }
 

@@ -80,7 +80,7 @@ impl Supervisor {
             .insert(index, tx);
         self.running.insert(key, Running { index, connection });
         let ended_tx = self.ended_tx.clone();
-        smol::spawn(async move {
+        crate::runtime::spawn(async move {
             use futures_lite::FutureExt;
             // A panic in a channel loop (a bug) stops that channel only, and
             // is reported like any other stop.

@@ -1211,10 +1211,18 @@ impl Core {
                 }))
             }
             ("GET", ["users", "@me"]) => ok_json(&self.bot_user()),
+            // The Application object's required fields (Discord docs,
+            // "Application Object").
             ("GET", ["oauth2", "applications", "@me"]) => ok_json(&json!({
                 "id": self.opts.bot_user_id,
                 "name": self.opts.bot_username,
+                "icon": null,
+                "description": "",
                 "bot_public": false,
+                "bot_require_code_grant": false,
+                "verify_key": "0000000000000000000000000000000000000000000000000000000000000000",
+                "team": null,
+                "owner": Author::user(USER_ID, "owner").to_json(),
                 "flags": self.opts.application_flags,
                 "bot": self.bot_user()
             })),
