@@ -1115,6 +1115,7 @@ impl DiscordLoop {
             &outcome,
             &self.limits,
             self.settings.reply_to_mode,
+            self.settings.max_reply_chars,
             None,
         );
         if !reply.media.is_empty() {

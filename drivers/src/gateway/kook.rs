@@ -660,6 +660,7 @@ impl KookLoop {
             &outcome,
             &self.limits,
             self.settings.reply_to_mode,
+            self.settings.max_reply_chars,
             Some(&MentionPolicy::new(
                 self.settings.allowed_mentions,
                 ctx.participants.iter().map(String::as_str),
