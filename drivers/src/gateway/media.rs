@@ -12,14 +12,11 @@ use krill_core::media::outbound::FailureReason;
 use krill_core::media::{
     attach_media, delivery_notes, extract_media, InboundMedia, MediaFailure, MediaRef,
 };
-use krill_core::reply::{
-    neutralize_kmarkdown, plan_reply, reply_target, ChunkLimits, MentionPolicy, OutboundChunk,
-    ReplyToMode,
-};
+use krill_core::reply::{reply_target, ChunkLimits, MentionPolicy, OutboundChunk, ReplyToMode};
 use krill_core::rest::RequestId;
 use smol::channel::Sender;
 
-use super::inbound::reply_chunks;
+use super::inbound::{reply_chunks, text_chunks};
 use super::{Input, Shared, TurnCtx};
 use crate::agent::TurnOutcome;
 use crate::media::outbound::{prepare, Prepared};
@@ -52,6 +49,7 @@ pub(crate) fn shape_reply(
     outcome: &TurnOutcome,
     limits: &ChunkLimits,
     mode: ReplyToMode,
+    max_reply_chars: u32,
     kmarkdown: Option<&MentionPolicy>,
 ) -> ShapedReply {
     let extracted = match (&outcome.reply, outcome.failed) {
@@ -60,17 +58,28 @@ pub(crate) fn shape_reply(
     };
     if extracted.media.is_empty() {
         return ShapedReply {
-            chunks: reply_chunks(channel, ctx, outcome, limits, mode, kmarkdown),
+            chunks: reply_chunks(
+                channel,
+                ctx,
+                outcome,
+                limits,
+                mode,
+                max_reply_chars,
+                kmarkdown,
+            ),
             media: Vec::new(),
             target: None,
         };
     }
-    let text = match kmarkdown {
-        Some(policy) => neutralize_kmarkdown(&extracted.text, policy).into_owned(),
-        None => extracted.text.clone(),
-    };
     ShapedReply {
-        chunks: plan_reply(&text, Some(&ctx.message_id), limits, mode),
+        chunks: text_chunks(
+            &extracted.text,
+            ctx,
+            limits,
+            mode,
+            max_reply_chars,
+            kmarkdown,
+        ),
         target: reply_target(&extracted.text, Some(&ctx.message_id)),
         media: extracted.media,
     }
