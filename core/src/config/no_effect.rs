@@ -67,21 +67,6 @@ pub const NO_EFFECT_YET: &[InertKey] = &[
         when: Inert::Always,
     },
     InertKey {
-        pattern: "commands.native",
-        missing: "slash commands are not registered",
-        when: Inert::Always,
-    },
-    InertKey {
-        pattern: "channels.discord.commands.native",
-        missing: "slash commands are not registered",
-        when: Inert::Always,
-    },
-    InertKey {
-        pattern: "commands.useAccessGroups",
-        missing: "commands are not carried out",
-        when: Inert::Always,
-    },
-    InertKey {
         pattern: "channels.discord.guilds.*.channels.*.skills",
         missing: "the openai backend has no skills to filter",
         when: Inert::WithOpenAiAgent,
@@ -89,7 +74,7 @@ pub const NO_EFFECT_YET: &[InertKey] = &[
 ];
 
 /// One warning per key of `text` that [`NO_EFFECT_YET`] lists, in file
-/// order: `commands.native: has no effect yet: ...`. `config`
+/// order: `channels.discord.actions.roles: has no effect yet: ...`. `config`
 /// is `text` already parsed (it decides [`Inert::WithOpenAiAgent`]). A text
 /// that does not parse has no such keys.
 pub fn keys_without_effect(text: &str, config: &Config) -> Vec<Warning> {

@@ -785,18 +785,24 @@ impl Planner {
                 }
             }
             Err(event) => {
-                queue.entries.pop_front();
+                // A 401 on a route authorised by an interaction token (a
+                // stale token) says nothing about the bot token.
+                let token_route = queue
+                    .entries
+                    .pop_front()
+                    .is_some_and(|entry| entry.route.contains("{token}"));
                 if queue.entries.is_empty() {
                     self.queues.remove(&key);
                 }
                 self.pending -= 1;
-                let unauthorized = matches!(
-                    event,
-                    RestEvent::Failed {
-                        error: RestError::Unauthorized { .. },
-                        ..
-                    }
-                );
+                let unauthorized = !token_route
+                    && matches!(
+                        event,
+                        RestEvent::Failed {
+                            error: RestError::Unauthorized { .. },
+                            ..
+                        }
+                    );
                 self.events.push_back(event);
                 if unauthorized {
                     self.halt();

@@ -50,6 +50,7 @@ use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite};
+use super::deliveries::Deliveries;
 use super::inbound::{
     answer_chunks, build_turn, log_decision, pairing_reply, turn_participants, TurnSource,
 };
@@ -61,8 +62,12 @@ use super::member_lookup::NameLookup;
 use super::socket::{feed, Socket};
 use super::status::Health;
 use super::{
-    run_loop, unix_ms, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx,
+    run_loop, unix_ms, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, InteractionToken,
+    Shared, TurnCtx,
 };
+
+#[path = "discord_native.rs"]
+mod native;
 use crate::agent::TurnOutcome;
 use crate::media::MediaSettings;
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
@@ -102,21 +107,24 @@ struct KnownChannel {
     topic: Option<String>,
 }
 
-/// What a turn answers, for its [`TurnCtx`]: the message (or the bot's
-/// message reacted to), the ack reaction added to it, and the users the
-/// reply may ping.
-struct TurnOrigin {
-    message_id: String,
-    ack: Option<String>,
-    participants: Vec<String>,
-}
-
 /// Where a message or reaction happened, as the access policy sees it.
 struct Located {
     chat: ChatKind,
     guild: Option<Place>,
     channel: Place,
     parent: Option<Place>,
+}
+
+/// How a turn's reply is delivered, besides its chat.
+struct Delivery {
+    /// The message (or interaction) the turn answers.
+    message_id: String,
+    /// The ack reaction to remove after the reply.
+    ack: Option<String>,
+    /// User ids the reply may ping.
+    participants: Vec<String>,
+    /// A slash command's deferred answer.
+    interaction: Option<InteractionToken>,
 }
 
 /// Runs one Discord account until it stops for good.
@@ -162,6 +170,11 @@ struct DiscordLoop {
     identify: IdentifyLimiter,
     /// The bot's user id, from READY.
     bot_id: String,
+    /// The application id, from READY (slash commands, interaction
+    /// webhooks).
+    application_id: String,
+    /// The pending `GET /applications/{id}/commands`.
+    commands_fetch: Option<RequestId>,
     link: RestLink,
     next_conn: u64,
     policy: AccessPolicy,
@@ -186,6 +199,8 @@ struct DiscordLoop {
     media: MediaSettings,
     /// Messages with files in flight.
     uploads: Uploads,
+    /// `krill message send` deliveries in progress.
+    deliveries: Deliveries,
     stopped: Option<String>,
 }
 
@@ -252,6 +267,8 @@ impl DiscordLoop {
             shards,
             identify: IdentifyLimiter::new(1),
             bot_id: String::new(),
+            application_id: String::new(),
+            commands_fetch: None,
             account,
             settings,
             shared,
@@ -275,6 +292,7 @@ impl DiscordLoop {
             limits,
             media,
             uploads: Uploads::default(),
+            deliveries: Deliveries::default(),
             stopped: None,
         }
     }
@@ -342,6 +360,14 @@ impl DiscordLoop {
                     ready.guilds.len()
                 );
                 self.bot_id.clone_from(&ready.user.id);
+                if let Some(application) = &ready.application {
+                    let first = self.application_id.is_empty();
+                    self.application_id.clone_from(&application.id);
+                    if first {
+                        // Once per process start (a resume keeps it).
+                        self.sync_commands(now);
+                    }
+                }
             }
             Event::Resumed { replayed } => {
                 info!("{}: resumed, {replayed} event(s) replayed", self.name)
@@ -402,6 +428,11 @@ impl DiscordLoop {
                 } else if let Response::DiscordMessage(posted) = &response {
                     self.replies_out += 1;
                     self.remember_bot_message(now, &posted.id, &posted.channel_id);
+                } else if self.commands_fetch == Some(id) {
+                    self.commands_fetch = None;
+                    if let Response::DiscordCommands(registered) = &response {
+                        self.commands_fetched(now, registered);
+                    }
                 }
                 self.uploads.finished(id);
                 self.finish(now, id);
@@ -419,6 +450,9 @@ impl DiscordLoop {
                 } else if self.lookup.answered(&name, id, Err(&error)).is_some() {
                     debug!("{name}: member search failed: {error}");
                 } else {
+                    if self.commands_fetch == Some(id) {
+                        self.commands_fetch = None;
+                    }
                     warn!("{}: request failed: {error}", self.name);
                     if let Some(upload) = self.uploads.finished(id) {
                         self.upload_failed(now, upload);
@@ -469,6 +503,7 @@ impl DiscordLoop {
     fn handle_dispatch(&mut self, now: Instant, dispatch: Dispatch) {
         match dispatch {
             Dispatch::MessageCreate(message) => self.handle_message(now, *message),
+            Dispatch::InteractionCreate(interaction) => self.handle_interaction(now, &interaction),
             Dispatch::MessageReactionAdd(reaction) => self.handle_reaction(now, *reaction),
             Dispatch::MessageReactionRemove(reaction) => debug!(
                 "{}: reaction removed from {} in {} (ignored)",
@@ -701,13 +736,13 @@ impl DiscordLoop {
                     }
                     if let Some((_, allowed)) = executed.turn {
                         let turn = self.command_turn(&allowed, &channel_id, chat, &message.id);
-                        let participants = vec![allowed.sender.id.clone()];
-                        let origin = TurnOrigin {
+                        let delivery = Delivery {
                             message_id: message.id.to_string(),
                             ack: None,
-                            participants,
+                            participants: vec![allowed.sender.id.clone()],
+                            interaction: None,
                         };
-                        self.submit_turn(now, &allowed, turn, Vec::new(), origin);
+                        self.submit_turn(now, &allowed, turn, Vec::new(), delivery);
                     }
                     return;
                 }
@@ -780,12 +815,13 @@ impl DiscordLoop {
                     &context,
                     quoted.as_ref(),
                 );
-                let origin = TurnOrigin {
+                let delivery = Delivery {
                     message_id,
                     ack,
                     participants,
+                    interaction: None,
                 };
-                self.submit_turn(now, &allowed, turn, media, origin);
+                self.submit_turn(now, &allowed, turn, media, delivery);
             }
             Decision::Drop(dropped)
                 if in_guild
@@ -861,7 +897,7 @@ impl DiscordLoop {
         allowed: &Allowed,
         mut turn: TurnInput,
         media: Vec<InboundMedia>,
-        origin: TurnOrigin,
+        delivery: Delivery,
     ) {
         let events = self.system_events.take(&turn.session_key);
         if !events.is_empty() {
@@ -882,9 +918,10 @@ impl DiscordLoop {
         let ctx = TurnCtx {
             channel: self.index,
             reply_to: allowed.route.reply_to.clone(),
-            message_id: origin.message_id,
-            ack: origin.ack,
-            participants: origin.participants,
+            message_id: delivery.message_id,
+            ack: delivery.ack,
+            participants: delivery.participants,
+            interaction: delivery.interaction,
         };
         submit_turn_with_media(&self.shared, &self.media, "discord", turn, media, ctx);
     }
@@ -982,12 +1019,13 @@ impl DiscordLoop {
                 );
                 let participants =
                     turn_participants(&triggered.allowed.sender.id, &[], &context, None);
-                let origin = TurnOrigin {
+                let delivery = Delivery {
                     message_id: triggered.message_id.clone(),
                     ack: None,
                     participants,
+                    interaction: None,
                 };
-                self.submit_turn(now, &triggered.allowed, turn, Vec::new(), origin);
+                self.submit_turn(now, &triggered.allowed, turn, Vec::new(), delivery);
             }
             ReactionDecision::Notify(event) => {
                 debug!(
@@ -1050,6 +1088,34 @@ impl DiscordLoop {
         }
     }
 
+    /// Delivers `text` to `target` for the control socket (`krill message
+    /// send`): chunked like a reply; only a DM's recipient may be pinged.
+    fn deliver(
+        &mut self,
+        now: Instant,
+        target: krill_core::control::Target,
+        text: &str,
+        reply: Sender<krill_core::control::ControlReply>,
+    ) {
+        let recipient = match &target {
+            krill_core::control::Target::User(id) => Some(id.clone()),
+            krill_core::control::Target::Channel(_) => None,
+        };
+        let mentions = MentionPolicy::new(self.settings.allowed_mentions, recipient.as_deref());
+        match krill_core::control::Delivery::new(
+            Platform::Discord,
+            target,
+            text,
+            &self.limits,
+            mentions,
+        ) {
+            Ok(delivery) => self.deliveries.start(now, &mut self.link, delivery, reply),
+            Err(error) => {
+                let _ = reply.try_send(krill_core::control::ControlReply::failed(error));
+            }
+        }
+    }
+
     /// Sends `text` to `channel_id` as one message (pairing replies).
     fn send_chunk(
         &mut self,
@@ -1109,6 +1175,10 @@ impl DiscordLoop {
     fn handle_outcome(&mut self, now: Instant, ctx: TurnCtx, outcome: TurnOutcome) {
         let channel_id = ctx.reply_to.chat_id.clone();
         self.stop_typing(&channel_id);
+        if let Some(interaction) = &ctx.interaction {
+            self.answer_deferred(now, interaction, &ctx, &outcome);
+            return;
+        }
         let reply = shape_reply(
             &self.name,
             &ctx,
@@ -1125,7 +1195,7 @@ impl DiscordLoop {
             return;
         }
         let sends = reply.chunks.into_iter().map(DiscordSend::Text).collect();
-        self.deliver(now, ctx, sends, &[]);
+        self.send_reply(now, ctx, sends, &[]);
     }
 
     /// A reply with files, once they are read: the messages the core plans
@@ -1137,12 +1207,12 @@ impl DiscordLoop {
             delivery.target.as_ref(),
             self.settings.reply_to_mode,
         );
-        self.deliver(now, ctx, plan.sends, &delivery.prepared.failures);
+        self.send_reply(now, ctx, plan.sends, &delivery.prepared.failures);
     }
 
     /// Submits the messages of a reply in order, then the note for
     /// `failures`; removes the ack after the last one when configured.
-    fn deliver(
+    fn send_reply(
         &mut self,
         now: Instant,
         ctx: TurnCtx,
@@ -1243,7 +1313,9 @@ impl ChannelLoop for DiscordLoop {
     }
 
     fn handle_rest_event(&mut self, now: Instant, event: RestEvent) {
-        self.on_rest_event(now, event);
+        if let Some(event) = self.deliveries.handle(now, &mut self.link, event) {
+            self.on_rest_event(now, event);
+        }
     }
 
     fn take_stop(&mut self) -> Option<String> {
@@ -1305,6 +1377,11 @@ impl ChannelLoop for DiscordLoop {
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, *outcome),
             Input::Media { ctx, delivery } => self.deliver_media(now, ctx, delivery),
+            Input::Deliver {
+                target,
+                text,
+                reply,
+            } => self.deliver(now, target, &text, reply),
             // `run_loop` hands these to `reload` / `request_stop`.
             Input::Reload { .. } | Input::Stop { .. } => {}
         }
@@ -1342,6 +1419,7 @@ impl ChannelLoop for DiscordLoop {
                 .search(now, &mut self.link, &guild_id, &unresolved);
         }
         info!("{}: config reloaded", self.name);
+        self.sync_commands(now);
     }
 
     fn request_stop(&mut self, reason: String) {

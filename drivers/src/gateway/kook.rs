@@ -32,6 +32,7 @@ use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite, Executed};
+use super::deliveries::Deliveries;
 use super::inbound::{
     answer_chunks, build_turn, log_decision, pairing_reply, turn_participants, TurnSource,
 };
@@ -103,6 +104,8 @@ struct KookLoop {
     media: MediaSettings,
     /// File uploads in flight (`/asset/create`, then the media message).
     uploads: Uploads,
+    /// `krill message send` deliveries in progress.
+    deliveries: Deliveries,
     stopped: Option<String>,
 }
 
@@ -161,6 +164,7 @@ impl KookLoop {
             limits,
             media,
             uploads: Uploads::default(),
+            deliveries: Deliveries::default(),
             stopped: None,
         }
     }
@@ -506,6 +510,7 @@ impl KookLoop {
                         &context,
                         quoted.as_ref(),
                     ),
+                    interaction: None,
                 };
                 submit_turn_with_media(&self.shared, &self.media, "kook", turn, media, ctx);
             }
@@ -621,8 +626,37 @@ impl KookLoop {
                     message_id: message_id.to_owned(),
                     ack: None,
                     participants: vec![allowed.sender.id.clone()],
+                    interaction: None,
                 },
             );
+        }
+    }
+
+    /// Delivers `text` to `target` for the control socket (`krill message
+    /// send`): chunked like a reply; only a DM's recipient may be pinged.
+    fn deliver(
+        &mut self,
+        now: Instant,
+        target: krill_core::control::Target,
+        text: &str,
+        reply: Sender<krill_core::control::ControlReply>,
+    ) {
+        let recipient = match &target {
+            krill_core::control::Target::User(id) => Some(id.clone()),
+            krill_core::control::Target::Channel(_) => None,
+        };
+        let mentions = MentionPolicy::new(self.settings.allowed_mentions, recipient.as_deref());
+        match krill_core::control::Delivery::new(
+            Platform::Kook,
+            target,
+            text,
+            &self.limits,
+            mentions,
+        ) {
+            Ok(delivery) => self.deliveries.start(now, &mut self.link, delivery, reply),
+            Err(error) => {
+                let _ = reply.try_send(krill_core::control::ControlReply::failed(error));
+            }
         }
     }
 
@@ -673,7 +707,7 @@ impl KookLoop {
             return;
         }
         let sends = reply.chunks.into_iter().map(KookSend::Text).collect();
-        self.deliver(now, ctx, sends, &[]);
+        self.send_reply(now, ctx, sends, &[]);
     }
 
     /// A reply with files, once they are read: the text chunks, then each
@@ -686,13 +720,13 @@ impl KookLoop {
             delivery.target.as_ref(),
             self.settings.reply_to_mode,
         );
-        self.deliver(now, ctx, plan.sends, &delivery.prepared.failures);
+        self.send_reply(now, ctx, plan.sends, &delivery.prepared.failures);
     }
 
     /// Submits the messages of a reply in order (files start with their
     /// upload), then the note for `failures`; removes the ack after the
     /// last text when configured.
-    fn deliver(
+    fn send_reply(
         &mut self,
         now: Instant,
         ctx: TurnCtx,
@@ -773,7 +807,9 @@ impl ChannelLoop for KookLoop {
     }
 
     fn handle_rest_event(&mut self, now: Instant, event: RestEvent) {
-        self.on_rest_event(now, event);
+        if let Some(event) = self.deliveries.handle(now, &mut self.link, event) {
+            self.on_rest_event(now, event);
+        }
     }
 
     fn take_stop(&mut self) -> Option<String> {
@@ -807,6 +843,11 @@ impl ChannelLoop for KookLoop {
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, *outcome),
             Input::Media { ctx, delivery } => self.deliver_media(now, ctx, delivery),
+            Input::Deliver {
+                target,
+                text,
+                reply,
+            } => self.deliver(now, target, &text, reply),
             // `run_loop` hands these to `reload` / `request_stop`.
             Input::Reload { .. } | Input::Stop { .. } => {}
         }

@@ -20,6 +20,8 @@
 
 mod acks;
 mod commands;
+mod control;
+mod deliveries;
 mod discord;
 mod inbound;
 mod kook;
@@ -101,6 +103,15 @@ pub(crate) enum Input {
         /// The account as the new config resolves it.
         account: Box<ResolvedAccount>,
     },
+    /// A control socket client asks the loop to deliver a message.
+    Deliver {
+        /// Where and what.
+        target: krill_core::control::Target,
+        /// The text.
+        text: String,
+        /// Where the outcome goes.
+        reply: Sender<krill_core::control::ControlReply>,
+    },
     /// A reload disabled the account (or replaces its loop): stop.
     Stop {
         /// Why, for the log.
@@ -123,6 +134,18 @@ pub(crate) struct TurnCtx {
     /// User ids taking part in the turn: the only ones the reply may ping
     /// by default (`allowedMentions`).
     pub(crate) participants: Vec<String>,
+    /// A Discord slash command's deferred answer: the reply goes through
+    /// its interaction webhook instead of the channel.
+    pub(crate) interaction: Option<InteractionToken>,
+}
+
+/// What answers a deferred interaction.
+#[derive(Debug, Clone)]
+pub(crate) struct InteractionToken {
+    /// The application id.
+    pub(crate) application_id: String,
+    /// The interaction token (valid 15 minutes).
+    pub(crate) token: String,
 }
 
 /// The agent runner every channel loop submits to.
@@ -379,6 +402,18 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         }
     };
 
+    let control_path = crate::paths::control_socket(&state_dir);
+    let control = match control::bind(&control_path) {
+        Ok(socket) => Some(socket),
+        Err(e) => {
+            warn!(
+                "cannot open the control socket {}: {e} (`krill message send` will not reach this gateway)",
+                control_path.display()
+            );
+            None
+        }
+    };
+
     let transcripts = Arc::new(TranscriptStore::new(state_dir.clone()));
     let agents: Agents = Arc::new(AgentRunner::new(
         agents_table(&config),
@@ -417,6 +452,13 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
             supervisor.start(index, account);
         }
         let inboxes = supervisor.inboxes();
+        let _control = control.map(|socket| {
+            let router = control::Router {
+                inboxes: inboxes.clone(),
+                accounts: supervisor.accounts(),
+            };
+            crate::runtime::spawn(control::serve(socket, router))
+        });
         let dispatcher = crate::runtime::spawn(async move {
             while let Some((ctx, outcome)) = agents.next_outcome().await {
                 let inbox = inboxes
