@@ -100,7 +100,7 @@ fn config_set_applies_keeps_comments_and_refuses_bad_values() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
 
     // A valid value: written in place, obeyed by the next message.
-    discord_dm(&discord, "/config set channels.discord.textChunkLimit 12");
+    discord_dm(&discord, "/config set channels.discord.textChunkLimit 20");
     let set = answer();
     assert!(
         set.starts_with("Set channels.discord.textChunkLimit."),
@@ -109,28 +109,28 @@ fn config_set_applies_keeps_comments_and_refuses_bad_values() {
     let after = std::fs::read_to_string(&file).unwrap();
     assert_eq!(
         after,
-        before.replace("textChunkLimit: 2000", "textChunkLimit: 12")
+        before.replace("textChunkLimit: 2000", "textChunkLimit: 20")
     );
     let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o640, "mode kept");
     krill
         .wait_for_log("discord:default: config reloaded", WAIT)
         .unwrap();
-    discord_dm(&discord, "aaaa bbbb cccc dddd");
+    discord_dm(&discord, "aaaa bbbb cccc dddd eeee ffff gggg hhhh");
     assert_eq!(
         answer(),
-        "aaaa bbbb\ncccc dddd",
-        "two messages of at most 12"
+        "aaaa bbbb cccc dddd\neeee ffff gggg hhhh",
+        "two messages of at most 20"
     );
     assert_eq!(
         discord.posted_messages().last().unwrap().content,
-        "cccc dddd"
+        "eeee ffff gggg hhhh"
     );
 
     discord_dm(&discord, "/config unset channels.discord.textChunkLimit");
     assert!(
         answer().starts_with("Unset"),
-        "answered (in 12-character pieces)"
+        "answered (in 20-character pieces)"
     );
     let unset = std::fs::read_to_string(&file).unwrap();
     assert!(!unset.contains("textChunkLimit"));

@@ -21,7 +21,7 @@ fn start_up_warns_once_per_key_that_has_no_effect_yet() {
       configWrites: false,
       guilds: { "849255963033731072": { channels: { help: { tools: { deny: ["exec"] } } } } },"#;
     let config = format!(
-        "{{\n  channels: {{\n    {}\n  }},\n  commands: {{ native: false }},\n}}\n",
+        "{{\n  channels: {{\n    {}\n  }},\n  commands: {{ native: false, useAccessGroups: false }},\n}}\n",
         discord_section(&fake, &token, extra)
     );
     let krill = Krill::start(&config, &["gateway"]);
@@ -38,7 +38,6 @@ fn start_up_warns_once_per_key_that_has_no_effect_yet() {
         "channels.discord.mediaMaxMb",
         "channels.discord.actions.roles",
         "channels.discord.guilds.\"849255963033731072\".channels.help.tools",
-        "commands.native",
     ];
     assert_eq!(warned.len(), expected.len(), "one warning per key:\n{log}");
     for (line, key) in warned.iter().zip(expected) {

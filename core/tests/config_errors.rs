@@ -232,3 +232,30 @@ fn problems_after_crlf_lines_have_the_right_lines() {
     let at: Vec<(usize, usize)> = e.problems.iter().map(|p| (p.line, p.column)).collect();
     assert_eq!(at, vec![(2, 3), (3, 3)]);
 }
+
+/// Issue 16: limits that cannot hold a chunk are refused, naming the key.
+#[test]
+fn chunk_limits_that_cannot_hold_a_chunk_are_refused() {
+    for (text, key) in [
+        (
+            "{channels: {discord: {textChunkLimit: 0}}}",
+            "channels.discord.textChunkLimit",
+        ),
+        (
+            "{channels: {kook: {textChunkLimit: 5}}}",
+            "channels.kook.textChunkLimit",
+        ),
+        (
+            "{channels: {kook: {maxReplyChars: 0}}}",
+            "channels.kook.maxReplyChars",
+        ),
+    ] {
+        let e = err(text);
+        assert_eq!(e.problems[0].path.to_string(), key, "{text}");
+        assert!(
+            e.problems[0].message.contains("must be from 20"),
+            "{}",
+            e.problems[0].message
+        );
+    }
+}

@@ -53,7 +53,6 @@ fn every_listed_key_is_named_once_with_its_full_path_and_line() {
             ("channels.discord.mediaMaxMb", 4),
             ("channels.discord.actions.roles", 5),
             ("channels.discord.actions.moderation", 5),
-            ("channels.discord.commands.native", 7),
             ("channels.discord.guilds.\"111\".tools", 11),
             ("channels.discord.guilds.\"111\".toolsBySender", 12),
             ("channels.discord.guilds.\"111\".channels.help.skills", 14),
@@ -64,8 +63,6 @@ fn every_listed_key_is_named_once_with_its_full_path_and_line() {
             ),
             ("channels.discord.accounts.work.actions.pins", 18),
             ("channels.discord.accounts.work.mediaMaxMb", 18),
-            ("commands.native", 21),
-            ("commands.useAccessGroups", 21),
         ]
         .map(|(p, l)| (p.to_owned(), l))
     );

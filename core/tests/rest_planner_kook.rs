@@ -360,3 +360,59 @@ fn a_429_waits_its_own_reset_not_the_window_seen_before() {
     assert_eq!(p.poll_timeout(), Some(at));
     assert_eq!(ids(&transmit_all(&mut p, at)), vec![b, c]);
 }
+
+/// Issue 16: chats share KOOK's one `/message/create` bucket in turn: a
+/// reply of many chunks in one channel does not make a reply in another
+/// channel wait behind all of them.
+#[test]
+fn chats_take_turns_on_the_shared_message_bucket() {
+    let t0 = Instant::now();
+    let mut p = kook_planner(patient());
+    let long: Vec<_> = (0..50)
+        .map(|i| p.submit(t0, kook_msg("1", &format!("chunk {i}"))).unwrap())
+        .collect();
+    // Every answer says one request is left in the bucket's window: one
+    // request goes out at a time.
+    let spent = || {
+        response(
+            200,
+            &[
+                ("X-Rate-Limit-Limit", "5"),
+                ("X-Rate-Limit-Remaining", "1"),
+                ("X-Rate-Limit-Reset", "1"),
+                ("X-Rate-Limit-Bucket", "message/create"),
+            ],
+            r#"{"code":0,"message":"ok","data":{"msg_id":"m","msg_timestamp":1,"nonce":""}}"#,
+        )
+    };
+    let mut order = Vec::new();
+    let mut now = t0;
+    let mut other = None;
+    for round in 0..200 {
+        if round == 3 {
+            // Another chat's reply arrives while the long one is going out.
+            other = Some(p.submit(now, kook_msg("2", "other chat")).unwrap());
+        }
+        let sent = transmit_all(&mut p, now);
+        for (id, _) in &sent {
+            order.push(*id);
+        }
+        for (id, _) in &sent {
+            p.handle_response(now, *id, spent()).unwrap();
+        }
+        let _ = events(&mut p);
+        now += ms(100);
+        if order.len() == 51 {
+            break;
+        }
+    }
+    let other = other.expect("submitted");
+    let at = order.iter().position(|id| *id == other).expect("sent");
+    assert!(at <= 4, "the other chat's reply went out at position {at}");
+    let long_sent: Vec<_> = order
+        .iter()
+        .filter(|id| long.contains(id))
+        .copied()
+        .collect();
+    assert_eq!(long_sent, long, "one chat's chunks stay in order");
+}

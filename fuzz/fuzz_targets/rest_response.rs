@@ -47,6 +47,7 @@ fn discord_request(pick: u8) -> discord::Request {
             content: "x".into(),
             reply_to: Some("2".into()),
             nonce: None,
+            mentions: krill_core::reply::mentions::MentionPolicy::default(),
         }),
         3 => discord::Request::OpenDm {
             recipient_id: "3".into(),

@@ -35,7 +35,7 @@ pub use parse::{
     Invocation, SlashCommand,
 };
 pub use registry::{
-    commands_differ, lookup, native_definitions, CommandName, CommandSpec, REGISTRY,
+    commands_differ, lookup, native_definitions, sync_plan, CommandName, CommandSpec, REGISTRY,
 };
 
 /// What an allowed message is.

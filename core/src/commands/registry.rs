@@ -268,3 +268,18 @@ pub fn commands_differ(registered: &Value, wanted: &Value) -> bool {
     }
     normal(registered) != normal(wanted)
 }
+
+/// What to `PUT` after `GET /applications/{id}/commands` returned
+/// `registered`: krill's list when native commands are on and Discord's
+/// differs; `[]` when they are off and some are registered; nothing
+/// otherwise (Discord caps daily command creates, so an unchanged list is
+/// never sent again).
+pub fn sync_plan(native_on: bool, registered: &Value) -> Option<Value> {
+    if native_on {
+        let wanted = native_definitions();
+        commands_differ(registered, &wanted).then_some(wanted)
+    } else {
+        let any = registered.as_array().is_some_and(|a| !a.is_empty());
+        any.then(|| Value::Array(Vec::new()))
+    }
+}

@@ -23,7 +23,7 @@ use super::schema::{
     DISCORD_MAX_LINES_PER_MESSAGE, DISCORD_MEDIA_MAX_MB, DISCORD_TEXT_CHUNK_LIMIT, HISTORY_LIMIT,
     KOOK_API_BASE_URL, KOOK_TEXT_CHUNK_LIMIT,
 };
-use crate::reply::{ChunkMode, MentionScope, ReplyToMode};
+use crate::reply::{ChunkMode, MentionScope, ReplyToMode, DEFAULT_MAX_REPLY_CHARS};
 use crate::rest::RetryPolicy;
 use crate::secret::Secret;
 
@@ -115,6 +115,8 @@ pub struct DiscordSettings {
     pub reply_to_mode: ReplyToMode,
     /// `allowedMentions`: whom a reply may ping.
     pub allowed_mentions: MentionScope,
+    /// `maxReplyChars`: a longer reply is cut, with a note.
+    pub max_reply_chars: u32,
     /// `retry`
     pub retry: RetryPolicy,
     /// `actions`
@@ -193,6 +195,8 @@ pub struct KookSettings {
     pub reply_to_mode: ReplyToMode,
     /// `allowedMentions`: whom a reply may ping.
     pub allowed_mentions: MentionScope,
+    /// `maxReplyChars`: a longer reply is cut, with a note.
+    pub max_reply_chars: u32,
     /// `retry`
     pub retry: RetryPolicy,
     /// `historyLimit` in force.
@@ -420,6 +424,7 @@ fn merge_discord(a: &DiscordConfig, b: &DiscordConfig) -> DiscordConfig {
         media_max_mb: a.media_max_mb.or(b.media_max_mb),
         reply_to_mode: a.reply_to_mode.or(b.reply_to_mode),
         allowed_mentions: a.allowed_mentions.or(b.allowed_mentions),
+        max_reply_chars: a.max_reply_chars.or(b.max_reply_chars),
         retry: a.retry.or(b.retry),
         actions: a.actions.or(b.actions),
         allow_bots: a.allow_bots.or(b.allow_bots),
@@ -450,6 +455,7 @@ fn merge_kook(a: &KookConfig, b: &KookConfig) -> KookConfig {
         max_lines_per_message: a.max_lines_per_message.or(b.max_lines_per_message),
         reply_to_mode: a.reply_to_mode.or(b.reply_to_mode),
         allowed_mentions: a.allowed_mentions.or(b.allowed_mentions),
+        max_reply_chars: a.max_reply_chars.or(b.max_reply_chars),
         retry: a.retry.or(b.retry),
         history_limit: a.history_limit.or(b.history_limit),
         api_base_url: a.api_base_url.clone().or_else(|| b.api_base_url.clone()),
@@ -490,6 +496,7 @@ fn discord_settings(config: &Config, d: &DiscordConfig, section_present: bool) -
         media_max_mb: d.media_max_mb.unwrap_or(DISCORD_MEDIA_MAX_MB),
         reply_to_mode: d.reply_to_mode.unwrap_or_default(),
         allowed_mentions: d.allowed_mentions.unwrap_or_default(),
+        max_reply_chars: d.max_reply_chars.unwrap_or(DEFAULT_MAX_REPLY_CHARS as u32),
         retry: d.retry.unwrap_or_default(),
         actions: d.actions.unwrap_or_default(),
         allow_bots: d.allow_bots.unwrap_or(false),
@@ -530,6 +537,7 @@ fn kook_settings(config: &Config, k: &KookConfig) -> KookSettings {
         max_lines_per_message: k.max_lines_per_message,
         reply_to_mode: k.reply_to_mode.unwrap_or_default(),
         allowed_mentions: k.allowed_mentions.unwrap_or_default(),
+        max_reply_chars: k.max_reply_chars.unwrap_or(DEFAULT_MAX_REPLY_CHARS as u32),
         retry: k.retry.unwrap_or_default(),
         history_limit: k
             .history_limit

@@ -67,21 +67,6 @@ pub const NO_EFFECT_YET: &[InertKey] = &[
         when: Inert::Always,
     },
     InertKey {
-        pattern: "commands.native",
-        missing: "slash commands are not registered",
-        when: Inert::Always,
-    },
-    InertKey {
-        pattern: "channels.discord.commands.native",
-        missing: "slash commands are not registered",
-        when: Inert::Always,
-    },
-    InertKey {
-        pattern: "commands.useAccessGroups",
-        missing: "commands are not carried out",
-        when: Inert::Always,
-    },
-    InertKey {
         pattern: "channels.discord.mediaMaxMb",
         missing: "attachments are neither downloaded nor uploaded",
         when: Inert::Always,

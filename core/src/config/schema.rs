@@ -119,6 +119,8 @@ pub struct DiscordConfig {
     pub reply_to_mode: Option<ReplyToMode>,
     /// `allowedMentions` (default `participants`): whom a reply may ping.
     pub allowed_mentions: Option<MentionScope>,
+    /// `maxReplyChars` (default 20000): a longer reply is cut, with a note.
+    pub max_reply_chars: Option<u32>,
     /// `retry`
     pub retry: Option<RetryPolicy>,
     /// `actions`
@@ -394,6 +396,8 @@ pub struct KookConfig {
     pub reply_to_mode: Option<ReplyToMode>,
     /// `allowedMentions` (default `participants`): whom a reply may ping.
     pub allowed_mentions: Option<MentionScope>,
+    /// `maxReplyChars` (default 20000): a longer reply is cut, with a note.
+    pub max_reply_chars: Option<u32>,
     /// `retry`
     pub retry: Option<RetryPolicy>,
     /// `historyLimit` (default 20, else `messages.groupChat.historyLimit`).

@@ -18,6 +18,11 @@ use crate::rest::RetryPolicy;
 
 /// Largest `historyLimit` accepted (messages kept in memory per channel).
 pub const HISTORY_LIMIT_MAX: u32 = 1000;
+/// The smallest `textChunkLimit` (either platform): room for a code
+/// block's closing and reopening lines around some text.
+pub const MIN_TEXT_CHUNK_LIMIT: u32 = 20;
+/// The largest `maxReplyChars`.
+pub const MAX_REPLY_CHARS_MAX: u32 = 1_000_000;
 /// Largest compiled size of one mention pattern.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
@@ -124,6 +129,37 @@ impl Checker<'_> {
         }
     }
 
+    /// `textChunkLimit` must leave room for a chunk (a code block's closing
+    /// and reopening lines around some text); `maxReplyChars` must hold at
+    /// least one chunk.
+    fn chunk_limits(
+        &mut self,
+        chunk: Option<u32>,
+        reply: Option<u32>,
+        path: &KeyPath,
+        max_chunk: u32,
+    ) {
+        if let Some(v) = chunk {
+            if !(MIN_TEXT_CHUNK_LIMIT..=max_chunk).contains(&v) {
+                let why = if v < MIN_TEXT_CHUNK_LIMIT {
+                    " (a chunk needs room for a code block's closing and reopening lines)"
+                } else {
+                    ""
+                };
+                self.error(
+                    path.key("textChunkLimit"),
+                    format!("must be from {MIN_TEXT_CHUNK_LIMIT} to {max_chunk}, found {v}{why}"),
+                );
+            }
+        }
+        self.range(
+            reply,
+            &path.key("maxReplyChars"),
+            MIN_TEXT_CHUNK_LIMIT,
+            MAX_REPLY_CHARS_MAX,
+        );
+    }
+
     fn history(&mut self, value: Option<u32>, path: &KeyPath) {
         self.range(value, path, 0, HISTORY_LIMIT_MAX);
     }
@@ -211,10 +247,10 @@ impl Checker<'_> {
                 &path.key("dms").key(uid).key("historyLimit"),
             );
         }
-        self.range(
+        self.chunk_limits(
             d.text_chunk_limit,
-            &path.key("textChunkLimit"),
-            1,
+            d.max_reply_chars,
+            path,
             DISCORD_TEXT_CHUNK_LIMIT,
         );
         self.range(
@@ -271,10 +307,10 @@ impl Checker<'_> {
 
     fn kook(&mut self, k: &KookConfig, path: &KeyPath, top: bool) {
         self.no_nested_accounts(!k.accounts.is_empty(), top, path);
-        self.range(
+        self.chunk_limits(
             k.text_chunk_limit,
-            &path.key("textChunkLimit"),
-            1,
+            k.max_reply_chars,
+            path,
             KOOK_TEXT_CHUNK_LIMIT_MAX,
         );
         self.range(

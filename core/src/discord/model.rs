@@ -241,6 +241,17 @@ pub struct Ready {
     /// The guilds the bot is in; each arrives later in `GUILD_CREATE`.
     #[serde(default)]
     pub guilds: Vec<UnavailableGuild>,
+    /// The bot's application (`id` and `flags`); its id names the
+    /// application's slash commands and interaction webhooks.
+    #[serde(default)]
+    pub application: Option<PartialApplication>,
+}
+
+/// READY's partial application object.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PartialApplication {
+    /// The application id.
+    pub id: Snowflake,
 }
 
 /// `session_start_limit` of `GET /gateway/bot`.

@@ -13,8 +13,9 @@
 //! | [`gateway`] | the `GET /gateway/index` request and its answer |
 //!
 //! The facts these follow are in `docs/protocol-kook.md` (from KOOK's
-//! `docs/zh-cn/websocket.md` and the official reference bots); the
-//! decisions where those are loose are listed in [`session`]'s docs.
+//! websocket page, <https://developer.kookapp.cn/doc/websocket>, and the
+//! official reference bots); the decisions where those are loose are listed
+//! in [`session`]'s docs.
 //!
 //! Driving it, in short (see [`session`] for the whole contract):
 //! ```

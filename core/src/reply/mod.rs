@@ -4,6 +4,8 @@
 //!
 //! | submodule | owns |
 //! |---|---|
+//! | [`bound`] | [`bound_reply`]: a reply's length bound (`maxReplyChars`) and the note on a cut reply |
+//! | [`mentions`] | whom a reply may ping (`allowedMentions`) |
 //! | [`chunk`] | [`ChunkLimits`], [`chunk_text`] / [`chunk_spans`]: splitting within limits, fences kept balanced |
 //! | [`fence`] | recognising code-fence lines |
 //! | [`tags`] | [`extract_reply_tags`]: `[[reply_to_current]]`, `[[reply_to:<id>]]` |
@@ -17,12 +19,14 @@
 
 use serde::Deserialize;
 
+pub mod bound;
 pub mod chunk;
 pub mod fence;
 pub mod mentions;
 pub mod plan;
 pub mod tags;
 
+pub use bound::{bound_reply, DEFAULT_MAX_REPLY_CHARS};
 pub use chunk::{chunk_spans, chunk_text, ChunkLimits, ChunkSpan};
 pub use mentions::{neutralize_kmarkdown, MentionPolicy, MentionScope};
 pub use plan::{discord_message_reference, kook_quote, plan_reply, OutboundChunk};

@@ -73,6 +73,63 @@ pub enum Request {
         /// 1 to [`MAX_MEMBER_SEARCH_LIMIT`] (Discord's default is 1).
         limit: u16,
     },
+    /// `GET /applications/{application_id}/commands`: the global commands.
+    GetGlobalCommands {
+        /// The application.
+        application_id: String,
+    },
+    /// `PUT /applications/{application_id}/commands`: replaces the global
+    /// commands (`[]` clears them).
+    PutGlobalCommands {
+        /// The application.
+        application_id: String,
+        /// The command list (a JSON array).
+        commands: serde_json::Value,
+    },
+    /// `POST /interactions/{interaction_id}/{token}/callback`.
+    InteractionCallback {
+        /// The interaction.
+        interaction_id: String,
+        /// Its token.
+        token: String,
+        /// What to answer.
+        response: InteractionResponse,
+    },
+    /// `PATCH /webhooks/{application_id}/{token}/messages/@original`: the
+    /// text of a deferred answer.
+    EditOriginalResponse {
+        /// The application.
+        application_id: String,
+        /// The interaction token.
+        token: String,
+        /// The text.
+        content: String,
+        /// Who the text may ping.
+        mentions: MentionPolicy,
+    },
+    /// `POST /webhooks/{application_id}/{token}`: a follow-up message.
+    CreateFollowup {
+        /// The application.
+        application_id: String,
+        /// The interaction token.
+        token: String,
+        /// The text.
+        content: String,
+        /// Only the caller sees it (`flags: 64`).
+        ephemeral: bool,
+        /// Who the text may ping.
+        mentions: MentionPolicy,
+    },
+}
+
+/// An interaction callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InteractionResponse {
+    /// Type 4 with `flags: 64` (ephemeral): an answer only the caller sees.
+    EphemeralMessage(String),
+    /// Type 5: "thinking…"; the answer follows through the webhook.
+    Deferred,
 }
 
 /// The largest `limit` `GET /guilds/{guild_id}/members/search` accepts.
@@ -241,6 +298,25 @@ impl Request {
             Request::SearchGuildMembers { guild_id, .. } => {
                 ("GET /guilds/{guild_id}/members/search", &**guild_id)
             }
+            Request::GetGlobalCommands { application_id } => (
+                "GET /applications/{application_id}/commands",
+                &**application_id,
+            ),
+            Request::PutGlobalCommands { application_id, .. } => (
+                "PUT /applications/{application_id}/commands",
+                &**application_id,
+            ),
+            Request::InteractionCallback { interaction_id, .. } => (
+                "POST /interactions/{interaction_id}/{token}/callback",
+                &**interaction_id,
+            ),
+            Request::EditOriginalResponse { token, .. } => (
+                "PATCH /webhooks/{application_id}/{token}/messages/@original",
+                &**token,
+            ),
+            Request::CreateFollowup { token, .. } => {
+                ("POST /webhooks/{application_id}/{token}", &**token)
+            }
         };
         Route {
             template,
@@ -260,6 +336,15 @@ impl Request {
             | Request::DeleteOwnReaction { channel_id, .. } => format!("channel {channel_id}"),
             Request::SearchGuildMembers { guild_id, .. } => {
                 format!("member search in guild {guild_id}")
+            }
+            Request::GetGlobalCommands { .. } | Request::PutGlobalCommands { .. } => {
+                "application commands".to_owned()
+            }
+            Request::InteractionCallback { interaction_id, .. } => {
+                format!("interaction {interaction_id}")
+            }
+            Request::EditOriginalResponse { .. } | Request::CreateFollowup { .. } => {
+                "interaction response".to_owned()
             }
         }
     }
@@ -337,6 +422,86 @@ impl Request {
                 );
                 (Method::Get, path, None)
             }
+            Request::GetGlobalCommands { application_id } => (
+                Method::Get,
+                format!(
+                    "/applications/{}/commands",
+                    id_segment("application_id", application_id)?
+                ),
+                None,
+            ),
+            Request::PutGlobalCommands {
+                application_id,
+                commands,
+            } => (
+                Method::Put,
+                format!(
+                    "/applications/{}/commands",
+                    id_segment("application_id", application_id)?
+                ),
+                Some(commands.to_string().into_bytes()),
+            ),
+            Request::InteractionCallback {
+                interaction_id,
+                token,
+                response,
+            } => {
+                let body = match response {
+                    InteractionResponse::EphemeralMessage(content) => serde_json::json!({
+                        "type": 4,
+                        "data": {
+                            "content": content,
+                            "flags": 64,
+                            "allowed_mentions": allowed_mentions_for(content, false, &MentionPolicy::default()),
+                        }
+                    }),
+                    InteractionResponse::Deferred => serde_json::json!({ "type": 5 }),
+                };
+                (
+                    Method::Post,
+                    format!(
+                        "/interactions/{}/{}/callback",
+                        id_segment("interaction_id", interaction_id)?,
+                        id_segment("token", token)?
+                    ),
+                    Some(body.to_string().into_bytes()),
+                )
+            }
+            Request::EditOriginalResponse {
+                application_id,
+                token,
+                content,
+                mentions,
+            }
+            | Request::CreateFollowup {
+                application_id,
+                token,
+                content,
+                mentions,
+                ..
+            } => {
+                let mut body = serde_json::json!({
+                    "content": content,
+                    "allowed_mentions": allowed_mentions_for(content, false, mentions),
+                });
+                if let Request::CreateFollowup {
+                    ephemeral: true, ..
+                } = self
+                {
+                    body["flags"] = serde_json::json!(64);
+                }
+                let base = format!(
+                    "/webhooks/{}/{}",
+                    id_segment("application_id", application_id)?,
+                    id_segment("token", token)?
+                );
+                let (method, path) = if matches!(self, Request::EditOriginalResponse { .. }) {
+                    (Method::Patch, format!("{base}/messages/@original"))
+                } else {
+                    (Method::Post, base)
+                };
+                (method, path, Some(body.to_string().into_bytes()))
+            }
         };
         Ok(api.request(method, &path, body))
     }
@@ -351,9 +516,14 @@ impl Request {
             Request::CurrentUser => Response::DiscordUser(json(body)?),
             Request::CreateMessage(_) => Response::DiscordMessage(json(body)?),
             Request::OpenDm { .. } => Response::DiscordDmChannel(json(body)?),
+            Request::GetGlobalCommands { .. } => Response::DiscordCommands(json(body)?),
             Request::TriggerTyping { .. }
             | Request::CreateReaction { .. }
-            | Request::DeleteOwnReaction { .. } => Response::Empty,
+            | Request::DeleteOwnReaction { .. }
+            | Request::PutGlobalCommands { .. }
+            | Request::InteractionCallback { .. }
+            | Request::EditOriginalResponse { .. }
+            | Request::CreateFollowup { .. } => Response::Empty,
             Request::SearchGuildMembers { .. } => Response::DiscordMembers(json(body)?),
         })
     }

@@ -193,6 +193,8 @@ pub enum Response {
     DiscordMessage(discord::Message),
     /// Discord `POST /users/@me/channels`.
     DiscordDmChannel(discord::DmChannel),
+    /// Discord `GET /applications/{id}/commands` (the list as sent).
+    DiscordCommands(serde_json::Value),
     /// Discord `GET /guilds/{id}/members/search`: guild members.
     DiscordMembers(Vec<crate::discord::Member>),
     /// KOOK `GET /gateway/index`.

@@ -148,7 +148,9 @@ pub enum RetryReason {
 /// message). Each queue has at most one request in flight and sends in
 /// submission order: a retried request keeps its place at the head and the
 /// ones behind it wait, so a reply's chunks are never reordered. Different
-/// queues go out in parallel, oldest submission first.
+/// queues go out in parallel and take turns: of the queues whose head may go,
+/// the one that sent least recently goes first (then the oldest submission),
+/// so a long reply in one chat shares a bucket fairly with the other chats.
 ///
 /// # Rate limits
 /// - Discord: every response's `X-RateLimit-*` headers update the bucket of
@@ -190,6 +192,8 @@ pub struct Planner {
     events: VecDeque<RestEvent>,
     /// The latest `now` seen.
     last_now: Option<Instant>,
+    /// Requests sent so far (stamps [`Queue::served`]).
+    sends: u64,
 }
 
 /// (route, resource): requests with the same key go out in order.
@@ -199,6 +203,11 @@ type QueueKey = (&'static str, String);
 struct Queue {
     entries: VecDeque<Entry>,
     in_flight: bool,
+    /// When this queue last sent (the planner's send counter; 0: never).
+    /// The ready queue that sent least recently goes first, so chats share
+    /// a bucket in turn (issue 16: a long reply in one chat must not make
+    /// every other chat wait behind all of its chunks).
+    served: u64,
 }
 
 #[derive(Debug)]
@@ -269,6 +278,7 @@ impl Planner {
             halted: false,
             events: VecDeque::new(),
             last_now: None,
+            sends: 0,
         }
     }
 
@@ -393,7 +403,8 @@ impl Planner {
         Ok(id)
     }
 
-    /// The next request that may go out now, oldest submission first, or
+    /// The next request that may go out now (queues in turn, see the type's
+    /// docs), or
     /// `None`. Call until `None`. The driver must answer every request it
     /// gets here with `handle_response` or `handle_transport_error`.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<(RequestId, HttpRequest)> {
@@ -412,15 +423,19 @@ impl Planner {
             .filter_map(|(key, q)| {
                 let head = q.entries.front()?;
                 let ready = self.head_ready_at(head).is_none_or(|at| at <= now);
-                ready.then_some((head.id, key))
+                // A retry keeps its age: it goes before queues' next turns.
+                let turn = if head.sends > 0 { 0 } else { q.served };
+                ready.then_some(((turn, head.id), key))
             })
-            .min_by_key(|(id, _)| *id)
+            .min_by_key(|(turn, _)| *turn)
             .map(|(_, key)| key.clone())?;
+        self.sends += 1;
         let queue = self
             .queues
             .get_mut(&key)
             .expect("the key was just found among the queues");
         queue.in_flight = true;
+        queue.served = self.sends;
         let head = queue
             .entries
             .front_mut()
@@ -770,18 +785,24 @@ impl Planner {
                 }
             }
             Err(event) => {
-                queue.entries.pop_front();
+                // A 401 on a route authorised by an interaction token (a
+                // stale token) says nothing about the bot token.
+                let token_route = queue
+                    .entries
+                    .pop_front()
+                    .is_some_and(|entry| entry.route.contains("{token}"));
                 if queue.entries.is_empty() {
                     self.queues.remove(&key);
                 }
                 self.pending -= 1;
-                let unauthorized = matches!(
-                    event,
-                    RestEvent::Failed {
-                        error: RestError::Unauthorized { .. },
-                        ..
-                    }
-                );
+                let unauthorized = !token_route
+                    && matches!(
+                        event,
+                        RestEvent::Failed {
+                            error: RestError::Unauthorized { .. },
+                            ..
+                        }
+                    );
                 self.events.push_back(event);
                 if unauthorized {
                     self.halt();

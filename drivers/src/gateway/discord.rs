@@ -59,8 +59,12 @@ use super::member_lookup::NameLookup;
 use super::socket::{feed, Socket};
 use super::status::Health;
 use super::{
-    run_loop, unix_ms, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx,
+    run_loop, unix_ms, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, InteractionToken,
+    Shared, TurnCtx,
 };
+
+#[path = "discord_native.rs"]
+mod native;
 use crate::agent::TurnOutcome;
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 
@@ -99,6 +103,18 @@ struct Located {
     guild: Option<Place>,
     channel: Place,
     parent: Option<Place>,
+}
+
+/// How a turn's reply is delivered, besides its chat.
+struct Delivery {
+    /// The message (or interaction) the turn answers.
+    message_id: String,
+    /// The ack reaction to remove after the reply.
+    ack: Option<String>,
+    /// User ids the reply may ping.
+    participants: Vec<String>,
+    /// A slash command's deferred answer.
+    interaction: Option<InteractionToken>,
 }
 
 /// Runs one Discord account until it stops for good.
@@ -144,6 +160,11 @@ struct DiscordLoop {
     identify: IdentifyLimiter,
     /// The bot's user id, from READY.
     bot_id: String,
+    /// The application id, from READY (slash commands, interaction
+    /// webhooks).
+    application_id: String,
+    /// The pending `GET /applications/{id}/commands`.
+    commands_fetch: Option<RequestId>,
     link: RestLink,
     next_conn: u64,
     policy: AccessPolicy,
@@ -224,6 +245,8 @@ impl DiscordLoop {
             shards,
             identify: IdentifyLimiter::new(1),
             bot_id: String::new(),
+            application_id: String::new(),
+            commands_fetch: None,
             account,
             settings,
             shared,
@@ -312,6 +335,14 @@ impl DiscordLoop {
                     ready.guilds.len()
                 );
                 self.bot_id.clone_from(&ready.user.id);
+                if let Some(application) = &ready.application {
+                    let first = self.application_id.is_empty();
+                    self.application_id.clone_from(&application.id);
+                    if first {
+                        // Once per process start (a resume keeps it).
+                        self.sync_commands(now);
+                    }
+                }
             }
             Event::Resumed { replayed } => {
                 info!("{}: resumed, {replayed} event(s) replayed", self.name)
@@ -372,6 +403,11 @@ impl DiscordLoop {
                 } else if let Response::DiscordMessage(posted) = &response {
                     self.replies_out += 1;
                     self.remember_bot_message(now, &posted.id, &posted.channel_id);
+                } else if self.commands_fetch == Some(id) {
+                    self.commands_fetch = None;
+                    if let Response::DiscordCommands(registered) = &response {
+                        self.commands_fetched(now, registered);
+                    }
                 }
                 self.finish(now, id);
             }
@@ -388,6 +424,9 @@ impl DiscordLoop {
                 } else if self.lookup.answered(&name, id, Err(&error)).is_some() {
                     debug!("{name}: member search failed: {error}");
                 } else {
+                    if self.commands_fetch == Some(id) {
+                        self.commands_fetch = None;
+                    }
                     warn!("{}: request failed: {error}", self.name);
                 }
                 self.finish(now, id);
@@ -435,6 +474,7 @@ impl DiscordLoop {
     fn handle_dispatch(&mut self, now: Instant, dispatch: Dispatch) {
         match dispatch {
             Dispatch::MessageCreate(message) => self.handle_message(now, *message),
+            Dispatch::InteractionCreate(interaction) => self.handle_interaction(now, &interaction),
             Dispatch::MessageReactionAdd(reaction) => self.handle_reaction(now, *reaction),
             Dispatch::MessageReactionRemove(reaction) => debug!(
                 "{}: reaction removed from {} in {} (ignored)",
@@ -667,15 +707,13 @@ impl DiscordLoop {
                     }
                     if let Some((_, allowed)) = executed.turn {
                         let turn = self.command_turn(&allowed, &channel_id, chat, &message.id);
-                        let participants = vec![allowed.sender.id.clone()];
-                        self.submit_turn(
-                            now,
-                            &allowed,
-                            turn,
-                            message.id.to_string(),
-                            None,
-                            participants,
-                        );
+                        let delivery = Delivery {
+                            message_id: message.id.to_string(),
+                            ack: None,
+                            participants: vec![allowed.sender.id.clone()],
+                            interaction: None,
+                        };
+                        self.submit_turn(now, &allowed, turn, delivery);
                     }
                     return;
                 }
@@ -746,7 +784,13 @@ impl DiscordLoop {
                     &context,
                     quoted.as_ref(),
                 );
-                self.submit_turn(now, &allowed, turn, message_id, ack, participants);
+                let delivery = Delivery {
+                    message_id,
+                    ack,
+                    participants,
+                    interaction: None,
+                };
+                self.submit_turn(now, &allowed, turn, delivery);
             }
             Decision::Drop(dropped)
                 if in_guild
@@ -821,9 +865,7 @@ impl DiscordLoop {
         now: Instant,
         allowed: &Allowed,
         mut turn: TurnInput,
-        message_id: String,
-        ack: Option<String>,
-        participants: Vec<String>,
+        delivery: Delivery,
     ) {
         let events = self.system_events.take(&turn.session_key);
         if !events.is_empty() {
@@ -846,9 +888,10 @@ impl DiscordLoop {
             TurnCtx {
                 channel: self.index,
                 reply_to: allowed.route.reply_to.clone(),
-                message_id,
-                ack,
-                participants,
+                message_id: delivery.message_id,
+                ack: delivery.ack,
+                participants: delivery.participants,
+                interaction: delivery.interaction,
             },
         );
     }
@@ -946,14 +989,13 @@ impl DiscordLoop {
                 );
                 let participants =
                     turn_participants(&triggered.allowed.sender.id, &[], &context, None);
-                self.submit_turn(
-                    now,
-                    &triggered.allowed,
-                    turn,
-                    triggered.message_id.clone(),
-                    None,
+                let delivery = Delivery {
+                    message_id: triggered.message_id.clone(),
+                    ack: None,
                     participants,
-                );
+                    interaction: None,
+                };
+                self.submit_turn(now, &triggered.allowed, turn, delivery);
             }
             ReactionDecision::Notify(event) => {
                 debug!(
@@ -1039,12 +1081,17 @@ impl DiscordLoop {
     fn handle_outcome(&mut self, now: Instant, ctx: TurnCtx, outcome: TurnOutcome) {
         let channel_id = ctx.reply_to.chat_id.clone();
         self.stop_typing(&channel_id);
+        if let Some(interaction) = &ctx.interaction {
+            self.answer_deferred(now, interaction, &ctx, &outcome);
+            return;
+        }
         let chunks = reply_chunks(
             &self.name,
             &ctx,
             &outcome,
             &self.limits,
             self.settings.reply_to_mode,
+            self.settings.max_reply_chars,
             None,
         );
         let mentions = MentionPolicy::new(
@@ -1199,6 +1246,7 @@ impl ChannelLoop for DiscordLoop {
                 .search(now, &mut self.link, &guild_id, &unresolved);
         }
         info!("{}: config reloaded", self.name);
+        self.sync_commands(now);
     }
 
     fn request_stop(&mut self, reason: String) {

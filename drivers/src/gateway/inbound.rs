@@ -12,7 +12,8 @@ use krill_core::agent::{
 use krill_core::config::Platform;
 use krill_core::pairing::{challenge_text, PairingOutcome, Requester};
 use krill_core::reply::{
-    neutralize_kmarkdown, plan_reply, ChunkLimits, MentionPolicy, OutboundChunk, ReplyToMode,
+    bound_reply, neutralize_kmarkdown, plan_reply, ChunkLimits, MentionPolicy, OutboundChunk,
+    ReplyToMode,
 };
 use tracing::{debug, info, warn};
 
@@ -185,6 +186,7 @@ pub(crate) fn reply_chunks(
     outcome: &TurnOutcome,
     limits: &ChunkLimits,
     mode: ReplyToMode,
+    max_reply_chars: u32,
     kmarkdown: Option<&MentionPolicy>,
 ) -> Vec<OutboundChunk> {
     if let Some(error) = &outcome.error {
@@ -194,15 +196,21 @@ pub(crate) fn reply_chunks(
         );
     }
     match &outcome.reply {
-        // KOOK: mention markup that may not ping is escaped before chunking.
+        // A reply over `maxReplyChars` is cut, with a note saying so; on
+        // KOOK mention markup that may not ping is escaped; then chunks.
         Some(text) => match kmarkdown {
             Some(policy) => plan_reply(
-                &neutralize_kmarkdown(text, policy),
+                &neutralize_kmarkdown(&bound_reply(text, max_reply_chars as usize), policy),
                 Some(&ctx.message_id),
                 limits,
                 mode,
             ),
-            None => plan_reply(text, Some(&ctx.message_id), limits, mode),
+            None => plan_reply(
+                &bound_reply(text, max_reply_chars as usize),
+                Some(&ctx.message_id),
+                limits,
+                mode,
+            ),
         },
         None => Vec::new(),
     }

@@ -472,6 +472,7 @@ impl KookLoop {
                             &context,
                             quoted.as_ref(),
                         ),
+                        interaction: None,
                     },
                 );
             }
@@ -547,6 +548,7 @@ impl KookLoop {
                     message_id: message_id.to_owned(),
                     ack: None,
                     participants: vec![allowed.sender.id.clone()],
+                    interaction: None,
                 },
             );
         }
@@ -588,6 +590,7 @@ impl KookLoop {
             &outcome,
             &self.limits,
             self.settings.reply_to_mode,
+            self.settings.max_reply_chars,
             Some(&MentionPolicy::new(
                 self.settings.allowed_mentions,
                 ctx.participants.iter().map(String::as_str),

@@ -115,6 +115,18 @@ pub(crate) struct TurnCtx {
     /// User ids taking part in the turn: the only ones the reply may ping
     /// by default (`allowedMentions`).
     pub(crate) participants: Vec<String>,
+    /// A Discord slash command's deferred answer: the reply goes through
+    /// its interaction webhook instead of the channel.
+    pub(crate) interaction: Option<InteractionToken>,
+}
+
+/// What answers a deferred interaction.
+#[derive(Debug, Clone)]
+pub(crate) struct InteractionToken {
+    /// The application id.
+    pub(crate) application_id: String,
+    /// The interaction token (valid 15 minutes).
+    pub(crate) token: String,
 }
 
 /// The agent runner every channel loop submits to.

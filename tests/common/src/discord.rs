@@ -39,6 +39,10 @@ use crate::server::{start_servers, Guard, Shared};
 use crate::ws::{Encoding, Handshake, Out, OutTx, WsHandler};
 use crate::Timeout;
 
+#[path = "discord_interactions.rs"]
+mod interactions;
+pub use interactions::{InteractionRecord, SlashCaller, CALLBACK_DEADLINE};
+
 /// The fixtures' bot id (`krill`).
 pub const BOT_USER_ID: &str = "1297484454297731072";
 /// The fixtures' guild.
@@ -797,6 +801,7 @@ struct State {
     rest_ids: u64,
     reactions: Vec<RecordedReaction>,
     gateway_bot_fetches: usize,
+    interactions: interactions::Interactions,
 }
 
 struct Conn {
@@ -1182,6 +1187,9 @@ impl Core {
         if (m, seg.as_slice()) == ("GET", ["gateway"].as_slice()) {
             return ok_json(&json!({"url": format!("ws://127.0.0.1:{}", self.ws_port())}));
         }
+        if let Some(response) = interactions::route_token(s, inc, seg.as_slice()) {
+            return response;
+        }
         let expected = format!("Bot {}", self.opts.token);
         if inc.header("authorization") != Some(expected.as_str()) {
             return ScriptedResponse::json(
@@ -1189,6 +1197,9 @@ impl Core {
                 &[],
                 &json!({"message": "401: Unauthorized", "code": 0}),
             );
+        }
+        if let Some(response) = interactions::route_commands(self, s, inc, seg.as_slice()) {
+            return response;
         }
         match (m, seg.as_slice()) {
             ("GET", ["gateway", "bot"]) => {
