@@ -18,11 +18,13 @@
 //! | [`platform`] | Discord or KOOK, and the facts kept per platform |
 //! | [`routing`] | session keys: which agent session a message belongs to |
 //! | [`commands`] | chat commands: the registry, text and slash parsing, what each answers |
+//! | [`control`] | the gateway's local socket: request protocol, delivery targets, `message send` delivery |
 //! | [`agent`] | agent backend specs, turn requests and prompt rendering |
 //! | [`json_text`] | lenient JSON text: lone surrogate escapes decoded as U+FFFD |
 //! | [`secret`] | a string type whose `Debug`/`Display` never show the value |
 //! | [`backoff`] | exponential backoff with seeded jitter |
 //! | [`timers`] | the timer table every machine keeps its deadlines in |
+//! | [`tools`] | the `discord` tool: actions, their schemas, who is offered them, the requests they plan |
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
@@ -31,6 +33,7 @@ pub mod agent;
 pub mod backoff;
 pub mod commands;
 pub mod config;
+pub mod control;
 pub mod discord;
 pub mod json_text;
 pub mod kook;
@@ -41,3 +44,4 @@ pub mod rest;
 pub mod routing;
 pub mod secret;
 pub mod timers;
+pub mod tools;
