@@ -40,38 +40,11 @@ pub enum Inert {
 
 /// The keys that have no effect yet. Delete a row when its key is carried
 /// out.
-pub const NO_EFFECT_YET: &[InertKey] = &[
-    InertKey {
-        pattern: "channels.discord.actions.*",
-        missing: "Discord tool actions are not carried out",
-        when: Inert::Always,
-    },
-    InertKey {
-        pattern: "channels.discord.guilds.*.tools",
-        missing: "tool policies are not applied",
-        when: Inert::Always,
-    },
-    InertKey {
-        pattern: "channels.discord.guilds.*.toolsBySender",
-        missing: "tool policies are not applied",
-        when: Inert::Always,
-    },
-    InertKey {
-        pattern: "channels.discord.guilds.*.channels.*.tools",
-        missing: "tool policies are not applied",
-        when: Inert::Always,
-    },
-    InertKey {
-        pattern: "channels.discord.guilds.*.channels.*.toolsBySender",
-        missing: "tool policies are not applied",
-        when: Inert::Always,
-    },
-    InertKey {
-        pattern: "channels.discord.guilds.*.channels.*.skills",
-        missing: "the openai backend has no skills to filter",
-        when: Inert::WithOpenAiAgent,
-    },
-];
+pub const NO_EFFECT_YET: &[InertKey] = &[InertKey {
+    pattern: "channels.discord.guilds.*.channels.*.skills",
+    missing: "the openai backend has no skills to filter",
+    when: Inert::WithOpenAiAgent,
+}];
 
 /// One warning per key of `text` that [`NO_EFFECT_YET`] lists, in file
 /// order: `channels.discord.actions.roles: has no effect yet: ...`. `config`

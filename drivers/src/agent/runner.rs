@@ -40,7 +40,8 @@ use smol::lock::Semaphore;
 use smol::Task;
 
 use super::backend::{answer, AgentError};
-use super::transcripts::TranscriptStore;
+use super::tools::TurnTools;
+use super::transcripts::{TranscriptError, TranscriptStore};
 use super::AgentsTable;
 
 /// A reasonable `max_concurrency`: turns running at once across sessions.
@@ -107,6 +108,7 @@ struct Job<T> {
     ready: Option<Task<TurnInput>>,
     ctx: T,
     submitted_ms: u64,
+    tools: Option<TurnTools>,
 }
 
 impl<T: Send + 'static> AgentRunner<T> {
@@ -132,7 +134,13 @@ impl<T: Send + 'static> AgentRunner<T> {
 
     /// Queues a turn behind the session's earlier turns; returns at once.
     pub fn submit(&self, turn: TurnInput, ctx: T) {
-        self.enqueue(turn, None, ctx);
+        self.enqueue(turn, None, ctx, None);
+    }
+
+    /// [`AgentRunner::submit`] for a turn whose agent may call tools
+    /// (`turn.tools`), carried out by `tools`.
+    pub fn submit_with_tools(&self, turn: TurnInput, ctx: T, tools: Option<TurnTools>) {
+        self.enqueue(turn, None, ctx, tools);
     }
 
     /// Queues a turn whose input is still being completed by `ready` (e.g.
@@ -140,17 +148,30 @@ impl<T: Send + 'static> AgentRunner<T> {
     /// in the session's order now and runs with what `ready` returns. `turn`
     /// names the session (the finished turn must keep its agent and session)
     /// and stands in if `ready` panics.
-    pub fn submit_after(&self, turn: TurnInput, ready: Task<TurnInput>, ctx: T) {
-        self.enqueue(turn, Some(ready), ctx);
+    pub fn submit_after(
+        &self,
+        turn: TurnInput,
+        ready: Task<TurnInput>,
+        ctx: T,
+        tools: Option<TurnTools>,
+    ) {
+        self.enqueue(turn, Some(ready), ctx, tools);
     }
 
-    fn enqueue(&self, turn: TurnInput, ready: Option<Task<TurnInput>>, ctx: T) {
+    fn enqueue(
+        &self,
+        turn: TurnInput,
+        ready: Option<Task<TurnInput>>,
+        ctx: T,
+        tools: Option<TurnTools>,
+    ) {
         let session = (turn.agent_id.clone(), turn.session_key.clone());
         let job = Job {
             turn,
             ready,
             ctx,
             submitted_ms: unix_ms(),
+            tools,
         };
         let mut queues = self
             .shared
@@ -295,11 +316,16 @@ async fn work<T: Send + 'static>(shared: Arc<Shared<T>>, session: SessionId) {
             let permit = shared.permits.acquire_arc().await;
             // A panic in a backend (a library bug) must not wedge the
             // session: it becomes a failed turn like any other.
-            let outcome =
-                AssertUnwindSafe(shared.run(&job.turn, job.submitted_ms, &session, epoch))
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|_| shared.failed(&job.turn, AgentError::Panicked));
+            let outcome = AssertUnwindSafe(shared.run(
+                &job.turn,
+                job.submitted_ms,
+                job.tools.as_ref(),
+                &session,
+                epoch,
+            ))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| shared.failed(&job.turn, AgentError::Panicked));
             drop(permit);
             outcome
         };
@@ -352,10 +378,11 @@ impl<T> Shared<T> {
         &self,
         turn: &TurnInput,
         submitted_ms: u64,
+        tools: Option<&TurnTools>,
         session: &SessionId,
         epoch: u64,
     ) -> TurnOutcome {
-        match self.answer(turn, submitted_ms, session, epoch).await {
+        match self.answer(turn, submitted_ms, tools, session, epoch).await {
             Ok(reply) => TurnOutcome {
                 agent_id: turn.agent_id.clone(),
                 session_key: turn.session_key.clone(),
@@ -393,6 +420,7 @@ impl<T> Shared<T> {
         &self,
         turn: &TurnInput,
         submitted_ms: u64,
+        tools: Option<&TurnTools>,
         session: &SessionId,
         epoch: u64,
     ) -> Result<Option<String>, AgentError> {
@@ -424,14 +452,25 @@ impl<T> Shared<T> {
             }
         };
         let request = turn.request_with_history(history);
-        let reply = answer(&spec.backend, &request).await?;
+        let answered = answer(&spec.backend, &request, tools).await?;
+        let reply = answered.reply;
 
         let mut entries = vec![turn.user_entry(submitted_ms)];
-        entries.extend(
-            reply
-                .iter()
-                .map(|r| TranscriptEntry::assistant(unix_ms(), r.clone())),
-        );
+        if answered.trace.is_empty() {
+            entries.extend(
+                reply
+                    .iter()
+                    .map(|r| TranscriptEntry::assistant(unix_ms(), r.clone())),
+            );
+        } else {
+            let now = unix_ms();
+            entries.extend(
+                answered
+                    .trace
+                    .iter()
+                    .map(|step| TranscriptEntry::from_history(now, step)),
+            );
+        }
         let current = self
             .queues
             .lock()
@@ -442,17 +481,23 @@ impl<T> Shared<T> {
             // `/new` archived the session while this turn ran.
             return Ok(reply);
         }
-        let store = self.transcripts.clone();
-        let (agent_id, session_key) = (turn.agent_id.clone(), turn.session_key.clone());
-        let written = crate::workers::run(move || store.append(&agent_id, &session_key, &entries));
-        match written.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                tracing::error!(target: "krill::agent", "{e}; the turn is not in the transcript")
-            }
-            Err(gone) => {
-                tracing::error!(target: "krill::agent", "{gone}; the turn is not in the transcript")
-            }
+        // A turn's append is one small write the page cache absorbs: done
+        // here, it costs less than the two thread wake-ups of a hop to a
+        // worker. The session's first use reads its whole file, which may
+        // be large: that one goes to a worker.
+        let store = &self.transcripts;
+        let (agent_id, session_key) = (&turn.agent_id, &turn.session_key);
+        let written = if store.is_loaded(agent_id, session_key) {
+            store.append(agent_id, session_key, &entries)
+        } else {
+            let store = store.clone();
+            let (agent_id, session_key) = (agent_id.clone(), session_key.clone());
+            crate::workers::run(move || store.append(&agent_id, &session_key, &entries))
+                .await
+                .unwrap_or_else(|gone| Err(TranscriptError::Worker(gone)))
+        };
+        if let Err(e) = written {
+            tracing::error!(target: "krill::agent", "{e}; the turn is not in the transcript");
         }
         Ok(reply)
     }

@@ -45,6 +45,7 @@ use krill_core::reply::{ChunkLimits, MentionPolicy};
 use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};
 use krill_core::rest::{RequestId, Response, RestError, RestEvent};
 use krill_core::routing::{chat_label, guild_slug};
+use krill_core::tools::{offered_actions, specs_for, ChannelFact, ChannelFacts, TurnScope};
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
@@ -56,11 +57,13 @@ use super::inbound::{
 };
 use super::link::RestLink;
 use super::media::{
-    read_reply_files, shape_reply, submit_turn_with_media, MediaDelivery, PendingUpload, Uploads,
+    read_reply_files, shape_reply, submit_turn_with_media, MediaDelivery, MediaTurn, PendingUpload,
+    Uploads,
 };
 use super::member_lookup::NameLookup;
 use super::socket::{feed, Socket};
 use super::status::Health;
+use super::tools::{LoopTools, ToolCalls};
 use super::{
     run_loop, unix_ms, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, InteractionToken,
     Shared, TurnCtx,
@@ -68,7 +71,7 @@ use super::{
 
 #[path = "discord_native.rs"]
 mod native;
-use crate::agent::TurnOutcome;
+use crate::agent::{TurnOutcome, TurnTools};
 use crate::media::MediaSettings;
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 use krill_core::media::{
@@ -199,9 +202,27 @@ struct DiscordLoop {
     media: MediaSettings,
     /// Messages with files in flight.
     uploads: Uploads,
+    /// `discord` tool calls waiting for their requests.
+    tool_calls: ToolCalls,
     /// `krill message send` deliveries in progress.
     deliveries: Deliveries,
     stopped: Option<String>,
+}
+
+/// What the loop knows of channels, for the `discord` tool's scope checks.
+struct KnownChannels<'a>(&'a HashMap<String, KnownChannel>);
+
+impl ChannelFacts for KnownChannels<'_> {
+    fn channel(&self, channel_id: &str) -> ChannelFact {
+        match self.0.get(channel_id) {
+            Some(KnownChannel {
+                guild_id: Some(guild),
+                ..
+            }) => ChannelFact::InGuild(guild.clone()),
+            Some(_) => ChannelFact::Direct,
+            None => ChannelFact::Unknown,
+        }
+    }
 }
 
 impl DiscordLoop {
@@ -292,6 +313,7 @@ impl DiscordLoop {
             limits,
             media,
             uploads: Uploads::default(),
+            tool_calls: ToolCalls::default(),
             deliveries: Deliveries::default(),
             stopped: None,
         }
@@ -408,6 +430,37 @@ impl DiscordLoop {
     }
 
     fn on_rest_event(&mut self, now: Instant, event: RestEvent) {
+        let event = match event {
+            RestEvent::Completed { id, response } => {
+                let posted = match &response {
+                    Response::DiscordMessage(m) => Some((m.id.clone(), m.channel_id.clone())),
+                    _ => None,
+                };
+                if self
+                    .tool_calls
+                    .on_outcome(now, &mut self.link, id, Ok(response.clone()))
+                {
+                    // A message the tool sent is the bot's too (reactions
+                    // on it can trigger turns).
+                    if let Some((message_id, channel_id)) = posted {
+                        self.remember_bot_message(now, &message_id, &channel_id);
+                    }
+                    return;
+                }
+                RestEvent::Completed { id, response }
+            }
+            RestEvent::Failed { id, error } => {
+                if self
+                    .tool_calls
+                    .on_outcome(now, &mut self.link, id, Err(error.clone()))
+                {
+                    self.stop_if_halted();
+                    return;
+                }
+                RestEvent::Failed { id, error }
+            }
+            other => other,
+        };
         match event {
             RestEvent::Completed { id, response } => {
                 if let Some(slot) = self.fetching(id) {
@@ -467,6 +520,11 @@ impl DiscordLoop {
             ),
             _ => {}
         }
+        self.stop_if_halted();
+    }
+
+    /// Stops the channel once a 401 halted the planner.
+    fn stop_if_halted(&mut self) {
         if self.link.is_halted() && self.stopped.is_none() {
             self.stopped = Some(
                 "token rejected (HTTP 401): check DISCORD_BOT_TOKEN / channels.discord.token"
@@ -712,6 +770,7 @@ impl DiscordLoop {
         );
         let paired = approved.to_vec();
         let in_guild = matches!(chat, ChatKind::Channel | ChatKind::Thread);
+        let guild_id = inbound.guild.as_ref().map(|g| g.id.clone());
         match decision {
             Decision::Allow(mut allowed) => {
                 if let Inbound::Command(invocation) =
@@ -742,7 +801,14 @@ impl DiscordLoop {
                             participants: vec![allowed.sender.id.clone()],
                             interaction: None,
                         };
-                        self.submit_turn(now, &allowed, turn, Vec::new(), delivery);
+                        self.submit_turn(
+                            now,
+                            &allowed,
+                            turn,
+                            Vec::new(),
+                            guild_id.clone(),
+                            delivery,
+                        );
                     }
                     return;
                 }
@@ -821,7 +887,7 @@ impl DiscordLoop {
                     participants,
                     interaction: None,
                 };
-                self.submit_turn(now, &allowed, turn, media, delivery);
+                self.submit_turn(now, &allowed, turn, media, guild_id, delivery);
             }
             Decision::Drop(dropped)
                 if in_guild
@@ -897,8 +963,15 @@ impl DiscordLoop {
         allowed: &Allowed,
         mut turn: TurnInput,
         media: Vec<InboundMedia>,
+        guild_id: Option<String>,
         delivery: Delivery,
     ) {
+        // A slash command's id is no message: the tool gets no default
+        // message to act on.
+        let message_id = match delivery.interaction {
+            Some(_) => String::new(),
+            None => turn.message_id.clone(),
+        };
         let events = self.system_events.take(&turn.session_key);
         if !events.is_empty() {
             debug!(
@@ -915,6 +988,30 @@ impl DiscordLoop {
             "{}: turn for {} in {}",
             self.name, allowed.route.session_key, channel_id
         );
+        let offered = offered_actions(
+            &self.settings.actions,
+            &allowed.tool_rules,
+            &allowed.sender.id,
+            guild_id.is_some(),
+        );
+        turn.tools = specs_for(&offered);
+        let tools = (!offered.is_empty()).then(|| TurnTools {
+            handler: Arc::new(LoopTools {
+                inbox: self.inbox.clone(),
+                scope: Arc::new(TurnScope {
+                    guild_id,
+                    channel_id: channel_id.clone(),
+                    message_id: message_id.clone(),
+                    sender_id: allowed.sender.id.clone(),
+                    offered,
+                    gates: self.settings.actions,
+                    mentions: MentionPolicy::new(
+                        self.settings.allowed_mentions,
+                        delivery.participants.iter().map(String::as_str),
+                    ),
+                }),
+            }),
+        });
         let ctx = TurnCtx {
             channel: self.index,
             reply_to: allowed.route.reply_to.clone(),
@@ -923,7 +1020,12 @@ impl DiscordLoop {
             participants: delivery.participants,
             interaction: delivery.interaction,
         };
-        submit_turn_with_media(&self.shared, &self.media, "discord", turn, media, ctx);
+        let media_turn = MediaTurn {
+            settings: &self.media,
+            platform: "discord",
+            media,
+        };
+        submit_turn_with_media(&self.shared, media_turn, turn, ctx, tools);
     }
 
     /// Remembers a message author's names (DM reactions carry only an id).
@@ -1017,6 +1119,7 @@ impl DiscordLoop {
                         config: &self.shared.config,
                     },
                 );
+                let guild_id = inbound.guild.as_ref().map(|g| g.id.clone());
                 let participants =
                     turn_participants(&triggered.allowed.sender.id, &[], &context, None);
                 let delivery = Delivery {
@@ -1025,7 +1128,14 @@ impl DiscordLoop {
                     participants,
                     interaction: None,
                 };
-                self.submit_turn(now, &triggered.allowed, turn, Vec::new(), delivery);
+                self.submit_turn(
+                    now,
+                    &triggered.allowed,
+                    turn,
+                    Vec::new(),
+                    guild_id,
+                    delivery,
+                );
             }
             ReactionDecision::Notify(event) => {
                 debug!(
@@ -1384,6 +1494,10 @@ impl ChannelLoop for DiscordLoop {
             } => self.deliver(now, target, &text, reply),
             // `run_loop` hands these to `reload` / `request_stop`.
             Input::Reload { .. } | Input::Stop { .. } => {}
+            Input::Tool(call) => {
+                let facts = KnownChannels(&self.channels);
+                self.tool_calls.start(now, &mut self.link, &facts, call);
+            }
         }
     }
 
@@ -1438,7 +1552,11 @@ impl ChannelLoop for DiscordLoop {
             return;
         };
         let state = worst.state();
-        health.state = shard_state_text(state).to_owned();
+        // Reported after every input: copy the text only when it changed.
+        let text = shard_state_text(state);
+        if health.state != text {
+            health.state = text.to_owned();
+        }
         health.set_link(
             self.shards.iter().all(|s| s.shard.state().is_connected()),
             self.shards

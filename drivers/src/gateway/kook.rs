@@ -38,7 +38,7 @@ use super::inbound::{
 };
 use super::link::RestLink;
 use super::media::{
-    read_reply_files, shape_reply, submit_turn_with_media, KookFollowUp, MediaDelivery,
+    read_reply_files, shape_reply, submit_turn_with_media, KookFollowUp, MediaDelivery, MediaTurn,
     PendingUpload, Uploads,
 };
 use super::socket::{feed, Socket};
@@ -512,7 +512,12 @@ impl KookLoop {
                     ),
                     interaction: None,
                 };
-                submit_turn_with_media(&self.shared, &self.media, "kook", turn, media, ctx);
+                let media_turn = MediaTurn {
+                    settings: &self.media,
+                    platform: "kook",
+                    media,
+                };
+                submit_turn_with_media(&self.shared, media_turn, turn, ctx, None);
             }
             Decision::Drop(dropped)
                 if !direct
@@ -850,6 +855,12 @@ impl ChannelLoop for KookLoop {
             } => self.deliver(now, target, &text, reply),
             // `run_loop` hands these to `reload` / `request_stop`.
             Input::Reload { .. } | Input::Stop { .. } => {}
+            // KOOK turns are offered no tools; a stray call gets an error.
+            Input::Tool(call) => {
+                let _ = call.reply.try_send(krill_core::tools::run::error_result(
+                    "the discord tool only works in Discord conversations",
+                ));
+            }
         }
     }
 
@@ -885,7 +896,11 @@ impl ChannelLoop for KookLoop {
 
     fn report(&self, now: Instant, health: &mut Health) {
         let state = self.session.state();
-        health.state = session_state_text(state).to_owned();
+        // Reported after every input: copy the text only when it changed.
+        let text = session_state_text(state);
+        if health.state != text {
+            health.state = text.to_owned();
+        }
         let up = matches!(state, State::Connected | State::AwaitingPong);
         health.set_link(up, up);
         health.session = self.session.session_id().is_some();

@@ -18,7 +18,7 @@ use smol::channel::Sender;
 
 use super::inbound::{reply_chunks, text_chunks};
 use super::{Input, Shared, TurnCtx};
-use crate::agent::TurnOutcome;
+use crate::agent::{TurnOutcome, TurnTools};
 use crate::media::outbound::{prepare, Prepared};
 use crate::media::{inbound::download_all, MediaSettings};
 
@@ -107,30 +107,40 @@ pub(crate) fn read_reply_files(
     .detach();
 }
 
-/// Submits `turn` to the agents; when the message has `media`, the files
-/// are downloaded first (the turn keeps its place in the session) and the
-/// agent gets them in its input.
+/// The attachments of a turn's message and where they go.
+pub(crate) struct MediaTurn<'a> {
+    /// The account's media settings.
+    pub(crate) settings: &'a MediaSettings,
+    /// `discord` / `kook` (the file names' prefix).
+    pub(crate) platform: &'static str,
+    /// The files.
+    pub(crate) media: Vec<InboundMedia>,
+}
+
+/// Submits `turn` (with the `tools` its agent may call) to the agents;
+/// when the message has media, the files are downloaded first (the turn
+/// keeps its place in the session) and the agent gets them in its input.
 pub(crate) fn submit_turn_with_media(
     shared: &Shared,
-    settings: &MediaSettings,
-    platform: &'static str,
+    media: MediaTurn<'_>,
     turn: TurnInput,
-    media: Vec<InboundMedia>,
     ctx: TurnCtx,
+    tools: Option<TurnTools>,
 ) {
-    if media.is_empty() {
-        shared.agents.submit(turn, ctx);
+    if media.media.is_empty() {
+        shared.agents.submit_with_tools(turn, ctx, tools);
         return;
     }
     let mut finished = turn.clone();
-    let settings = settings.clone();
+    let settings = media.settings.clone();
+    let (platform, files) = (media.platform, media.media);
     let message_id = turn.message_id.clone();
     let ready = crate::runtime::spawn(async move {
-        let items = download_all(settings, platform, message_id, media).await;
+        let items = download_all(settings, platform, message_id, files).await;
         attach_media(&mut finished, items);
         finished
     });
-    shared.agents.submit_after(turn, ready, ctx);
+    shared.agents.submit_after(turn, ready, ctx, tools);
 }
 
 /// Uploads in flight: request id → the names of its files (for the note
