@@ -73,13 +73,14 @@ pub enum AgentError {
 pub async fn answer(
     backend: &BackendSpec,
     request: &TurnRequest,
+    env: &[(String, String)],
 ) -> Result<Option<String>, AgentError> {
     match backend {
         BackendSpec::Echo => Ok(reply_from_output(request.text.as_bytes())),
         BackendSpec::Command {
             command,
             timeout_ms,
-        } => super::command::answer(command, *timeout_ms, request).await,
+        } => super::command::answer(command, *timeout_ms, request, env).await,
         BackendSpec::OpenAi {
             base_url,
             model,

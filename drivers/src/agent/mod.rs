@@ -23,6 +23,7 @@ pub mod command;
 pub mod openai;
 pub mod runner;
 pub mod transcripts;
+pub mod turn_token;
 
 pub use backend::AgentError;
 pub use runner::{AgentRunner, TurnOutcome, DEFAULT_MAX_CONCURRENCY};

@@ -40,6 +40,7 @@ use smol::lock::Semaphore;
 
 use super::backend::{answer, AgentError};
 use super::transcripts::TranscriptStore;
+use super::turn_token::{TurnAccess, TurnToken};
 use super::AgentsTable;
 
 /// A reasonable `max_concurrency`: turns running at once across sessions.
@@ -83,6 +84,8 @@ struct Shared<T> {
     /// in the map exactly while its worker runs.
     queues: Mutex<HashMap<SessionId, Slot<T>>>,
     outcomes: Sender<(T, TurnOutcome)>,
+    /// Gives command agents their turn token (the gateway sets it).
+    tokens: std::sync::OnceLock<super::turn_token::TokenIssuer>,
 }
 
 /// One busy session: its waiting turns, how to cancel the running one,
@@ -120,9 +123,16 @@ impl<T: Send + 'static> AgentRunner<T> {
                 permits: Arc::new(Semaphore::new(max_concurrency.max(1))),
                 queues: Mutex::new(HashMap::new()),
                 outcomes: tx,
+                tokens: std::sync::OnceLock::new(),
             }),
             outcomes: rx,
         }
+    }
+
+    /// Gives every command-agent turn from now on a turn token from
+    /// `issuer` (`KRILL_TURN_TOKEN`, `KRILL_SOCKET`); set once.
+    pub fn set_token_issuer(&self, issuer: super::turn_token::TokenIssuer) {
+        let _ = self.shared.tokens.set(issuer);
     }
 
     /// Queues a turn behind the session's earlier turns; returns at once.
@@ -397,7 +407,15 @@ impl<T> Shared<T> {
             }
         };
         let request = turn.request_with_history(history);
-        let reply = answer(&spec.backend, &request).await?;
+        // The token lives exactly as long as the backend runs for this turn.
+        let token = match (&spec.backend, self.tokens.get()) {
+            (BackendSpec::Command { .. }, Some(issuer)) => issuer.issue(TurnAccess::default()),
+            _ => None,
+        };
+        let env = token.as_ref().map(TurnToken::env).unwrap_or_default();
+        let reply = answer(&spec.backend, &request, &env).await;
+        drop(token);
+        let reply = reply?;
 
         let mut entries = vec![turn.user_entry(submitted_ms)];
         entries.extend(
