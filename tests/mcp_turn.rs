@@ -93,11 +93,24 @@ fn an_mcp_client_in_a_turn_uses_the_turns_tools_and_nothing_else() {
             .collect()
     };
     let listed = names("mcpTools");
-    assert_eq!(listed, names("requestTools"), "tools/list = the turn's tools");
+    assert_eq!(
+        listed,
+        names("requestTools"),
+        "tools/list = the turn's tools"
+    );
     assert!(listed.iter().any(|n| n == "discord_react"), "{listed:?}");
-    assert!(listed.iter().any(|n| n == "discord_sendMessage"), "{listed:?}");
-    assert!(!listed.iter().any(|n| n == "discord_pinMessage"), "pins off");
-    assert!(!listed.iter().any(|n| n == "discord_kick"), "moderation off");
+    assert!(
+        listed.iter().any(|n| n == "discord_sendMessage"),
+        "{listed:?}"
+    );
+    assert!(
+        !listed.iter().any(|n| n == "discord_pinMessage"),
+        "pins off"
+    );
+    assert!(
+        !listed.iter().any(|n| n == "discord_kick"),
+        "moderation off"
+    );
     assert_eq!(report["schemas"]["discord_react"]["type"], "object");
     assert_eq!(report["react"]["isError"], false, "{report}");
     assert_eq!(report["send"]["isError"], false, "{report}");
@@ -114,7 +127,13 @@ fn an_mcp_client_in_a_turn_uses_the_turns_tools_and_nothing_else() {
     let before = fake.reactions().len();
     let ended = call_outside_a_turn(&python, token, socket);
     assert_eq!(ended["isError"], true, "{ended}");
-    assert!(ended["text"].as_str().unwrap_or_default().contains("not valid"), "{ended}");
+    assert!(
+        ended["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not valid"),
+        "{ended}"
+    );
 
     // A forged token is refused the same way.
     let forged = call_outside_a_turn(&python, &"0".repeat(64), socket);

@@ -10,6 +10,9 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The SDK version the scenarios are written against (CI installs the same).
+const MCP_PACKAGE: &str = "mcp==2.3.0";
+
 /// How long creating the venv may take.
 const INSTALL_LIMIT: Duration = Duration::from_secs(300);
 
@@ -32,12 +35,11 @@ pub fn mcp_python() -> PathBuf {
         return python;
     }
     let made = run(Command::new("python3").arg("-m").arg("venv").arg(&venv))
-        && run(Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "mcp"]));
+        && run(Command::new(&python).args(["-m", "pip", "install", "--quiet", MCP_PACKAGE]));
     assert!(
         made && has_mcp(&python),
         "no Python with the MCP SDK: create one with `python3 -m venv {venv} && \
-         {venv}/bin/pip install mcp` (or set KRILL_MCP_PYTHON to a python that can `import mcp`)",
+         {venv}/bin/pip install {MCP_PACKAGE}` (or set KRILL_MCP_PYTHON to a python that can `import mcp`)",
         venv = venv.display()
     );
     python

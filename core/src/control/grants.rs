@@ -21,7 +21,9 @@ pub enum Refusal {
     )]
     Missing,
     /// The token was never granted, or its turn has ended.
-    #[error("refused: the turn token is not valid (its turn has ended, or it is not a krill token)")]
+    #[error(
+        "refused: the turn token is not valid (its turn has ended, or it is not a krill token)"
+    )]
     Invalid,
 }
 
@@ -55,7 +57,10 @@ impl<T> TurnGrants<T> {
 
     /// The scope of `token`, or why the call is refused.
     pub fn authorize(&self, token: Option<&str>) -> Result<&T, Refusal> {
-        let token = token.map(str::trim).filter(|t| !t.is_empty()).ok_or(Refusal::Missing)?;
+        let token = token
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(Refusal::Missing)?;
         self.grants.get(token).ok_or(Refusal::Invalid)
     }
 

@@ -103,7 +103,10 @@ impl McpServer {
         let id = object.get("id").cloned();
         let Some(method) = object.get("method").and_then(Value::as_str) else {
             // A response to a request krill never sends, or garbage.
-            return match (id, object.contains_key("result") || object.contains_key("error")) {
+            return match (
+                id,
+                object.contains_key("result") || object.contains_key("error"),
+            ) {
                 (_, true) => Step::Nothing,
                 (id, false) => Step::Reply(error_response(
                     &id.unwrap_or(Value::Null),
@@ -301,7 +304,9 @@ mod tests {
             Some(METHOD_NOT_FOUND)
         );
         assert_eq!(
-            code(server.handle_line(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}}"#)),
+            code(
+                server.handle_line(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}}"#)
+            ),
             Some(INVALID_PARAMS)
         );
         assert_eq!(
@@ -319,11 +324,17 @@ mod tests {
         assert_eq!(failed["result"]["isError"], json!(true));
         let refused = tool_call_result(&json!(1), "refused: bad token", true);
         assert_eq!(refused["result"]["isError"], json!(true));
-        assert_eq!(refused["result"]["content"][0]["text"], json!("refused: bad token"));
+        assert_eq!(
+            refused["result"]["content"][0]["text"],
+            json!("refused: bad token")
+        );
         let list = tools_list_result(
             &json!(2),
             &[json!({"name":"discord_react","description":"d","parameters":{"type":"object"}})],
         );
-        assert_eq!(list["result"]["tools"][0]["inputSchema"], json!({"type":"object"}));
+        assert_eq!(
+            list["result"]["tools"][0]["inputSchema"],
+            json!({"type":"object"})
+        );
     }
 }

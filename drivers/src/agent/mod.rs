@@ -22,11 +22,13 @@ pub mod backend;
 pub mod command;
 pub mod openai;
 pub mod runner;
+pub mod tools;
 pub mod transcripts;
 pub mod turn_token;
 
 pub use backend::AgentError;
 pub use runner::{AgentRunner, TurnOutcome, DEFAULT_MAX_CONCURRENCY};
+pub use tools::{ToolHandler, TurnTools};
 pub use transcripts::{TranscriptError, TranscriptStore, MAX_CACHED_ENTRIES};
 
 /// One configured agent, as the runner needs it.

@@ -10,12 +10,18 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use krill_core::control::{TurnGrants, TOKEN_BYTES};
+use krill_core::tools::ToolSpec;
+
+use super::tools::ToolHandler;
 
 /// What a token's turn may do through the control socket.
 #[derive(Clone, Default)]
 pub struct TurnAccess {
-    /// The tools the turn was offered, as `{name, description, parameters}`.
-    pub tools: Vec<serde_json::Value>,
+    /// The tools the turn was offered (its `TurnRequest::tools`).
+    pub tools: Vec<ToolSpec>,
+    /// Who carries out its calls (the channel loop, within the turn's
+    /// scope); `None` when the turn has no tools.
+    pub handler: Option<Arc<dyn ToolHandler>>,
 }
 
 /// The tokens granted now (shared by the runner and the control socket).

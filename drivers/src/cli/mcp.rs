@@ -84,9 +84,7 @@ impl Gateway {
             );
         }
         match self.ask(&ControlRequest::Ping) {
-            Ok(reply) if reply.ok => {
-                initialize_result(id, version, env!("CARGO_PKG_VERSION"))
-            }
+            Ok(reply) if reply.ok => initialize_result(id, version, env!("CARGO_PKG_VERSION")),
             Ok(reply) => error_response(
                 id,
                 INTERNAL_ERROR,
@@ -125,7 +123,10 @@ impl Gateway {
             }) => tool_call_result(id, &result, false),
             Ok(reply) => tool_call_result(
                 id,
-                reply.error.as_deref().unwrap_or("the gateway refused the call"),
+                reply
+                    .error
+                    .as_deref()
+                    .unwrap_or("the gateway refused the call"),
                 true,
             ),
             Err(error) => tool_call_result(id, &error.to_string(), true),

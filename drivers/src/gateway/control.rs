@@ -21,6 +21,7 @@ use tracing::{debug, warn};
 use super::supervisor::{Accounts, Inboxes};
 use super::Input;
 use crate::agent::turn_token::{TurnAccess, TurnTokens};
+use krill_core::tools::run::error_result;
 
 /// How long a client waits for a delivery (the planner's retries included).
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(120);
@@ -119,23 +120,30 @@ async fn answer(line: &str, router: &Router) -> ControlReply {
         Ok(ControlRequest::Send(send)) => deliver(send, router).await,
         Ok(ControlRequest::Ping) => ControlReply::sent(Vec::new()),
         Ok(ControlRequest::ToolsList { token }) => match authorize(router, token.as_deref()) {
-            Ok(access) => ControlReply::tools(access.tools),
+            Ok(access) => ControlReply::tools(
+                access
+                    .tools
+                    .iter()
+                    .filter_map(|spec| serde_json::to_value(spec).ok())
+                    .collect(),
+            ),
             Err(refusal) => ControlReply::failed(refusal),
         },
         Ok(ControlRequest::ToolsCall {
             token,
             name,
-            arguments: _,
+            arguments,
         }) => match authorize(router, token.as_deref()) {
-            Ok(_) => ControlReply::tool_result(
-                serde_json::json!({
-                    "ok": false,
-                    "error": format!(
-                        "{name} is not a tool of this turn (tools/list shows the turn's tools)"
-                    ),
-                })
-                .to_string(),
-            ),
+            // The turn's handler acts only within the turn's scope (the
+            // core's ToolRun refuses actions it was not offered and chats
+            // outside its guild or DM).
+            Ok(TurnAccess {
+                handler: Some(handler),
+                ..
+            }) => ControlReply::tool_result(handler.call(name, arguments.to_string()).await),
+            Ok(_) => ControlReply::tool_result(error_result(&format!(
+                "{name} is not a tool of this turn: this turn has no tools"
+            ))),
             Err(refusal) => ControlReply::failed(refusal),
         },
         Ok(_) => ControlReply::failed("this gateway does not know that request"),
