@@ -40,7 +40,7 @@ use smol::lock::Semaphore;
 
 use super::backend::{answer, AgentError};
 use super::tools::TurnTools;
-use super::transcripts::TranscriptStore;
+use super::transcripts::{TranscriptError, TranscriptStore};
 use super::turn_token::{TurnAccess, TurnToken};
 use super::AgentsTable;
 
@@ -464,17 +464,23 @@ impl<T> Shared<T> {
             // `/new` archived the session while this turn ran.
             return Ok(reply);
         }
-        let store = self.transcripts.clone();
-        let (agent_id, session_key) = (turn.agent_id.clone(), turn.session_key.clone());
-        let written = crate::workers::run(move || store.append(&agent_id, &session_key, &entries));
-        match written.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                tracing::error!(target: "krill::agent", "{e}; the turn is not in the transcript")
-            }
-            Err(gone) => {
-                tracing::error!(target: "krill::agent", "{gone}; the turn is not in the transcript")
-            }
+        // A turn's append is one small write the page cache absorbs: done
+        // here, it costs less than the two thread wake-ups of a hop to a
+        // worker. The session's first use reads its whole file, which may
+        // be large: that one goes to a worker.
+        let store = &self.transcripts;
+        let (agent_id, session_key) = (&turn.agent_id, &turn.session_key);
+        let written = if store.is_loaded(agent_id, session_key) {
+            store.append(agent_id, session_key, &entries)
+        } else {
+            let store = store.clone();
+            let (agent_id, session_key) = (agent_id.clone(), session_key.clone());
+            crate::workers::run(move || store.append(&agent_id, &session_key, &entries))
+                .await
+                .unwrap_or_else(|gone| Err(TranscriptError::Worker(gone)))
+        };
+        if let Err(e) = written {
+            tracing::error!(target: "krill::agent", "{e}; the turn is not in the transcript");
         }
         Ok(reply)
     }
