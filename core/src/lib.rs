@@ -18,6 +18,7 @@
 //! | [`platform`] | Discord or KOOK, and the facts kept per platform |
 //! | [`routing`] | session keys: which agent session a message belongs to |
 //! | [`commands`] | chat commands: the registry, text and slash parsing, what each answers |
+//! | [`control`] | the gateway's local socket: request protocol, delivery targets, `message send` delivery |
 //! | [`agent`] | agent backend specs, turn requests and prompt rendering |
 //! | [`json_text`] | lenient JSON text: lone surrogate escapes decoded as U+FFFD |
 //! | [`secret`] | a string type whose `Debug`/`Display` never show the value |
@@ -31,6 +32,7 @@ pub mod agent;
 pub mod backoff;
 pub mod commands;
 pub mod config;
+pub mod control;
 pub mod discord;
 pub mod json_text;
 pub mod kook;

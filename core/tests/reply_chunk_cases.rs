@@ -238,3 +238,41 @@ fn a_split_never_turns_a_code_line_into_a_closing_fence() {
         }
     }
 }
+
+/// The `chunker` fuzz target's crash inputs (fuzz/regressions/chunker), at
+/// the limits config accepts (20 and up): every chunk keeps its fences
+/// balanced and nothing is lost.
+#[test]
+fn fuzz_regressions_keep_fences_balanced() {
+    let inputs = [
+        "`\0```````\u{fffd}\u{fffd}",
+        "~~~\n\t\t\t{\t\u{fffd}\t\u{fffd}#\u{6}\u{fffd}\u{fffd}\u{6}",
+        "x ~~~\n```\n```` a\n``` b\n```",
+    ];
+    for text in inputs {
+        for (limit, lines) in [(20, None), (21, Some(1)), (40, None), (2000, Some(17))] {
+            let chunks = chunk_text(text, &len(limit, lines));
+            for chunk in &chunks {
+                assert!(chunk.chars().count() <= limit);
+                let mut open = None;
+                for line in chunk.lines() {
+                    match open {
+                        Some(m) if FenceMarker::is_closed_by(m, line) => open = None,
+                        Some(_) => {}
+                        None => open = parse_opener(line).map(|o| o.marker),
+                    }
+                }
+                assert!(open.is_none(), "{text:?} at {limit}: {chunks:?}");
+            }
+            let joined: String = chunks.concat();
+            assert_eq!(
+                joined
+                    .replace(char::is_whitespace, "")
+                    .replace(['`', '~'], ""),
+                text.replace(char::is_whitespace, "")
+                    .replace(['`', '~'], ""),
+                "{text:?} at {limit}"
+            );
+        }
+    }
+}

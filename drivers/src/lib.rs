@@ -9,6 +9,7 @@
 //! | [`cli`] | the `krill` command line and its subcommands |
 //! | [`config_file`] | finding, reading and parsing the config file |
 //! | [`config_write`] | `/config set|unset`: editing the config file in place, atomically |
+//! | [`control_client`] | the client of the running gateway's control socket (`message send`, `mcp`) |
 //! | [`pairing_store`] | the pairing files in the credentials dir |
 //! | [`paths`] | where the config file and the state dir are |
 //! | [`rest_call`] | one blocking REST call through the core planner, for CLI commands |
@@ -25,6 +26,7 @@ pub mod agent;
 pub mod cli;
 pub mod config_file;
 pub mod config_write;
+pub mod control_client;
 pub mod gateway;
 pub mod http;
 pub mod logging;

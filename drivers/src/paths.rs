@@ -61,3 +61,8 @@ pub fn credentials_dir(state: &Path) -> PathBuf {
 pub fn sessions_dir(state: &Path, agent_id: &str) -> PathBuf {
     state.join("agents").join(agent_id).join("sessions")
 }
+
+/// `<state>/gateway.sock`: the running gateway's control socket (0600).
+pub fn control_socket(state: &Path) -> PathBuf {
+    state.join("gateway.sock")
+}

@@ -1,5 +1,6 @@
 //! Fuzz target `chunker`: arbitrary bytes → lossy UTF-8 text, limits taken
-//! from the first bytes → `chunk_spans`, then the invariants:
+//! from the first bytes (within what config accepts) → `chunk_spans`, then
+//! the invariants:
 //! - every chunk within `max_chars` (code points) and the soft line limit
 //!   (`max_lines`, or max(`max_lines`, 3) plus its blank lines when the chunk
 //!   holds a fence line);
@@ -19,7 +20,9 @@ fuzz_target!(|data: &[u8]| {
     if data.len() < 4 {
         return;
     }
-    let max_chars = usize::from(u16::from_le_bytes([data[0], data[1]]) % 8001);
+    // The limits config accepts: textChunkLimit 20..=8000 (below 20 a chunk
+    // cannot hold a code block's closing and reopening lines; refused).
+    let max_chars = 20 + usize::from(u16::from_le_bytes([data[0], data[1]]) % 7981);
     let max_lines = match data[2] {
         0 => None,
         n => Some(usize::from(n % 40)),
@@ -71,21 +74,26 @@ fuzz_target!(|data: &[u8]| {
     assert!(text[prev_end..].trim().is_empty(), "lost the tail");
 });
 
-/// The longest run of 3 or more backticks or tildes in `line` (0 if none).
+/// The degenerate size of `line`'s fence-looking runs: the longest run of 3
+/// or more backticks or tildes, or the whitespace right before such a run
+/// when longer (whitespace is dropped at a break, so a blank stretch wider
+/// than a chunk leaves the run at the next chunk's start); 0 if none.
 fn longest_fence_run(line: &str) -> usize {
+    let chars: Vec<char> = line.chars().collect();
     let mut best = 0;
-    let mut run = 0;
-    let mut prev = None;
-    for c in line.chars() {
-        if (c == '`' || c == '~') && prev == Some(c) {
-            run += 1;
-        } else {
-            run = usize::from(c == '`' || c == '~');
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c != '`' && c != '~' {
+            i += 1;
+            continue;
         }
-        prev = Some(c);
+        let run = chars[i..].iter().take_while(|x| **x == c).count();
         if run >= 3 {
-            best = best.max(run);
+            let blank = chars[..i].iter().rev().take_while(|x| x.is_whitespace()).count();
+            best = best.max(run).max(blank);
         }
+        i += run;
     }
     best
 }

@@ -79,8 +79,9 @@
 //! line: a text line's piece never starts with what reads as an opening
 //! fence (```` a ```python ```` is not split before the backticks), and a
 //! code line's piece never reads as the closing fence. The cut moves back
-//! instead; only a run of backticks or tildes about as long as half the
-//! limit (degenerate again) can leave no such cut.
+//! instead; only a run of backticks or tildes, or a stretch of whitespace
+//! right before one, about as long as half the limit (degenerate again) can
+//! leave no such cut.
 //!
 //! # Cost
 //! One pass builds a line table (`memchr` for line ends, a char count per

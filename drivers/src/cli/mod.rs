@@ -10,6 +10,7 @@ pub mod channels;
 pub mod chat;
 pub mod doctor;
 pub mod gateway;
+pub mod message;
 pub mod pairing;
 
 /// Exit code: success.
@@ -46,6 +47,9 @@ pub enum Command {
     /// Channel status.
     #[command(subcommand)]
     Channels(channels::ChannelsCommand),
+    /// Send messages through the running gateway.
+    #[command(subcommand)]
+    Message(message::MessageCommand),
 }
 
 /// Parses `std::env::args` and runs the subcommand; returns the exit code.
@@ -70,5 +74,6 @@ pub fn run() -> i32 {
         Command::Pairing(cmd) => pairing::run(config, cmd),
         Command::Doctor(args) => doctor::run(config, args),
         Command::Channels(cmd) => channels::run(config, cmd),
+        Command::Message(cmd) => message::run(config, cmd),
     }
 }

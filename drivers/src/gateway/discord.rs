@@ -50,6 +50,7 @@ use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite};
+use super::deliveries::Deliveries;
 use super::inbound::{
     answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, turn_participants,
     TurnSource,
@@ -185,6 +186,8 @@ struct DiscordLoop {
     content_seen: u64,
     replies_out: u64,
     limits: ChunkLimits,
+    /// `krill message send` deliveries in progress.
+    deliveries: Deliveries,
     stopped: Option<String>,
 }
 
@@ -268,6 +271,7 @@ impl DiscordLoop {
             content_seen: 0,
             replies_out: 0,
             limits,
+            deliveries: Deliveries::default(),
             stopped: None,
         }
     }
@@ -1058,6 +1062,34 @@ impl DiscordLoop {
         }
     }
 
+    /// Delivers `text` to `target` for the control socket (`krill message
+    /// send`): chunked like a reply; only a DM's recipient may be pinged.
+    fn deliver(
+        &mut self,
+        now: Instant,
+        target: krill_core::control::Target,
+        text: &str,
+        reply: Sender<krill_core::control::ControlReply>,
+    ) {
+        let recipient = match &target {
+            krill_core::control::Target::User(id) => Some(id.clone()),
+            krill_core::control::Target::Channel(_) => None,
+        };
+        let mentions = MentionPolicy::new(self.settings.allowed_mentions, recipient.as_deref());
+        match krill_core::control::Delivery::new(
+            Platform::Discord,
+            target,
+            text,
+            &self.limits,
+            mentions,
+        ) {
+            Ok(delivery) => self.deliveries.start(now, &mut self.link, delivery, reply),
+            Err(error) => {
+                let _ = reply.try_send(krill_core::control::ControlReply::failed(error));
+            }
+        }
+    }
+
     /// Sends `text` to `channel_id` as one message (pairing replies).
     fn send_text(
         &mut self,
@@ -1154,7 +1186,9 @@ impl ChannelLoop for DiscordLoop {
     }
 
     fn handle_rest_event(&mut self, now: Instant, event: RestEvent) {
-        self.on_rest_event(now, event);
+        if let Some(event) = self.deliveries.handle(now, &mut self.link, event) {
+            self.on_rest_event(now, event);
+        }
     }
 
     fn take_stop(&mut self) -> Option<String> {
@@ -1215,6 +1249,11 @@ impl ChannelLoop for DiscordLoop {
             }
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, *outcome),
+            Input::Deliver {
+                target,
+                text,
+                reply,
+            } => self.deliver(now, target, &text, reply),
             // `run_loop` hands these to `reload` / `request_stop`.
             Input::Reload { .. } | Input::Stop { .. } => {}
         }

@@ -32,6 +32,7 @@ use tracing::{debug, error, info, warn};
 
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite, Executed};
+use super::deliveries::Deliveries;
 use super::inbound::{
     answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, turn_participants,
     TurnSource,
@@ -90,6 +91,8 @@ struct KookLoop {
     messages_in: u64,
     replies_out: u64,
     limits: ChunkLimits,
+    /// `krill message send` deliveries in progress.
+    deliveries: Deliveries,
     stopped: Option<String>,
 }
 
@@ -140,6 +143,7 @@ impl KookLoop {
             messages_in: 0,
             replies_out: 0,
             limits,
+            deliveries: Deliveries::default(),
             stopped: None,
         }
     }
@@ -554,6 +558,34 @@ impl KookLoop {
         }
     }
 
+    /// Delivers `text` to `target` for the control socket (`krill message
+    /// send`): chunked like a reply; only a DM's recipient may be pinged.
+    fn deliver(
+        &mut self,
+        now: Instant,
+        target: krill_core::control::Target,
+        text: &str,
+        reply: Sender<krill_core::control::ControlReply>,
+    ) {
+        let recipient = match &target {
+            krill_core::control::Target::User(id) => Some(id.clone()),
+            krill_core::control::Target::Channel(_) => None,
+        };
+        let mentions = MentionPolicy::new(self.settings.allowed_mentions, recipient.as_deref());
+        match krill_core::control::Delivery::new(
+            Platform::Kook,
+            target,
+            text,
+            &self.limits,
+            mentions,
+        ) {
+            Ok(delivery) => self.deliveries.start(now, &mut self.link, delivery, reply),
+            Err(error) => {
+                let _ = reply.try_send(krill_core::control::ControlReply::failed(error));
+            }
+        }
+    }
+
     /// Submits one message to a channel or, for DMs, to the user.
     fn send(
         &mut self,
@@ -641,7 +673,9 @@ impl ChannelLoop for KookLoop {
     }
 
     fn handle_rest_event(&mut self, now: Instant, event: RestEvent) {
-        self.on_rest_event(now, event);
+        if let Some(event) = self.deliveries.handle(now, &mut self.link, event) {
+            self.on_rest_event(now, event);
+        }
     }
 
     fn take_stop(&mut self) -> Option<String> {
@@ -674,6 +708,11 @@ impl ChannelLoop for KookLoop {
             ),
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, *outcome),
+            Input::Deliver {
+                target,
+                text,
+                reply,
+            } => self.deliver(now, target, &text, reply),
             // `run_loop` hands these to `reload` / `request_stop`.
             Input::Reload { .. } | Input::Stop { .. } => {}
         }

@@ -41,13 +41,22 @@ impl RestLink {
         now: Instant,
         request: impl Into<Request>,
     ) -> Option<RequestId> {
-        match self.planner.submit(now, request.into()) {
+        match self.try_submit(now, request) {
             Ok(id) => Some(id),
             Err(error) => {
                 warn!(platform = ?self.planner.platform(), %error, "REST request refused");
                 None
             }
         }
+    }
+
+    /// Queues a request; the planner's refusal is returned, not logged.
+    pub(crate) fn try_submit(
+        &mut self,
+        now: Instant,
+        request: impl Into<Request>,
+    ) -> Result<RequestId, krill_core::rest::SubmitError> {
+        self.planner.submit(now, request.into())
     }
 
     /// Starts every request the planner lets out now.

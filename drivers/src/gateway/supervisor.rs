@@ -25,6 +25,44 @@ use super::{discord, kook, panic_message, ChannelEnd, Input, Shared};
 /// outcomes with them).
 pub(crate) type Inboxes = Arc<Mutex<HashMap<usize, Sender<Input>>>>;
 
+/// The account of each running loop, by index (the control socket routes
+/// requests with them).
+#[derive(Clone, Default)]
+pub(crate) struct Accounts(Arc<Mutex<HashMap<usize, (Platform, String)>>>);
+
+impl Accounts {
+    fn insert(&self, index: usize, platform: Platform, account: String) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(index, (platform, account));
+    }
+
+    fn remove(&self, index: usize) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&index);
+    }
+
+    /// The account ids of `platform` running now.
+    pub(crate) fn running(&self, platform: Platform) -> Vec<String> {
+        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.values()
+            .filter(|(p, _)| *p == platform)
+            .map(|(_, id)| id.clone())
+            .collect()
+    }
+
+    /// The loop index of `platform` account `account`.
+    pub(crate) fn index_of(&self, platform: Platform, account: &str) -> Option<usize> {
+        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.iter()
+            .find(|(_, (p, id))| *p == platform && id == account)
+            .map(|(index, _)| *index)
+    }
+}
+
 struct Running {
     index: usize,
     connection: String,
@@ -34,6 +72,7 @@ struct Running {
 pub(crate) struct Supervisor {
     shared: Shared,
     inboxes: Inboxes,
+    accounts: Accounts,
     running: HashMap<(Platform, String), Running>,
     ended_tx: Sender<ChannelEnd>,
     stopping: HashSet<usize>,
@@ -45,6 +84,7 @@ impl Supervisor {
         Self {
             shared,
             inboxes: Arc::new(Mutex::new(HashMap::new())),
+            accounts: Accounts::default(),
             running: HashMap::new(),
             ended_tx,
             stopping: HashSet::new(),
@@ -54,6 +94,11 @@ impl Supervisor {
     /// The inboxes, for the agent dispatcher.
     pub(crate) fn inboxes(&self) -> Inboxes {
         self.inboxes.clone()
+    }
+
+    /// The running loops' accounts, for the control socket.
+    pub(crate) fn accounts(&self) -> Accounts {
+        self.accounts.clone()
     }
 
     /// Loops running now.
@@ -78,6 +123,7 @@ impl Supervisor {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(index, tx);
+        self.accounts.insert(index, key.0, key.1.clone());
         self.running.insert(key, Running { index, connection });
         let ended_tx = self.ended_tx.clone();
         crate::runtime::spawn(async move {
@@ -107,6 +153,7 @@ impl Supervisor {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&end.index);
+        self.accounts.remove(end.index);
         if self.stopping.remove(&end.index) {
             info!(channel = %end.name, "channel stopped: {}", end.reason);
         } else {

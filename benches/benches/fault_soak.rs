@@ -1,0 +1,567 @@
+//! Fault soak: the RELEASE `krill gateway` with the echo agent between the
+//! fake Discord and KOOK servers of `krill-testkit` (loopback only), a steady
+//! stream of DMs on both platforms, and a random fault every 3-10 s on one of
+//! them: Discord op 7, op 9 (`d:false`), zombie (no heartbeat ACKs), TCP
+//! drop, 429, 5xx; KOOK RECONNECT (s=5), TCP drop, PONG loss, 429, 5xx.
+//!
+//! ```text
+//! cargo build --release -p krill-drivers --bin krill && cargo bench -p krill-benches --bench fault_soak
+//! ```
+//!
+//! Knobs: `KRILL_SOAK_SECS` (600: how long messages are sent and faults
+//! injected), `KRILL_SOAK_RATE` (6 messages/s per platform),
+//! `KRILL_SOAK_SEED` (fault schedule), `KRILL_SOAK_DRAIN_SECS` (60: how long
+//! to wait for the last replies), `KRILL_SOAK_BIN` (another binary; default
+//! `$CARGO_TARGET_DIR/release/krill` or `target/release/krill`).
+//!
+//! Printed per platform: messages sent; answered exactly once; duplicated
+//! (answered more than once); lost (never answered); sent while krill had no
+//! live connection ("krill waited") and, of those, never answered; reply
+//! latency p50/p99/max (send → reply seen by the fake, polled every 10 ms);
+//! faults injected by kind. Bounded: everything stops after
+//! `KRILL_SOAK_SECS + KRILL_SOAK_DRAIN_SECS`. Not a test: `cargo test`
+//! runs this target without `--bench` and it only prints how to run it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use krill_benches::stats::{ms, summarize};
+use krill_testkit::discord::{message_create_dm, Author, DM_CHANNEL_ID};
+use krill_testkit::http::ScriptedResponse;
+use krill_testkit::{FakeDiscord, FakeDiscordOptions, FakeKook, FakeKookOptions};
+use serde_json::json;
+
+/// The KOOK user the stream talks as (the only one krill answers).
+const KOOK_USER: &str = "2418200000";
+/// How often the reply poller looks at the fakes' posts.
+const POLL: Duration = Duration::from_millis(10);
+/// Discord's heartbeat interval on the fake (a zombie is found within two).
+const HEARTBEAT_MS: u64 = 3000;
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!(
+            "fault_soak: skipped (not run with --bench). Run: cargo build --release -p \
+             krill-drivers --bin krill && cargo bench -p krill-benches --bench fault_soak"
+        );
+        return;
+    }
+    let secs = env_u64("KRILL_SOAK_SECS", 600);
+    let rate = env_u64("KRILL_SOAK_RATE", 6).max(1);
+    let seed = env_u64("KRILL_SOAK_SEED", 16);
+    let drain = Duration::from_secs(env_u64("KRILL_SOAK_DRAIN_SECS", 60));
+    let bin = match krill_binary() {
+        Ok(bin) => bin,
+        Err(message) => {
+            eprintln!("fault_soak: {message}");
+            std::process::exit(2);
+        }
+    };
+    println!(
+        "fault_soak: {} for {secs} s, {rate} msg/s per platform, seed {seed}",
+        bin.display()
+    );
+
+    let discord = Arc::new(FakeDiscord::start(FakeDiscordOptions {
+        heartbeat_interval_ms: HEARTBEAT_MS,
+        ..FakeDiscordOptions::default()
+    }));
+    let kook = Arc::new(FakeKook::start(FakeKookOptions::default()));
+    let state = tempdir();
+    let config = format!(
+        r#"{{
+  channels: {{
+    discord: {{ token: "{dt}", apiBaseUrl: "{da}", dm: {{ policy: "open", allowFrom: ["*"] }} }},
+    kook: {{ token: "{kt}", apiBaseUrl: "{ka}", allowedUserId: "{KOOK_USER}" }},
+  }},
+}}
+"#,
+        dt = discord.options().token,
+        da = discord.api_base_url(),
+        kt = kook.options().token,
+        ka = kook.api_base_url(),
+    );
+    let config_path = state.join("krill.json5");
+    std::fs::write(&config_path, config).expect("write the config");
+    let mut krill = Krill::start(&bin, &config_path, &state);
+    let ready = Duration::from_secs(30);
+    if discord.wait_for_ready_client(ready).is_err() || kook.wait_for_ready_client(ready).is_err() {
+        eprintln!("fault_soak: krill never got ready\n{}", krill.tail());
+        std::process::exit(1);
+    }
+
+    let ledger = Arc::new(Mutex::new(Ledger::default()));
+    let sending = Arc::new(AtomicBool::new(true));
+    let polling = Arc::new(AtomicBool::new(true));
+    let poller = {
+        let (discord, kook, ledger, polling) = (
+            discord.clone(),
+            kook.clone(),
+            ledger.clone(),
+            polling.clone(),
+        );
+        std::thread::spawn(move || poll_replies(&discord, &kook, &ledger, &polling))
+    };
+    let senders: Vec<_> = [Platform::Discord, Platform::Kook]
+        .into_iter()
+        .map(|platform| {
+            let (discord, kook, ledger, sending) = (
+                discord.clone(),
+                kook.clone(),
+                ledger.clone(),
+                sending.clone(),
+            );
+            std::thread::spawn(move || {
+                send_stream(platform, rate, &discord, &kook, &ledger, &sending)
+            })
+        })
+        .collect();
+
+    // Faults until the time is up.
+    let start = Instant::now();
+    let end = start + Duration::from_secs(secs);
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut faults: BTreeMap<String, usize> = BTreeMap::new();
+    loop {
+        let wait = Duration::from_millis(3000 + rng.below(7001));
+        if Instant::now() + wait >= end {
+            std::thread::sleep(end.saturating_duration_since(Instant::now()));
+            break;
+        }
+        std::thread::sleep(wait);
+        let name = inject(&mut rng, &discord, &kook, end);
+        *faults.entry(name).or_default() += 1;
+    }
+    sending.store(false, Ordering::SeqCst);
+    for s in senders {
+        let _ = s.join();
+    }
+    // Heal anything still faulty, then wait for the last replies.
+    discord.set_heartbeat_ack(true);
+    kook.set_pong(true);
+    let drain_end = Instant::now() + drain;
+    while Instant::now() < drain_end && !ledger_lock(&ledger).all_answered() {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500)); // late duplicates
+    polling.store(false, Ordering::SeqCst);
+    let _ = poller.join();
+    let alive = krill.alive();
+    drop(krill);
+
+    let ledger = ledger_lock(&ledger);
+    println!(
+        "\nfault_soak: {secs} s, {} faults: {}",
+        faults.values().sum::<usize>(),
+        faults
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "{:<8} {:>6} {:>13} {:>10} {:>6} {:>13} {:>22} {:>9} {:>9} {:>9}",
+        "platform",
+        "sent",
+        "answered once",
+        "duplicated",
+        "lost",
+        "sent waiting",
+        "never delivered (wait)",
+        "p50",
+        "p99",
+        "max"
+    );
+    for platform in [Platform::Discord, Platform::Kook] {
+        let r = ledger.report(platform);
+        let lat = summarize(&r.latencies);
+        let show = |f: fn(&krill_benches::stats::Summary) -> Duration| {
+            lat.as_ref().map_or("-".to_owned(), |s| ms(f(s)))
+        };
+        println!(
+            "{:<8} {:>6} {:>13} {:>10} {:>6} {:>13} {:>22} {:>9} {:>9} {:>9}",
+            platform.name(),
+            r.sent,
+            r.once,
+            r.duplicated,
+            r.lost,
+            r.sent_waiting,
+            r.waiting_lost,
+            show(|s| s.p50),
+            show(|s| s.p99),
+            show(|s| s.max),
+        );
+    }
+    println!("krill still running at the end: {alive}");
+    let _ = std::fs::remove_dir_all(&state);
+}
+
+// ---- faults ----
+
+/// Injects one random fault on one platform; returns its name.
+fn inject(rng: &mut Rng, discord: &FakeDiscord, kook: &FakeKook, end: Instant) -> String {
+    let name = match rng.below(11) {
+        0 => {
+            discord.send_op7_reconnect();
+            "discord op7"
+        }
+        1 => {
+            discord.send_op9(false);
+            "discord op9"
+        }
+        2 => {
+            // Zombie: no ACKs until krill has given the connection up.
+            let before = discord.connection_count();
+            discord.set_heartbeat_ack(false);
+            wait_until(
+                end,
+                Duration::from_secs(3 * HEARTBEAT_MS / 1000 + 5),
+                || discord.connection_count() > before,
+            );
+            discord.set_heartbeat_ack(true);
+            "discord zombie"
+        }
+        3 => {
+            discord.drop_tcp();
+            "discord tcp-drop"
+        }
+        4 => {
+            discord.push_http_response(
+                "POST /channels/*/messages",
+                ScriptedResponse::json(
+                    429,
+                    &[("Retry-After", "1"), ("X-RateLimit-Scope", "user")],
+                    &json!({"message": "You are being rate limited.", "retry_after": 1.0, "global": false}),
+                ),
+            );
+            "discord 429"
+        }
+        5 => {
+            discord.push_http_response(
+                "POST /channels/*/messages",
+                ScriptedResponse::json(502, &[], &json!({"message": "bad gateway"})),
+            );
+            "discord 5xx"
+        }
+        6 => {
+            kook.send_reconnect(40107);
+            "kook s=5"
+        }
+        7 => {
+            kook.drop_tcp();
+            "kook tcp-drop"
+        }
+        8 => {
+            // PONG loss until krill has resumed on a new connection.
+            let before = kook.connection_count();
+            kook.set_pong(false);
+            wait_until(end, Duration::from_secs(90), || {
+                kook.connection_count() > before
+            });
+            kook.set_pong(true);
+            "kook pong-loss"
+        }
+        9 => {
+            kook.push_http_response(
+                "POST /direct-message/create",
+                ScriptedResponse::json(
+                    429,
+                    &[
+                        ("X-Rate-Limit-Limit", "120"),
+                        ("X-Rate-Limit-Remaining", "0"),
+                        ("X-Rate-Limit-Reset", "1"),
+                        ("X-Rate-Limit-Bucket", "direct-message/create"),
+                    ],
+                    &json!({"code": 429, "message": "too many requests", "data": []}),
+                ),
+            );
+            "kook 429"
+        }
+        _ => {
+            kook.push_http_response(
+                "POST /direct-message/create",
+                ScriptedResponse::json(500, &[], &json!({"code": 500, "message": "error"})),
+            );
+            "kook 5xx"
+        }
+    };
+    name.to_owned()
+}
+
+/// Polls `done` every 50 ms for at most `limit` (and not past `end`).
+fn wait_until(end: Instant, limit: Duration, done: impl Fn() -> bool) {
+    let until = (Instant::now() + limit).min(end + Duration::from_secs(30));
+    while Instant::now() < until && !done() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+// ---- the message stream and its ledger ----
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Platform {
+    Discord,
+    Kook,
+}
+
+impl Platform {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Discord => "discord",
+            Self::Kook => "kook",
+        }
+    }
+
+    fn tag(self, n: u64) -> String {
+        match self {
+            Self::Discord => format!("soak-d-{n}"),
+            Self::Kook => format!("soak-k-{n}"),
+        }
+    }
+}
+
+struct Sent {
+    platform: Platform,
+    at: Instant,
+    /// No live connection to krill when it was sent.
+    waiting: bool,
+    replies: usize,
+    first_reply: Option<Instant>,
+}
+
+#[derive(Default)]
+struct Ledger {
+    sent: HashMap<String, Sent>,
+}
+
+struct PlatformReport {
+    sent: usize,
+    once: usize,
+    duplicated: usize,
+    lost: usize,
+    sent_waiting: usize,
+    waiting_lost: usize,
+    latencies: Vec<Duration>,
+}
+
+impl Ledger {
+    fn all_answered(&self) -> bool {
+        self.sent.values().all(|s| s.replies > 0)
+    }
+
+    fn report(&self, platform: Platform) -> PlatformReport {
+        let mine: Vec<&Sent> = self
+            .sent
+            .values()
+            .filter(|s| s.platform == platform)
+            .collect();
+        PlatformReport {
+            sent: mine.len(),
+            once: mine.iter().filter(|s| s.replies == 1).count(),
+            duplicated: mine.iter().filter(|s| s.replies > 1).count(),
+            lost: mine.iter().filter(|s| s.replies == 0).count(),
+            sent_waiting: mine.iter().filter(|s| s.waiting).count(),
+            waiting_lost: mine.iter().filter(|s| s.waiting && s.replies == 0).count(),
+            latencies: mine
+                .iter()
+                .filter_map(|s| s.first_reply.map(|r| r.saturating_duration_since(s.at)))
+                .collect(),
+        }
+    }
+}
+
+fn ledger_lock(ledger: &Mutex<Ledger>) -> std::sync::MutexGuard<'_, Ledger> {
+    ledger.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Sends `rate` DMs per second on `platform` while `sending`.
+fn send_stream(
+    platform: Platform,
+    rate: u64,
+    discord: &FakeDiscord,
+    kook: &FakeKook,
+    ledger: &Mutex<Ledger>,
+    sending: &AtomicBool,
+) {
+    let gap = Duration::from_secs(1) / u32::try_from(rate).unwrap_or(u32::MAX);
+    let start = Instant::now();
+    let mut n: u64 = 0;
+    while sending.load(Ordering::SeqCst) {
+        let tag = platform.tag(n);
+        let waiting = match platform {
+            Platform::Discord => discord.live_connection_count() == 0,
+            Platform::Kook => kook.live_connection_count() == 0,
+        };
+        ledger_lock(ledger).sent.insert(
+            tag.clone(),
+            Sent {
+                platform,
+                at: Instant::now(),
+                waiting,
+                replies: 0,
+                first_reply: None,
+            },
+        );
+        match platform {
+            Platform::Discord => discord.dispatch(
+                "MESSAGE_CREATE",
+                message_create_dm(
+                    DM_CHANNEL_ID,
+                    &Author::user("111111111111111111", "alice"),
+                    &tag,
+                ),
+            ),
+            Platform::Kook => {
+                kook.event(kook.person_text(KOOK_USER, &tag));
+            }
+        }
+        n += 1;
+        let next = start + gap * u32::try_from(n).unwrap_or(u32::MAX);
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+}
+
+/// Records every reply the fakes got, by the tag it echoes.
+fn poll_replies(discord: &FakeDiscord, kook: &FakeKook, ledger: &Mutex<Ledger>, on: &AtomicBool) {
+    let (mut seen_d, mut seen_k) = (0, 0);
+    while on.load(Ordering::SeqCst) {
+        let posts_d: Vec<String> = discord
+            .posted_messages()
+            .into_iter()
+            .skip(seen_d)
+            .map(|p| p.content)
+            .collect();
+        let posts_k: Vec<String> = kook
+            .posted_messages()
+            .into_iter()
+            .skip(seen_k)
+            .map(|p| p.content)
+            .collect();
+        seen_d += posts_d.len();
+        seen_k += posts_k.len();
+        let now = Instant::now();
+        let mut ledger = ledger_lock(ledger);
+        for content in posts_d.iter().chain(&posts_k) {
+            if let Some(sent) = ledger.sent.get_mut(content.trim()) {
+                sent.replies += 1;
+                sent.first_reply.get_or_insert(now);
+            }
+        }
+        drop(ledger);
+        std::thread::sleep(POLL);
+    }
+}
+
+// ---- the krill process ----
+
+struct Krill {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Krill {
+    fn start(bin: &Path, config: &Path, state: &Path) -> Self {
+        let mut child = Command::new(bin)
+            .arg("gateway")
+            .arg("--config")
+            .arg(config)
+            .env("KRILL_STATE_DIR", state)
+            .env_remove("DISCORD_BOT_TOKEN")
+            .env_remove("KOOK_BOT_TOKEN")
+            .env_remove("KRILL_CONFIG")
+            .env_remove("KRILL_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        if let Some(stderr) = child.stderr.take() {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+                    if log.len() >= 200 {
+                        log.remove(0);
+                    }
+                    log.push(line);
+                }
+            });
+        }
+        Self { child, log }
+    }
+
+    fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    fn tail(&self) -> String {
+        self.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .join("\n")
+    }
+}
+
+impl Drop for Krill {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The release binary: `KRILL_SOAK_BIN`, else the target dir's.
+fn krill_binary() -> Result<PathBuf, String> {
+    if let Some(bin) = std::env::var_os("KRILL_SOAK_BIN") {
+        return Ok(PathBuf::from(bin));
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join("target")
+        });
+    let bin = target.join("release").join("krill");
+    if bin.is_file() {
+        Ok(bin)
+    } else {
+        Err(format!(
+            "{} is missing: run cargo build --release -p krill-drivers --bin krill",
+            bin.display()
+        ))
+    }
+}
+
+/// A fresh state directory under the system temp dir.
+fn tempdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("krill-fault-soak-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the state dir");
+    dir
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+/// A small seeded generator (xorshift64*) for the fault schedule.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n.max(1)
+    }
+}

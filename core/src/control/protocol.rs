@@ -1,0 +1,141 @@
+//! The control socket's protocol: a client writes one JSON object on one
+//! line, the gateway answers with one JSON object on one line. Requests are
+//! tagged by `op`:
+//!
+//! ```text
+//! {"op":"send","channel":"discord","account":null,"to":"user:1","text":"hi"}
+//! {"ok":true,"messageIds":["9"]}
+//! {"ok":false,"error":"missing permission (HTTP 403) for channel 5: ..."}
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::platform::Platform;
+
+/// The longest request line the gateway reads (bytes); longer lines are
+/// refused without being parsed.
+pub const MAX_REQUEST_BYTES: usize = 1 << 20;
+
+/// `send`: deliver a message (`krill message send`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendRequest {
+    /// `discord` or `kook`.
+    pub channel: String,
+    /// The account id; `None` = the only (or `default`) running account.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// The target as the user wrote it (see [`super::parse_target`]).
+    pub to: String,
+    /// The text (chunked to the platform's limits).
+    pub text: String,
+}
+
+/// One request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum ControlRequest {
+    /// Deliver a message.
+    Send(SendRequest),
+    /// Is the gateway there? (answered `ok`).
+    Ping,
+}
+
+impl SendRequest {
+    /// The platform named by `channel`.
+    pub fn platform(&self) -> Result<Platform, String> {
+        self.channel.parse::<Platform>().map_err(|e| e.to_string())
+    }
+}
+
+/// One answer.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ControlReply {
+    /// True when the request was carried out.
+    pub ok: bool,
+    /// Why not, in words a user (or a model) can act on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The ids of the messages sent (`send`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub message_ids: Vec<String>,
+}
+
+impl ControlReply {
+    /// A success with the messages sent.
+    pub fn sent(message_ids: Vec<String>) -> Self {
+        Self {
+            ok: true,
+            error: None,
+            message_ids,
+        }
+    }
+
+    /// A refusal or failure.
+    pub fn failed(error: impl Into<String>) -> Self {
+        Self {
+            ok: false,
+            error: Some(error.into()),
+            message_ids: Vec::new(),
+        }
+    }
+
+    /// The reply as one line (no trailing newline).
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| r#"{"ok":false}"#.to_owned())
+    }
+}
+
+/// Parses one request line.
+pub fn parse_request(line: &str) -> Result<ControlRequest, String> {
+    if line.len() > MAX_REQUEST_BYTES {
+        return Err(format!(
+            "request too long ({} bytes, at most {MAX_REQUEST_BYTES})",
+            line.len()
+        ));
+    }
+    serde_json::from_str(line).map_err(|e| format!("bad request: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_round_trip() {
+        let line = r#"{"op":"send","channel":"kook","to":"channel:5","text":"hi"}"#;
+        let request = parse_request(line).unwrap();
+        assert_eq!(
+            request,
+            ControlRequest::Send(SendRequest {
+                channel: "kook".into(),
+                account: None,
+                to: "channel:5".into(),
+                text: "hi".into(),
+            })
+        );
+        let again = serde_json::to_string(&request).unwrap();
+        assert_eq!(parse_request(&again).unwrap(), request);
+    }
+
+    #[test]
+    fn bad_lines_are_errors() {
+        assert!(parse_request("").is_err());
+        assert!(parse_request("{\"op\":\"nope\"}").is_err());
+        assert!(parse_request("{\"op\":\"send\",\"channel\":\"x\"}").is_err());
+    }
+
+    #[test]
+    fn replies() {
+        assert_eq!(
+            ControlReply::sent(vec!["1".into()]).to_line(),
+            r#"{"ok":true,"messageIds":["1"]}"#
+        );
+        assert_eq!(
+            ControlReply::failed("no").to_line(),
+            r#"{"ok":false,"error":"no"}"#
+        );
+    }
+}
