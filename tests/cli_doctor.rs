@@ -375,8 +375,6 @@ fn keys_that_have_no_effect_yet_are_warned_once_each() {
         warned,
         [
             format!("warn   config: {path}:2:26: channels.discord.mediaMaxMb: has no effect yet: attachments are neither downloaded nor uploaded"),
-            format!("warn   config: {path}:2:52: channels.discord.actions.pins: has no effect yet: Discord tool actions are not carried out"),
-            format!("warn   config: {path}:2:64: channels.discord.actions.polls: has no effect yet: Discord tool actions are not carried out"),
         ]
     );
 }

@@ -101,7 +101,7 @@ fn the_command_agent_gets_the_documented_object_from_discord_and_kook() {
     assert_eq!(req["history"], json!([]));
     assert_eq!(
         req["prompt"],
-        format!("[from: alice (111111111111111111)] what now?\n[message_id: {guild_msg_id}]")
+        format!("[from: alice (111111111111111111)] what now?\n[message_id: {guild_msg_id}]\n[discord message id: {guild_msg_id} channel: {CHANNEL_ID}]")
     );
 
     // 2. A Discord DM.
@@ -122,7 +122,7 @@ fn the_command_agent_gets_the_documented_object_from_discord_and_kook() {
     assert_eq!(req["text"], "hello from a DM");
     assert_eq!(
         req["prompt"],
-        format!("hello from a DM\n[message_id: {dm_id}]")
+        format!("hello from a DM\n[message_id: {dm_id}]\n[discord message id: {dm_id} channel: {DM_CHANNEL_ID}]")
     );
 
     // 3. A KOOK private message: the same main session (its history holds

@@ -77,7 +77,7 @@ fn an_openai_backend_answers_a_discord_dm() {
 
     let requests = openai.requests();
     assert_eq!(requests.len(), 2, "one request per turn");
-    let first_prompt = format!("who are you?\n[message_id: {first_id}]");
+    let first_prompt = format!("who are you?\n[message_id: {first_id}]\n[discord message id: {first_id} channel: {DM_CHANNEL_ID}]");
     assert_eq!(requests[0].path, "/v1/chat/completions");
     assert_eq!(requests[0].model(), Some("e2e-model"));
     assert_eq!(
@@ -97,7 +97,7 @@ fn an_openai_backend_answers_a_discord_dm() {
             pair("system", "You are krill."),
             pair("user", &first_prompt),
             pair("assistant", "Hello, I am the model."),
-            pair("user", &format!("and now?\n[message_id: {second_id}]")),
+            pair("user", &format!("and now?\n[message_id: {second_id}]\n[discord message id: {second_id} channel: {DM_CHANNEL_ID}]")),
         ],
         "the transcript goes along"
     );

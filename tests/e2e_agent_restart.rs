@@ -74,7 +74,7 @@ fn the_agent_sees_its_history_after_a_restart() {
     assert_eq!(
         request["history"],
         json!([
-            {"role": "user", "text": format!("remember me\n[message_id: {first_id}]")},
+            {"role": "user", "text": format!("remember me\n[message_id: {first_id}]\n[discord message id: {first_id} channel: {DM_CHANNEL_ID}]")},
             {"role": "assistant", "text": "session=agent:main:main text=remember me history=0"},
         ])
     );

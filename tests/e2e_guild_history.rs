@@ -96,12 +96,15 @@ fn earlier_unmentioned_messages_are_the_mentioned_turns_context() {
             "[Chat messages since your last reply - for context]\n\
              [from: bob#4242 (222222222222222222)] I think we should ship on friday\n\
              [message_id: {first}]\n\
+             [discord message id: {first} channel: {CHANNEL_ID}]\n\
              [from: carol (333333333333333333)] line one\nline two\n\
              [message_id: {second}]\n\
+             [discord message id: {second} channel: {CHANNEL_ID}]\n\
              \n\
              [Current message - respond to this]\n\
              [from: alice (111111111111111111)] what do you think?\n\
-             [message_id: {current}]"
+             [message_id: {current}]\n\
+             [discord message id: {current} channel: {CHANNEL_ID}]"
         )
     );
     assert_eq!(request(&dump, 1)["text"], "what do you think?");
@@ -116,7 +119,7 @@ fn earlier_unmentioned_messages_are_the_mentioned_turns_context() {
     fake.wait_for_posts(2, WAIT).expect("a second reply");
     assert_eq!(
         request(&dump, 2)["prompt"],
-        format!("[from: alice (111111111111111111)] and now?\n[message_id: {next}]")
+        format!("[from: alice (111111111111111111)] and now?\n[message_id: {next}]\n[discord message id: {next} channel: {CHANNEL_ID}]")
     );
     assert!(!krill.log().contains(&fake.options().token));
 }
@@ -160,7 +163,7 @@ fn history_limit_bounds_the_context_and_zero_disables_it() {
         } else {
             assert_eq!(
                 prompt,
-                format!("[from: alice (111111111111111111)] summary?\n[message_id: {current}]")
+                format!("[from: alice (111111111111111111)] summary?\n[message_id: {current}]\n[discord message id: {current} channel: {CHANNEL_ID}]")
             );
         }
     }

@@ -280,7 +280,8 @@ fn a_reaction_notification_reaches_the_next_turns_prompt_once() {
             "[system] alice ({ALICE}) reacted 👍 to your message {reply}\n\
              \n\
              [from: alice ({ALICE})] second\n\
-             [message_id: {second}]"
+             [message_id: {second}]\n\
+             [discord message id: {second} channel: {CHANNEL_ID}]"
         )
     );
     assert_eq!(
@@ -294,7 +295,7 @@ fn a_reaction_notification_reaches_the_next_turns_prompt_once() {
     fake.wait_for_posts(3, WAIT).expect("a third reply");
     assert_eq!(
         prompt(&dump, 3),
-        format!("[from: alice ({ALICE})] third\n[message_id: {third}]")
+        format!("[from: alice ({ALICE})] third\n[message_id: {third}]\n[discord message id: {third} channel: {CHANNEL_ID}]")
     );
     assert_no_token(&fake, &krill);
 }
@@ -332,7 +333,7 @@ fn with_notifications_off_the_prompt_has_no_system_line() {
     fake.wait_for_posts(2, WAIT).expect("a second reply");
     assert_eq!(
         prompt(&dump, 2),
-        format!("[from: alice ({ALICE})] second\n[message_id: {second}]")
+        format!("[from: alice ({ALICE})] second\n[message_id: {second}]\n[discord message id: {second} channel: {CHANNEL_ID}]")
     );
     assert_no_token(&fake, &krill);
 }
@@ -360,7 +361,8 @@ fn a_dm_reaction_is_shown_in_the_dms_next_turn() {
             "[system] alice ({ALICE}) reacted 🔥 to your message {reply}\n\
              \n\
              and now?\n\
-             [message_id: {next}]"
+             [message_id: {next}]\n\
+             [discord message id: {next} channel: {DM_CHANNEL_ID}]"
         )
     );
     assert_no_token(&fake, &krill);

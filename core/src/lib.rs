@@ -24,6 +24,7 @@
 //! | [`secret`] | a string type whose `Debug`/`Display` never show the value |
 //! | [`backoff`] | exponential backoff with seeded jitter |
 //! | [`timers`] | the timer table every machine keeps its deadlines in |
+//! | [`tools`] | the `discord` tool: actions, their schemas, who is offered them, the requests they plan |
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
@@ -43,3 +44,4 @@ pub mod rest;
 pub mod routing;
 pub mod secret;
 pub mod timers;
+pub mod tools;

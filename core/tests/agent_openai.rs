@@ -22,17 +22,12 @@ fn request(system_prompt: Option<&str>) -> TurnRequest {
         text: "and now?".into(),
         prompt: "and now?\n[message_id: 7003]".into(),
         history: vec![
-            HistoryEntry {
-                role: Role::User,
-                text: "hi\n[message_id: 7001]".into(),
-            },
-            HistoryEntry {
-                role: Role::Assistant,
-                text: "hello!".into(),
-            },
+            HistoryEntry::new(Role::User, "hi\n[message_id: 7001]"),
+            HistoryEntry::new(Role::Assistant, "hello!"),
         ],
         system_prompt: system_prompt.map(str::to_owned),
         skills: None,
+        tools: Vec::new(),
     }
 }
 

@@ -38,6 +38,7 @@ fn guild_message_with_context_and_reply() {
         message_id: Some("9003"),
         context: &context,
         reply_to: Some(&quoted),
+        discord_channel_id: None,
     });
     insta::assert_snapshot!("agent_prompt_guild_context_reply", prompt);
 }
@@ -52,6 +53,7 @@ fn guild_message_without_context_has_no_headers() {
         message_id: Some("9003"),
         context: &[],
         reply_to: None,
+        discord_channel_id: None,
     });
     insta::assert_snapshot!("agent_prompt_guild_plain", prompt);
 }
@@ -67,6 +69,7 @@ fn dm_is_the_text_and_its_id() {
         message_id: Some("7001"),
         context: &[msg("1", "2", "ignored", "DMs have no guild context")],
         reply_to: None,
+        discord_channel_id: None,
     });
     let reply = render_prompt(&PromptInput {
         chat_type: ChatType::Direct,
@@ -75,6 +78,7 @@ fn dm_is_the_text_and_its_id() {
         message_id: Some("7002"),
         context: &[],
         reply_to: Some(&quoted),
+        discord_channel_id: None,
     });
     insta::assert_snapshot!("agent_prompt_dm", format!("{plain}\n---\n{reply}"));
 }
@@ -89,6 +93,7 @@ fn terminal_prompt_is_the_bare_text() {
         message_id: None,
         context: &[],
         reply_to: None,
+        discord_channel_id: None,
     });
     assert_eq!(prompt, "hello");
 }
@@ -106,6 +111,7 @@ fn names_with_line_breaks_stay_on_their_line() {
         message_id: Some("5"),
         context: &[],
         reply_to: None,
+        discord_channel_id: None,
     });
     assert_eq!(
         prompt,
@@ -129,4 +135,24 @@ fn system_prompt_combines_channel_prompt_and_topic() {
     );
     assert_eq!(combine_system_prompt(Some(""), None), None);
     assert_eq!(combine_system_prompt(None, None), None);
+}
+
+#[test]
+fn discord_messages_carry_their_discord_message_id_and_channel() {
+    let sender = alice();
+    let context = [msg("9001", "111", "alice#0001", "hello there")];
+    let quoted = msg("8000", "333", "carol", "the quoted message");
+    let prompt = render_prompt(&PromptInput {
+        chat_type: ChatType::Channel,
+        sender: &sender,
+        text: "what do you think?",
+        message_id: Some("9003"),
+        context: &context,
+        reply_to: Some(&quoted),
+        discord_channel_id: Some("555"),
+    });
+    insta::assert_snapshot!("agent_prompt_discord_ids", prompt);
+    for id in ["9001", "8000", "9003"] {
+        assert!(prompt.contains(&format!("[discord message id: {id} channel: 555]")));
+    }
 }

@@ -17,6 +17,8 @@ fn user(ts_ms: u64, text: &str) -> TranscriptEntry {
             id: "111".into(),
             name: "alice".into(),
         }),
+        tool_calls: Vec::new(),
+        tool_call_id: None,
     }
 }
 

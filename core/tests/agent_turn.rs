@@ -23,6 +23,7 @@ fn input() -> TurnInput {
         prompt: "[from: alice (111)] what do you think?\n[message_id: 9003]".into(),
         system_prompt: Some("Keep answers short.".into()),
         skills: Some(vec!["search".into(), "docs".into()]),
+        tools: Vec::new(),
         history_limit: None,
     }
 }
@@ -39,6 +40,8 @@ fn transcript() -> Vec<TranscriptEntry> {
                 id: "111".into(),
                 name: "alice".into(),
             }),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
         });
         entries.push(TranscriptEntry::assistant(
             1_700_000_000_001 + turn * 10,

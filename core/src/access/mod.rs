@@ -67,6 +67,9 @@ mod owner;
 pub mod reactions;
 mod sender_notice;
 
+use crate::tools::policy::PolicyLevel;
+use crate::tools::ToolRules;
+
 use regex::Regex;
 
 pub use allowlist::{
@@ -209,6 +212,9 @@ pub struct Allowed {
     pub sender: Sender,
     /// The Discord channel rule that applied (skills, systemPrompt, tools).
     pub channel_rule: Option<ChannelRule>,
+    /// The guild's and the channel's `tools` / `toolsBySender` (empty in
+    /// DMs and on KOOK): which `discord` tool actions the turn is offered.
+    pub tool_rules: ToolRules,
 }
 
 /// A dropped message.
@@ -336,6 +342,7 @@ struct GuildRules {
     users: Option<Vec<UserEntry>>,
     require_mention: Option<bool>,
     channels: Option<Vec<ChannelRules>>,
+    tools: PolicyLevel,
 }
 
 #[derive(Debug, Clone)]
@@ -409,6 +416,10 @@ impl AccessPolicy {
                         reaction_trigger: g.reaction_trigger.clone().filter(|t| t.enabled),
                         users: users_of(g.users.as_ref()),
                         require_mention: g.require_mention,
+                        tools: PolicyLevel {
+                            tools: g.tools.clone(),
+                            tools_by_sender: g.tools_by_sender.clone(),
+                        },
                         channels: g.channels.as_ref().map(|chans| {
                             chans
                                 .iter()
@@ -519,6 +530,7 @@ impl AccessPolicy {
             Ok(Gate::Pass {
                 require_mention,
                 rule,
+                guild_tools,
             }) => {
                 let mentioned = mentions_bot(msg, &self.patterns);
                 if require_mention && !mentioned && !msg.native_command {
@@ -556,6 +568,7 @@ impl AccessPolicy {
                     text,
                     mentioned,
                     sender,
+                    tool_rules: tool_rules(guild_tools, rule.as_ref()),
                     channel_rule: rule,
                 }))
             }
@@ -759,6 +772,7 @@ impl AccessPolicy {
         Ok(Gate::Pass {
             require_mention,
             rule: rule.map(|c| c.rule.clone()),
+            guild_tools: guild.tools.clone(),
         })
     }
 
@@ -800,10 +814,13 @@ fn find_guild<'d>(
 }
 
 /// What the platform rules let through, before the mention check.
+#[allow(clippy::large_enum_variant)] // one short-lived value per message
 enum Gate {
     Pass {
         require_mention: bool,
         rule: Option<ChannelRule>,
+        /// The guild entry's tool policy (empty outside guilds).
+        guild_tools: PolicyLevel,
     },
     Challenge,
 }
@@ -813,7 +830,22 @@ impl Gate {
         Gate::Pass {
             require_mention,
             rule: None,
+            guild_tools: PolicyLevel::default(),
         }
+    }
+}
+
+/// The tool policies of a conversation: its guild entry's and its channel
+/// entry's.
+pub(crate) fn tool_rules(guild: PolicyLevel, rule: Option<&ChannelRule>) -> ToolRules {
+    ToolRules {
+        guild,
+        channel: rule
+            .map(|r| PolicyLevel {
+                tools: r.tools.clone(),
+                tools_by_sender: r.tools_by_sender.clone(),
+            })
+            .unwrap_or_default(),
     }
 }
 

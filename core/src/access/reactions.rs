@@ -472,12 +472,14 @@ impl AccessPolicy {
             PlatformPolicy::Discord(d) => self.discord(d, &as_message, paired),
             PlatformPolicy::Kook(k) => self.kook(k, &as_message),
         };
-        let rule = match gate {
+        let (rule, guild_tools) = match gate {
             Err(reason) => return ReactionDecision::Ignore(ReactionIgnored::NotAllowed(reason)),
             Ok(Gate::Challenge) => {
                 return ReactionDecision::Ignore(ReactionIgnored::PairingRequired)
             }
-            Ok(Gate::Pass { rule, .. }) => rule,
+            Ok(Gate::Pass {
+                rule, guild_tools, ..
+            }) => (rule, guild_tools),
         };
         let sender = Sender {
             id: r.reactor.id.clone(),
@@ -520,6 +522,7 @@ impl AccessPolicy {
                         text,
                         mentioned: false,
                         sender,
+                        tool_rules: super::tool_rules(guild_tools, rule.as_ref()),
                         channel_rule: rule,
                     },
                     polarity,

@@ -3,8 +3,9 @@
 //! ([`prompt`]), guild context history ([`ChannelHistory`]), transcript
 //! entries and the history window ([`transcript`]) and the OpenAI-compatible
 //! wire shapes ([`openai`]), when a message gets the ack reaction
-//! ([`ack`]), and the system events queued for a session's next turn
-//! ([`system_events`]).
+//! ([`ack`]), the system events queued for a session's next turn
+//! ([`system_events`]), and the function-calling loop of the OpenAI backend
+//! ([`tool_loop`]).
 //!
 //! Everything here is pure: the drivers (`krill_drivers::agent`) run the
 //! backends, keep the transcript files and call these functions.
@@ -17,6 +18,7 @@ pub mod history;
 pub mod openai;
 pub mod prompt;
 pub mod system_events;
+pub mod tool_loop;
 pub mod transcript;
 pub mod turn;
 
@@ -26,7 +28,7 @@ pub use system_events::{prepend_system_events, SystemEvents};
 pub use transcript::{history_window, TranscriptEntry};
 pub use turn::{
     dm_history_limit, reply_from_output, ChannelKind, ChatType, HistoryEntry, Role, Sender,
-    TurnInput, TurnRequest, AGENT_FAILED_REPLY,
+    ToolCallRecord, TurnInput, TurnRequest, AGENT_FAILED_REPLY,
 };
 
 use serde::Deserialize;
@@ -68,6 +70,10 @@ pub enum BackendSpec {
         /// Request timeout in milliseconds (default 120000).
         #[serde(rename = "timeoutMs", default = "default_openai_timeout_ms")]
         timeout_ms: u64,
+        /// Model calls that may ask for tools in one turn before krill stops
+        /// the turn (default [`tool_loop::DEFAULT_MAX_TOOL_STEPS`]).
+        #[serde(rename = "maxToolSteps", default = "default_max_tool_steps")]
+        max_tool_steps: u32,
     },
 }
 
@@ -77,4 +83,8 @@ fn default_command_timeout_ms() -> u64 {
 
 fn default_openai_timeout_ms() -> u64 {
     120_000
+}
+
+fn default_max_tool_steps() -> u32 {
+    tool_loop::DEFAULT_MAX_TOOL_STEPS
 }

@@ -31,6 +31,10 @@
 //!   `[Replying to <name> (<id>), message_id: <id>]` and the quoted text
 //!   (each line prefixed `> `) just before the message.
 //! - No message id (the terminal): no `[message_id: …]` line.
+//! - Discord: every message shown (context, quoted, current) also gets
+//!   `[discord message id: <id> channel: <channelId>]` after its
+//!   `[message_id: …]` line (after the quote for a quoted message), so the
+//!   agent can target it with the `discord` tool.
 //! - A message with no text shows `(no text)` in context and quotes.
 
 use super::turn::{ChatType, Sender};
@@ -70,6 +74,10 @@ pub struct PromptInput<'a> {
     pub context: &'a [ContextMessage],
     /// The message the current one replies to, if any.
     pub reply_to: Option<&'a ContextMessage>,
+    /// Discord: the channel of the messages shown, for the
+    /// `[discord message id: <id> channel: <channelId>]` lines; `None`
+    /// elsewhere.
+    pub discord_channel_id: Option<&'a str>,
 }
 
 /// Renders the prompt of a turn (format in the module docs).
@@ -87,6 +95,11 @@ pub fn render_prompt(input: &PromptInput<'_>) -> String {
                 or_no_text(&message.text),
             );
             push_message_id(&mut out, Some(&message.message_id));
+            push_discord_id(
+                &mut out,
+                Some(&message.message_id),
+                input.discord_channel_id,
+            );
         }
         out.push('\n');
         out.push_str(CURRENT_HEADER);
@@ -104,6 +117,7 @@ pub fn render_prompt(input: &PromptInput<'_>) -> String {
             out.push_str(line);
             out.push('\n');
         }
+        push_discord_id(&mut out, Some(&quoted.message_id), input.discord_channel_id);
     }
     match input.chat_type {
         ChatType::Channel => {
@@ -116,6 +130,7 @@ pub fn render_prompt(input: &PromptInput<'_>) -> String {
         ChatType::Direct => {}
     }
     push_message_id(&mut out, input.message_id);
+    push_discord_id(&mut out, input.message_id, input.discord_channel_id);
     let trimmed_len = out.trim_end_matches('\n').len();
     out.truncate(trimmed_len);
     out
@@ -152,6 +167,18 @@ fn push_from_line(out: &mut String, name: &str, id: &str, text: &str) {
 fn push_message_id(out: &mut String, message_id: Option<&str>) {
     if let Some(id) = message_id.filter(|id| !id.is_empty()) {
         out.push_str(&format!("[message_id: {}]\n", one_line(id)));
+    }
+}
+
+/// `[discord message id: <id> channel: <channelId>]` and a newline, for
+/// Discord messages with an id.
+fn push_discord_id(out: &mut String, message_id: Option<&str>, channel_id: Option<&str>) {
+    if let (Some(id), Some(channel)) = (message_id.filter(|id| !id.is_empty()), channel_id) {
+        out.push_str(&format!(
+            "[discord message id: {} channel: {}]\n",
+            one_line(id),
+            one_line(channel)
+        ));
     }
 }
 

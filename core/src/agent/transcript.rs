@@ -17,7 +17,7 @@
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 
-use super::turn::{HistoryEntry, Role, Sender};
+use super::turn::{HistoryEntry, Role, Sender, ToolCallRecord};
 
 /// Bytes of a session key kept as they are in its file name.
 const FILE_NAME_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
@@ -33,7 +33,10 @@ pub const TRANSCRIPT_EXTENSION: &str = ".jsonl";
 ///
 /// On disk: `{"ts_ms":…,"role":"user"|"assistant","text":"…","messageId":"…","sender":{"id":"…","name":"…"}}`
 /// (`messageId` and `sender` only when known; the assistant entries carry
-/// neither).
+/// neither). A turn that used tools also has, between its user entry and
+/// its reply, an assistant entry per model step with `"toolCalls":[{"id",
+/// "name","arguments"}]` and one `"role":"tool"` entry per call with its
+/// JSON result as `text` and `"toolCallId"`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TranscriptEntry {
     /// Wall-clock time of the entry, Unix epoch milliseconds.
@@ -48,6 +51,16 @@ pub struct TranscriptEntry {
     /// Who wrote the inbound message (user entries).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender: Option<Sender>,
+    /// Assistant entries that asked for tools: the calls.
+    #[serde(rename = "toolCalls", default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCallRecord>,
+    /// Tool entries (`role: "tool"`): which call this is the result of.
+    #[serde(
+        rename = "toolCallId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tool_call_id: Option<String>,
 }
 
 impl TranscriptEntry {
@@ -59,6 +72,22 @@ impl TranscriptEntry {
             text: reply.into(),
             message_id: None,
             sender: None,
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
+    }
+
+    /// The entry recording `step` of a turn's tool use (an assistant entry
+    /// with its calls, or a tool result).
+    pub fn from_history(ts_ms: u64, step: &HistoryEntry) -> Self {
+        Self {
+            ts_ms,
+            role: step.role,
+            text: step.text.clone(),
+            message_id: None,
+            sender: None,
+            tool_calls: step.tool_calls.clone(),
+            tool_call_id: step.tool_call_id.clone(),
         }
     }
 
@@ -128,6 +157,8 @@ pub fn history_window(
         .map(|entry| HistoryEntry {
             role: entry.role,
             text: entry.text.clone(),
+            tool_calls: entry.tool_calls.clone(),
+            tool_call_id: entry.tool_call_id.clone(),
         })
         .collect()
 }

@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::transcript::{history_window, TranscriptEntry};
+use crate::tools::ToolSpec;
 
 /// What the user sees when a backend fails (non-zero exit, timeout, spawn
 /// failure, HTTP error). The details go to the log, never to the chat.
@@ -55,8 +56,10 @@ pub struct Sender {
 pub enum Role {
     /// The human side: the rendered prompt of a past turn.
     User,
-    /// The agent's reply.
+    /// The agent's reply (or, with `toolCalls`, its request to call tools).
     Assistant,
+    /// The result of one tool call (`toolCallId` says which).
+    Tool,
 }
 
 impl Role {
@@ -65,6 +68,7 @@ impl Role {
         match self {
             Role::User => "user",
             Role::Assistant => "assistant",
+            Role::Tool => "tool",
         }
     }
 }
@@ -72,11 +76,45 @@ impl Role {
 /// One item of [`TurnRequest::history`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {
-    /// `user` or `assistant`.
+    /// `user`, `assistant` or `tool`.
     pub role: Role,
     /// For `user`: the prompt that turn was asked with; for `assistant`: the
-    /// reply.
+    /// reply; for `tool`: the tool's JSON result.
     pub text: String,
+    /// `assistant` entries that asked for tools: the calls.
+    #[serde(rename = "toolCalls", default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCallRecord>,
+    /// `tool` entries: the call this is the result of.
+    #[serde(
+        rename = "toolCallId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tool_call_id: Option<String>,
+}
+
+impl HistoryEntry {
+    /// A plain `user` / `assistant` entry.
+    pub fn new(role: Role, text: impl Into<String>) -> Self {
+        Self {
+            role,
+            text: text.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
+    }
+}
+
+/// One tool call an agent made: kept in the transcript with its result so
+/// later turns see what the agent did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolCallRecord {
+    /// The call's id (the model's, else `call_<n>`).
+    pub id: String,
+    /// The function, e.g. `discord_react`.
+    pub name: String,
+    /// Its arguments, a JSON object as text.
+    pub arguments: String,
 }
 
 /// The one JSON object a backend receives per turn (camelCase on the wire).
@@ -119,6 +157,10 @@ pub struct TurnRequest {
     /// Skill filter: absent = all, `[]` = none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skills: Option<Vec<String>>,
+    /// The `discord` tool's functions this turn may call (Discord turns
+    /// only; left out when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<ToolSpec>,
 }
 
 /// What the gateway submits for one inbound message: everything of the
@@ -149,6 +191,8 @@ pub struct TurnInput {
     pub system_prompt: Option<String>,
     /// See [`TurnRequest::skills`].
     pub skills: Option<Vec<String>>,
+    /// See [`TurnRequest::tools`].
+    pub tools: Vec<ToolSpec>,
     /// How many past *user turns* of the transcript go into `history`
     /// (each with the replies that followed it). `None`: all the transcript
     /// the store keeps in memory; `Some(0)`: no history. For DMs this is
@@ -181,6 +225,7 @@ impl TurnInput {
             history,
             system_prompt: self.system_prompt.clone(),
             skills: self.skills.clone(),
+            tools: self.tools.clone(),
         }
     }
 
@@ -193,6 +238,8 @@ impl TurnInput {
             text: self.prompt.clone(),
             message_id: Some(self.message_id.clone()).filter(|id| !id.is_empty()),
             sender: Some(self.sender.clone()),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
         }
     }
 }

@@ -42,31 +42,6 @@ pub enum Inert {
 /// out.
 pub const NO_EFFECT_YET: &[InertKey] = &[
     InertKey {
-        pattern: "channels.discord.actions.*",
-        missing: "Discord tool actions are not carried out",
-        when: Inert::Always,
-    },
-    InertKey {
-        pattern: "channels.discord.guilds.*.tools",
-        missing: "tool policies are not applied",
-        when: Inert::Always,
-    },
-    InertKey {
-        pattern: "channels.discord.guilds.*.toolsBySender",
-        missing: "tool policies are not applied",
-        when: Inert::Always,
-    },
-    InertKey {
-        pattern: "channels.discord.guilds.*.channels.*.tools",
-        missing: "tool policies are not applied",
-        when: Inert::Always,
-    },
-    InertKey {
-        pattern: "channels.discord.guilds.*.channels.*.toolsBySender",
-        missing: "tool policies are not applied",
-        when: Inert::Always,
-    },
-    InertKey {
         pattern: "channels.discord.mediaMaxMb",
         missing: "attachments are neither downloaded nor uploaded",
         when: Inert::Always,

@@ -120,6 +120,30 @@ pub enum Request {
         /// Who the text may ping.
         mentions: MentionPolicy,
     },
+    /// Any other route, JSON in and out: what the `discord` tool's actions
+    /// plan ([`crate::tools`]).
+    Api(ApiCall),
+}
+
+/// One call of the `discord` tool: a route of the API with a JSON body,
+/// answered with JSON ([`Response::DiscordJson`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiCall {
+    /// The method.
+    pub method: Method,
+    /// The rate-limit route template, e.g.
+    /// `GET /channels/{channel_id}/messages`.
+    pub route: &'static str,
+    /// The path and query below the base URL, ids already percent-encoded
+    /// (e.g. `/channels/123/messages?limit=20`).
+    pub path: String,
+    /// The route's major parameter (the channel or guild id; empty when
+    /// none), which keys its rate-limit bucket.
+    pub major: String,
+    /// The JSON body, if any.
+    pub body: Option<serde_json::Value>,
+    /// `X-Audit-Log-Reason` (moderation actions), percent-encoded when sent.
+    pub audit_reason: Option<String>,
 }
 
 /// An interaction callback.
@@ -295,6 +319,7 @@ impl Request {
                 "DELETE /channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
                 &**channel_id,
             ),
+            Request::Api(call) => (call.route, &*call.major),
             Request::SearchGuildMembers { guild_id, .. } => {
                 ("GET /guilds/{guild_id}/members/search", &**guild_id)
             }
@@ -334,6 +359,7 @@ impl Request {
             | Request::TriggerTyping { channel_id }
             | Request::CreateReaction { channel_id, .. }
             | Request::DeleteOwnReaction { channel_id, .. } => format!("channel {channel_id}"),
+            Request::Api(call) => format!("{} {}", call.method.as_str(), call.path),
             Request::SearchGuildMembers { guild_id, .. } => {
                 format!("member search in guild {guild_id}")
             }
@@ -403,6 +429,22 @@ impl Request {
                     path_segment(&reaction_emoji(emoji)?),
                 );
                 (method, path, None)
+            }
+            Request::Api(call) => {
+                if !call.path.starts_with('/') {
+                    return Err(SubmitError::Invalid(format!(
+                        "path {:?} does not start with /",
+                        call.path
+                    )));
+                }
+                let body = call.body.as_ref().map(|b| b.to_string().into_bytes());
+                let mut request = api.request(call.method, &call.path, body);
+                if let Some(reason) = call.audit_reason.as_deref().filter(|r| !r.is_empty()) {
+                    request
+                        .headers
+                        .push(("X-Audit-Log-Reason".to_owned(), path_segment(reason)));
+                }
+                return Ok(request);
             }
             Request::SearchGuildMembers {
                 guild_id,
@@ -524,6 +566,10 @@ impl Request {
             | Request::InteractionCallback { .. }
             | Request::EditOriginalResponse { .. }
             | Request::CreateFollowup { .. } => Response::Empty,
+            Request::Api(_) if body.iter().all(u8::is_ascii_whitespace) => {
+                Response::DiscordJson(serde_json::Value::Null)
+            }
+            Request::Api(_) => Response::DiscordJson(json(body)?),
             Request::SearchGuildMembers { .. } => Response::DiscordMembers(json(body)?),
         })
     }

@@ -193,6 +193,9 @@ pub enum Response {
     DiscordMessage(discord::Message),
     /// Discord `POST /users/@me/channels`.
     DiscordDmChannel(discord::DmChannel),
+    /// A Discord [`discord::Request::Api`] call: the JSON body (`null` for
+    /// an empty 204).
+    DiscordJson(serde_json::Value),
     /// Discord `GET /applications/{id}/commands` (the list as sent).
     DiscordCommands(serde_json::Value),
     /// Discord `GET /guilds/{id}/members/search`: guild members.

@@ -7,8 +7,30 @@ use std::io;
 use std::process::ExitStatus;
 
 use krill_core::agent::openai::OpenAiResponseError;
-use krill_core::agent::{reply_from_output, BackendSpec, TurnRequest};
+use krill_core::agent::{reply_from_output, BackendSpec, HistoryEntry, TurnRequest};
 use thiserror::Error;
+
+use super::tools::TurnTools;
+
+/// A backend's answer to one turn.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Answer {
+    /// The reply; `None` for no reply.
+    pub reply: Option<String>,
+    /// What the turn did after its prompt, for the transcript: tool steps
+    /// and results, then the reply. Empty: just the reply.
+    pub trace: Vec<HistoryEntry>,
+}
+
+impl Answer {
+    /// An answer that used no tools.
+    pub fn reply(reply: Option<String>) -> Self {
+        Self {
+            reply,
+            trace: Vec::new(),
+        }
+    }
+}
 
 /// Why a backend gave no answer.
 #[derive(Debug, Error)]
@@ -69,17 +91,21 @@ pub enum AgentError {
     Panicked,
 }
 
-/// Runs `request` on `backend`: the reply, `None` for no reply.
+/// Runs `request` on `backend`; `tools` carries out the calls of an
+/// OpenAI backend (the command backend only sees the list in its stdin).
 pub async fn answer(
     backend: &BackendSpec,
     request: &TurnRequest,
-) -> Result<Option<String>, AgentError> {
+    tools: Option<&TurnTools>,
+) -> Result<Answer, AgentError> {
     match backend {
-        BackendSpec::Echo => Ok(reply_from_output(request.text.as_bytes())),
+        BackendSpec::Echo => Ok(Answer::reply(reply_from_output(request.text.as_bytes()))),
         BackendSpec::Command {
             command,
             timeout_ms,
-        } => super::command::answer(command, *timeout_ms, request).await,
+        } => Ok(Answer::reply(
+            super::command::answer(command, *timeout_ms, request).await?,
+        )),
         BackendSpec::OpenAi {
             base_url,
             model,
@@ -87,6 +113,7 @@ pub async fn answer(
             system_prompt,
             max_tokens,
             timeout_ms,
+            max_tool_steps,
         } => {
             let call = super::openai::OpenAiCall {
                 base_url,
@@ -95,8 +122,9 @@ pub async fn answer(
                 system_prompt: system_prompt.as_deref(),
                 max_tokens: *max_tokens,
                 timeout_ms: *timeout_ms,
+                max_tool_steps: *max_tool_steps,
             };
-            call.answer(request).await
+            call.answer(request, tools).await
         }
     }
 }

@@ -22,10 +22,12 @@ pub mod backend;
 pub mod command;
 pub mod openai;
 pub mod runner;
+pub mod tools;
 pub mod transcripts;
 
 pub use backend::AgentError;
 pub use runner::{AgentRunner, TurnOutcome, DEFAULT_MAX_CONCURRENCY};
+pub use tools::{ToolHandler, TurnTools};
 pub use transcripts::{TranscriptError, TranscriptStore, MAX_CACHED_ENTRIES};
 
 /// One configured agent, as the runner needs it.

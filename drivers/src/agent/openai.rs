@@ -1,20 +1,27 @@
-//! The OpenAI-compatible backend: one `POST {baseUrl}/chat/completions` per
-//! turn with ureq on smol's blocking pool. The body and the reply parsing
-//! are `krill_core::agent::openai`'s; this file adds the `Authorization:
-//! Bearer $<apiKeyEnv>` header, the timeout (`timeoutMs`, whole request)
-//! and turns transport errors and non-2xx statuses into [`AgentError`]s.
+//! The OpenAI-compatible backend: `POST {baseUrl}/chat/completions` with
+//! ureq on smol's blocking pool, once per turn, or once per step when the
+//! model calls tools. The body, the reply parsing and the tool loop (step
+//! bound, messages) are `krill_core::agent`'s (`openai`, `tool_loop`); this
+//! file adds the `Authorization: Bearer $<apiKeyEnv>` header, the timeout
+//! (`timeoutMs`, per request), carries each tool call out through the
+//! turn's [`TurnTools`] and turns transport errors and non-2xx statuses
+//! into [`AgentError`]s.
 //! TLS is native-tls with the platform's root certificates.
 
 use std::time::Duration;
 
-use krill_core::agent::openai::{
-    chat_completion_request, chat_completions_url, parse_chat_completion,
-};
+use krill_core::agent::openai::{chat_completions_url, parse_chat_reply};
+use krill_core::agent::tool_loop::{Next, ToolConversation};
 use krill_core::agent::TurnRequest;
 use krill_core::secret::Secret;
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
-use super::backend::AgentError;
+use super::backend::{AgentError, Answer};
+use super::tools::TurnTools;
+
+/// The result a call gets when the turn has no tools to call.
+const NO_TOOLS: &str =
+    r#"{"ok":false,"error":"no tools are available in this conversation; answer in text"}"#;
 
 /// The most response body read.
 const MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
@@ -36,11 +43,19 @@ pub struct OpenAiCall<'a> {
     pub max_tokens: Option<u32>,
     /// `timeoutMs`.
     pub timeout_ms: u64,
+    /// `maxToolSteps`.
+    pub max_tool_steps: u32,
 }
 
 impl OpenAiCall<'_> {
-    /// Asks the API for the reply to `request`.
-    pub async fn answer(&self, request: &TurnRequest) -> Result<Option<String>, AgentError> {
+    /// Asks the API for the reply to `request`, carrying out the tool calls
+    /// the model makes with `tools` until it answers in text or the step
+    /// bound stops it.
+    pub async fn answer(
+        &self,
+        request: &TurnRequest,
+        tools: Option<&TurnTools>,
+    ) -> Result<Answer, AgentError> {
         let api_key = match self.api_key_env {
             Some(var) => Some(Secret::new(
                 std::env::var(var)
@@ -50,12 +65,61 @@ impl OpenAiCall<'_> {
             )),
             None => None,
         };
-        let body =
-            chat_completion_request(self.model, self.system_prompt, self.max_tokens, request);
-        let body = serde_json::to_vec(&body).map_err(|e| AgentError::Io(e.into()))?;
+        let mut conversation = ToolConversation::new(
+            self.model,
+            self.system_prompt,
+            self.max_tokens,
+            request,
+            self.max_tool_steps,
+        );
         let url = chat_completions_url(self.base_url);
-        let timeout_ms = self.timeout_ms;
-        smol::unblock(move || post(&url, api_key.as_ref(), &body, timeout_ms)).await
+        loop {
+            let body =
+                serde_json::to_vec(conversation.request()).map_err(|e| AgentError::Io(e.into()))?;
+            let (url_, key, timeout_ms) = (url.clone(), api_key.clone(), self.timeout_ms);
+            let text = smol::unblock(move || post(&url_, key.as_ref(), &body, timeout_ms)).await?;
+            let reply = parse_chat_reply(&text)?;
+            match conversation.handle_reply(reply) {
+                Next::CallTools(calls) => {
+                    for call in calls {
+                        tracing::debug!(
+                            target: "krill::agent",
+                            session = %request.session_key,
+                            tool = %call.name,
+                            "tool call"
+                        );
+                        let result = match tools {
+                            Some(tools) => {
+                                tools
+                                    .handler
+                                    .call(call.name.clone(), call.arguments.clone())
+                                    .await
+                            }
+                            None => NO_TOOLS.to_owned(),
+                        };
+                        conversation.tool_result(&call.id, result);
+                    }
+                }
+                Next::Answer(reply) => {
+                    return Ok(Answer {
+                        reply,
+                        trace: conversation.trace().to_vec(),
+                    })
+                }
+                Next::Stopped(reply) => {
+                    tracing::warn!(
+                        target: "krill::agent",
+                        session = %request.session_key,
+                        steps = conversation.steps(),
+                        "the model still called tools after maxToolSteps; turn stopped"
+                    );
+                    return Ok(Answer {
+                        reply: Some(reply),
+                        trace: conversation.trace().to_vec(),
+                    });
+                }
+            }
+        }
     }
 }
 
@@ -65,7 +129,7 @@ fn post(
     api_key: Option<&Secret>,
     body: &[u8],
     timeout_ms: u64,
-) -> Result<Option<String>, AgentError> {
+) -> Result<Vec<u8>, AgentError> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_millis(timeout_ms)))
         .http_status_as_error(false)
@@ -106,5 +170,5 @@ fn post(
                 .collect(),
         });
     }
-    Ok(parse_chat_completion(&text)?)
+    Ok(text)
 }

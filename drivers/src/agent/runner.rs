@@ -39,6 +39,7 @@ use smol::channel::{unbounded, Receiver, Sender};
 use smol::lock::Semaphore;
 
 use super::backend::{answer, AgentError};
+use super::tools::TurnTools;
 use super::transcripts::TranscriptStore;
 use super::AgentsTable;
 
@@ -102,6 +103,7 @@ struct Job<T> {
     turn: TurnInput,
     ctx: T,
     submitted_ms: u64,
+    tools: Option<TurnTools>,
 }
 
 impl<T: Send + 'static> AgentRunner<T> {
@@ -127,11 +129,18 @@ impl<T: Send + 'static> AgentRunner<T> {
 
     /// Queues a turn behind the session's earlier turns; returns at once.
     pub fn submit(&self, turn: TurnInput, ctx: T) {
+        self.submit_with_tools(turn, ctx, None);
+    }
+
+    /// [`AgentRunner::submit`] for a turn whose agent may call tools
+    /// (`turn.tools`), carried out by `tools`.
+    pub fn submit_with_tools(&self, turn: TurnInput, ctx: T, tools: Option<TurnTools>) {
         let session = (turn.agent_id.clone(), turn.session_key.clone());
         let job = Job {
             turn,
             ctx,
             submitted_ms: unix_ms(),
+            tools,
         };
         let mut queues = self
             .shared
@@ -268,11 +277,16 @@ async fn work<T: Send + 'static>(shared: Arc<Shared<T>>, session: SessionId) {
             let permit = shared.permits.acquire_arc().await;
             // A panic in a backend (a library bug) must not wedge the
             // session: it becomes a failed turn like any other.
-            let outcome =
-                AssertUnwindSafe(shared.run(&job.turn, job.submitted_ms, &session, epoch))
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|_| shared.failed(&job.turn, AgentError::Panicked));
+            let outcome = AssertUnwindSafe(shared.run(
+                &job.turn,
+                job.submitted_ms,
+                job.tools.as_ref(),
+                &session,
+                epoch,
+            ))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| shared.failed(&job.turn, AgentError::Panicked));
             drop(permit);
             outcome
         };
@@ -325,10 +339,11 @@ impl<T> Shared<T> {
         &self,
         turn: &TurnInput,
         submitted_ms: u64,
+        tools: Option<&TurnTools>,
         session: &SessionId,
         epoch: u64,
     ) -> TurnOutcome {
-        match self.answer(turn, submitted_ms, session, epoch).await {
+        match self.answer(turn, submitted_ms, tools, session, epoch).await {
             Ok(reply) => TurnOutcome {
                 agent_id: turn.agent_id.clone(),
                 session_key: turn.session_key.clone(),
@@ -366,6 +381,7 @@ impl<T> Shared<T> {
         &self,
         turn: &TurnInput,
         submitted_ms: u64,
+        tools: Option<&TurnTools>,
         session: &SessionId,
         epoch: u64,
     ) -> Result<Option<String>, AgentError> {
@@ -397,14 +413,25 @@ impl<T> Shared<T> {
             }
         };
         let request = turn.request_with_history(history);
-        let reply = answer(&spec.backend, &request).await?;
+        let answered = answer(&spec.backend, &request, tools).await?;
+        let reply = answered.reply;
 
         let mut entries = vec![turn.user_entry(submitted_ms)];
-        entries.extend(
-            reply
-                .iter()
-                .map(|r| TranscriptEntry::assistant(unix_ms(), r.clone())),
-        );
+        if answered.trace.is_empty() {
+            entries.extend(
+                reply
+                    .iter()
+                    .map(|r| TranscriptEntry::assistant(unix_ms(), r.clone())),
+            );
+        } else {
+            let now = unix_ms();
+            entries.extend(
+                answered
+                    .trace
+                    .iter()
+                    .map(|step| TranscriptEntry::from_history(now, step)),
+            );
+        }
         let current = self
             .queues
             .lock()

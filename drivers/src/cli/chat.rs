@@ -129,6 +129,7 @@ fn converse(
                 message_id: None,
                 context: &[],
                 reply_to: None,
+                discord_channel_id: None,
             });
             runner.submit(
                 TurnInput {
@@ -144,6 +145,7 @@ fn converse(
                     prompt,
                     system_prompt: None,
                     skills: None,
+                    tools: Vec::new(),
                     history_limit: None,
                 },
                 (),

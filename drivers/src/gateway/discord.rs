@@ -45,6 +45,7 @@ use krill_core::reply::{ChunkLimits, MentionPolicy};
 use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};
 use krill_core::rest::{RequestId, Response, RestError, RestEvent};
 use krill_core::routing::{chat_label, guild_slug};
+use krill_core::tools::{offered_actions, specs_for, ChannelFact, ChannelFacts, TurnScope};
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
@@ -59,6 +60,7 @@ use super::link::RestLink;
 use super::member_lookup::NameLookup;
 use super::socket::{feed, Socket};
 use super::status::Health;
+use super::tools::{LoopTools, ToolCalls};
 use super::{
     run_loop, unix_ms, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, InteractionToken,
     Shared, TurnCtx,
@@ -66,7 +68,7 @@ use super::{
 
 #[path = "discord_native.rs"]
 mod native;
-use crate::agent::TurnOutcome;
+use crate::agent::{TurnOutcome, TurnTools};
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 
 /// Channel kinds Discord uses for threads (announcement, public, private).
@@ -186,9 +188,27 @@ struct DiscordLoop {
     content_seen: u64,
     replies_out: u64,
     limits: ChunkLimits,
+    /// `discord` tool calls waiting for their requests.
+    tool_calls: ToolCalls,
     /// `krill message send` deliveries in progress.
     deliveries: Deliveries,
     stopped: Option<String>,
+}
+
+/// What the loop knows of channels, for the `discord` tool's scope checks.
+struct KnownChannels<'a>(&'a HashMap<String, KnownChannel>);
+
+impl ChannelFacts for KnownChannels<'_> {
+    fn channel(&self, channel_id: &str) -> ChannelFact {
+        match self.0.get(channel_id) {
+            Some(KnownChannel {
+                guild_id: Some(guild),
+                ..
+            }) => ChannelFact::InGuild(guild.clone()),
+            Some(_) => ChannelFact::Direct,
+            None => ChannelFact::Unknown,
+        }
+    }
 }
 
 impl DiscordLoop {
@@ -271,6 +291,7 @@ impl DiscordLoop {
             content_seen: 0,
             replies_out: 0,
             limits,
+            tool_calls: ToolCalls::default(),
             deliveries: Deliveries::default(),
             stopped: None,
         }
@@ -387,6 +408,37 @@ impl DiscordLoop {
     }
 
     fn on_rest_event(&mut self, now: Instant, event: RestEvent) {
+        let event = match event {
+            RestEvent::Completed { id, response } => {
+                let posted = match &response {
+                    Response::DiscordMessage(m) => Some((m.id.clone(), m.channel_id.clone())),
+                    _ => None,
+                };
+                if self
+                    .tool_calls
+                    .on_outcome(now, &mut self.link, id, Ok(response.clone()))
+                {
+                    // A message the tool sent is the bot's too (reactions
+                    // on it can trigger turns).
+                    if let Some((message_id, channel_id)) = posted {
+                        self.remember_bot_message(now, &message_id, &channel_id);
+                    }
+                    return;
+                }
+                RestEvent::Completed { id, response }
+            }
+            RestEvent::Failed { id, error } => {
+                if self
+                    .tool_calls
+                    .on_outcome(now, &mut self.link, id, Err(error.clone()))
+                {
+                    self.stop_if_halted();
+                    return;
+                }
+                RestEvent::Failed { id, error }
+            }
+            other => other,
+        };
         match event {
             RestEvent::Completed { id, response } => {
                 if let Some(slot) = self.fetching(id) {
@@ -442,6 +494,11 @@ impl DiscordLoop {
             ),
             _ => {}
         }
+        self.stop_if_halted();
+    }
+
+    /// Stops the channel once a 401 halted the planner.
+    fn stop_if_halted(&mut self) {
         if self.link.is_halted() && self.stopped.is_none() {
             self.stopped = Some(
                 "token rejected (HTTP 401): check DISCORD_BOT_TOKEN / channels.discord.token"
@@ -687,6 +744,7 @@ impl DiscordLoop {
         );
         let paired = approved.to_vec();
         let in_guild = matches!(chat, ChatKind::Channel | ChatKind::Thread);
+        let guild_id = inbound.guild.as_ref().map(|g| g.id.clone());
         match decision {
             Decision::Allow(allowed) => {
                 if let Inbound::Command(invocation) =
@@ -717,7 +775,7 @@ impl DiscordLoop {
                             participants: vec![allowed.sender.id.clone()],
                             interaction: None,
                         };
-                        self.submit_turn(now, &allowed, turn, delivery);
+                        self.submit_turn(now, &allowed, turn, guild_id.clone(), delivery);
                     }
                     return;
                 }
@@ -794,7 +852,7 @@ impl DiscordLoop {
                     participants,
                     interaction: None,
                 };
-                self.submit_turn(now, &allowed, turn, delivery);
+                self.submit_turn(now, &allowed, turn, guild_id, delivery);
             }
             Decision::Drop(dropped)
                 if in_guild
@@ -869,8 +927,15 @@ impl DiscordLoop {
         now: Instant,
         allowed: &Allowed,
         mut turn: TurnInput,
+        guild_id: Option<String>,
         delivery: Delivery,
     ) {
+        // A slash command's id is no message: the tool gets no default
+        // message to act on.
+        let message_id = match delivery.interaction {
+            Some(_) => String::new(),
+            None => turn.message_id.clone(),
+        };
         let events = self.system_events.take(&turn.session_key);
         if !events.is_empty() {
             debug!(
@@ -887,7 +952,31 @@ impl DiscordLoop {
             "{}: turn for {} in {}",
             self.name, allowed.route.session_key, channel_id
         );
-        self.shared.agents.submit(
+        let offered = offered_actions(
+            &self.settings.actions,
+            &allowed.tool_rules,
+            &allowed.sender.id,
+            guild_id.is_some(),
+        );
+        turn.tools = specs_for(&offered);
+        let tools = (!offered.is_empty()).then(|| TurnTools {
+            handler: Arc::new(LoopTools {
+                inbox: self.inbox.clone(),
+                scope: Arc::new(TurnScope {
+                    guild_id,
+                    channel_id: channel_id.clone(),
+                    message_id: message_id.clone(),
+                    sender_id: allowed.sender.id.clone(),
+                    offered,
+                    gates: self.settings.actions,
+                    mentions: MentionPolicy::new(
+                        self.settings.allowed_mentions,
+                        delivery.participants.iter().map(String::as_str),
+                    ),
+                }),
+            }),
+        });
+        self.shared.agents.submit_with_tools(
             turn,
             TurnCtx {
                 channel: self.index,
@@ -897,6 +986,7 @@ impl DiscordLoop {
                 participants: delivery.participants,
                 interaction: delivery.interaction,
             },
+            tools,
         );
     }
 
@@ -991,6 +1081,7 @@ impl DiscordLoop {
                         config: &self.shared.config,
                     },
                 );
+                let guild_id = inbound.guild.as_ref().map(|g| g.id.clone());
                 let participants =
                     turn_participants(&triggered.allowed.sender.id, &[], &context, None);
                 let delivery = Delivery {
@@ -999,7 +1090,7 @@ impl DiscordLoop {
                     participants,
                     interaction: None,
                 };
-                self.submit_turn(now, &triggered.allowed, turn, delivery);
+                self.submit_turn(now, &triggered.allowed, turn, guild_id, delivery);
             }
             ReactionDecision::Notify(event) => {
                 debug!(
@@ -1256,6 +1347,10 @@ impl ChannelLoop for DiscordLoop {
             } => self.deliver(now, target, &text, reply),
             // `run_loop` hands these to `reload` / `request_stop`.
             Input::Reload { .. } | Input::Stop { .. } => {}
+            Input::Tool(call) => {
+                let facts = KnownChannels(&self.channels);
+                self.tool_calls.start(now, &mut self.link, &facts, call);
+            }
         }
     }
 

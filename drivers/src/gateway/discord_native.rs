@@ -171,7 +171,8 @@ impl DiscordLoop {
                     participants: vec![allowed.sender.id.clone()],
                     interaction: Some(token),
                 };
-                self.submit_turn(now, &allowed, turn, delivery);
+                let guild_id = inbound.guild.as_ref().map(|g| g.id.clone());
+                self.submit_turn(now, &allowed, turn, guild_id, delivery);
             }
             None => {
                 let text = executed.reply.unwrap_or_default();

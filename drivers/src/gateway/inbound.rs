@@ -128,6 +128,7 @@ pub(crate) fn build_turn(allowed: &Allowed, source: &TurnSource<'_>) -> TurnInpu
         message_id: Some(source.message_id),
         context: source.context,
         reply_to: source.reply_to,
+        discord_channel_id: (source.channel == ChannelKind::Discord).then_some(source.chat_id),
     });
     let rule = allowed.channel_rule.as_ref();
     TurnInput {
@@ -146,6 +147,7 @@ pub(crate) fn build_turn(allowed: &Allowed, source: &TurnSource<'_>) -> TurnInpu
             source.topic,
         ),
         skills: rule.and_then(|r| r.skills.clone()),
+        tools: Vec::new(),
         history_limit: Some(
             source
                 .config

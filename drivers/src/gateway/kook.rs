@@ -715,6 +715,12 @@ impl ChannelLoop for KookLoop {
             } => self.deliver(now, target, &text, reply),
             // `run_loop` hands these to `reload` / `request_stop`.
             Input::Reload { .. } | Input::Stop { .. } => {}
+            // KOOK turns are offered no tools; a stray call gets an error.
+            Input::Tool(call) => {
+                let _ = call.reply.try_send(krill_core::tools::run::error_result(
+                    "the discord tool only works in Discord conversations",
+                ));
+            }
         }
     }
 

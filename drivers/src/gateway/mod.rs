@@ -3,7 +3,8 @@
 //!
 //! ```text
 //!   socket tasks ─┐                      ┌─> Discord channel loop (Shard + Planner)
-//!   http tasks  ──┼─> Input (per loop) ──┤
+//!   http tasks  ──┤                      │
+//!   tool calls  ──┼─> Input (per loop) ──┤
 //!   agent runner ─┘                      └─> KOOK channel loop (Session + Planner)
 //! ```
 //!
@@ -31,6 +32,7 @@ mod reload;
 mod socket;
 mod status;
 mod supervisor;
+mod tools;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -81,6 +83,8 @@ pub(crate) enum Input {
         /// The response, or why there is none.
         result: Result<HttpResponse, TransportError>,
     },
+    /// A running turn calls the `discord` tool (Discord loops only).
+    Tool(tools::ToolCall),
     /// An agent turn finished.
     Agent {
         /// What the loop attached when it submitted the turn.

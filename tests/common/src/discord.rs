@@ -39,6 +39,9 @@ use crate::server::{start_servers, Guard, Shared};
 use crate::ws::{Encoding, Handshake, Out, OutTx, WsHandler};
 use crate::Timeout;
 
+#[path = "discord_rest.rs"]
+mod rest;
+pub use rest::RoleChange;
 #[path = "discord_interactions.rs"]
 mod interactions;
 pub use interactions::{InteractionRecord, SlashCaller, CALLBACK_DEADLINE};
@@ -408,6 +411,9 @@ impl FakeDiscord {
     /// session; otherwise keeps it for a resume (or the next session).
     pub fn dispatch(&self, t: &str, d: Value) {
         let t = t.to_owned();
+        self.core
+            .shared
+            .update(|s| s.resources.observe_dispatch(&t, &d));
         self.core.shared.update(|s| match s.current_valid() {
             Some(sid) => {
                 s.deliver(&sid, &t, d, true);
@@ -801,6 +807,8 @@ struct State {
     rest_ids: u64,
     reactions: Vec<RecordedReaction>,
     gateway_bot_fetches: usize,
+    /// Channels, messages, pins, members, roles (the `discord` tool's routes).
+    resources: rest::Resources,
     interactions: interactions::Interactions,
 }
 
@@ -1262,7 +1270,10 @@ impl Core {
                 });
                 ScriptedResponse::empty(204)
             }
-            _ => not_found(),
+            _ => s
+                .resources
+                .route(m, &seg, &inc.query, &inc.body, &self.opts.bot_user_id)
+                .unwrap_or_else(not_found),
         }
     }
 
@@ -1327,7 +1338,10 @@ impl Core {
             .get("embeds")
             .and_then(Value::as_array)
             .is_some_and(|a| !a.is_empty());
-        if content.is_empty() && !has_embeds {
+        let has_other = ["sticker_ids", "poll"]
+            .iter()
+            .any(|k| body.get(*k).is_some_and(|v| !v.is_null()));
+        if content.is_empty() && !has_embeds && !has_other {
             return bad_request(50006, "Cannot send an empty message");
         }
         let nonce = body.get("nonce").and_then(value_str);
@@ -1387,6 +1401,7 @@ impl Core {
             body,
             headers: inc.headers.clone(),
         });
+        s.resources.store_message(msg.clone());
         ok_json(&msg)
     }
 }

@@ -4,8 +4,9 @@
 //! [`FakeOpenAi::base_url`] (`http://127.0.0.1:<port>/v1`). Every request is
 //! recorded ([`FakeOpenAi::requests`]: path, `Authorization` header, model,
 //! messages, `max_tokens`, the whole body). Replies are scripted in order
-//! with [`FakeOpenAi::push_reply`]; with no script left, the server answers
-//! `200` with the content `echo: <last user message>`.
+//! with [`FakeOpenAi::push_reply`] (text, or [`FakeReply::tool_calls`] for
+//! function calling); with no script left, the server answers `200` with
+//! the content `echo: <last user message>`.
 //!
 //! Bounded: the accept loop stops when the value is dropped, after
 //! [`MAX_LIFETIME`] or after [`MAX_REQUESTS`] requests; scripted delays
@@ -41,6 +42,34 @@ impl FakeReply {
     /// `content`.
     pub fn content(content: &str) -> Self {
         Self::raw(200, completion_body(Value::String(content.to_owned())))
+    }
+
+    /// `200` with `"content": null` and `tool_calls`: one call per
+    /// `(id, function name, arguments)`, arguments a JSON object (sent as a
+    /// string, as OpenAI does), `finish_reason: "tool_calls"`.
+    pub fn tool_calls(calls: &[(&str, &str, Value)]) -> Self {
+        let calls: Vec<Value> = calls
+            .iter()
+            .map(|(id, name, args)| {
+                json!({"id": id, "type": "function",
+                       "function": {"name": name, "arguments": args.to_string()}})
+            })
+            .collect();
+        Self::raw(
+            200,
+            json!({
+                "id": "chatcmpl-fake",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "fake",
+                "choices": [{
+                    "index": 0,
+                    "message": {"role": "assistant", "content": null, "tool_calls": calls},
+                    "finish_reason": "tool_calls"
+                }]
+            })
+            .to_string(),
+        )
     }
 
     /// `200` with `"content": null`.
@@ -109,6 +138,47 @@ impl RecordedRequest {
                                 .to_owned()
                         };
                         (field("role"), field("content"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The function names offered in `tools`.
+    pub fn tool_names(&self) -> Vec<String> {
+        self.body
+            .get("tools")
+            .and_then(Value::as_array)
+            .map(|tools| {
+                tools
+                    .iter()
+                    .filter_map(|t| t.pointer("/function/name").and_then(Value::as_str))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The `role: "tool"` messages as (`tool_call_id`, content parsed as
+    /// JSON).
+    pub fn tool_results(&self) -> Vec<(String, Value)> {
+        self.body
+            .get("messages")
+            .and_then(Value::as_array)
+            .map(|messages| {
+                messages
+                    .iter()
+                    .filter(|m| m.get("role").and_then(Value::as_str) == Some("tool"))
+                    .map(|m| {
+                        let id = m
+                            .get("tool_call_id")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default();
+                        let content = m.get("content").and_then(Value::as_str).unwrap_or_default();
+                        (
+                            id.to_owned(),
+                            serde_json::from_str(content).unwrap_or(Value::Null),
+                        )
                     })
                     .collect()
             })
