@@ -42,6 +42,7 @@ use smol::Task;
 use super::backend::{answer, AgentError};
 use super::tools::TurnTools;
 use super::transcripts::{TranscriptError, TranscriptStore};
+use super::turn_token::{TurnAccess, TurnToken};
 use super::AgentsTable;
 
 /// A reasonable `max_concurrency`: turns running at once across sessions.
@@ -85,6 +86,8 @@ struct Shared<T> {
     /// in the map exactly while its worker runs.
     queues: Mutex<HashMap<SessionId, Slot<T>>>,
     outcomes: Sender<(T, TurnOutcome)>,
+    /// Gives command agents their turn token (the gateway sets it).
+    tokens: std::sync::OnceLock<super::turn_token::TokenIssuer>,
 }
 
 /// One busy session: its waiting turns, how to cancel the running one,
@@ -127,9 +130,16 @@ impl<T: Send + 'static> AgentRunner<T> {
                 permits: Arc::new(Semaphore::new(max_concurrency.max(1))),
                 queues: Mutex::new(HashMap::new()),
                 outcomes: tx,
+                tokens: std::sync::OnceLock::new(),
             }),
             outcomes: rx,
         }
+    }
+
+    /// Gives every command-agent turn from now on a turn token from
+    /// `issuer` (`KRILL_TURN_TOKEN`, `KRILL_SOCKET`); set once.
+    pub fn set_token_issuer(&self, issuer: super::turn_token::TokenIssuer) {
+        let _ = self.shared.tokens.set(issuer);
     }
 
     /// Queues a turn behind the session's earlier turns; returns at once.
@@ -452,7 +462,19 @@ impl<T> Shared<T> {
             }
         };
         let request = turn.request_with_history(history);
-        let answered = answer(&spec.backend, &request, tools).await?;
+        // A command agent's turn token lives exactly as long as the backend
+        // runs for this turn (a stopped turn drops it too).
+        let token = match (&spec.backend, self.tokens.get()) {
+            (BackendSpec::Command { .. }, Some(issuer)) => issuer.issue(TurnAccess {
+                tools: request.tools.clone(),
+                handler: tools.map(|t| t.handler.clone()),
+            }),
+            _ => None,
+        };
+        let env = token.as_ref().map(TurnToken::env).unwrap_or_default();
+        let answered = answer(&spec.backend, &request, tools, &env).await;
+        drop(token);
+        let answered = answered?;
         let reply = answered.reply;
 
         let mut entries = vec![turn.user_entry(submitted_ms)];

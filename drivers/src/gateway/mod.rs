@@ -458,9 +458,15 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         }
         let inboxes = supervisor.inboxes();
         let _control = control.map(|socket| {
+            let tokens = crate::agent::turn_token::TurnTokens::default();
+            agents.set_token_issuer(crate::agent::turn_token::TokenIssuer::new(
+                tokens.clone(),
+                control_path.clone(),
+            ));
             let router = control::Router {
                 inboxes: inboxes.clone(),
                 accounts: supervisor.accounts(),
+                tokens,
             };
             crate::runtime::spawn(control::serve(socket, router))
         });
