@@ -22,6 +22,7 @@ fn backend(base_url: &str, api_key_env: Option<&str>, timeout_ms: u64) -> Backen
         system_prompt: Some("You are krill.".into()),
         max_tokens: Some(64),
         timeout_ms,
+        vision: false,
         max_tool_steps: krill_core::agent::tool_loop::DEFAULT_MAX_TOOL_STEPS,
     }
 }

@@ -359,22 +359,27 @@ fn keys_that_have_no_effect_yet_are_warned_once_each() {
     let s = Setup::new();
     let config = s.config(
         r#"{
-  channels: { discord: { mediaMaxMb: 4, actions: { pins: true, polls: false } } },
-  commands: { native: false, useAccessGroups: false },
+  channels: { discord: { mediaMaxMb: 4, guilds: { "1": { channels: { help: { skills: ["x"] } } } } } },
+  agents: { list: [{ id: "main", backend: { type: "openai", baseUrl: "http://127.0.0.1:1/v1", model: "m" } }] },
 }"#,
     );
     let run = s.doctor(Some(&config), &[]);
-    assert_eq!(run.code, Some(0), "{}", run.stdout);
     let warned: Vec<&str> = run
         .lines("warn")
         .into_iter()
         .filter(|l| l.contains("has no effect yet"))
         .collect();
-    let path = config.display().to_string();
-    assert_eq!(
-        warned,
-        [
-            format!("warn   config: {path}:2:26: channels.discord.mediaMaxMb: has no effect yet: attachments are neither downloaded nor uploaded"),
-        ]
+    assert_eq!(warned.len(), 1, "{}", run.stdout);
+    assert!(
+        warned[0].contains(
+            "channels.discord.guilds.\"1\".channels.help.skills: has no effect yet: the openai backend has no skills to filter"
+        ),
+        "{}",
+        warned[0]
+    );
+    assert!(
+        !run.stdout.contains("mediaMaxMb"),
+        "mediaMaxMb is carried out: {}",
+        run.stdout
     );
 }

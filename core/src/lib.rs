@@ -11,6 +11,7 @@
 //! | [`discord`] | the Discord gateway shard machine and its frame types |
 //! | [`durable`] | what survives a restart: the turn journal's rules, reply delivery order (the outbox), resend checks |
 //! | [`kook`] | the KOOK gateway session machine and its frame types |
+//! | [`media`] | inbound attachments and outbound `MEDIA:` files: limits, names, path policy, delivery plans |
 //! | [`reply`] | reply shaping: reply tags, `replyToMode`, the chunker |
 //! | [`rest`] | REST request planning, rate-limit buckets, retry decisions |
 //! | [`config`] | the config schema, defaults and validation |
@@ -20,6 +21,7 @@
 //! | [`routing`] | session keys: which agent session a message belongs to |
 //! | [`commands`] | chat commands: the registry, text and slash parsing, what each answers |
 //! | [`control`] | the gateway's local socket: request protocol, delivery targets, `message send` delivery |
+//! | [`mcp`] | the Model Context Protocol server of `krill mcp` (JSON-RPC over stdio) |
 //! | [`agent`] | agent backend specs, turn requests and prompt rendering |
 //! | [`json_text`] | lenient JSON text: lone surrogate escapes decoded as U+FFFD |
 //! | [`secret`] | a string type whose `Debug`/`Display` never show the value |
@@ -39,6 +41,8 @@ pub mod discord;
 pub mod durable;
 pub mod json_text;
 pub mod kook;
+pub mod mcp;
+pub mod media;
 pub mod pairing;
 pub mod platform;
 pub mod reply;

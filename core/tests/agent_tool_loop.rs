@@ -27,6 +27,7 @@ fn turn() -> TurnRequest {
         system_prompt: None,
         skills: None,
         tools: specs_for(&[Action::React, Action::SendMessage]),
+        media: Vec::new(),
     }
 }
 

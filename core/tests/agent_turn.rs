@@ -25,6 +25,7 @@ fn input() -> TurnInput {
         skills: Some(vec!["search".into(), "docs".into()]),
         tools: Vec::new(),
         history_limit: None,
+        media: Vec::new(),
     }
 }
 

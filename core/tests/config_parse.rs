@@ -174,6 +174,31 @@ fn every_documented_key_is_accepted() {
         c.mention_patterns("helper")[0].is_match("HEY KRILL"),
         "case-insensitive"
     );
+    assert_eq!(c.media.retention_hours, Some(48));
+    assert_eq!(c.media.local_roots, ["/srv/agent-out", "~/krill-out"]);
+    assert_eq!(
+        c.channels.kook.as_ref().and_then(|k| k.media_max_mb),
+        Some(16.0)
+    );
+}
+
+#[test]
+fn media_keys_are_checked() {
+    let text = "{\n  channels: { kook: { mediaMaxMb: 0 } },\n  media: { localRoots: [\"out\", \"/\"] },\n}\n";
+    let errors = krill_core::config::parse(text).expect_err("invalid media keys");
+    let paths: Vec<String> = errors.problems.iter().map(|d| d.path.to_string()).collect();
+    assert!(
+        paths.contains(&"channels.kook.mediaMaxMb".to_owned()),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(&"media.localRoots[0]".to_owned()),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(&"media.localRoots[1]".to_owned()),
+        "{paths:?}"
+    );
 }
 
 #[test]

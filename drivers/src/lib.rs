@@ -15,6 +15,7 @@
 //! | [`rest_call`] | one blocking REST call through the core planner, for CLI commands |
 //! | [`store`] | the embedded database `<state>/krill.db`: sessions to resume, the turn journal, the outbox |
 //! | [`status_file`] | the running gateway's `status.json` (channel states for `krill channels status`) |
+//! | [`media`] | downloading inbound attachments, reading `MEDIA:` files, removing old inbound files |
 //! | [`logging`] | the log subscriber (stderr, `KRILL_LOG`) |
 //! | [`ws`] | the WebSocket transport (async-tungstenite on smol, native-tls) |
 //! | [`http`] | the HTTP transport (ureq on the worker threads) |
@@ -31,6 +32,7 @@ pub mod control_client;
 pub mod gateway;
 pub mod http;
 pub mod logging;
+pub mod media;
 pub mod pairing_store;
 pub mod paths;
 pub mod rest_call;

@@ -57,6 +57,16 @@ pub fn credentials_dir(state: &Path) -> PathBuf {
     state.join("credentials")
 }
 
+/// `<state>/media`: files agents may send (and the inbound folder).
+pub fn media_dir(state: &Path) -> PathBuf {
+    state.join("media")
+}
+
+/// `<state>/media/inbound`: files downloaded from inbound messages.
+pub fn inbound_media_dir(state: &Path) -> PathBuf {
+    media_dir(state).join("inbound")
+}
+
 /// `<state>/agents/<agentId>/sessions`: transcripts.
 pub fn sessions_dir(state: &Path, agent_id: &str) -> PathBuf {
     state.join("agents").join(agent_id).join("sessions")

@@ -62,6 +62,7 @@ pub fn dm_turn(session: &str, message_id: &str, text: &str) -> TurnInput {
         skills: None,
         tools: Vec::new(),
         history_limit: None,
+        media: Vec::new(),
     }
 }
 

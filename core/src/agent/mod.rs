@@ -70,6 +70,11 @@ pub enum BackendSpec {
         /// Request timeout in milliseconds (default 120000).
         #[serde(rename = "timeoutMs", default = "default_openai_timeout_ms")]
         timeout_ms: u64,
+        /// The model reads images: downloaded inbound images go to it as
+        /// image content parts (data URLs) instead of prompt lines only
+        /// (default false).
+        #[serde(default)]
+        vision: bool,
         /// Model calls that may ask for tools in one turn before krill stops
         /// the turn (default [`tool_loop::DEFAULT_MAX_TOOL_STEPS`]).
         #[serde(rename = "maxToolSteps", default = "default_max_tool_steps")]

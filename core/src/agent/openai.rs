@@ -212,6 +212,56 @@ pub fn chat_completion_request(
     }
 }
 
+/// One image for a vision model: its MIME type and bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageInput<'a> {
+    /// `image/png`, `image/jpeg`...
+    pub content_type: &'a str,
+    /// The file's bytes.
+    pub data: &'a [u8],
+}
+
+/// The request body with `images` added to the last `user` message as
+/// image content parts (`[{type: "text", text}, {type: "image_url",
+/// image_url: {url: "data:<type>;base64,…"}}]`), for backends with
+/// `vision: true`. Without images it is the plain body.
+pub fn with_image_parts(
+    request: &ChatCompletionRequest,
+    images: &[ImageInput<'_>],
+) -> serde_json::Value {
+    use base64::Engine as _;
+    let mut body = serde_json::to_value(request).unwrap_or(serde_json::Value::Null);
+    if images.is_empty() {
+        return body;
+    }
+    let last_user = body
+        .get_mut("messages")
+        .and_then(serde_json::Value::as_array_mut)
+        .and_then(|messages| {
+            messages
+                .iter_mut()
+                .rev()
+                .find(|m| m.get("role").and_then(|r| r.as_str()) == Some("user"))
+        });
+    if let Some(message) = last_user {
+        let text = message
+            .get("content")
+            .and_then(|c| c.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let mut parts = vec![serde_json::json!({"type": "text", "text": text})];
+        for image in images {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(image.data);
+            parts.push(serde_json::json!({
+                "type": "image_url",
+                "image_url": {"url": format!("data:{};base64,{encoded}", image.content_type)}
+            }));
+        }
+        message["content"] = serde_json::Value::Array(parts);
+    }
+    body
+}
+
 /// The reply in a 2xx response body: `choices[0].message.content`, trimmed
 /// of trailing newlines; `Ok(None)` when it is null, missing or blank (no
 /// reply).

@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::transcript::{history_window, TranscriptEntry};
+use crate::media::MediaItem;
 use crate::tools::ToolSpec;
 
 /// What the user sees when a backend fails (non-zero exit, timeout, spawn
@@ -157,6 +158,11 @@ pub struct TurnRequest {
     /// Skill filter: absent = all, `[]` = none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skills: Option<Vec<String>>,
+    /// Files attached to the message (`[{path, url, filename, contentType,
+    /// size, skipped}]`; `path` absent and `skipped` set when not
+    /// downloaded). Left out when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<MediaItem>,
     /// The `discord` tool's functions this turn may call (Discord turns
     /// only; left out when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -200,6 +206,9 @@ pub struct TurnInput {
     /// `dms["<userId>"].historyLimit`, else `dmHistoryLimit`
     /// ([`dm_history_limit`]).
     pub history_limit: Option<usize>,
+    /// See [`TurnRequest::media`] (filled by [`crate::media::attach_media`]
+    /// once the files are downloaded).
+    pub media: Vec<MediaItem>,
 }
 
 impl TurnInput {
@@ -226,6 +235,7 @@ impl TurnInput {
             history,
             system_prompt: self.system_prompt.clone(),
             skills: self.skills.clone(),
+            media: self.media.clone(),
             tools: self.tools.clone(),
         }
     }

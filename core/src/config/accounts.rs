@@ -203,6 +203,9 @@ pub struct KookSettings {
     pub history_limit: u32,
     /// `apiBaseUrl`
     pub api_base_url: String,
+    /// `mediaMaxMb` (default 8): the largest file krill downloads or
+    /// uploads, in MiB.
+    pub media_max_mb: f64,
 }
 
 /// Why an account does not start.
@@ -459,6 +462,7 @@ fn merge_kook(a: &KookConfig, b: &KookConfig) -> KookConfig {
         retry: a.retry.or(b.retry),
         history_limit: a.history_limit.or(b.history_limit),
         api_base_url: a.api_base_url.clone().or_else(|| b.api_base_url.clone()),
+        media_max_mb: a.media_max_mb.or(b.media_max_mb),
     }
 }
 
@@ -547,5 +551,6 @@ fn kook_settings(config: &Config, k: &KookConfig) -> KookSettings {
             .api_base_url
             .clone()
             .unwrap_or_else(|| KOOK_API_BASE_URL.to_owned()),
+        media_max_mb: k.media_max_mb.unwrap_or(DISCORD_MEDIA_MAX_MB),
     }
 }

@@ -40,21 +40,14 @@ pub enum Inert {
 
 /// The keys that have no effect yet. Delete a row when its key is carried
 /// out.
-pub const NO_EFFECT_YET: &[InertKey] = &[
-    InertKey {
-        pattern: "channels.discord.mediaMaxMb",
-        missing: "attachments are neither downloaded nor uploaded",
-        when: Inert::Always,
-    },
-    InertKey {
-        pattern: "channels.discord.guilds.*.channels.*.skills",
-        missing: "the openai backend has no skills to filter",
-        when: Inert::WithOpenAiAgent,
-    },
-];
+pub const NO_EFFECT_YET: &[InertKey] = &[InertKey {
+    pattern: "channels.discord.guilds.*.channels.*.skills",
+    missing: "the openai backend has no skills to filter",
+    when: Inert::WithOpenAiAgent,
+}];
 
 /// One warning per key of `text` that [`NO_EFFECT_YET`] lists, in file
-/// order: `channels.discord.mediaMaxMb: has no effect yet: ...`. `config`
+/// order: `channels.discord.actions.roles: has no effect yet: ...`. `config`
 /// is `text` already parsed (it decides [`Inert::WithOpenAiAgent`]). A text
 /// that does not parse has no such keys.
 pub fn keys_without_effect(text: &str, config: &Config) -> Vec<Warning> {

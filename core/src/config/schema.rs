@@ -58,6 +58,8 @@ pub struct Config {
     pub session: SessionConfig,
     /// `gateway.*`
     pub gateway: GatewayConfig,
+    /// `media.*`
+    pub media: MediaConfig,
     /// Mention patterns, compiled once by [`super::parse`].
     #[serde(skip)]
     pub(crate) compiled: super::validate::Compiled,
@@ -406,6 +408,8 @@ pub struct KookConfig {
     pub history_limit: Option<u32>,
     /// `apiBaseUrl` (default `https://www.kookapp.cn/api/v3`).
     pub api_base_url: Option<String>,
+    /// `mediaMaxMb` (default 8): largest file downloaded or uploaded, MiB.
+    pub media_max_mb: Option<f64>,
 }
 
 /// `messages`
@@ -538,6 +542,18 @@ impl Default for GatewayConfig {
             shutdown_timeout_seconds: DEFAULT_SHUTDOWN_TIMEOUT_SECONDS,
         }
     }
+}
+
+/// `media`: files agents receive and send.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct MediaConfig {
+    /// `retentionHours` (default 24; 0 keeps files): inbound files in
+    /// `<state>/media/inbound/` older than this are removed.
+    pub retention_hours: Option<u64>,
+    /// `localRoots`: absolute folders, besides `<state>/media/`, an agent may
+    /// send files from with `MEDIA:` (default none).
+    pub local_roots: Vec<String>,
 }
 
 /// `session`

@@ -9,7 +9,7 @@ use regex::{Regex, RegexBuilder};
 use super::de::Issue;
 use super::path::{KeyPath, Seg};
 use super::schema::{
-    Config, DiscordConfig, DmConfig, DmPolicy, GroupChatConfig, KookConfig,
+    Config, DiscordConfig, DmConfig, DmPolicy, GroupChatConfig, KookConfig, MediaConfig,
     DISCORD_TEXT_CHUNK_LIMIT, KOOK_TEXT_CHUNK_LIMIT_MAX,
 };
 use super::tree::{line_col, Document, Node, Span, Value};
@@ -91,6 +91,7 @@ pub(crate) fn check(config: &Config, doc: &Document, text: &str) -> Checked {
         config.messages.group_chat.history_limit,
         &KeyPath::dotted("messages.groupChat.historyLimit"),
     );
+    c.media(&config.media);
     let compiled = c.agents(config);
     Checked {
         errors: c.errors,
@@ -259,14 +260,7 @@ impl Checker<'_> {
             1,
             10_000,
         );
-        if let Some(mb) = d.media_max_mb {
-            if !(mb > 0.0 && mb <= 500.0) {
-                self.error(
-                    path.key("mediaMaxMb"),
-                    format!("must be above 0 and at most 500, found {mb}"),
-                );
-            }
-        }
+        self.media_max_mb(d.media_max_mb, &path.key("mediaMaxMb"));
         self.retry(d.retry.as_ref(), &path.key("retry"));
         if let Some(s) = &d.shards {
             let sp = path.key("shards");
@@ -305,6 +299,35 @@ impl Checker<'_> {
         }
     }
 
+    fn media_max_mb(&mut self, mb: Option<f64>, path: &KeyPath) {
+        if let Some(mb) = mb {
+            if !(mb > 0.0 && mb <= 500.0) {
+                self.error(
+                    path.clone(),
+                    format!("must be above 0 and at most 500, found {mb}"),
+                );
+            }
+        }
+    }
+
+    fn media(&mut self, media: &MediaConfig) {
+        let path = KeyPath::dotted("media.localRoots");
+        for (i, root) in media.local_roots.iter().enumerate() {
+            let absolute = root.starts_with('/') || root.starts_with("~/");
+            if !absolute {
+                self.error(
+                    path.index(i),
+                    format!("must be an absolute folder (or start with ~/), found {root:?}"),
+                );
+            } else if root.trim_end_matches('/').is_empty() {
+                self.error(
+                    path.index(i),
+                    "`/` would let an agent send any file on the machine",
+                );
+            }
+        }
+    }
+
     fn kook(&mut self, k: &KookConfig, path: &KeyPath, top: bool) {
         self.no_nested_accounts(!k.accounts.is_empty(), top, path);
         self.chunk_limits(
@@ -320,6 +343,7 @@ impl Checker<'_> {
             10_000,
         );
         self.history(k.history_limit, &path.key("historyLimit"));
+        self.media_max_mb(k.media_max_mb, &path.key("mediaMaxMb"));
         self.retry(k.retry.as_ref(), &path.key("retry"));
         self.url(k.api_base_url.as_deref(), &path.key("apiBaseUrl"));
     }

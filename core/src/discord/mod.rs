@@ -100,8 +100,8 @@ pub use heartbeat::{Beat, Heartbeater};
 pub use inflate::{InflateError, ZlibStream, ZLIB_SUFFIX};
 pub use limit::{heartbeat_reserve, IdentifyLimiter, SendLimiter, SEND_LIMIT, SEND_WINDOW};
 pub use model::{
-    Channel, Emoji, GatewayBot, Guild, Member, Message, MessageReference, PartialApplication,
-    Reaction, Ready, SessionStartLimit, Snowflake, UnavailableGuild, User,
+    Attachment, Channel, Emoji, GatewayBot, Guild, Member, Message, MessageReference,
+    PartialApplication, Reaction, Ready, SessionStartLimit, Snowflake, UnavailableGuild, User,
 };
 pub use shard::{
     gateway_url, CloseCause, Event, GatewayFetchError, Output, ResumeState, SendError, Shard,

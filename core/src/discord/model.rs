@@ -116,6 +116,30 @@ pub struct Message {
     /// The message type (0 default, 19 reply, ...).
     #[serde(rename = "type", default)]
     pub kind: u16,
+    /// Files attached to the message.
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// An attachment (`developers/resources/message.mdx`, Attachment Object):
+/// `url` is on the CDN and needs no token.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+pub struct Attachment {
+    /// The attachment id.
+    #[serde(default)]
+    pub id: Snowflake,
+    /// The file name.
+    #[serde(default)]
+    pub filename: String,
+    /// The size in bytes.
+    #[serde(default)]
+    pub size: u64,
+    /// The CDN URL.
+    #[serde(default)]
+    pub url: String,
+    /// The media type, when Discord knows it.
+    #[serde(default)]
+    pub content_type: Option<String>,
 }
 
 impl Message {
@@ -283,4 +307,11 @@ pub struct GatewayBot {
 /// Deserialises a bool where Discord may also send `null` (read as false).
 fn null_as_false<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
     Ok(Option::<bool>::deserialize(deserializer)?.unwrap_or(false))
+}
+
+/// A list Discord may send as `null`: read as empty.
+fn null_as_empty<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
 }

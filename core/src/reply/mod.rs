@@ -29,7 +29,7 @@ pub mod tags;
 pub use bound::{bound_reply, DEFAULT_MAX_REPLY_CHARS};
 pub use chunk::{chunk_spans, chunk_text, ChunkLimits, ChunkSpan};
 pub use mentions::{neutralize_kmarkdown, MentionPolicy, MentionScope};
-pub use plan::{discord_message_reference, kook_quote, plan_reply, OutboundChunk};
+pub use plan::{discord_message_reference, kook_quote, plan_reply, reply_target, OutboundChunk};
 pub use tags::{extract_reply_tags, ReplyTarget, TaggedReply};
 
 /// `chunkMode`: how a long reply is split.

@@ -47,14 +47,7 @@ pub fn plan_reply(
     mode: ReplyToMode,
 ) -> Vec<OutboundChunk> {
     let tagged = extract_reply_tags(text);
-    let target = match tagged.target {
-        Some(ReplyTarget::Message(id)) => Some(id),
-        Some(ReplyTarget::Current) => current_message_id
-            .map(str::trim)
-            .filter(|id| !id.is_empty())
-            .map(str::to_owned),
-        None => None,
-    };
+    let target = resolve_target(tagged.target, current_message_id);
     chunk_text(&tagged.text, limits)
         .into_iter()
         .enumerate()
@@ -70,6 +63,24 @@ pub fn plan_reply(
             }
         })
         .collect()
+}
+
+/// The message a reply's tags point at (`[[reply_to_current]]` is
+/// `current_message_id`), whatever `replyToMode` says: what messages added
+/// to a reply (files) quote when the mode lets them.
+pub fn reply_target(text: &str, current_message_id: Option<&str>) -> Option<String> {
+    resolve_target(extract_reply_tags(text).target, current_message_id)
+}
+
+fn resolve_target(target: Option<ReplyTarget>, current_message_id: Option<&str>) -> Option<String> {
+    match target {
+        Some(ReplyTarget::Message(id)) => Some(id),
+        Some(ReplyTarget::Current) => current_message_id
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned),
+        None => None,
+    }
 }
 
 /// Discord's `message_reference` value for a reply to `message_id`:

@@ -12,9 +12,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::multipart::{self, Part};
 use crate::reply::mentions::MentionPolicy;
 
 use super::{path_segment, Api, HttpRequest, HttpResponse, Method, Response, SubmitError};
+use crate::media::OutboundFile;
 
 /// The longest nonce Discord accepts (characters).
 pub const MAX_NONCE_LEN: usize = 25;
@@ -33,6 +35,9 @@ pub enum Request {
     CurrentUser,
     /// `POST /channels/{channel_id}/messages`.
     CreateMessage(CreateMessage),
+    /// `POST /channels/{channel_id}/messages` as `multipart/form-data`
+    /// (`payload_json` + `files[n]`): a message with files.
+    CreateMessageWithFiles(CreateMessageWithFiles),
     /// `POST /users/@me/channels {"recipient_id"}`: open (or find) the DM
     /// channel with a user.
     OpenDm {
@@ -179,6 +184,18 @@ pub struct CreateMessage {
     pub mentions: MentionPolicy,
 }
 
+/// A message with up to 10 files (Discord "Uploading Files": the JSON body
+/// goes in the `payload_json` part with `attachments: [{id, filename}]`,
+/// each file in a `files[n]` part). Same route, nonce and retries as
+/// [`CreateMessage`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateMessageWithFiles {
+    /// The message (its `content` may be empty).
+    pub message: CreateMessage,
+    /// The files, in order.
+    pub files: Vec<OutboundFile>,
+}
+
 /// `allowed_mentions` as krill sends it: `parse` is empty (unless
 /// `allowedMentions: "all"`), so
 /// `@everyone`, `@here` and role/user mentions Discord would otherwise parse
@@ -306,7 +323,10 @@ impl Request {
         let (template, major) = match self {
             Request::GatewayBot => ("GET /gateway/bot", ""),
             Request::CurrentUser => ("GET /users/@me", ""),
-            Request::CreateMessage(m) => ("POST /channels/{channel_id}/messages", &*m.channel_id),
+            Request::CreateMessage(m)
+            | Request::CreateMessageWithFiles(CreateMessageWithFiles { message: m, .. }) => {
+                ("POST /channels/{channel_id}/messages", &*m.channel_id)
+            }
             Request::OpenDm { .. } => ("POST /users/@me/channels", ""),
             Request::TriggerTyping { channel_id } => {
                 ("POST /channels/{channel_id}/typing", &**channel_id)
@@ -356,6 +376,10 @@ impl Request {
             Request::CurrentUser => "GET /users/@me".to_owned(),
             Request::OpenDm { recipient_id } => format!("DM with user {recipient_id}"),
             Request::CreateMessage(CreateMessage { channel_id, .. })
+            | Request::CreateMessageWithFiles(CreateMessageWithFiles {
+                message: CreateMessage { channel_id, .. },
+                ..
+            })
             | Request::TriggerTyping { channel_id }
             | Request::CreateReaction { channel_id, .. }
             | Request::DeleteOwnReaction { channel_id, .. } => format!("channel {channel_id}"),
@@ -383,7 +407,7 @@ impl Request {
             Request::GatewayBot => (Method::Get, "/gateway/bot".to_owned(), None),
             Request::CurrentUser => (Method::Get, "/users/@me".to_owned(), None),
             Request::CreateMessage(m) => {
-                let body = m.body()?;
+                let body = m.body(&[])?;
                 (
                     Method::Post,
                     format!(
@@ -392,6 +416,14 @@ impl Request {
                     ),
                     Some(body),
                 )
+            }
+            Request::CreateMessageWithFiles(upload) => {
+                let path = format!(
+                    "/channels/{}/messages",
+                    id_segment("channel_id", &upload.message.channel_id)?
+                );
+                let (body, content_type) = upload.form()?;
+                return Ok(api.request_with_type(Method::Post, &path, body, &content_type));
             }
             Request::OpenDm { recipient_id } => {
                 non_empty("recipient_id", recipient_id)?;
@@ -556,7 +588,9 @@ impl Request {
         Ok(match self {
             Request::GatewayBot => Response::DiscordGatewayBot(json(body)?),
             Request::CurrentUser => Response::DiscordUser(json(body)?),
-            Request::CreateMessage(_) => Response::DiscordMessage(json(body)?),
+            Request::CreateMessage(_) | Request::CreateMessageWithFiles(_) => {
+                Response::DiscordMessage(json(body)?)
+            }
             Request::OpenDm { .. } => Response::DiscordDmChannel(json(body)?),
             Request::GetGlobalCommands { .. } => Response::DiscordCommands(json(body)?),
             Request::TriggerTyping { .. }
@@ -577,8 +611,14 @@ impl Request {
 
 impl CreateMessage {
     /// The JSON body: `{content, allowed_mentions, message_reference?, nonce?,
-    /// enforce_nonce?}`.
-    fn body(&self) -> Result<Vec<u8>, SubmitError> {
+    /// enforce_nonce?, attachments?}` (`attachments` lists the files of an
+    /// upload).
+    fn body(&self, files: &[OutboundFile]) -> Result<Vec<u8>, SubmitError> {
+        #[derive(Serialize)]
+        struct AttachmentRef<'a> {
+            id: usize,
+            filename: &'a str,
+        }
         #[derive(Serialize)]
         struct Reference<'a> {
             message_id: &'a str,
@@ -594,6 +634,8 @@ impl CreateMessage {
             nonce: Option<&'a str>,
             #[serde(skip_serializing_if = "Option::is_none")]
             enforce_nonce: Option<bool>,
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            attachments: Vec<AttachmentRef<'a>>,
         }
         if let Some(nonce) = &self.nonce {
             validate_nonce(nonce)?;
@@ -614,8 +656,59 @@ impl CreateMessage {
             }),
             nonce: self.nonce.as_deref(),
             enforce_nonce: self.nonce.as_ref().map(|_| true),
+            attachments: files
+                .iter()
+                .enumerate()
+                .map(|(id, f)| AttachmentRef {
+                    id,
+                    filename: &f.filename,
+                })
+                .collect(),
         };
         serde_json::to_vec(&body).map_err(|e| SubmitError::Invalid(e.to_string()))
+    }
+}
+
+impl CreateMessageWithFiles {
+    /// The `multipart/form-data` body and its `Content-Type`. Errors: no
+    /// files, more than 10, or an invalid message.
+    fn form(&self) -> Result<(Vec<u8>, String), SubmitError> {
+        if self.files.is_empty() || self.files.len() > crate::media::DISCORD_MAX_FILES_PER_MESSAGE {
+            return Err(SubmitError::Invalid(format!(
+                "a Discord message carries 1 to {} files, this one {}",
+                crate::media::DISCORD_MAX_FILES_PER_MESSAGE,
+                self.files.len()
+            )));
+        }
+        let payload = self.message.body(&self.files)?;
+        let names: Vec<String> = (0..self.files.len())
+            .map(|i| format!("files[{i}]"))
+            .collect();
+        let mut parts = vec![Part::Json {
+            name: "payload_json",
+            value: &payload,
+        }];
+        parts.extend(
+            self.files
+                .iter()
+                .zip(&names)
+                .map(|(file, name)| Part::File { name, file }),
+        );
+        Ok(multipart::encode(&parts))
+    }
+}
+
+impl Request {
+    /// The nonce of a message create (plain or with files), for the planner
+    /// to fill in at submission.
+    pub(crate) fn nonce_slot(&mut self) -> Option<&mut Option<String>> {
+        match self {
+            Request::CreateMessage(m)
+            | Request::CreateMessageWithFiles(CreateMessageWithFiles { message: m, .. }) => {
+                Some(&mut m.nonce)
+            }
+            _ => None,
+        }
     }
 }
 

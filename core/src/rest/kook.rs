@@ -18,7 +18,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::discord::{excerpt, parse_count, parse_seconds};
-use super::{Api, HttpRequest, HttpResponse, Method, Response, SubmitError};
+use super::{multipart, Api, HttpRequest, HttpResponse, Method, Response, SubmitError};
+use crate::media::OutboundFile;
 use crate::secret::Secret;
 
 /// KMarkdown, the message `type` krill always sends (explicitly: the DM
@@ -40,6 +41,12 @@ pub enum Request {
     MessageCreate(MessageCreate),
     /// `POST /direct-message/create`: a DM.
     DirectMessageCreate(DirectMessageCreate),
+    /// `POST /asset/create` (`multipart/form-data`, one `file` part):
+    /// uploads a file; the answer ([`Asset`]) is the URL to send.
+    AssetCreate(OutboundFile),
+    /// A media message (`type` 2 image, 3 video, 4 file) whose `content` is
+    /// an asset URL, to a channel or a DM.
+    MediaMessageCreate(MediaMessageCreate),
     /// `POST /message/add-reaction {msg_id, emoji}`, or
     /// `/direct-message/add-reaction` when `direct`.
     AddReaction {
@@ -125,6 +132,36 @@ pub struct MessageCreate {
     /// Echoed back in the response and the event (KOOK does not deduplicate
     /// by it).
     pub nonce: Option<String>,
+}
+
+/// A media message: `/message/create` or `/direct-message/create` with
+/// `type` 2/3/4 and the asset URL as `content`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaMessageCreate {
+    /// Where it goes.
+    pub target: MediaTarget,
+    /// 2 image, 3 video, 4 file.
+    pub message_type: u8,
+    /// The URL `/asset/create` answered.
+    pub url: String,
+    /// Reply to (quote) this message id.
+    pub quote: Option<String>,
+}
+
+/// Where a media message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaTarget {
+    /// A channel id (`/message/create`).
+    Channel(String),
+    /// A DM (`/direct-message/create`).
+    Direct(DmTarget),
+}
+
+/// `data` of `/asset/create`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Asset {
+    /// Where the uploaded file lives (send it as a media message).
+    pub url: String,
 }
 
 /// Whom a DM goes to.
@@ -233,7 +270,13 @@ impl Request {
             Request::GatewayIndex { .. } => "/gateway/index",
             Request::UserMe => "/user/me",
             Request::MessageCreate(_) => "/message/create",
-            Request::DirectMessageCreate(_) => "/direct-message/create",
+            Request::DirectMessageCreate(_)
+            | Request::MediaMessageCreate(MediaMessageCreate {
+                target: MediaTarget::Direct(_),
+                ..
+            }) => "/direct-message/create",
+            Request::MediaMessageCreate(_) => "/message/create",
+            Request::AssetCreate(_) => "/asset/create",
             Request::AddReaction { direct: false, .. } => "/message/add-reaction",
             Request::AddReaction { direct: true, .. } => "/direct-message/add-reaction",
             Request::DeleteReaction { direct: false, .. } => "/message/delete-reaction",
@@ -247,11 +290,19 @@ impl Request {
     /// message reacted to.
     pub(crate) fn resource(&self) -> &str {
         match self {
-            Request::GatewayIndex { .. } | Request::UserMe => "",
+            Request::GatewayIndex { .. } | Request::UserMe | Request::AssetCreate(_) => "",
             Request::MessageCreate(m) => &m.target_id,
-            Request::DirectMessageCreate(m) => match &m.target {
+            Request::DirectMessageCreate(DirectMessageCreate { target, .. })
+            | Request::MediaMessageCreate(MediaMessageCreate {
+                target: MediaTarget::Direct(target),
+                ..
+            }) => match target {
                 DmTarget::User(id) | DmTarget::ChatCode(id) => id,
             },
+            Request::MediaMessageCreate(MediaMessageCreate {
+                target: MediaTarget::Channel(id),
+                ..
+            }) => id,
             Request::AddReaction { msg_id, .. } | Request::DeleteReaction { msg_id, .. } => msg_id,
             Request::MessageList { target_id, .. } => target_id,
         }
@@ -260,9 +311,19 @@ impl Request {
     /// What a 403 is about, for [`super::RestError::Forbidden`].
     pub(crate) fn target(&self) -> String {
         match self {
-            Request::GatewayIndex { .. } | Request::UserMe => self.path().to_owned(),
+            Request::GatewayIndex { .. } | Request::UserMe | Request::AssetCreate(_) => {
+                self.path().to_owned()
+            }
             Request::MessageCreate(m) => format!("channel {}", m.target_id),
-            Request::DirectMessageCreate(m) => match &m.target {
+            Request::MediaMessageCreate(MediaMessageCreate {
+                target: MediaTarget::Channel(id),
+                ..
+            }) => format!("channel {id}"),
+            Request::DirectMessageCreate(DirectMessageCreate { target, .. })
+            | Request::MediaMessageCreate(MediaMessageCreate {
+                target: MediaTarget::Direct(target),
+                ..
+            }) => match target {
                 DmTarget::User(id) => format!("DM with user {id}"),
                 DmTarget::ChatCode(code) => format!("DM chat {code}"),
             },
@@ -361,6 +422,39 @@ impl Request {
                 };
                 (Method::Post, self.path().to_owned(), Some(to_json(&body)?))
             }
+            Request::AssetCreate(file) => {
+                let (body, content_type) =
+                    multipart::encode(&[multipart::Part::File { name: "file", file }]);
+                return Ok(api.request_with_type(Method::Post, self.path(), body, &content_type));
+            }
+            Request::MediaMessageCreate(m) => {
+                if !matches!(m.message_type, 2..=4) {
+                    return Err(SubmitError::Invalid(format!(
+                        "a KOOK media message has type 2, 3 or 4, not {}",
+                        m.message_type
+                    )));
+                }
+                non_empty("url", &m.url)?;
+                let (target_id, chat_code) = match &m.target {
+                    MediaTarget::Channel(id) | MediaTarget::Direct(DmTarget::User(id)) => {
+                        non_empty("target_id", id)?;
+                        (Some(id.as_str()), None)
+                    }
+                    MediaTarget::Direct(DmTarget::ChatCode(code)) => {
+                        non_empty("chat_code", code)?;
+                        (None, Some(code.as_str()))
+                    }
+                };
+                let body = Create {
+                    kind: m.message_type,
+                    target_id,
+                    chat_code,
+                    content: &m.url,
+                    quote: m.quote.as_deref(),
+                    nonce: None,
+                };
+                (Method::Post, self.path().to_owned(), Some(to_json(&body)?))
+            }
             Request::AddReaction { msg_id, emoji, .. } => {
                 non_empty("msg_id", msg_id)?;
                 non_empty("emoji", emoji)?;
@@ -398,9 +492,10 @@ impl Request {
         Ok(match self {
             Request::GatewayIndex { .. } => Response::KookGateway(typed(data)?),
             Request::UserMe => Response::KookUser(typed(data)?),
-            Request::MessageCreate(_) | Request::DirectMessageCreate(_) => {
-                Response::KookMessage(typed(data)?)
-            }
+            Request::MessageCreate(_)
+            | Request::DirectMessageCreate(_)
+            | Request::MediaMessageCreate(_) => Response::KookMessage(typed(data)?),
+            Request::AssetCreate(_) => Response::KookAsset(typed(data)?),
             Request::AddReaction { .. } | Request::DeleteReaction { .. } => Response::Empty,
             Request::MessageList { .. } => Response::KookMessageList(typed(data)?),
         })

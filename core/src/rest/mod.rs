@@ -47,6 +47,7 @@ pub mod discord;
 mod error;
 pub mod http;
 pub mod kook;
+mod multipart;
 mod planner;
 
 use serde::Deserialize;
@@ -135,9 +136,34 @@ impl Api {
         path_and_query: &str,
         body: Option<Vec<u8>>,
     ) -> HttpRequest {
+        match body {
+            Some(body) => self.request_with_type(method, path_and_query, body, "application/json"),
+            None => self.request_headers(method, path_and_query, None, None),
+        }
+    }
+
+    /// The request for `path_and_query` with a body of `content_type`
+    /// (multipart uploads).
+    pub(crate) fn request_with_type(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> HttpRequest {
+        self.request_headers(method, path_and_query, Some(body), Some(content_type))
+    }
+
+    fn request_headers(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<Vec<u8>>,
+        content_type: Option<&str>,
+    ) -> HttpRequest {
         let mut headers = vec![("User-Agent".to_owned(), self.platform.user_agent())];
-        if body.is_some() {
-            headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
+        if let Some(content_type) = content_type {
+            headers.push(("Content-Type".to_owned(), content_type.to_owned()));
         }
         HttpRequest {
             method,
@@ -208,6 +234,8 @@ pub enum Response {
     KookMessage(kook::MessageCreated),
     /// KOOK `GET /message/list` and `/direct-message/list`.
     KookMessageList(kook::MessageList),
+    /// KOOK `POST /asset/create`: where the uploaded file lives.
+    KookAsset(kook::Asset),
     /// A request whose success carries nothing krill needs (typing,
     /// reactions).
     Empty,

@@ -348,9 +348,9 @@ impl Planner {
                 request: request.platform(),
             });
         }
-        if let Request::Discord(discord::Request::CreateMessage(m)) = &mut request {
-            if m.nonce.is_none() {
-                m.nonce = Some(discord::nonce_from(self.jitter.next_u64()));
+        if let Request::Discord(r) = &mut request {
+            if let Some(nonce @ None) = r.nonce_slot() {
+                *nonce = Some(discord::nonce_from(self.jitter.next_u64()));
             }
         }
         let (http, route, major, resource) = match &request {

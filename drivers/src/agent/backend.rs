@@ -97,6 +97,7 @@ pub async fn answer(
     backend: &BackendSpec,
     request: &TurnRequest,
     tools: Option<&TurnTools>,
+    env: &[(String, String)],
 ) -> Result<Answer, AgentError> {
     match backend {
         BackendSpec::Echo => Ok(Answer::reply(reply_from_output(request.text.as_bytes()))),
@@ -104,7 +105,7 @@ pub async fn answer(
             command,
             timeout_ms,
         } => Ok(Answer::reply(
-            super::command::answer(command, *timeout_ms, request).await?,
+            super::command::answer(command, *timeout_ms, request, env).await?,
         )),
         BackendSpec::OpenAi {
             base_url,
@@ -113,6 +114,7 @@ pub async fn answer(
             system_prompt,
             max_tokens,
             timeout_ms,
+            vision,
             max_tool_steps,
         } => {
             let call = super::openai::OpenAiCall {
@@ -122,6 +124,7 @@ pub async fn answer(
                 system_prompt: system_prompt.as_deref(),
                 max_tokens: *max_tokens,
                 timeout_ms: *timeout_ms,
+                vision: *vision,
                 max_tool_steps: *max_tool_steps,
             };
             call.answer(request, tools).await

@@ -10,7 +10,9 @@
 
 use std::time::Duration;
 
-use krill_core::agent::openai::{chat_completions_url, parse_chat_reply};
+use krill_core::agent::openai::{
+    chat_completions_url, parse_chat_reply, with_image_parts, ImageInput,
+};
 use krill_core::agent::tool_loop::{Next, ToolConversation};
 use krill_core::agent::TurnRequest;
 use krill_core::secret::Secret;
@@ -43,6 +45,8 @@ pub struct OpenAiCall<'a> {
     pub max_tokens: Option<u32>,
     /// `timeoutMs`.
     pub timeout_ms: u64,
+    /// `vision`: downloaded images go to the model as image parts.
+    pub vision: bool,
     /// `maxToolSteps`.
     pub max_tool_steps: u32,
 }
@@ -72,10 +76,25 @@ impl OpenAiCall<'_> {
             request,
             self.max_tool_steps,
         );
+        // `vision`: the turn's downloaded images, read once, go with every
+        // request of the conversation (as parts of the last user message).
+        let images = if self.vision {
+            read_images(request).await
+        } else {
+            Vec::new()
+        };
+        let inputs: Vec<ImageInput<'_>> = images
+            .iter()
+            .map(|(content_type, data)| ImageInput { content_type, data })
+            .collect();
         let url = chat_completions_url(self.base_url);
         loop {
-            let body =
-                serde_json::to_vec(conversation.request()).map_err(|e| AgentError::Io(e.into()))?;
+            let body = if inputs.is_empty() {
+                serde_json::to_vec(conversation.request())
+            } else {
+                serde_json::to_vec(&with_image_parts(conversation.request(), &inputs))
+            }
+            .map_err(|e| AgentError::Io(e.into()))?;
             let (url_, key, timeout_ms) = (url.clone(), api_key.clone(), self.timeout_ms);
             let text = smol::unblock(move || post(&url_, key.as_ref(), &body, timeout_ms)).await?;
             let reply = parse_chat_reply(&text)?;
@@ -121,6 +140,34 @@ impl OpenAiCall<'_> {
             }
         }
     }
+}
+
+/// The downloaded images of the turn (`media[]` with a path and an
+/// `image/*` type), read from disk; a file that cannot be read is left out
+/// (logged): the prompt line still names it.
+async fn read_images(request: &TurnRequest) -> Vec<(String, Vec<u8>)> {
+    let wanted: Vec<(String, String)> = request
+        .media
+        .iter()
+        .filter(|item| item.is_saved_image())
+        .filter_map(|item| Some((item.content_type.clone(), item.path.clone()?)))
+        .collect();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    smol::unblock(move || {
+        wanted
+            .into_iter()
+            .filter_map(|(content_type, path)| match std::fs::read(&path) {
+                Ok(data) => Some((content_type, data)),
+                Err(e) => {
+                    tracing::warn!(target: "krill::agent", "cannot read image {path}: {e}");
+                    None
+                }
+            })
+            .collect()
+    })
+    .await
 }
 
 /// The blocking request.

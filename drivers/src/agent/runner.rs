@@ -37,10 +37,12 @@ use futures_lite::FutureExt;
 use krill_core::agent::{BackendSpec, TranscriptEntry, TurnInput, AGENT_FAILED_REPLY};
 use smol::channel::{unbounded, Receiver, Sender};
 use smol::lock::Semaphore;
+use smol::Task;
 
 use super::backend::{answer, AgentError};
 use super::tools::TurnTools;
-use super::transcripts::TranscriptStore;
+use super::transcripts::{TranscriptError, TranscriptStore};
+use super::turn_token::{TurnAccess, TurnToken};
 use super::AgentsTable;
 
 /// A reasonable `max_concurrency`: turns running at once across sessions.
@@ -84,6 +86,8 @@ struct Shared<T> {
     /// in the map exactly while its worker runs.
     queues: Mutex<HashMap<SessionId, Slot<T>>>,
     outcomes: Sender<(T, TurnOutcome)>,
+    /// Gives command agents their turn token (the gateway sets it).
+    tokens: std::sync::OnceLock<super::turn_token::TokenIssuer>,
 }
 
 /// One busy session: its waiting turns, how to cancel the running one,
@@ -101,6 +105,10 @@ type SessionId = (String, String);
 #[derive(Debug)]
 struct Job<T> {
     turn: TurnInput,
+    /// The finished turn, when it is still being completed (media being
+    /// downloaded): awaited when the job's turn comes, so the job keeps its
+    /// place in the session's order.
+    ready: Option<Task<TurnInput>>,
     ctx: T,
     submitted_ms: u64,
     tools: Option<TurnTools>,
@@ -122,22 +130,55 @@ impl<T: Send + 'static> AgentRunner<T> {
                 permits: Arc::new(Semaphore::new(max_concurrency.max(1))),
                 queues: Mutex::new(HashMap::new()),
                 outcomes: tx,
+                tokens: std::sync::OnceLock::new(),
             }),
             outcomes: rx,
         }
     }
 
+    /// Gives every command-agent turn from now on a turn token from
+    /// `issuer` (`KRILL_TURN_TOKEN`, `KRILL_SOCKET`); set once.
+    pub fn set_token_issuer(&self, issuer: super::turn_token::TokenIssuer) {
+        let _ = self.shared.tokens.set(issuer);
+    }
+
     /// Queues a turn behind the session's earlier turns; returns at once.
     pub fn submit(&self, turn: TurnInput, ctx: T) {
-        self.submit_with_tools(turn, ctx, None);
+        self.enqueue(turn, None, ctx, None);
     }
 
     /// [`AgentRunner::submit`] for a turn whose agent may call tools
     /// (`turn.tools`), carried out by `tools`.
     pub fn submit_with_tools(&self, turn: TurnInput, ctx: T, tools: Option<TurnTools>) {
+        self.enqueue(turn, None, ctx, tools);
+    }
+
+    /// Queues a turn whose input is still being completed by `ready` (e.g.
+    /// its attachments downloading; already running): it takes its place
+    /// in the session's order now and runs with what `ready` returns. `turn`
+    /// names the session (the finished turn must keep its agent and session)
+    /// and stands in if `ready` panics.
+    pub fn submit_after(
+        &self,
+        turn: TurnInput,
+        ready: Task<TurnInput>,
+        ctx: T,
+        tools: Option<TurnTools>,
+    ) {
+        self.enqueue(turn, Some(ready), ctx, tools);
+    }
+
+    fn enqueue(
+        &self,
+        turn: TurnInput,
+        ready: Option<Task<TurnInput>>,
+        ctx: T,
+        tools: Option<TurnTools>,
+    ) {
         let session = (turn.agent_id.clone(), turn.session_key.clone());
         let job = Job {
             turn,
+            ready,
             ctx,
             submitted_ms: unix_ms(),
             tools,
@@ -273,6 +314,14 @@ async fn work<T: Send + 'static>(shared: Arc<Shared<T>>, session: SessionId) {
                 }
             }
         };
+        let mut job = job;
+        if let Some(ready) = job.ready.take() {
+            // The turn's media download; `/stop` waits for it (it is
+            // bounded by the download timeouts).
+            if let Ok(turn) = AssertUnwindSafe(ready).catch_unwind().await {
+                job.turn = turn;
+            }
+        }
         let turn = async {
             let permit = shared.permits.acquire_arc().await;
             // A panic in a backend (a library bug) must not wedge the
@@ -413,7 +462,19 @@ impl<T> Shared<T> {
             }
         };
         let request = turn.request_with_history(history);
-        let answered = answer(&spec.backend, &request, tools).await?;
+        // A command agent's turn token lives exactly as long as the backend
+        // runs for this turn (a stopped turn drops it too).
+        let token = match (&spec.backend, self.tokens.get()) {
+            (BackendSpec::Command { .. }, Some(issuer)) => issuer.issue(TurnAccess {
+                tools: request.tools.clone(),
+                handler: tools.map(|t| t.handler.clone()),
+            }),
+            _ => None,
+        };
+        let env = token.as_ref().map(TurnToken::env).unwrap_or_default();
+        let answered = answer(&spec.backend, &request, tools, &env).await;
+        drop(token);
+        let answered = answered?;
         let reply = answered.reply;
 
         let mut entries = vec![turn.user_entry(submitted_ms)];
@@ -442,17 +503,23 @@ impl<T> Shared<T> {
             // `/new` archived the session while this turn ran.
             return Ok(reply);
         }
-        let store = self.transcripts.clone();
-        let (agent_id, session_key) = (turn.agent_id.clone(), turn.session_key.clone());
-        let written = crate::workers::run(move || store.append(&agent_id, &session_key, &entries));
-        match written.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                tracing::error!(target: "krill::agent", "{e}; the turn is not in the transcript")
-            }
-            Err(gone) => {
-                tracing::error!(target: "krill::agent", "{gone}; the turn is not in the transcript")
-            }
+        // A turn's append is one small write the page cache absorbs: done
+        // here, it costs less than the two thread wake-ups of a hop to a
+        // worker. The session's first use reads its whole file, which may
+        // be large: that one goes to a worker.
+        let store = &self.transcripts;
+        let (agent_id, session_key) = (&turn.agent_id, &turn.session_key);
+        let written = if store.is_loaded(agent_id, session_key) {
+            store.append(agent_id, session_key, &entries)
+        } else {
+            let store = store.clone();
+            let (agent_id, session_key) = (agent_id.clone(), session_key.clone());
+            crate::workers::run(move || store.append(&agent_id, &session_key, &entries))
+                .await
+                .unwrap_or_else(|gone| Err(TranscriptError::Worker(gone)))
+        };
+        if let Err(e) = written {
+            tracing::error!(target: "krill::agent", "{e}; the turn is not in the transcript");
         }
         Ok(reply)
     }

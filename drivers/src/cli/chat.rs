@@ -147,6 +147,7 @@ fn converse(
                     skills: None,
                     tools: Vec::new(),
                     history_limit: None,
+                    media: Vec::new(),
                 },
                 (),
             );

@@ -55,10 +55,13 @@ use super::commands::{execute, CommandSite};
 use super::deliveries::Deliveries;
 use super::durable::{Durable, Outgoing, TEXT};
 use super::inbound::{
-    answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, turn_participants,
-    TurnSource,
+    answer_chunks, build_turn, log_decision, pairing_reply, turn_participants, TurnSource,
 };
 use super::link::RestLink;
+use super::media::{
+    read_reply_files, shape_reply, submit_turn_with_media, MediaDelivery, MediaTurn, PendingUpload,
+    Uploads,
+};
 use super::member_lookup::NameLookup;
 use super::socket::{feed, Socket};
 use super::status::Health;
@@ -71,8 +74,15 @@ use super::{
 #[path = "discord_native.rs"]
 mod native;
 use crate::agent::{TurnOutcome, TurnTools};
+use crate::media::MediaSettings;
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 use crate::store::resume::SavedSession;
+use krill_core::media::{
+    delivery_notes, discord_media, plan_discord_delivery, text_or_placeholder, DiscordSend,
+    InboundMedia, MediaFailure,
+};
+use krill_core::reply::OutboundChunk;
+use krill_core::rest::discord::CreateMessageWithFiles;
 use krill_core::routing::ReplyTarget;
 
 /// Channel kinds Discord uses for threads (announcement, public, private).
@@ -194,6 +204,10 @@ struct DiscordLoop {
     content_seen: u64,
     replies_out: u64,
     limits: ChunkLimits,
+    /// Where media goes and how large it may be.
+    media: MediaSettings,
+    /// Messages with files in flight.
+    uploads: Uploads,
     /// `discord` tool calls waiting for their requests.
     tool_calls: ToolCalls,
     /// `krill message send` deliveries in progress.
@@ -286,6 +300,12 @@ impl DiscordLoop {
             settings.chunk_mode,
         );
         let history_cap = (settings.history_limit as usize).max(1);
+        let media = MediaSettings::new(
+            &shared.config,
+            &shared.state_dir,
+            Platform::Discord,
+            settings.media_max_mb,
+        );
         Self {
             index,
             name,
@@ -316,6 +336,8 @@ impl DiscordLoop {
             content_seen: 0,
             replies_out: 0,
             limits,
+            media,
+            uploads: Uploads::default(),
             tool_calls: ToolCalls::default(),
             deliveries: Deliveries::default(),
             stopped: None,
@@ -528,6 +550,7 @@ impl DiscordLoop {
                 } else {
                     self.durable.completed(id, None);
                 }
+                self.uploads.finished(id);
                 self.finish(now, id);
             }
             RestEvent::Failed { id, error } => {
@@ -549,6 +572,9 @@ impl DiscordLoop {
                         self.commands_fetch = None;
                     }
                     warn!("{}: request failed: {error}", self.name);
+                    if let Some(upload) = self.uploads.finished(id) {
+                        self.upload_failed(now, upload);
+                    }
                 }
                 self.finish(now, id);
             }
@@ -823,7 +849,7 @@ impl DiscordLoop {
         let in_guild = matches!(chat, ChatKind::Channel | ChatKind::Thread);
         let guild_id = inbound.guild.as_ref().map(|g| g.id.clone());
         match decision {
-            Decision::Allow(allowed) => {
+            Decision::Allow(mut allowed) => {
                 if let Inbound::Command(invocation) =
                     classify(&allowed.text, self.shared.config.commands.text)
                 {
@@ -853,10 +879,19 @@ impl DiscordLoop {
                             participants: vec![allowed.sender.id.clone()],
                             interaction: None,
                         };
-                        self.submit_turn(now, &allowed, turn, guild_id.clone(), delivery);
+                        self.submit_turn(
+                            now,
+                            &allowed,
+                            turn,
+                            Vec::new(),
+                            guild_id.clone(),
+                            delivery,
+                        );
                     }
                     return;
                 }
+                let media = discord_media(&message.attachments);
+                allowed.text = text_or_placeholder(&allowed.text, &media);
                 let chat_type = if chat == ChatKind::Direct {
                     ChatType::Direct
                 } else {
@@ -948,7 +983,7 @@ impl DiscordLoop {
                     participants,
                     interaction: None,
                 };
-                self.submit_turn(now, &allowed, turn, guild_id, delivery);
+                self.submit_turn(now, &allowed, turn, media, guild_id, delivery);
             }
             Decision::Drop(dropped)
                 if in_guild
@@ -1023,6 +1058,7 @@ impl DiscordLoop {
         now: Instant,
         allowed: &Allowed,
         mut turn: TurnInput,
+        media: Vec<InboundMedia>,
         guild_id: Option<String>,
         delivery: Delivery,
     ) {
@@ -1073,19 +1109,21 @@ impl DiscordLoop {
                 }),
             }),
         });
-        self.shared.agents.submit_with_tools(
-            turn,
-            TurnCtx {
-                channel: self.index,
-                reply_to: allowed.route.reply_to.clone(),
-                message_id: delivery.message_id,
-                ack: delivery.ack,
-                journal: delivery.journal,
-                participants: delivery.participants,
-                interaction: delivery.interaction,
-            },
-            tools,
-        );
+        let ctx = TurnCtx {
+            channel: self.index,
+            reply_to: allowed.route.reply_to.clone(),
+            message_id: delivery.message_id,
+            ack: delivery.ack,
+            journal: delivery.journal,
+            participants: delivery.participants,
+            interaction: delivery.interaction,
+        };
+        let media_turn = MediaTurn {
+            settings: &self.media,
+            platform: "discord",
+            media,
+        };
+        submit_turn_with_media(&self.shared, media_turn, turn, ctx, tools);
     }
 
     /// Remembers a message author's names (DM reactions carry only an id).
@@ -1189,7 +1227,14 @@ impl DiscordLoop {
                     participants,
                     interaction: None,
                 };
-                self.submit_turn(now, &triggered.allowed, turn, guild_id, delivery);
+                self.submit_turn(
+                    now,
+                    &triggered.allowed,
+                    turn,
+                    Vec::new(),
+                    guild_id,
+                    delivery,
+                );
             }
             ReactionDecision::Notify(event) => {
                 debug!(
@@ -1281,6 +1326,42 @@ impl DiscordLoop {
     }
 
     /// Sends `text` to `channel_id` as one message (pairing replies).
+    fn send_chunk(
+        &mut self,
+        now: Instant,
+        channel_id: &str,
+        chunk: OutboundChunk,
+        mentions: MentionPolicy,
+    ) -> Option<RequestId> {
+        self.link.submit(
+            now,
+            DiscordRequest::CreateMessage(CreateMessage {
+                channel_id: channel_id.to_owned(),
+                content: chunk.text,
+                reply_to: chunk.reply_to,
+                nonce: None,
+                mentions,
+            }),
+        )
+    }
+
+    /// A message with files failed for good: its text goes alone, then a
+    /// note names the files.
+    fn upload_failed(&mut self, now: Instant, upload: PendingUpload) {
+        warn!(
+            "{}: upload of {} file(s) to {} failed",
+            self.name,
+            upload.names.len(),
+            upload.chat_id
+        );
+        if !upload.text.trim().is_empty() {
+            self.send_text(now, &upload.chat_id, upload.text.clone(), None);
+        }
+        if let Some(note) = upload.failure_note() {
+            self.send_text(now, &upload.chat_id, note, None);
+        }
+    }
+
     fn send_text(
         &mut self,
         now: Instant,
@@ -1300,6 +1381,93 @@ impl DiscordLoop {
         );
     }
 
+    /// A reply with files, once they are read: the messages the core plans
+    /// (files on the last chunk), then a note for the files that cannot go.
+    fn deliver_media(&mut self, now: Instant, ctx: TurnCtx, delivery: MediaDelivery) {
+        let plan = plan_discord_delivery(
+            delivery.chunks,
+            delivery.prepared.files,
+            delivery.target.as_ref(),
+            self.settings.reply_to_mode,
+        );
+        self.send_reply(now, ctx, plan.sends, &delivery.prepared.failures);
+    }
+
+    /// Submits the messages of a reply in order, then the note for
+    /// `failures`; removes the ack after the last one when configured.
+    fn send_reply(
+        &mut self,
+        now: Instant,
+        ctx: TurnCtx,
+        sends: Vec<DiscordSend>,
+        failures: &[MediaFailure],
+    ) {
+        let channel_id = ctx.reply_to.chat_id.clone();
+        let mentions = MentionPolicy::new(
+            self.settings.allowed_mentions,
+            ctx.participants.iter().map(String::as_str),
+        );
+        let mut last = None;
+        for send in sends {
+            last = match send {
+                DiscordSend::Text(chunk) => {
+                    self.send_chunk(now, &channel_id, chunk, mentions.clone())
+                }
+                DiscordSend::Files { chunk, files } => {
+                    let upload = PendingUpload {
+                        chat_id: channel_id.clone(),
+                        direct: false,
+                        names: files.iter().map(|f| f.filename.clone()).collect(),
+                        text: chunk.text.clone(),
+                        then: None,
+                    };
+                    let id = self.link.submit(
+                        now,
+                        DiscordRequest::CreateMessageWithFiles(CreateMessageWithFiles {
+                            message: CreateMessage {
+                                channel_id: channel_id.clone(),
+                                content: chunk.text,
+                                reply_to: chunk.reply_to,
+                                nonce: None,
+                                mentions: mentions.clone(),
+                            },
+                            files,
+                        }),
+                    );
+                    match id {
+                        Some(id) => self.uploads.started(id, upload),
+                        None => self.upload_failed(now, upload),
+                    }
+                    id
+                }
+            };
+        }
+        if let Some(note) = delivery_notes(failures) {
+            last = self.send_chunk(
+                now,
+                &channel_id,
+                OutboundChunk {
+                    text: note,
+                    reply_to: None,
+                },
+                MentionPolicy::default(),
+            );
+        }
+        if let Some(emoji) = ctx.ack {
+            if self.shared.config.messages.remove_ack_after_reply {
+                let target = AckTarget {
+                    chat_id: channel_id,
+                    direct: false,
+                    message_id: ctx.message_id,
+                    emoji,
+                };
+                if let Some(ack) = self.acks.remove_after_reply(last, target) {
+                    self.remove_ack(now, ack);
+                }
+            }
+        }
+    }
+
     fn handle_outcome(&mut self, now: Instant, ctx: TurnCtx, outcome: TurnOutcome) {
         let channel_id = ctx.reply_to.chat_id.clone();
         self.stop_typing(&channel_id);
@@ -1309,7 +1477,7 @@ impl DiscordLoop {
             self.answer_deferred(now, interaction, &ctx, &outcome);
             return;
         }
-        let chunks = reply_chunks(
+        let reply = shape_reply(
             &self.name,
             &ctx,
             &outcome,
@@ -1318,11 +1486,26 @@ impl DiscordLoop {
             self.settings.max_reply_chars,
             None,
         );
+        if !reply.media.is_empty() {
+            // A reply with files goes out through the media path; the
+            // journal marks the turn answered now.
+            self.durable.reply(
+                ctx.journal,
+                &channel_id,
+                ctx.reply_to.direct,
+                Vec::new(),
+                &[],
+            );
+            // The files are read off the loop; the reply goes out whole
+            // when they are (`Input::Media`), so its order is kept.
+            read_reply_files(&self.media, &self.inbox, ctx, reply);
+            return;
+        }
         let reply = self.durable.reply(
             ctx.journal,
             &channel_id,
             ctx.reply_to.direct,
-            chunks,
+            reply.chunks,
             &ctx.participants,
         );
         if let Some(emoji) = ctx.ack {
@@ -1482,6 +1665,7 @@ impl ChannelLoop for DiscordLoop {
             }
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, *outcome),
+            Input::Media { ctx, delivery } => self.deliver_media(now, ctx, delivery),
             Input::Deliver {
                 target,
                 text,
@@ -1512,6 +1696,12 @@ impl ChannelLoop for DiscordLoop {
             Some(settings.max_lines_per_message as usize),
             settings.chunk_mode,
         );
+        self.media = MediaSettings::new(
+            &config,
+            &self.shared.state_dir,
+            Platform::Discord,
+            settings.media_max_mb,
+        );
         self.shared.config = config;
         self.account = account;
         self.settings = settings;
@@ -1541,7 +1731,11 @@ impl ChannelLoop for DiscordLoop {
             return;
         };
         let state = worst.state();
-        health.state = shard_state_text(state).to_owned();
+        // Reported after every input: copy the text only when it changed.
+        let text = shard_state_text(state);
+        if health.state != text {
+            health.state = text.to_owned();
+        }
         health.set_link(
             self.shards.iter().all(|s| s.shard.state().is_connected()),
             self.shards

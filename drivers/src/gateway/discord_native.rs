@@ -173,7 +173,7 @@ impl DiscordLoop {
                     interaction: Some(token),
                 };
                 let guild_id = inbound.guild.as_ref().map(|g| g.id.clone());
-                self.submit_turn(now, &allowed, turn, guild_id, delivery);
+                self.submit_turn(now, &allowed, turn, Vec::new(), guild_id, delivery);
             }
             None => {
                 let text = executed.reply.unwrap_or_default();

@@ -153,6 +153,7 @@ pub(crate) fn build_turn(allowed: &Allowed, source: &TurnSource<'_>) -> TurnInpu
                 .config
                 .turn_history_limit(&allowed.route.agent_id, source.dm_history_limit),
         ),
+        media: Vec::new(),
     }
 }
 
@@ -198,22 +199,30 @@ pub(crate) fn reply_chunks(
         );
     }
     match &outcome.reply {
-        // A reply over `maxReplyChars` is cut, with a note saying so; on
-        // KOOK mention markup that may not ping is escaped; then chunks.
-        Some(text) => match kmarkdown {
-            Some(policy) => plan_reply(
-                &neutralize_kmarkdown(&bound_reply(text, max_reply_chars as usize), policy),
-                Some(&ctx.message_id),
-                limits,
-                mode,
-            ),
-            None => plan_reply(
-                &bound_reply(text, max_reply_chars as usize),
-                Some(&ctx.message_id),
-                limits,
-                mode,
-            ),
-        },
+        Some(text) => text_chunks(text, ctx, limits, mode, max_reply_chars, kmarkdown),
         None => Vec::new(),
+    }
+}
+
+/// The messages of one reply text: a text over `maxReplyChars` is cut,
+/// with a note saying so; on KOOK mention markup that may not ping is
+/// escaped; then tags and chunks.
+pub(crate) fn text_chunks(
+    text: &str,
+    ctx: &TurnCtx,
+    limits: &ChunkLimits,
+    mode: ReplyToMode,
+    max_reply_chars: u32,
+    kmarkdown: Option<&MentionPolicy>,
+) -> Vec<OutboundChunk> {
+    let bounded = bound_reply(text, max_reply_chars as usize);
+    match kmarkdown {
+        Some(policy) => plan_reply(
+            &neutralize_kmarkdown(&bounded, policy),
+            Some(&ctx.message_id),
+            limits,
+            mode,
+        ),
+        None => plan_reply(&bounded, Some(&ctx.message_id), limits, mode),
     }
 }

@@ -37,19 +37,28 @@ use super::commands::{execute, CommandSite, Executed};
 use super::deliveries::Deliveries;
 use super::durable::{Durable, Outgoing, TEXT};
 use super::inbound::{
-    answer_chunks, build_turn, log_decision, pairing_reply, reply_chunks, turn_participants,
-    TurnSource,
+    answer_chunks, build_turn, log_decision, pairing_reply, turn_participants, TurnSource,
 };
 use super::link::RestLink;
+use super::media::{
+    read_reply_files, shape_reply, submit_turn_with_media, KookFollowUp, MediaDelivery, MediaTurn,
+    PendingUpload, Uploads,
+};
 use super::socket::{feed, Socket};
 use super::status::Health;
 use super::{run_loop, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx};
 use crate::agent::TurnOutcome;
+use crate::media::MediaSettings;
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 use crate::store::resume::SavedSession;
 use crate::ws::redact_url;
 use krill_core::durable::kook_check::LIST_PAGE_SIZE;
 use krill_core::durable::{Admission, JournaledTurn, ListedMessage, SendKind};
+use krill_core::kook::Body;
+use krill_core::media::{
+    delivery_notes, kook_media, plan_kook_delivery, text_or_placeholder, KookSend, MediaFailure,
+};
+use krill_core::rest::kook::{MediaMessageCreate, MediaTarget};
 use krill_core::routing::ReplyTarget;
 use std::collections::HashMap;
 
@@ -99,6 +108,10 @@ struct KookLoop {
     messages_in: u64,
     replies_out: u64,
     limits: ChunkLimits,
+    /// Where media goes and how large it may be.
+    media: MediaSettings,
+    /// File uploads in flight (`/asset/create`, then the media message).
+    uploads: Uploads,
     /// `krill message send` deliveries in progress.
     deliveries: Deliveries,
     stopped: Option<String>,
@@ -147,6 +160,12 @@ impl KookLoop {
                 sn: saved.seq.unwrap_or(0),
             });
         }
+        let media = MediaSettings::new(
+            &shared.config,
+            &shared.state_dir,
+            Platform::Kook,
+            settings.media_max_mb,
+        );
         Self {
             index,
             name,
@@ -169,6 +188,8 @@ impl KookLoop {
             messages_in: 0,
             replies_out: 0,
             limits,
+            media,
+            uploads: Uploads::default(),
             deliveries: Deliveries::default(),
             stopped: None,
             durable,
@@ -317,6 +338,12 @@ impl KookLoop {
                         info!("{}: bot user {} ({})", self.name, user.username, user.id);
                         self.bot_id = user.id;
                     }
+                } else if let Some(upload) = self.uploads.finished(id) {
+                    match response {
+                        Response::KookAsset(asset) => self.asset_uploaded(now, upload, asset.url),
+                        Response::KookMessage(_) => self.replies_out += 1,
+                        _ => {}
+                    }
                 } else if let Response::KookMessage(posted) = &response {
                     self.replies_out += 1;
                     self.durable.completed(id, Some(&posted.msg_id));
@@ -359,6 +386,9 @@ impl KookLoop {
                         self.user_me = None;
                     }
                     warn!("{}: request failed: {error}", self.name);
+                    if let Some(upload) = self.uploads.finished(id) {
+                        self.upload_failed(now, &upload);
+                    }
                 }
                 self.finish(now, id);
             }
@@ -442,7 +472,11 @@ impl KookLoop {
                 is_bot: author.bot,
                 is_webhook: false,
             },
-            text: message.content().to_owned(),
+            // A media message's content is its URL, not words.
+            text: match message.body {
+                Body::Media { .. } => String::new(),
+                _ => message.content().to_owned(),
+            },
             mentions,
             reply_to_bot: !self.bot_id.is_empty()
                 && message
@@ -475,7 +509,7 @@ impl KookLoop {
             self.policy.sender_notice(&inbound, &decision),
         );
         match decision {
-            Decision::Allow(allowed) => {
+            Decision::Allow(mut allowed) => {
                 if let Inbound::Command(invocation) =
                     classify(&allowed.text, self.shared.config.commands.text)
                 {
@@ -495,6 +529,8 @@ impl KookLoop {
                     self.carry_out(now, executed, &chat_id, direct, &message.msg_id);
                     return;
                 }
+                let media = kook_media(&message);
+                allowed.text = text_or_placeholder(&allowed.text, &media);
                 let chat_type = if direct {
                     ChatType::Direct
                 } else {
@@ -580,18 +616,21 @@ impl KookLoop {
                     }
                 }
                 self.durable.turn_started();
-                self.shared.agents.submit(
-                    turn,
-                    TurnCtx {
-                        channel: self.index,
-                        reply_to: allowed.route.reply_to.clone(),
-                        message_id: message.msg_id.clone(),
-                        ack,
-                        journal,
-                        participants,
-                        interaction: None,
-                    },
-                );
+                let ctx = TurnCtx {
+                    channel: self.index,
+                    reply_to: allowed.route.reply_to.clone(),
+                    message_id: message.msg_id.clone(),
+                    ack,
+                    journal,
+                    participants,
+                    interaction: None,
+                };
+                let media_turn = MediaTurn {
+                    settings: &self.media,
+                    platform: "kook",
+                    media,
+                };
+                submit_turn_with_media(&self.shared, media_turn, turn, ctx, None);
             }
             Decision::Drop(dropped)
                 if !direct
@@ -620,6 +659,46 @@ impl KookLoop {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// `/asset/create` answered: send the media message with the URL.
+    fn asset_uploaded(&mut self, now: Instant, upload: PendingUpload, url: String) {
+        let Some(follow) = &upload.then else {
+            return;
+        };
+        let target = if upload.direct {
+            MediaTarget::Direct(DmTarget::User(upload.chat_id.clone()))
+        } else {
+            MediaTarget::Channel(upload.chat_id.clone())
+        };
+        let request = KookRequest::MediaMessageCreate(MediaMessageCreate {
+            target,
+            message_type: follow.message_type,
+            url,
+            quote: follow.reply_to.clone(),
+        });
+        let sent = PendingUpload {
+            then: None,
+            ..upload
+        };
+        match self.link.submit(now, request) {
+            Some(id) => self.uploads.started(id, sent),
+            None => self.upload_failed(now, &sent),
+        }
+    }
+
+    /// A file's upload or its message failed for good: a note names it.
+    fn upload_failed(&mut self, now: Instant, upload: &PendingUpload) {
+        warn!(
+            "{}: sending {} file(s) to {} failed",
+            self.name,
+            upload.names.len(),
+            upload.chat_id
+        );
+        if let Some(note) = upload.failure_note() {
+            let note = quiet_kmarkdown(&note);
+            self.send(now, &upload.chat_id, upload.direct, note, None);
         }
     }
 
@@ -728,10 +807,81 @@ impl KookLoop {
         self.link.submit(now, request)
     }
 
+    /// A reply with files, once they are read: the text chunks, then each
+    /// file through `/asset/create` and a media message, then a note for
+    /// the files that cannot go.
+    fn deliver_media(&mut self, now: Instant, ctx: TurnCtx, delivery: MediaDelivery) {
+        let plan = plan_kook_delivery(
+            delivery.chunks,
+            delivery.prepared.files,
+            delivery.target.as_ref(),
+            self.settings.reply_to_mode,
+        );
+        self.send_reply(now, ctx, plan.sends, &delivery.prepared.failures);
+    }
+
+    /// Submits the messages of a reply in order (files start with their
+    /// upload), then the note for `failures`; removes the ack after the
+    /// last text when configured.
+    fn send_reply(
+        &mut self,
+        now: Instant,
+        ctx: TurnCtx,
+        sends: Vec<KookSend>,
+        failures: &[MediaFailure],
+    ) {
+        let direct = ctx.reply_to.direct;
+        let chat_id = ctx.reply_to.chat_id.clone();
+        let mut last = None;
+        for send in sends {
+            match send {
+                KookSend::Text(chunk) => {
+                    last = self.send(now, &chat_id, direct, chunk.text, chunk.reply_to);
+                }
+                KookSend::File {
+                    file,
+                    reply_to,
+                    message_type,
+                } => {
+                    let upload = PendingUpload {
+                        chat_id: chat_id.clone(),
+                        direct,
+                        names: vec![file.filename.clone()],
+                        text: String::new(),
+                        then: Some(KookFollowUp {
+                            message_type,
+                            reply_to,
+                        }),
+                    };
+                    match self.link.submit(now, KookRequest::AssetCreate(file)) {
+                        Some(id) => self.uploads.started(id, upload),
+                        None => self.upload_failed(now, &upload),
+                    }
+                }
+            }
+        }
+        if let Some(note) = delivery_notes(failures) {
+            last = self.send(now, &chat_id, direct, quiet_kmarkdown(&note), None);
+        }
+        if let Some(emoji) = ctx.ack {
+            if self.shared.config.messages.remove_ack_after_reply {
+                let target = AckTarget {
+                    chat_id,
+                    direct,
+                    message_id: ctx.message_id,
+                    emoji,
+                };
+                if let Some(ack) = self.acks.remove_after_reply(last, target) {
+                    self.remove_ack(now, ack);
+                }
+            }
+        }
+    }
+
     fn handle_outcome(&mut self, now: Instant, ctx: TurnCtx, outcome: TurnOutcome) {
         let direct = ctx.reply_to.direct;
         let chat_id = ctx.reply_to.chat_id.clone();
-        let chunks = reply_chunks(
+        let reply = shape_reply(
             &self.name,
             &ctx,
             &outcome,
@@ -743,9 +893,23 @@ impl KookLoop {
                 ctx.participants.iter().map(String::as_str),
             )),
         );
-        let reply = self
-            .durable
-            .reply(ctx.journal, &chat_id, direct, chunks, &ctx.participants);
+        if !reply.media.is_empty() {
+            // A reply with files goes out through the media path; the
+            // journal marks the turn answered now.
+            self.durable
+                .reply(ctx.journal, &chat_id, direct, Vec::new(), &[]);
+            // The files are read off the loop; the reply goes out whole
+            // when they are (`Input::Media`), so its order is kept.
+            read_reply_files(&self.media, &self.inbox, ctx, reply);
+            return;
+        }
+        let reply = self.durable.reply(
+            ctx.journal,
+            &chat_id,
+            direct,
+            reply.chunks,
+            &ctx.participants,
+        );
         if let Some(emoji) = ctx.ack {
             if self.shared.config.messages.remove_ack_after_reply {
                 let target = AckTarget {
@@ -878,6 +1042,7 @@ impl ChannelLoop for KookLoop {
             ),
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, *outcome),
+            Input::Media { ctx, delivery } => self.deliver_media(now, ctx, delivery),
             Input::Deliver {
                 target,
                 text,
@@ -908,6 +1073,12 @@ impl ChannelLoop for KookLoop {
             settings.chunk_mode,
         );
         self.policy = AccessPolicy::new(&config, &account, ResolvedAllowlists::default());
+        self.media = MediaSettings::new(
+            &config,
+            &self.shared.state_dir,
+            Platform::Kook,
+            settings.media_max_mb,
+        );
         self.shared.config = config;
         self.account = account;
         self.settings = settings;
@@ -920,7 +1091,11 @@ impl ChannelLoop for KookLoop {
 
     fn report(&self, now: Instant, health: &mut Health) {
         let state = self.session.state();
-        health.state = session_state_text(state).to_owned();
+        // Reported after every input: copy the text only when it changed.
+        let text = session_state_text(state);
+        if health.state != text {
+            health.state = text.to_owned();
+        }
         let up = matches!(state, State::Connected | State::AwaitingPong);
         health.set_link(up, up);
         health.session = self.session.session_id().is_some();
@@ -985,4 +1160,10 @@ fn session_state_text(state: State) -> &'static str {
         State::Stopped => "stopped",
         _ => "unknown",
     }
+}
+
+/// A note naming files (agent-chosen names) as KMarkdown that pings nobody.
+fn quiet_kmarkdown(note: &str) -> String {
+    krill_core::reply::neutralize_kmarkdown(note, &krill_core::reply::MentionPolicy::default())
+        .into_owned()
 }

@@ -342,6 +342,11 @@ impl FakeDiscord {
         self.core.shared.lock().requests.clone()
     }
 
+    /// Files uploaded with messages (multipart `files[n]`), in order.
+    pub fn uploaded_files(&self) -> Vec<crate::multipart::UploadedFile> {
+        self.core.shared.lock().uploads.clone()
+    }
+
     /// Messages posted (each nonce once), in order.
     pub fn posted_messages(&self) -> Vec<PostedMessage> {
         self.core.shared.lock().posts.clone()
@@ -807,6 +812,7 @@ struct State {
     rest_ids: u64,
     reactions: Vec<RecordedReaction>,
     gateway_bot_fetches: usize,
+    uploads: Vec<crate::multipart::UploadedFile>,
     /// Channels, messages, pins, members, roles (the `discord` tool's routes).
     resources: rest::Resources,
     interactions: interactions::Interactions,
@@ -1317,7 +1323,16 @@ impl Core {
     }
 
     fn create_message(&self, s: &mut State, inc: &Incoming, cid: &str) -> ScriptedResponse {
-        let Ok(body) = serde_json::from_slice::<Value>(&inc.body) else {
+        // Uploads: `payload_json` + `files[n]` (multipart/form-data).
+        let (json_body, files) =
+            match crate::multipart::json_and_files(inc.header("content-type"), &inc.body) {
+                Ok(split) => split,
+                Err(why) => return bad_request(50035, why),
+            };
+        if files.len() > 10 {
+            return bad_request(50035, "Invalid Form Body: at most 10 files");
+        }
+        let Ok(body) = serde_json::from_slice::<Value>(&json_body) else {
             return bad_request(50109, "The request body contains invalid JSON.");
         };
         let content = body
@@ -1341,7 +1356,7 @@ impl Core {
         let has_other = ["sticker_ids", "poll"]
             .iter()
             .any(|k| body.get(*k).is_some_and(|v| !v.is_null()));
-        if content.is_empty() && !has_embeds && !has_other {
+        if content.is_empty() && !has_embeds && !has_other && files.is_empty() {
             return bad_request(50006, "Cannot send an empty message");
         }
         let nonce = body.get("nonce").and_then(value_str);
@@ -1374,7 +1389,14 @@ impl Core {
             "mention_everyone": false,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [],
+            "attachments": files.iter().enumerate().map(|(i, f)| json!({
+                "id": snowflake(REST_ID_BASE_MS, s.rest_ids * 100 + i as u64),
+                "filename": f.filename.clone().unwrap_or_default(),
+                "size": f.data.len(),
+                "url": format!("https://cdn.discordapp.com/attachments/{cid}/{mid}/{}",
+                    f.filename.clone().unwrap_or_default()),
+                "content_type": f.content_type.clone(),
+            })).collect::<Vec<_>>(),
             "embeds": body.get("embeds").cloned().unwrap_or_else(|| json!([])),
             "components": [],
             "pinned": false,
@@ -1393,6 +1415,16 @@ impl Core {
         }
         if let Some(k) = key {
             s.nonces.insert(k, msg.clone());
+        }
+        for f in files {
+            s.uploads.push(crate::multipart::UploadedFile {
+                channel_id: cid.to_owned(),
+                message_id: mid.clone(),
+                field: f.name,
+                filename: f.filename.unwrap_or_default(),
+                content_type: f.content_type,
+                data: f.data,
+            });
         }
         s.posts.push(PostedMessage {
             channel_id: cid.to_owned(),

@@ -249,6 +249,12 @@ impl FakeKook {
         self.core.shared.lock().requests.clone()
     }
 
+    /// Files uploaded with `POST /asset/create`, in order (`message_id`
+    /// holds the asset URL the fake answered).
+    pub fn uploaded_assets(&self) -> Vec<crate::multipart::UploadedFile> {
+        self.core.shared.lock().assets.clone()
+    }
+
     /// Messages sent (channel and direct), in order.
     pub fn posted_messages(&self) -> Vec<KookPost> {
         self.core.shared.lock().posts.clone()
@@ -671,6 +677,8 @@ struct State {
     scripted: VecDeque<(Route, ScriptedResponse)>,
     posts: Vec<KookPost>,
     reactions: Vec<KookReaction>,
+    /// Files received by `/asset/create` (`message_id` = the URL given).
+    assets: Vec<crate::multipart::UploadedFile>,
 }
 
 struct Conn {
@@ -1006,6 +1014,7 @@ impl Core {
             ("GET", r @ ("/message/list" | "/direct-message/list")) => {
                 self.list(s, inc, r.starts_with("/direct-message"))
             }
+            ("POST", "/asset/create") => asset_create(s, inc),
             ("POST", "/message/create") => self.create(s, inc, body, false),
             ("POST", "/direct-message/create") => self.create(s, inc, body, true),
             (
@@ -1086,6 +1095,12 @@ impl Core {
         if content.chars().count() > 8000 {
             return error(40000, "消息内容过长");
         }
+        // Media messages (2 image, 3 video, 4 file) take only URLs the
+        // asset service issued.
+        let msg_type = body.get("type").and_then(Value::as_u64).unwrap_or(0);
+        if (2..=4).contains(&msg_type) && !s.assets.iter().any(|a| a.message_id == content) {
+            return error(40000, "资源不存在");
+        }
         let msg_id = next_msg_id();
         let nonce = str_field(&body, "nonce").unwrap_or_default();
         s.posts.push(KookPost {
@@ -1108,6 +1123,31 @@ fn unix_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// `POST /asset/create`: one multipart `file` part; answers the URL.
+fn asset_create(s: &mut State, inc: &Incoming) -> ScriptedResponse {
+    let parts = inc
+        .header("content-type")
+        .and_then(crate::multipart::boundary)
+        .and_then(|b| crate::multipart::parse(&inc.body, &b));
+    let Some(file) = parts.and_then(|p| p.into_iter().find(|p| p.name == "file")) else {
+        return error(40000, "参数错误");
+    };
+    let filename = file.filename.clone().unwrap_or_else(|| "file".into());
+    let url = format!(
+        "https://img.kookapp.cn/attachments/2025-03/14/{:04}-{filename}",
+        s.assets.len() + 1
+    );
+    s.assets.push(crate::multipart::UploadedFile {
+        channel_id: String::new(),
+        message_id: url.clone(),
+        field: file.name,
+        filename,
+        content_type: file.content_type,
+        data: file.data,
+    });
+    envelope(json!({ "url": url }))
 }
 
 fn str_field(v: &Value, k: &str) -> Option<String> {

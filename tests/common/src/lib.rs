@@ -7,6 +7,8 @@
 //! | [`discord`] | [`FakeDiscord`]: REST (`/api/v10`) + gateway (op codes, sessions, resume replay, zlib-stream) |
 //! | [`kook`] | [`FakeKook`]: REST (`/api/v3`) + gateway (signals s=0..6, `sn`, resume, per-frame zlib) |
 //! | [`openai`] | [`openai::FakeOpenAi`]: an OpenAI-compatible `/chat/completions` server for agent tests |
+//! | [`cdn`] | [`cdn::FakeCdn`]: a file server for attachment and asset URLs |
+//! | [`multipart`] | reading `multipart/form-data` upload bodies |
 //! | [`http`] | what both fakes share on the HTTP side: [`RecordedRequest`], [`Route`], [`ScriptedResponse`] |
 //!
 //! Bounds (every fake obeys them):
@@ -16,9 +18,11 @@
 //!   threads within ~100 ms) and by themselves after [`HARD_LIFETIME`].
 #![forbid(unsafe_code)]
 
+pub mod cdn;
 pub mod discord;
 pub mod http;
 pub mod kook;
+pub mod multipart;
 pub mod openai;
 mod server;
 mod ws;

@@ -1,0 +1,199 @@
+//! What both channel loops do about media: submit a turn whose message has
+//! attachments once they are downloaded (keeping its place in the
+//! session's order), and split an agent's reply into its text and the
+//! files its `MEDIA:` lines name, reading those files off the loop and
+//! handing them back as an [`Input::Media`]. The decisions are
+//! `krill_core::media`'s; the loops submit the messages the core plans.
+
+use std::collections::HashMap;
+
+use krill_core::agent::TurnInput;
+use krill_core::media::outbound::FailureReason;
+use krill_core::media::{
+    attach_media, delivery_notes, extract_media, InboundMedia, MediaFailure, MediaRef,
+};
+use krill_core::reply::{reply_target, ChunkLimits, MentionPolicy, OutboundChunk, ReplyToMode};
+use krill_core::rest::RequestId;
+use smol::channel::Sender;
+
+use super::inbound::{reply_chunks, text_chunks};
+use super::{Input, Shared, TurnCtx};
+use crate::agent::{TurnOutcome, TurnTools};
+use crate::media::outbound::{prepare, Prepared};
+use crate::media::{inbound::download_all, MediaSettings};
+
+/// A reply with files, once the files are read.
+#[derive(Debug)]
+pub(crate) struct MediaDelivery {
+    /// The text chunks (`MEDIA:` lines removed).
+    pub(crate) chunks: Vec<OutboundChunk>,
+    /// The message the reply's tags point at (files quote it per
+    /// `replyToMode`).
+    pub(crate) target: Option<String>,
+    /// The files, and those that cannot be sent.
+    pub(crate) prepared: Prepared,
+}
+
+/// An agent's reply: its chunks, and the files it names.
+pub(crate) struct ShapedReply {
+    pub(crate) chunks: Vec<OutboundChunk>,
+    pub(crate) media: Vec<MediaRef>,
+    pub(crate) target: Option<String>,
+}
+
+/// Shapes the reply of `outcome` ([`reply_chunks`], `kmarkdown` as there),
+/// taking its `MEDIA:` lines out first.
+pub(crate) fn shape_reply(
+    channel: &str,
+    ctx: &TurnCtx,
+    outcome: &TurnOutcome,
+    limits: &ChunkLimits,
+    mode: ReplyToMode,
+    max_reply_chars: u32,
+    kmarkdown: Option<&MentionPolicy>,
+) -> ShapedReply {
+    let extracted = match (&outcome.reply, outcome.failed) {
+        (Some(text), false) => extract_media(text),
+        _ => Default::default(),
+    };
+    if extracted.media.is_empty() {
+        return ShapedReply {
+            chunks: reply_chunks(
+                channel,
+                ctx,
+                outcome,
+                limits,
+                mode,
+                max_reply_chars,
+                kmarkdown,
+            ),
+            media: Vec::new(),
+            target: None,
+        };
+    }
+    ShapedReply {
+        chunks: text_chunks(
+            &extracted.text,
+            ctx,
+            limits,
+            mode,
+            max_reply_chars,
+            kmarkdown,
+        ),
+        target: reply_target(&extracted.text, Some(&ctx.message_id)),
+        media: extracted.media,
+    }
+}
+
+/// Reads the files of `reply` off the loop; the loop gets them back as
+/// [`Input::Media`].
+pub(crate) fn read_reply_files(
+    settings: &MediaSettings,
+    inbox: &Sender<Input>,
+    ctx: TurnCtx,
+    reply: ShapedReply,
+) {
+    let settings = settings.clone();
+    let inbox = inbox.clone();
+    crate::runtime::spawn(async move {
+        let prepared = prepare(settings, reply.media).await;
+        let delivery = MediaDelivery {
+            chunks: reply.chunks,
+            target: reply.target,
+            prepared,
+        };
+        let _ = inbox.send(Input::Media { ctx, delivery }).await;
+    })
+    .detach();
+}
+
+/// The attachments of a turn's message and where they go.
+pub(crate) struct MediaTurn<'a> {
+    /// The account's media settings.
+    pub(crate) settings: &'a MediaSettings,
+    /// `discord` / `kook` (the file names' prefix).
+    pub(crate) platform: &'static str,
+    /// The files.
+    pub(crate) media: Vec<InboundMedia>,
+}
+
+/// Submits `turn` (with the `tools` its agent may call) to the agents;
+/// when the message has media, the files are downloaded first (the turn
+/// keeps its place in the session) and the agent gets them in its input.
+pub(crate) fn submit_turn_with_media(
+    shared: &Shared,
+    media: MediaTurn<'_>,
+    turn: TurnInput,
+    ctx: TurnCtx,
+    tools: Option<TurnTools>,
+) {
+    if media.media.is_empty() {
+        shared.agents.submit_with_tools(turn, ctx, tools);
+        return;
+    }
+    let mut finished = turn.clone();
+    let settings = media.settings.clone();
+    let (platform, files) = (media.platform, media.media);
+    let message_id = turn.message_id.clone();
+    let ready = crate::runtime::spawn(async move {
+        let items = download_all(settings, platform, message_id, files).await;
+        attach_media(&mut finished, items);
+        finished
+    });
+    shared.agents.submit_after(turn, ready, ctx, tools);
+}
+
+/// Uploads in flight: request id → the names of its files (for the note
+/// when it fails for good) and the text it carried.
+#[derive(Debug, Default)]
+pub(crate) struct Uploads {
+    pending: HashMap<RequestId, PendingUpload>,
+}
+
+/// One upload request in flight.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingUpload {
+    /// Where the note goes.
+    pub(crate) chat_id: String,
+    /// A DM (KOOK routes DMs apart).
+    pub(crate) direct: bool,
+    /// The files' names.
+    pub(crate) names: Vec<String>,
+    /// The text that rode with them (Discord), to resend alone.
+    pub(crate) text: String,
+    /// What to send once the upload is done (KOOK: the media message).
+    pub(crate) then: Option<KookFollowUp>,
+}
+
+/// KOOK: the media message to send when `/asset/create` answers.
+#[derive(Debug, Clone)]
+pub(crate) struct KookFollowUp {
+    /// 2 image, 4 file.
+    pub(crate) message_type: u8,
+    /// The message to quote.
+    pub(crate) reply_to: Option<String>,
+}
+
+impl Uploads {
+    /// Remembers upload `id`.
+    pub(crate) fn started(&mut self, id: RequestId, upload: PendingUpload) {
+        self.pending.insert(id, upload);
+    }
+
+    /// Forgets `id` (it finished), returning what it was.
+    pub(crate) fn finished(&mut self, id: RequestId) -> Option<PendingUpload> {
+        self.pending.remove(&id)
+    }
+}
+
+impl PendingUpload {
+    /// The note for this upload failing for good.
+    pub(crate) fn failure_note(&self) -> Option<String> {
+        let failures: Vec<MediaFailure> = self
+            .names
+            .iter()
+            .map(|name| MediaFailure::new(name, FailureReason::UploadFailed))
+            .collect();
+        delivery_notes(&failures)
+    }
+}

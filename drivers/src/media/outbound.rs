@@ -1,0 +1,118 @@
+//! Reads the files an agent names with `MEDIA:` lines, for upload. Local
+//! paths are resolved with the filesystem (symlinks and `..`) and judged by
+//! `krill_core::media::path_policy`; sizes by
+//! `krill_core::media::check_size`; `https://` URLs are downloaded with the
+//! same bounds as inbound media. Every file that cannot be sent becomes a
+//! [`MediaFailure`] (the user gets a note), never a silent drop.
+
+use std::fs::{self, File};
+use std::io::{ErrorKind, Read};
+use std::path::PathBuf;
+
+use krill_core::media::inbound::url_file_name;
+use krill_core::media::outbound::FailureReason;
+use krill_core::media::path_policy::{candidate_path, is_allowed};
+use krill_core::media::{check_size, MediaFailure, MediaRef, OutboundFile};
+use tracing::{debug, info};
+
+use super::download::{download, DownloadError};
+use super::MediaSettings;
+
+/// The files of a reply, read and checked.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    /// Ready to upload, in the order of the `MEDIA:` lines.
+    pub files: Vec<OutboundFile>,
+    /// Files that will not be sent.
+    pub failures: Vec<MediaFailure>,
+}
+
+/// Reads (or downloads) every file of `refs` on the blocking pool.
+pub async fn prepare(settings: MediaSettings, refs: Vec<MediaRef>) -> Prepared {
+    smol::unblock(move || {
+        let roots = allowed_roots(&settings);
+        let mut prepared = Prepared::default();
+        for target in &refs {
+            match read_one(&settings, &roots, target) {
+                Ok(file) => prepared.files.push(file),
+                Err(reason) => {
+                    let failure = MediaFailure::new(target.as_str(), reason);
+                    info!("MEDIA file not sent: {}", failure.describe());
+                    prepared.failures.push(failure);
+                }
+            }
+        }
+        prepared
+    })
+    .await
+}
+
+/// `<state>/media/` (created if missing) and `media.localRoots`, resolved;
+/// roots that do not exist are left out.
+fn allowed_roots(settings: &MediaSettings) -> Vec<PathBuf> {
+    let _ = fs::create_dir_all(&settings.media_dir);
+    std::iter::once(&settings.media_dir)
+        .chain(settings.local_roots.iter())
+        .filter_map(|root| fs::canonicalize(root).ok())
+        .collect()
+}
+
+fn read_one(
+    settings: &MediaSettings,
+    roots: &[PathBuf],
+    target: &MediaRef,
+) -> Result<OutboundFile, FailureReason> {
+    let limit = settings.max_bytes.min(settings.platform_limit);
+    match target {
+        MediaRef::Local(raw) => {
+            let candidate = candidate_path(raw, &settings.media_dir, settings.home.as_deref());
+            let resolved = fs::canonicalize(&candidate).map_err(|e| match e.kind() {
+                ErrorKind::NotFound => FailureReason::NotFound,
+                _ => FailureReason::Unreadable(e.kind().to_string()),
+            })?;
+            if !is_allowed(&resolved, roots) {
+                debug!(
+                    "MEDIA path {} resolves outside the allowed roots",
+                    candidate.display()
+                );
+                return Err(FailureReason::NotAllowed);
+            }
+            let meta = fs::metadata(&resolved)
+                .map_err(|e| FailureReason::Unreadable(e.kind().to_string()))?;
+            if !meta.is_file() {
+                return Err(FailureReason::NotFound);
+            }
+            check_size(meta.len(), settings.max_bytes, settings.platform_limit)?;
+            let mut data = Vec::with_capacity(meta.len() as usize);
+            File::open(&resolved)
+                .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut data))
+                .map_err(|e| FailureReason::Unreadable(e.kind().to_string()))?;
+            check_size(
+                data.len() as u64,
+                settings.max_bytes,
+                settings.platform_limit,
+            )?;
+            let name = resolved
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Ok(OutboundFile::new(&name, None, data))
+        }
+        MediaRef::Url(url) => {
+            let mut data = Vec::new();
+            let got = download(url, limit, &mut data).map_err(|e| match e {
+                DownloadError::TooLarge { limit, announced } => FailureReason::TooLarge {
+                    size: announced,
+                    limit,
+                },
+                other => FailureReason::Unreadable(other.to_string()),
+            })?;
+            Ok(OutboundFile::new(
+                &url_file_name(url),
+                got.content_type.as_deref(),
+                data,
+            ))
+        }
+        _ => Err(FailureReason::UnsupportedUrl),
+    }
+}
