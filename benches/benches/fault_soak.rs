@@ -203,8 +203,10 @@ fn main() {
 
 // ---- faults ----
 
-/// Injects one random fault on one platform; returns its name.
-fn inject(rng: &mut Rng, discord: &FakeDiscord, kook: &FakeKook, end: Instant) -> String {
+/// Injects one random fault on one platform; returns its name. A zombie or a
+/// PONG loss is healed by a thread of its own once krill has reconnected,
+/// so the schedule goes on meanwhile.
+fn inject(rng: &mut Rng, discord: &Arc<FakeDiscord>, kook: &Arc<FakeKook>, end: Instant) -> String {
     let name = match rng.below(11) {
         0 => {
             discord.send_op7_reconnect();
@@ -218,12 +220,15 @@ fn inject(rng: &mut Rng, discord: &FakeDiscord, kook: &FakeKook, end: Instant) -
             // Zombie: no ACKs until krill has given the connection up.
             let before = discord.connection_count();
             discord.set_heartbeat_ack(false);
-            wait_until(
-                end,
-                Duration::from_secs(3 * HEARTBEAT_MS / 1000 + 5),
-                || discord.connection_count() > before,
-            );
-            discord.set_heartbeat_ack(true);
+            let discord = discord.clone();
+            std::thread::spawn(move || {
+                wait_until(
+                    end,
+                    Duration::from_secs(3 * HEARTBEAT_MS / 1000 + 5),
+                    || discord.connection_count() > before,
+                );
+                discord.set_heartbeat_ack(true);
+            });
             "discord zombie"
         }
         3 => {
@@ -260,10 +265,13 @@ fn inject(rng: &mut Rng, discord: &FakeDiscord, kook: &FakeKook, end: Instant) -
             // PONG loss until krill has resumed on a new connection.
             let before = kook.connection_count();
             kook.set_pong(false);
-            wait_until(end, Duration::from_secs(90), || {
-                kook.connection_count() > before
+            let kook = kook.clone();
+            std::thread::spawn(move || {
+                wait_until(end, Duration::from_secs(90), || {
+                    kook.connection_count() > before
+                });
+                kook.set_pong(true);
             });
-            kook.set_pong(true);
             "kook pong-loss"
         }
         9 => {
