@@ -37,6 +37,7 @@ fn slash_commands_answer_within_the_deadline() {
     dm: {{ policy: "allowlist", allowFrom: ["{alice}"] }},
     groupPolicy: "open",
   }} }},
+  commands: {{ config: true }},
   agents: {{ defaults: {{ backend: {{ type: "command", command: {command} }} }} }},
 }}"#,
         base = discord.api_base_url(),
@@ -109,6 +110,22 @@ fn slash_commands_answer_within_the_deadline() {
     assert!(instant(&new).starts_with("New session started."));
     let stop = answer(&discord.dispatch_interaction(&in_guild, "stop", &[]));
     assert!(instant(&stop).starts_with("Nothing to stop"));
+    let reset = answer(&discord.dispatch_interaction(&in_dm, "reset", &[]));
+    assert!(instant(&reset).starts_with("New session started."));
+
+    // /config (alice is an owner: an explicit dm.allowFrom entry).
+    let get = answer(&discord.dispatch_interaction(
+        &in_dm,
+        "config",
+        &[("action", "get"), ("path", "channels.discord.dm.policy")],
+    ));
+    assert_eq!(instant(&get), "\"allowlist\"");
+    let token_value = answer(&discord.dispatch_interaction(
+        &in_dm,
+        "config",
+        &[("action", "get"), ("path", "channels.discord.token")],
+    ));
+    assert_eq!(instant(&token_value), "\"[redacted]\"");
 
     // A caller the DM allowlist refuses: told so, ephemerally.
     let bob = Author::user("333333333333333333", "bob");

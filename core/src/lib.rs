@@ -19,6 +19,7 @@
 //! | [`routing`] | session keys: which agent session a message belongs to |
 //! | [`commands`] | chat commands: the registry, text and slash parsing, what each answers |
 //! | [`control`] | the gateway's local socket: request protocol, delivery targets, `message send` delivery |
+//! | [`mcp`] | the Model Context Protocol server of `krill mcp` (JSON-RPC over stdio) |
 //! | [`agent`] | agent backend specs, turn requests and prompt rendering |
 //! | [`json_text`] | lenient JSON text: lone surrogate escapes decoded as U+FFFD |
 //! | [`secret`] | a string type whose `Debug`/`Display` never show the value |
@@ -37,6 +38,7 @@ pub mod control;
 pub mod discord;
 pub mod json_text;
 pub mod kook;
+pub mod mcp;
 pub mod pairing;
 pub mod platform;
 pub mod reply;

@@ -58,11 +58,12 @@ pub enum EditError {
 
 /// `text` with the value at `path` set to `value` (JSON5 text).
 pub fn set_value(text: &str, path: &KeyPath, value: &str) -> Result<String, EditError> {
-    let value = value.trim();
-    tree::parse(value).map_err(|e| EditError::BadValue {
-        value: value.to_owned(),
+    let parsed = tree::parse(value.trim()).map_err(|e| EditError::BadValue {
+        value: value.trim().to_owned(),
         reason: e.message,
     })?;
+    // Only the value itself: comments around it would swallow what follows.
+    let value = &value.trim()[parsed.root.span.start..parsed.root.span.end];
     let doc = if tree::is_blank(text) {
         None
     } else {
@@ -349,6 +350,12 @@ mod tests {
     fn set_inserts_without_trailing_comma() {
         let out = set_value("{ a: 1 }", &path("commands.text"), "false").unwrap();
         assert_eq!(out, "{ a: 1, commands: { text: false } }");
+    }
+
+    #[test]
+    fn comments_around_a_value_are_dropped() {
+        let out = set_value("{ a: 1 }", &path("b"), "2 // note").unwrap();
+        assert_eq!(out, "{ a: 1, b: 2 }");
     }
 
     #[test]

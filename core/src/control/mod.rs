@@ -2,13 +2,16 @@
 //! drivers: the request protocol (one JSON object per line each way,
 //! [`protocol`]), delivery targets as users write them ([`target`]), which
 //! running account a request goes to ([`choose_account`]) and the delivery
-//! of one message through the REST planner ([`delivery`]).
+//! of one message through the REST planner ([`delivery`]), and the turn
+//! tokens that scope tool calls ([`grants`]).
 
 pub mod delivery;
+pub mod grants;
 pub mod protocol;
 pub mod target;
 
 pub use delivery::{Delivery, DeliveryOutcome};
+pub use grants::{Refusal, TurnGrants, TOKEN_BYTES};
 pub use protocol::{parse_request, ControlReply, ControlRequest, SendRequest};
 pub use target::{parse_target, Target, TargetError};
 

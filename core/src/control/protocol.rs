@@ -6,7 +6,16 @@
 //! {"op":"send","channel":"discord","account":null,"to":"user:1","text":"hi"}
 //! {"ok":true,"messageIds":["9"]}
 //! {"ok":false,"error":"missing permission (HTTP 403) for channel 5: ..."}
+//! {"op":"toolsList","token":"<KRILL_TURN_TOKEN>"}
+//! {"ok":true,"tools":[{"name":"discord_react","description":"...","parameters":{...}}]}
+//! {"op":"toolsCall","token":"...","name":"discord_react","arguments":{"emoji":"👍"}}
+//! {"ok":true,"result":"{\"ok\":true,\"action\":\"react\"}"}
 //! ```
+//!
+//! `toolsList` / `toolsCall` act only within the turn the token was granted
+//! to ([`super::grants`]); `ok:false` there means the call was refused
+//! before it reached the tool (a bad token), while a tool's own failure is
+//! `ok:true` with the tool's `{"ok":false,...}` result.
 
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +41,7 @@ pub struct SendRequest {
 }
 
 /// One request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum ControlRequest {
@@ -40,6 +49,23 @@ pub enum ControlRequest {
     Send(SendRequest),
     /// Is the gateway there? (answered `ok`).
     Ping,
+    /// The tools the token's turn may call.
+    ToolsList {
+        /// `KRILL_TURN_TOKEN`.
+        #[serde(default)]
+        token: Option<String>,
+    },
+    /// Call a tool within the token's turn.
+    ToolsCall {
+        /// `KRILL_TURN_TOKEN`.
+        #[serde(default)]
+        token: Option<String>,
+        /// `discord_<action>`.
+        name: String,
+        /// The arguments (a JSON object).
+        #[serde(default)]
+        arguments: serde_json::Value,
+    },
 }
 
 impl SendRequest {
@@ -50,7 +76,7 @@ impl SendRequest {
 }
 
 /// One answer.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ControlReply {
     /// True when the request was carried out.
@@ -61,6 +87,12 @@ pub struct ControlReply {
     /// The ids of the messages sent (`send`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub message_ids: Vec<String>,
+    /// `toolsList`: each tool's `{name, description, parameters}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<Vec<serde_json::Value>>,
+    /// `toolsCall`: the tool's JSON result, as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
 }
 
 impl ControlReply {
@@ -68,8 +100,26 @@ impl ControlReply {
     pub fn sent(message_ids: Vec<String>) -> Self {
         Self {
             ok: true,
-            error: None,
             message_ids,
+            ..Self::default()
+        }
+    }
+
+    /// A `toolsList` answer.
+    pub fn tools(tools: Vec<serde_json::Value>) -> Self {
+        Self {
+            ok: true,
+            tools: Some(tools),
+            ..Self::default()
+        }
+    }
+
+    /// A `toolsCall` answer: the tool's JSON result.
+    pub fn tool_result(result: String) -> Self {
+        Self {
+            ok: true,
+            result: Some(result),
+            ..Self::default()
         }
     }
 
@@ -78,7 +128,7 @@ impl ControlReply {
         Self {
             ok: false,
             error: Some(error.into()),
-            message_ids: Vec::new(),
+            ..Self::default()
         }
     }
 

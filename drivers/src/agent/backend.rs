@@ -97,6 +97,7 @@ pub async fn answer(
     backend: &BackendSpec,
     request: &TurnRequest,
     tools: Option<&TurnTools>,
+    env: &[(String, String)],
 ) -> Result<Answer, AgentError> {
     match backend {
         BackendSpec::Echo => Ok(Answer::reply(reply_from_output(request.text.as_bytes()))),
@@ -104,7 +105,7 @@ pub async fn answer(
             command,
             timeout_ms,
         } => Ok(Answer::reply(
-            super::command::answer(command, *timeout_ms, request).await?,
+            super::command::answer(command, *timeout_ms, request, env).await?,
         )),
         BackendSpec::OpenAi {
             base_url,

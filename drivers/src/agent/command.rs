@@ -14,7 +14,9 @@
 //!   with SIGKILL, so helpers it started go too;
 //! - stderr goes line by line to krill's log at debug level (target
 //!   `krill::agent`), never to the chat;
-//! - the process inherits krill's environment and working directory.
+//! - the process inherits krill's environment and working directory; in a
+//!   gateway turn it also gets `KRILL_TURN_TOKEN` and `KRILL_SOCKET` (the
+//!   turn's token for `krill mcp`, revoked when the turn ends).
 //!
 //! A program that does not read its stdin is fine: a broken pipe while
 //! writing the request is not an error.
@@ -38,6 +40,7 @@ pub async fn answer(
     command: &[String],
     timeout_ms: u64,
     request: &TurnRequest,
+    env: &[(String, String)],
 ) -> Result<Option<String>, AgentError> {
     let (program, args) = command.split_first().ok_or(AgentError::EmptyCommand)?;
     let mut payload = serde_json::to_vec(request).map_err(|e| AgentError::Io(e.into()))?;
@@ -45,6 +48,7 @@ pub async fn answer(
 
     let mut command = std::process::Command::new(program);
     command.args(args);
+    command.envs(env.iter().map(|(k, v)| (k, v)));
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;

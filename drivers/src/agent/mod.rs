@@ -24,6 +24,7 @@ pub mod openai;
 pub mod runner;
 pub mod tools;
 pub mod transcripts;
+pub mod turn_token;
 
 pub use backend::AgentError;
 pub use runner::{AgentRunner, TurnOutcome, DEFAULT_MAX_CONCURRENCY};

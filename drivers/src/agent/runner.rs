@@ -40,7 +40,8 @@ use smol::lock::Semaphore;
 
 use super::backend::{answer, AgentError};
 use super::tools::TurnTools;
-use super::transcripts::TranscriptStore;
+use super::transcripts::{TranscriptError, TranscriptStore};
+use super::turn_token::{TurnAccess, TurnToken};
 use super::AgentsTable;
 
 /// A reasonable `max_concurrency`: turns running at once across sessions.
@@ -84,6 +85,8 @@ struct Shared<T> {
     /// in the map exactly while its worker runs.
     queues: Mutex<HashMap<SessionId, Slot<T>>>,
     outcomes: Sender<(T, TurnOutcome)>,
+    /// Gives command agents their turn token (the gateway sets it).
+    tokens: std::sync::OnceLock<super::turn_token::TokenIssuer>,
 }
 
 /// One busy session: its waiting turns, how to cancel the running one,
@@ -122,9 +125,16 @@ impl<T: Send + 'static> AgentRunner<T> {
                 permits: Arc::new(Semaphore::new(max_concurrency.max(1))),
                 queues: Mutex::new(HashMap::new()),
                 outcomes: tx,
+                tokens: std::sync::OnceLock::new(),
             }),
             outcomes: rx,
         }
+    }
+
+    /// Gives every command-agent turn from now on a turn token from
+    /// `issuer` (`KRILL_TURN_TOKEN`, `KRILL_SOCKET`); set once.
+    pub fn set_token_issuer(&self, issuer: super::turn_token::TokenIssuer) {
+        let _ = self.shared.tokens.set(issuer);
     }
 
     /// Queues a turn behind the session's earlier turns; returns at once.
@@ -413,7 +423,19 @@ impl<T> Shared<T> {
             }
         };
         let request = turn.request_with_history(history);
-        let answered = answer(&spec.backend, &request, tools).await?;
+        // A command agent's turn token lives exactly as long as the backend
+        // runs for this turn (a stopped turn drops it too).
+        let token = match (&spec.backend, self.tokens.get()) {
+            (BackendSpec::Command { .. }, Some(issuer)) => issuer.issue(TurnAccess {
+                tools: request.tools.clone(),
+                handler: tools.map(|t| t.handler.clone()),
+            }),
+            _ => None,
+        };
+        let env = token.as_ref().map(TurnToken::env).unwrap_or_default();
+        let answered = answer(&spec.backend, &request, tools, &env).await;
+        drop(token);
+        let answered = answered?;
         let reply = answered.reply;
 
         let mut entries = vec![turn.user_entry(submitted_ms)];
@@ -442,17 +464,23 @@ impl<T> Shared<T> {
             // `/new` archived the session while this turn ran.
             return Ok(reply);
         }
-        let store = self.transcripts.clone();
-        let (agent_id, session_key) = (turn.agent_id.clone(), turn.session_key.clone());
-        let written = crate::workers::run(move || store.append(&agent_id, &session_key, &entries));
-        match written.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                tracing::error!(target: "krill::agent", "{e}; the turn is not in the transcript")
-            }
-            Err(gone) => {
-                tracing::error!(target: "krill::agent", "{gone}; the turn is not in the transcript")
-            }
+        // A turn's append is one small write the page cache absorbs: done
+        // here, it costs less than the two thread wake-ups of a hop to a
+        // worker. The session's first use reads its whole file, which may
+        // be large: that one goes to a worker.
+        let store = &self.transcripts;
+        let (agent_id, session_key) = (&turn.agent_id, &turn.session_key);
+        let written = if store.is_loaded(agent_id, session_key) {
+            store.append(agent_id, session_key, &entries)
+        } else {
+            let store = store.clone();
+            let (agent_id, session_key) = (agent_id.clone(), session_key.clone());
+            crate::workers::run(move || store.append(&agent_id, &session_key, &entries))
+                .await
+                .unwrap_or_else(|gone| Err(TranscriptError::Worker(gone)))
+        };
+        if let Err(e) = written {
+            tracing::error!(target: "krill::agent", "{e}; the turn is not in the transcript");
         }
         Ok(reply)
     }

@@ -41,6 +41,9 @@ pub enum TranscriptError {
     /// other than letters, digits, `-`, `_`, `.`).
     #[error("agent id `{0}` cannot be used as a folder name")]
     UnsafeAgentId(String),
+    /// The worker thread doing the file work failed (a bug).
+    #[error("transcript: {0}")]
+    Worker(#[from] crate::workers::WorkerGone),
     /// Reading or writing the file failed.
     #[error("transcript {}: {source}", path.display())]
     Io {
@@ -85,6 +88,17 @@ impl TranscriptStore {
             return Err(TranscriptError::UnsafeAgentId(agent_id.to_owned()));
         }
         Ok(sessions_dir(&self.state_dir, agent_id).join(session_file_name(session_key)))
+    }
+
+    /// True once the session's file has been read (appends then only
+    /// write, never read).
+    pub fn is_loaded(&self, agent_id: &str, session_key: &str) -> bool {
+        let session = self.session(agent_id, session_key);
+        let loaded = session
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .loaded;
+        loaded
     }
 
     /// The session's entries, oldest first (at most [`MAX_CACHED_ENTRIES`]);

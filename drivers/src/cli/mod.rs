@@ -10,6 +10,7 @@ pub mod channels;
 pub mod chat;
 pub mod doctor;
 pub mod gateway;
+pub mod mcp;
 pub mod message;
 pub mod pairing;
 
@@ -47,6 +48,8 @@ pub enum Command {
     /// Channel status.
     #[command(subcommand)]
     Channels(channels::ChannelsCommand),
+    /// A Model Context Protocol server on stdio, for a command agent's turn.
+    Mcp(mcp::McpArgs),
     /// Send messages through the running gateway.
     #[command(subcommand)]
     Message(message::MessageCommand),
@@ -75,5 +78,6 @@ pub fn run() -> i32 {
         Command::Doctor(args) => doctor::run(config, args),
         Command::Channels(cmd) => channels::run(config, cmd),
         Command::Message(cmd) => message::run(config, cmd),
+        Command::Mcp(args) => mcp::run(config, args),
     }
 }

@@ -20,6 +20,8 @@ use tracing::{debug, warn};
 
 use super::supervisor::{Accounts, Inboxes};
 use super::Input;
+use crate::agent::turn_token::{TurnAccess, TurnTokens};
+use krill_core::tools::run::error_result;
 
 /// How long a client waits for a delivery (the planner's retries included).
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(120);
@@ -29,6 +31,8 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(120);
 pub(crate) struct Router {
     pub(crate) inboxes: Inboxes,
     pub(crate) accounts: Accounts,
+    /// The turn tokens granted now.
+    pub(crate) tokens: TurnTokens,
 }
 
 /// The bound socket; removes its file when dropped.
@@ -115,9 +119,49 @@ async fn answer(line: &str, router: &Router) -> ControlReply {
     match parse_request(line) {
         Ok(ControlRequest::Send(send)) => deliver(send, router).await,
         Ok(ControlRequest::Ping) => ControlReply::sent(Vec::new()),
+        Ok(ControlRequest::ToolsList { token }) => match authorize(router, token.as_deref()) {
+            Ok(access) => ControlReply::tools(
+                access
+                    .tools
+                    .iter()
+                    .filter_map(|spec| serde_json::to_value(spec).ok())
+                    .collect(),
+            ),
+            Err(refusal) => ControlReply::failed(refusal),
+        },
+        Ok(ControlRequest::ToolsCall {
+            token,
+            name,
+            arguments,
+        }) => match authorize(router, token.as_deref()) {
+            // The turn's handler acts only within the turn's scope (the
+            // core's ToolRun refuses actions it was not offered and chats
+            // outside its guild or DM).
+            Ok(TurnAccess {
+                handler: Some(handler),
+                ..
+            }) => ControlReply::tool_result(handler.call(name, arguments.to_string()).await),
+            Ok(_) => ControlReply::tool_result(error_result(&format!(
+                "{name} is not a tool of this turn: this turn has no tools"
+            ))),
+            Err(refusal) => ControlReply::failed(refusal),
+        },
         Ok(_) => ControlReply::failed("this gateway does not know that request"),
         Err(error) => ControlReply::failed(error),
     }
+}
+
+/// The access of the turn `token` was granted to (a copy: the call runs
+/// without holding the table), or why the call is refused.
+fn authorize(router: &Router, token: Option<&str>) -> Result<TurnAccess, String> {
+    let grants = router
+        .tokens
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    grants
+        .authorize(token)
+        .cloned()
+        .map_err(|refusal| refusal.to_string())
 }
 
 /// Routes a `send` to its account's loop and waits for the outcome.

@@ -1399,7 +1399,11 @@ impl ChannelLoop for DiscordLoop {
             return;
         };
         let state = worst.state();
-        health.state = shard_state_text(state).to_owned();
+        // Reported after every input: copy the text only when it changed.
+        let text = shard_state_text(state);
+        if health.state != text {
+            health.state = text.to_owned();
+        }
         health.set_link(
             self.shards.iter().all(|s| s.shard.state().is_connected()),
             self.shards

@@ -750,7 +750,11 @@ impl ChannelLoop for KookLoop {
 
     fn report(&self, now: Instant, health: &mut Health) {
         let state = self.session.state();
-        health.state = session_state_text(state).to_owned();
+        // Reported after every input: copy the text only when it changed.
+        let text = session_state_text(state);
+        if health.state != text {
+            health.state = text.to_owned();
+        }
         let up = matches!(state, State::Connected | State::AwaitingPong);
         health.set_link(up, up);
         health.session = self.session.session_id().is_some();

@@ -275,6 +275,7 @@ pub(crate) async fn run_loop(
     input: Receiver<Input>,
 ) -> ChannelEnd {
     let mut now = Instant::now();
+    let mut wakeup = Wakeup::new();
     channel.start(now);
     loop {
         channel.drive(now);
@@ -292,7 +293,7 @@ pub(crate) async fn run_loop(
                 reason,
             };
         }
-        let next = next_input(&input, channel.deadline()).await;
+        let next = wakeup.next_input(&input, channel.deadline()).await;
         now = Instant::now();
         match next {
             Some(Input::Reload { config, account }) => channel.reload(now, config, *account),
@@ -444,9 +445,15 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         }
         let inboxes = supervisor.inboxes();
         let _control = control.map(|socket| {
+            let tokens = crate::agent::turn_token::TurnTokens::default();
+            agents.set_token_issuer(crate::agent::turn_token::TokenIssuer::new(
+                tokens.clone(),
+                control_path.clone(),
+            ));
             let router = control::Router {
                 inboxes: inboxes.clone(),
                 accounts: supervisor.accounts(),
+                tokens,
             };
             crate::runtime::spawn(control::serve(socket, router))
         });
@@ -501,21 +508,53 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("unknown panic")
 }
 
-/// Waits for the next input, or until `deadline` (then `None`).
-pub(crate) async fn next_input(
-    inbox: &Receiver<Input>,
-    deadline: Option<Instant>,
-) -> Option<Input> {
-    use futures_lite::FutureExt;
-    match deadline {
-        Some(at) => {
-            let timer = async {
-                smol::Timer::at(at).await;
-                None
-            };
-            async { inbox.recv().await.ok() }.or(timer).await
+/// A channel loop's wait for its next input or deadline. The timer is
+/// re-armed only when the deadline changes: every new async-io timer wakes
+/// the reactor, which made each input cost a second wake-up.
+pub(crate) struct Wakeup {
+    timer: smol::Timer,
+    /// The deadline the timer is set to (`None`: not set, or it fired).
+    armed: Option<Instant>,
+}
+
+impl Wakeup {
+    pub(crate) fn new() -> Self {
+        Self {
+            timer: smol::Timer::never(),
+            armed: None,
         }
-        None => inbox.recv().await.ok(),
+    }
+
+    /// The next input, or `None` once `deadline` has passed (or the inbox
+    /// closed). An input already waiting is taken without touching the
+    /// timer.
+    pub(crate) async fn next_input(
+        &mut self,
+        inbox: &Receiver<Input>,
+        deadline: Option<Instant>,
+    ) -> Option<Input> {
+        use futures_lite::FutureExt;
+        if let Ok(input) = inbox.try_recv() {
+            return Some(input);
+        }
+        if deadline != self.armed {
+            match deadline {
+                Some(at) => self.timer.set_at(at),
+                None => self.timer = smol::Timer::never(),
+            }
+            self.armed = deadline;
+        }
+        let timer = &mut self.timer;
+        let fired = async {
+            timer.await;
+            None
+        };
+        let next = async { inbox.recv().await.ok() }.or(fired).await;
+        if next.is_none() {
+            // Fired (or closed): the same deadline must be armed again.
+            self.armed = None;
+        }
+        next
     }
 }
 
