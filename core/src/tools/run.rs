@@ -200,10 +200,7 @@ impl ToolRun {
             (Step::CheckChannel(id), Err(error)) => self.fail(&format!(
                 "channel {id} is not visible to the bot ({error})"
             )),
-            (Step::CheckMember { user_id, .. }, Ok(_)) => {
-                let _ = user_id;
-                self.next()
-            }
+            (Step::CheckMember { .. }, Ok(_)) => self.next(),
             (Step::CheckMember { guild_id, user_id }, Err(error)) => self.fail(&format!(
                 "user {user_id} is not a member of server {guild_id} ({error}); the bot only messages members of this server"
             )),
