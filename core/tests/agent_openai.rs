@@ -28,7 +28,7 @@ fn request(system_prompt: Option<&str>) -> TurnRequest {
         system_prompt: system_prompt.map(str::to_owned),
         skills: None,
         media: Vec::new(),
-        tools: Vec::new(),
+        tools: Default::default(),
     }
 }
 

@@ -23,7 +23,7 @@ fn input() -> TurnInput {
         prompt: "[from: alice (111)] what do you think?\n[message_id: 9003]".into(),
         system_prompt: Some("Keep answers short.".into()),
         skills: Some(vec!["search".into(), "docs".into()]),
-        tools: Vec::new(),
+        tools: Default::default(),
         history_limit: None,
         media: Vec::new(),
     }

@@ -60,7 +60,7 @@ pub fn dm_turn(session: &str, message_id: &str, text: &str) -> TurnInput {
         prompt: format!("{text}\n[message_id: {message_id}]"),
         system_prompt: None,
         skills: None,
-        tools: Vec::new(),
+        tools: Default::default(),
         history_limit: None,
         media: Vec::new(),
     }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::transcript::{history_window, TranscriptEntry};
 use crate::media::MediaItem;
-use crate::tools::ToolSpec;
+use crate::tools::ToolSpecs;
 
 /// What the user sees when a backend fails (non-zero exit, timeout, spawn
 /// failure, HTTP error). The details go to the log, never to the chat.
@@ -165,8 +165,8 @@ pub struct TurnRequest {
     pub media: Vec<MediaItem>,
     /// The `discord` tool's functions this turn may call (Discord turns
     /// only; left out when none).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tools: Vec<ToolSpec>,
+    #[serde(default, skip_serializing_if = "ToolSpecs::is_empty")]
+    pub tools: ToolSpecs,
 }
 
 /// What the gateway submits for one inbound message: everything of the
@@ -199,7 +199,7 @@ pub struct TurnInput {
     /// See [`TurnRequest::skills`].
     pub skills: Option<Vec<String>>,
     /// See [`TurnRequest::tools`].
-    pub tools: Vec<ToolSpec>,
+    pub tools: ToolSpecs,
     /// How many past *user turns* of the transcript go into `history`
     /// (each with the replies that followed it). `None`: all the transcript
     /// the store keeps in memory; `Some(0)`: no history. For DMs this is

@@ -24,7 +24,7 @@ use std::fmt;
 
 pub use policy::{offered_actions, ToolRules};
 pub use run::{ChannelFact, ChannelFacts, ToolRun, ToolStep, TurnScope};
-pub use schema::{specs_for, ToolSpec};
+pub use schema::{specs_for, SpecCache, ToolSpec, ToolSpecs};
 
 use crate::config::DiscordActions;
 

@@ -2,9 +2,15 @@
 //! Schema of its arguments, flat objects with camelCase names (`channelId`,
 //! `messageId`, `emoji`, `content`, `to`, `limit`, ...) that small local
 //! models handle. [`ToolSpec`] is one function as the OpenAI backend offers
-//! it and as a command agent's stdin lists it (`tools`).
+//! it and as a command agent's stdin lists it (`tools`). A turn carries its
+//! specs as [`ToolSpecs`] (shared, so copying a turn copies no schema), and
+//! [`SpecCache`] builds each set of actions' specs once.
 
-use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Map, Value};
 
 use super::Action;
@@ -20,9 +26,77 @@ pub struct ToolSpec {
     pub parameters: Value,
 }
 
+/// A turn's tool specs, shared: a clone copies a pointer. Serialized as
+/// the list of specs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolSpecs(Arc<[ToolSpec]>);
+
+impl ToolSpecs {
+    /// No specs.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Default for ToolSpecs {
+    fn default() -> Self {
+        Self(Arc::from(Vec::new()))
+    }
+}
+
+impl Deref for ToolSpecs {
+    type Target = [ToolSpec];
+    fn deref(&self) -> &[ToolSpec] {
+        &self.0
+    }
+}
+
+impl From<Vec<ToolSpec>> for ToolSpecs {
+    fn from(specs: Vec<ToolSpec>) -> Self {
+        Self(Arc::from(specs))
+    }
+}
+
+impl Serialize for ToolSpecs {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for ToolSpecs {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Vec::<ToolSpec>::deserialize(deserializer).map(Self::from)
+    }
+}
+
 /// The specs of `actions`, in order.
-pub fn specs_for(actions: &[Action]) -> Vec<ToolSpec> {
-    actions.iter().map(|a| spec(*a)).collect()
+pub fn specs_for(actions: &[Action]) -> ToolSpecs {
+    actions.iter().map(|a| spec(*a)).collect::<Vec<_>>().into()
+}
+
+/// The specs of each set of actions seen, built once (the sets a config
+/// offers are few; the cache starts over past [`SpecCache::MAX_SETS`]).
+#[derive(Debug, Default)]
+pub struct SpecCache {
+    sets: HashMap<Vec<Action>, ToolSpecs>,
+}
+
+impl SpecCache {
+    /// The most sets kept.
+    pub const MAX_SETS: usize = 64;
+
+    /// The specs of `actions` (as [`specs_for`]).
+    pub fn specs(&mut self, actions: &[Action]) -> ToolSpecs {
+        if let Some(specs) = self.sets.get(actions) {
+            return specs.clone();
+        }
+        if self.sets.len() >= Self::MAX_SETS {
+            self.sets.clear();
+        }
+        let specs = specs_for(actions);
+        self.sets.insert(actions.to_vec(), specs.clone());
+        specs
+    }
 }
 
 /// The spec of one action.

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use krill_core::control::{TurnGrants, TOKEN_BYTES};
-use krill_core::tools::ToolSpec;
+use krill_core::tools::ToolSpecs;
 
 use super::tools::ToolHandler;
 
@@ -18,7 +18,7 @@ use super::tools::ToolHandler;
 #[derive(Clone, Default)]
 pub struct TurnAccess {
     /// The tools the turn was offered (its `TurnRequest::tools`).
-    pub tools: Vec<ToolSpec>,
+    pub tools: ToolSpecs,
     /// Who carries out its calls (the channel loop, within the turn's
     /// scope); `None` when the turn has no tools.
     pub handler: Option<Arc<dyn ToolHandler>>,

@@ -145,7 +145,7 @@ fn converse(
                     prompt,
                     system_prompt: None,
                     skills: None,
-                    tools: Vec::new(),
+                    tools: Default::default(),
                     history_limit: None,
                     media: Vec::new(),
                 },

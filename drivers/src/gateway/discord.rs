@@ -46,7 +46,7 @@ use krill_core::reply::{ChunkLimits, MentionPolicy, MentionScope};
 use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};
 use krill_core::rest::{RequestId, Response, RestError, RestEvent};
 use krill_core::routing::{chat_label, guild_slug};
-use krill_core::tools::{offered_actions, specs_for, ChannelFact, ChannelFacts, TurnScope};
+use krill_core::tools::{offered_actions, ChannelFact, ChannelFacts, SpecCache, TurnScope};
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
@@ -217,6 +217,8 @@ struct DiscordLoop {
     durable: Durable,
     /// Acks to remove once their reply (by outbox reply id) is delivered.
     acks_after_reply: HashMap<i64, AckTarget>,
+    /// The `discord` tool's specs per set of offered actions.
+    tool_specs: SpecCache,
 }
 
 /// What the loop knows of channels, for the `discord` tool's scope checks.
@@ -343,6 +345,7 @@ impl DiscordLoop {
             stopped: None,
             durable,
             acks_after_reply: HashMap::new(),
+            tool_specs: SpecCache::default(),
         }
     }
 
@@ -1091,7 +1094,7 @@ impl DiscordLoop {
             &allowed.sender.id,
             guild_id.is_some(),
         );
-        turn.tools = specs_for(&offered);
+        turn.tools = self.tool_specs.specs(&offered);
         let tools = (!offered.is_empty()).then(|| TurnTools {
             handler: Arc::new(LoopTools {
                 inbox: self.inbox.clone(),

@@ -147,7 +147,7 @@ pub(crate) fn build_turn(allowed: &Allowed, source: &TurnSource<'_>) -> TurnInpu
             source.topic,
         ),
         skills: rule.and_then(|r| r.skills.clone()),
-        tools: Vec::new(),
+        tools: Default::default(),
         history_limit: Some(
             source
                 .config
