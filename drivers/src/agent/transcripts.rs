@@ -5,8 +5,10 @@
 //!
 //! A session's file is read once, the first time the session is used after
 //! start-up, and kept in memory (its last [`MAX_CACHED_ENTRIES`] entries);
-//! each finished turn appends its user and assistant lines in one write. A
-//! torn last line (krill killed mid-write) is skipped when loading, and the
+//! each finished turn appends its user and assistant lines in one write,
+//! to the file kept open since the session's first append (at most
+//! [`MAX_OPEN_FILES`] sessions keep theirs open; the others open and close
+//! it per append). A torn last line (krill killed mid-write) is skipped when loading, and the
 //! next append starts on a fresh line. Files are created with mode 0600:
 //! they hold private conversations.
 //!
@@ -21,6 +23,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use krill_core::agent::transcript::{is_path_safe_agent_id, parse_transcript, session_file_name};
@@ -32,6 +35,12 @@ use crate::paths::sessions_dir;
 /// The most entries of one session kept in memory, and so the most history
 /// a turn can see.
 pub const MAX_CACHED_ENTRIES: usize = 1000;
+
+/// The most transcript files kept open between appends (per process).
+pub const MAX_OPEN_FILES: usize = 64;
+
+/// Transcript files kept open now.
+static OPEN_FILES: AtomicUsize = AtomicUsize::new(0);
 
 /// A transcript could not be read or written.
 #[derive(Debug, Error)]
@@ -71,6 +80,30 @@ struct Session {
     entries: VecDeque<TranscriptEntry>,
     /// The file ends in a torn line: start the next append with `\n`.
     needs_newline: bool,
+    /// The file, open for appending since the last append.
+    file: Option<KeptFile>,
+}
+
+/// A transcript file kept open (counted in [`OPEN_FILES`]).
+#[derive(Debug)]
+struct KeptFile(fs::File);
+
+impl KeptFile {
+    /// Keeps `file` open when fewer than [`MAX_OPEN_FILES`] are.
+    fn keep(file: fs::File) -> Option<Self> {
+        OPEN_FILES
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < MAX_OPEN_FILES).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self(file))
+    }
+}
+
+impl Drop for KeptFile {
+    fn drop(&mut self) {
+        OPEN_FILES.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl TranscriptStore {
@@ -186,10 +219,19 @@ impl TranscriptStore {
         for entry in new {
             bytes.push_str(&entry.to_jsonl_line());
         }
-        write_append(&path, bytes.as_bytes()).map_err(|source| TranscriptError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let written = match session.file.as_mut() {
+            Some(kept) => kept.0.write_all(bytes.as_bytes()),
+            None => open_append(&path).and_then(|mut file| {
+                file.write_all(bytes.as_bytes())?;
+                session.file = KeptFile::keep(file);
+                Ok(())
+            }),
+        };
+        if let Err(source) = written {
+            // Opened afresh next time.
+            session.file = None;
+            return Err(TranscriptError::Io { path, source });
+        }
         session.needs_newline = false;
         session.push(new.iter().cloned());
         Ok(())
@@ -276,9 +318,9 @@ impl Session {
     }
 }
 
-/// Appends `bytes` in one write, creating the file (mode 0600) and its
-/// folders when missing.
-fn write_append(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Opens the file for appending, creating it (mode 0600) and its folders
+/// when missing.
+fn open_append(path: &Path) -> io::Result<fs::File> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }
@@ -289,7 +331,5 @@ fn write_append(path: &Path, bytes: &[u8]) -> io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.flush()
+    options.open(path)
 }
