@@ -153,8 +153,9 @@ pub(crate) async fn run(
         };
     };
     let board = shared.board.clone();
+    let store = shared.store.clone();
     let channel = DiscordLoop::new(index, name, account, settings, shared, inbox);
-    run_loop(channel, index, board, input).await
+    run_loop(channel, index, board, store, input).await
 }
 
 /// One shard of the account: its machine, its socket and its pending

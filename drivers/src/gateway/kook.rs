@@ -82,8 +82,9 @@ pub(crate) async fn run(
         };
     };
     let board = shared.board.clone();
+    let store = shared.store.clone();
     let channel = KookLoop::new(index, name, account, settings, shared, inbox);
-    run_loop(channel, index, board, input).await
+    run_loop(channel, index, board, store, input).await
 }
 
 struct KookLoop {

@@ -305,15 +305,22 @@ pub(crate) trait ChannelLoop {
 
 /// Runs a channel loop until it stops: feed an input or a timeout, drain
 /// what the machines decided, sleep until the next input or deadline.
+///
+/// Each iteration's store writes share one transaction (a [`Batch`](crate::store::Batch)),
+/// committed before the loop waits: the requests and turns the iteration
+/// queued only start once the loop waits, so none goes out before what it
+/// depends on is on disk.
 pub(crate) async fn run_loop(
     mut channel: impl ChannelLoop,
     index: usize,
     board: Arc<StatusBoard>,
+    store: Arc<Store>,
     input: Receiver<Input>,
 ) -> ChannelEnd {
     let mut now = Instant::now();
     let mut draining = false;
     let mut wakeup = Wakeup::new();
+    let mut batch = store.batch();
     channel.start(now);
     loop {
         channel.drive(now);
@@ -340,7 +347,10 @@ pub(crate) async fn run_loop(
                 reason,
             };
         }
-        let next = wakeup.next_input(&input, channel.deadline()).await;
+        let deadline = channel.deadline();
+        drop(batch);
+        let next = wakeup.next_input(&input, deadline).await;
+        batch = store.batch();
         now = Instant::now();
         match next {
             Some(Input::Drain) => {

@@ -33,14 +33,14 @@ impl Store {
         turn: &str,
         now_ms: u64,
     ) -> Result<Option<i64>, StoreError> {
-        self.with(|conn| {
+        self.write(|conn| {
             let inserted = conn
                 .prepare_cached(
                     "INSERT OR IGNORE INTO turns (platform, account, message_id, session_key, turn, accepted_ms)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )?
                 .execute(params![
-                    platform.to_string(),
+                    platform.as_str(),
                     account,
                     message_id,
                     session_key,
@@ -62,9 +62,8 @@ impl Store {
         reply: &[NewOutboxEntry],
         now_ms: u64,
     ) -> Result<Option<Vec<i64>>, StoreError> {
-        self.with(|conn| {
-            let tx = conn.unchecked_transaction()?;
-            let changed = tx
+        self.write(|conn| {
+            let changed = conn
                 .prepare_cached(
                     "UPDATE turns SET state = 'answered', turn = NULL, answered_ms = ?2
                      WHERE id = ?1 AND state = 'accepted'",
@@ -73,8 +72,7 @@ impl Store {
             if changed == 0 {
                 return Ok(None);
             }
-            let ids = insert_entries(&tx, platform, account, Some(turn_id), reply, now_ms)?;
-            tx.commit()?;
+            let ids = insert_entries(conn, platform, account, Some(turn_id), reply, now_ms)?;
             Ok(Some(ids))
         })
     }

@@ -6,12 +6,18 @@
 //!
 //! One connection, prepared statements cached, `synchronous = NORMAL`: in
 //! WAL mode every committed transaction survives a crash of the process
-//! (`kill -9`); only a power loss can take back the last few. The schema
-//! version is SQLite's `user_version`; [`Store::open`] migrates older files
-//! forward and refuses newer ones.
+//! (`kill -9`); only a power loss can take back the last few. The
+//! connection holds the file exclusively (`locking_mode = EXCLUSIVE`: no
+//! shared-memory index, no file lock per transaction); only the gateway,
+//! which holds `gateway.lock`, opens it (one started with `--force` beside
+//! another shares the file instead, and says so). The schema version is SQLite's
+//! `user_version`; [`Store::open`] migrates older files forward and
+//! refuses newer ones.
 //!
-//! The methods block (a few tens of microseconds each); the channel loops
-//! call them inline.
+//! The methods block (a few microseconds each); the channel loops call
+//! them inline, inside a [`Batch`]: every write of one loop iteration goes
+//! into one transaction, committed when the batch ends, before the loop
+//! waits again (so before any request the iteration queued goes out).
 
 pub mod journal;
 pub mod outbox;
@@ -19,6 +25,8 @@ pub mod resume;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use tracing::warn;
 
 use rusqlite::Connection;
 use thiserror::Error;
@@ -116,7 +124,41 @@ pub enum StoreError {
 #[derive(Debug)]
 pub struct Store {
     path: PathBuf,
-    conn: Mutex<Connection>,
+    conn: Mutex<Held>,
+}
+
+/// The connection and the batches open on it.
+#[derive(Debug)]
+struct Held {
+    conn: Connection,
+    /// [`Batch`]es alive; while above 0, writes go into one open
+    /// transaction.
+    batches: usize,
+}
+
+/// Writes made while this lives go into one transaction, committed when
+/// the last batch alive ends (see the module docs). Never hold one across
+/// an `.await`: the writes would stay uncommitted while the loop waits.
+#[derive(Debug)]
+#[must_use = "the batch commits when dropped"]
+pub struct Batch<'a> {
+    store: &'a Store,
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        let mut held = self.store.lock();
+        held.batches = held.batches.saturating_sub(1);
+        if held.batches == 0 && !held.conn.is_autocommit() {
+            if let Err(error) = held.conn.execute_batch("COMMIT") {
+                warn!(
+                    "{}: cannot commit the journal and outbox writes: {error}",
+                    self.store.path.display()
+                );
+                let _ = held.conn.execute_batch("ROLLBACK");
+            }
+        }
+    }
 }
 
 impl Store {
@@ -132,14 +174,18 @@ impl Store {
             path: shown.clone(),
             source,
         };
-        let mut conn = Connection::open(path).map_err(fail)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
-             PRAGMA busy_timeout = 5000;
-             PRAGMA journal_size_limit = 4194304;",
-        )
-        .map_err(fail)?;
+        let mut conn = match connect(path, "EXCLUSIVE") {
+            Ok(conn) => conn,
+            // Another process has the file open (a second gateway started
+            // with `--force`): share it.
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy =>
+            {
+                warn!("{shown} is open in another process; sharing it (slower writes)");
+                connect(path, "NORMAL").map_err(fail)?
+            }
+            Err(source) => return Err(fail(source)),
+        };
         restrict_permissions(path);
         let found: i64 = conn
             .query_row("PRAGMA user_version", [], |row| row.get(0))
@@ -157,8 +203,14 @@ impl Store {
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Self {
             path: path.to_path_buf(),
-            conn: Mutex::new(conn),
+            conn: Mutex::new(Held { conn, batches: 0 }),
         })
+    }
+
+    /// Starts a [`Batch`]: writes until it ends share one transaction.
+    pub fn batch(&self) -> Batch<'_> {
+        self.lock().batches += 1;
+        Batch { store: self }
     }
 
     /// The database file.
@@ -200,13 +252,41 @@ impl Store {
 
     /// Runs `f` on the connection, naming the file in errors.
     fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
-        f(&self.lock()).map_err(|source| StoreError::Sqlite {
-            path: self.path.display().to_string(),
-            source,
-        })
+        f(&self.lock().conn).map_err(|source| self.error(source))
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    /// Runs the writes of `f` in a savepoint (all or nothing), inside the
+    /// open batch's transaction when there is a batch.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<Option<T>>,
+    ) -> Result<Option<T>, StoreError> {
+        let mut held = self.lock();
+        let held = &mut *held;
+        if held.batches > 0 && held.conn.is_autocommit() {
+            held.conn
+                .execute_batch("BEGIN")
+                .map_err(|source| self.error(source))?;
+        }
+        let run = |conn: &mut Connection| {
+            let savepoint = conn.savepoint()?;
+            let result = f(&savepoint)?;
+            if result.is_some() {
+                savepoint.commit()?;
+            }
+            Ok(result)
+        };
+        run(&mut held.conn).map_err(|source| self.error(source))
+    }
+
+    fn error(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.display().to_string(),
+            source,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Held> {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -217,6 +297,21 @@ impl Store {
             detail: detail.to_string(),
         }
     }
+}
+
+/// Opens `path` in WAL mode with locking mode `locking` (set before the
+/// first access: with `EXCLUSIVE` the WAL index lives in this process's
+/// memory, and the file lock is taken here, once).
+fn connect(path: &Path, locking: &str) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.execute_batch(&format!(
+        "PRAGMA busy_timeout = 5000;
+         PRAGMA locking_mode = {locking};
+         PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA journal_size_limit = 4194304;"
+    ))?;
+    Ok(conn)
 }
 
 /// The database holds private conversations: owner-only, like the

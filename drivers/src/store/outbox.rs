@@ -58,7 +58,7 @@ pub(super) fn insert_entries(
         "INSERT INTO outbox (platform, account, turn_id, chat_id, direct, kind, body, reply_to, nonce, created_ms, participants)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
-    let platform = platform.to_string();
+    let platform = platform.as_str();
     let mut ids = Vec::with_capacity(entries.len());
     for e in entries {
         stmt.execute(params![
@@ -88,12 +88,8 @@ impl Store {
         entries: &[NewOutboxEntry],
         now_ms: u64,
     ) -> Result<Vec<i64>, StoreError> {
-        self.with(|conn| {
-            let tx = conn.unchecked_transaction()?;
-            let ids = insert_entries(&tx, platform, account, None, entries, now_ms)?;
-            tx.commit()?;
-            Ok(ids)
-        })
+        self.write(|conn| insert_entries(conn, platform, account, None, entries, now_ms).map(Some))
+            .map(Option::unwrap_or_default)
     }
 
     /// Row `id` was accepted by the platform as `platform_message_id`.
@@ -103,30 +99,29 @@ impl Store {
         platform_message_id: Option<&str>,
         now_ms: u64,
     ) -> Result<(), StoreError> {
-        self.with(|conn| {
+        self.write(|conn| {
             conn.prepare_cached(
                 "UPDATE outbox SET state = 'sent', body = NULL, platform_message_id = ?2, done_ms = ?3
                  WHERE id = ?1",
             )?
             .execute(params![id, platform_message_id, now_ms as i64])?;
-            Ok(())
-        })
+            Ok(Some(()))
+        })?;
+        Ok(())
     }
 
     /// Rows `ids` are given up.
     pub fn mark_abandoned(&self, ids: &[i64], now_ms: u64) -> Result<(), StoreError> {
-        self.with(|conn| {
-            let tx = conn.unchecked_transaction()?;
-            {
-                let mut stmt = tx.prepare_cached(
-                    "UPDATE outbox SET state = 'abandoned', body = NULL, done_ms = ?2 WHERE id = ?1",
-                )?;
-                for id in ids {
-                    stmt.execute(params![id, now_ms as i64])?;
-                }
+        self.write(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "UPDATE outbox SET state = 'abandoned', body = NULL, done_ms = ?2 WHERE id = ?1",
+            )?;
+            for id in ids {
+                stmt.execute(params![id, now_ms as i64])?;
             }
-            tx.commit()
-        })
+            Ok(Some(()))
+        })?;
+        Ok(())
     }
 
     /// Every pending row of `platform`/`account`, in sending order.

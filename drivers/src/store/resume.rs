@@ -30,8 +30,8 @@ impl Store {
         session: Option<&SavedSession>,
         now_ms: u64,
     ) -> Result<(), StoreError> {
-        let platform = platform.to_string();
-        self.with(|conn| {
+        let platform = platform.as_str();
+        self.write(|conn| {
             match session {
                 Some(s) => conn
                     .prepare_cached(
@@ -56,8 +56,9 @@ impl Store {
                     )?
                     .execute(params![platform, account, shard])?,
             };
-            Ok(())
-        })
+            Ok(Some(()))
+        })?;
+        Ok(())
     }
 
     /// The saved session of `platform`/`account` shard `shard`, if any.
