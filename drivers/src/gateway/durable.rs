@@ -22,7 +22,7 @@ use crate::pairing_store::random_seed;
 use crate::store::journal::OpenTurn;
 use crate::store::outbox::{NewOutboxEntry, PendingEntry};
 use crate::store::resume::SavedSession;
-use crate::store::Store;
+use crate::store::{Commit, Store};
 
 /// The `kind` of a text message in the outbox.
 pub(crate) const TEXT: &str = "text";
@@ -95,16 +95,30 @@ impl Durable {
         }
     }
 
-    /// Saves shard `shard`'s session when it changed since the last save.
+    /// Saves shard `shard`'s session when it changed since the last save
+    /// (lazily when only its `seq` moved: see [`Commit::Lazy`]).
     pub(crate) fn save_session(&mut self, shard: u32, session: Option<SavedSession>) {
-        if self.saved.get(&shard) == Some(&session) {
+        let before = self.saved.get(&shard);
+        if before == Some(&session) {
             return;
         }
+        let same_session = match (before, &session) {
+            (Some(Some(old)), Some(new)) => {
+                old.session_id == new.session_id && old.resume_url == new.resume_url
+            }
+            _ => false,
+        };
+        let commit = if same_session {
+            Commit::Lazy
+        } else {
+            Commit::Urgent
+        };
         match self.store.save_session(
             self.platform,
             &self.account,
             shard,
             session.as_ref(),
+            commit,
             unix_ms(),
         ) {
             Ok(()) => {

@@ -306,10 +306,11 @@ pub(crate) trait ChannelLoop {
 /// Runs a channel loop until it stops: feed an input or a timeout, drain
 /// what the machines decided, sleep until the next input or deadline.
 ///
-/// Each iteration's store writes share one transaction (a [`Batch`](crate::store::Batch)),
-/// committed before the loop waits: the requests and turns the iteration
-/// queued only start once the loop waits, so none goes out before what it
-/// depends on is on disk.
+/// Each iteration's store writes share one transaction (a
+/// [`Batch`](crate::store::Batch)), committed before the loop waits: the
+/// requests and turns the iteration queued only start once the loop waits,
+/// so none goes out before what it depends on is on disk. Lazy writes wait
+/// for a later commit; the loop wakes up for them at the latest.
 pub(crate) async fn run_loop(
     mut channel: impl ChannelLoop,
     index: usize,
@@ -347,8 +348,11 @@ pub(crate) async fn run_loop(
                 reason,
             };
         }
-        let deadline = channel.deadline();
         drop(batch);
+        let deadline = match (channel.deadline(), store.commit_due()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let next = wakeup.next_input(&input, deadline).await;
         batch = store.batch();
         now = Instant::now();

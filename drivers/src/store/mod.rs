@@ -18,6 +18,9 @@
 //! them inline, inside a [`Batch`]: every write of one loop iteration goes
 //! into one transaction, committed when the batch ends, before the loop
 //! waits again (so before any request the iteration queued goes out).
+//! Writes that only save a repeat after a crash ([`Commit::Lazy`]: sent
+//! marks, a newer resume `seq`) wait for the next commit, one second at
+//! most.
 
 pub mod journal;
 pub mod outbox;
@@ -25,6 +28,7 @@ pub mod resume;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use tracing::warn;
 
@@ -62,7 +66,6 @@ const MIGRATIONS: &[&str] = &[
         answered_ms INTEGER,
         UNIQUE (platform, account, message_id)
     );
-    CREATE INDEX turns_open ON turns (platform, account, state);
     CREATE TABLE outbox (
         id INTEGER PRIMARY KEY,
         platform TEXT NOT NULL,
@@ -79,9 +82,14 @@ const MIGRATIONS: &[&str] = &[
         platform_message_id TEXT,
         created_ms INTEGER NOT NULL,
         done_ms INTEGER
-    );
-    CREATE INDEX outbox_open ON outbox (platform, account, state);",
+    );",
 ];
+
+/// Indexes older files have and this build drops: each cost two more page
+/// writes per message; the open rows are read only at start, by a scan of
+/// the (pruned) tables.
+const DROPPED_INDEXES: &str = "DROP INDEX IF EXISTS turns_open;
+     DROP INDEX IF EXISTS outbox_open;";
 
 /// How long answered turns and finished outbox rows are kept, at most.
 pub const KEEP_MS: u64 = 24 * 3600 * 1000;
@@ -127,17 +135,60 @@ pub struct Store {
     conn: Mutex<Held>,
 }
 
-/// The connection and the batches open on it.
+/// When a write must be on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    /// When its [`Batch`] ends (at once outside a batch): the journal and
+    /// the outbox rows a request or turn depends on.
+    Urgent,
+    /// With any later commit, at most [`LAZY_COMMIT`] later (at once
+    /// outside a batch): writes whose loss in a crash costs only a repeat
+    /// that the platforms deduplicate (a sent mark: the resend carries
+    /// the same nonce; a newer resume `seq`: the replayed events are in
+    /// the journal already).
+    Lazy,
+}
+
+/// The longest a [`Commit::Lazy`] write waits for a commit.
+pub const LAZY_COMMIT: Duration = Duration::from_secs(1);
+
+/// The connection and the transaction open on it.
 #[derive(Debug)]
 struct Held {
     conn: Connection,
     /// [`Batch`]es alive; while above 0, writes go into one open
     /// transaction.
     batches: usize,
+    /// The open transaction holds an urgent write.
+    urgent: bool,
+    /// When the open transaction's first lazy write was made.
+    lazy_since: Option<Instant>,
+}
+
+impl Held {
+    /// Commits the open transaction, if any.
+    fn commit(&mut self) -> rusqlite::Result<()> {
+        self.urgent = false;
+        self.lazy_since = None;
+        if self.conn.is_autocommit() {
+            return Ok(());
+        }
+        let committed = run(&self.conn, "COMMIT");
+        if committed.is_err() {
+            let _ = run(&self.conn, "ROLLBACK");
+        }
+        committed
+    }
+}
+
+/// Runs one cached statement that returns no rows.
+fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 /// Writes made while this lives go into one transaction, committed when
-/// the last batch alive ends (see the module docs). Never hold one across
+/// the last batch alive ends if it holds an urgent write or a lazy one
+/// older than [`LAZY_COMMIT`] (see the module docs). Never hold one across
 /// an `.await`: the writes would stay uncommitted while the loop waits.
 #[derive(Debug)]
 #[must_use = "the batch commits when dropped"]
@@ -149,13 +200,16 @@ impl Drop for Batch<'_> {
     fn drop(&mut self) {
         let mut held = self.store.lock();
         held.batches = held.batches.saturating_sub(1);
-        if held.batches == 0 && !held.conn.is_autocommit() {
-            if let Err(error) = held.conn.execute_batch("COMMIT") {
+        let due = held.urgent
+            || held
+                .lazy_since
+                .is_some_and(|since| since.elapsed() >= LAZY_COMMIT);
+        if held.batches == 0 && due {
+            if let Err(error) = held.commit() {
                 warn!(
                     "{}: cannot commit the journal and outbox writes: {error}",
                     self.store.path.display()
                 );
-                let _ = held.conn.execute_batch("ROLLBACK");
             }
         }
     }
@@ -200,10 +254,16 @@ impl Store {
                 .map_err(fail)?;
             tx.commit().map_err(fail)?;
         }
+        conn.execute_batch(DROPPED_INDEXES).map_err(fail)?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Self {
             path: path.to_path_buf(),
-            conn: Mutex::new(Held { conn, batches: 0 }),
+            conn: Mutex::new(Held {
+                conn,
+                batches: 0,
+                urgent: false,
+                lazy_since: None,
+            }),
         })
     }
 
@@ -245,9 +305,20 @@ impl Store {
         })
     }
 
-    /// Writes the WAL back into the main file (at a graceful stop).
+    /// When the lazy writes waiting in the open transaction must be
+    /// committed (a batch ending after it commits them); `None`: none wait.
+    pub fn commit_due(&self) -> Option<Instant> {
+        self.lock().lazy_since.map(|since| since + LAZY_COMMIT)
+    }
+
+    /// Commits every write still waiting, then writes the WAL back into
+    /// the main file (at a graceful stop).
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        self.with(|conn| conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
+        let mut held = self.lock();
+        held.commit().map_err(|source| self.error(source))?;
+        held.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+            .map_err(|source| self.error(source))
     }
 
     /// Runs `f` on the connection, naming the file in errors.
@@ -255,28 +326,56 @@ impl Store {
         f(&self.lock().conn).map_err(|source| self.error(source))
     }
 
-    /// Runs the writes of `f` in a savepoint (all or nothing), inside the
-    /// open batch's transaction when there is a batch.
+    /// Runs the one write statement of `f`, in the open transaction when
+    /// there is a [`Batch`], else on its own.
     fn write<T>(
         &self,
+        commit: Commit,
         f: impl FnOnce(&Connection) -> rusqlite::Result<Option<T>>,
     ) -> Result<Option<T>, StoreError> {
         let mut held = self.lock();
-        let held = &mut *held;
-        if held.batches > 0 && held.conn.is_autocommit() {
-            held.conn
-                .execute_batch("BEGIN")
-                .map_err(|source| self.error(source))?;
-        }
-        let run = |conn: &mut Connection| {
-            let savepoint = conn.savepoint()?;
-            let result = f(&savepoint)?;
-            if result.is_some() {
-                savepoint.commit()?;
+        self.begin(&mut held, commit)?;
+        f(&held.conn).map_err(|source| self.error(source))
+    }
+
+    /// Runs the writes of `f` all or nothing (a savepoint; nothing is kept
+    /// when it returns `None`), in the open transaction when there is a
+    /// [`Batch`].
+    fn write_all<T>(
+        &self,
+        commit: Commit,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<Option<T>>,
+    ) -> Result<Option<T>, StoreError> {
+        let mut held = self.lock();
+        self.begin(&mut held, commit)?;
+        let conn = &held.conn;
+        let written = run(conn, "SAVEPOINT krill_write").and_then(|()| match f(conn) {
+            Ok(Some(value)) => run(conn, "RELEASE krill_write").map(|()| Some(value)),
+            other => {
+                let _ = run(conn, "ROLLBACK TO krill_write");
+                let _ = run(conn, "RELEASE krill_write");
+                other
             }
-            Ok(result)
-        };
-        run(&mut held.conn).map_err(|source| self.error(source))
+        });
+        written.map_err(|source| self.error(source))
+    }
+
+    /// Inside a batch: opens its transaction if needed and notes what the
+    /// write needs.
+    fn begin(&self, held: &mut Held, commit: Commit) -> Result<(), StoreError> {
+        if held.batches == 0 {
+            return Ok(());
+        }
+        if held.conn.is_autocommit() {
+            run(&held.conn, "BEGIN").map_err(|source| self.error(source))?;
+        }
+        match commit {
+            Commit::Urgent => held.urgent = true,
+            Commit::Lazy => {
+                held.lazy_since.get_or_insert_with(Instant::now);
+            }
+        }
+        Ok(())
     }
 
     fn error(&self, source: rusqlite::Error) -> StoreError {
@@ -301,7 +400,10 @@ impl Store {
 
 /// Opens `path` in WAL mode with locking mode `locking` (set before the
 /// first access: with `EXCLUSIVE` the WAL index lives in this process's
-/// memory, and the file lock is taken here, once).
+/// memory, and the file lock is taken here, once). The WAL is written back
+/// every 4000 pages (16 MiB; SQLite's default is 1000): each write-back
+/// syncs twice and copies every page changed since the last, and the
+/// journal's few hot pages change with every message.
 fn connect(path: &Path, locking: &str) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.execute_batch(&format!(
@@ -309,7 +411,8 @@ fn connect(path: &Path, locking: &str) -> rusqlite::Result<Connection> {
          PRAGMA locking_mode = {locking};
          PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
-         PRAGMA journal_size_limit = 4194304;"
+         PRAGMA wal_autocheckpoint = 4000;
+         PRAGMA journal_size_limit = 16777216;"
     ))?;
     Ok(conn)
 }

@@ -11,7 +11,7 @@
 use krill_core::config::Platform;
 use rusqlite::{params, Connection};
 
-use super::{Store, StoreError};
+use super::{Commit, Store, StoreError};
 
 /// A message to record before sending it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,18 +88,22 @@ impl Store {
         entries: &[NewOutboxEntry],
         now_ms: u64,
     ) -> Result<Vec<i64>, StoreError> {
-        self.write(|conn| insert_entries(conn, platform, account, None, entries, now_ms).map(Some))
-            .map(Option::unwrap_or_default)
+        self.write_all(Commit::Urgent, |conn| {
+            insert_entries(conn, platform, account, None, entries, now_ms).map(Some)
+        })
+        .map(Option::unwrap_or_default)
     }
 
-    /// Row `id` was accepted by the platform as `platform_message_id`.
+    /// Row `id` was accepted by the platform as `platform_message_id`
+    /// ([`Commit::Lazy`]: lost in a crash, the message is sent again with
+    /// its nonce and the platform keeps one).
     pub fn mark_sent(
         &self,
         id: i64,
         platform_message_id: Option<&str>,
         now_ms: u64,
     ) -> Result<(), StoreError> {
-        self.write(|conn| {
+        self.write(Commit::Lazy, |conn| {
             conn.prepare_cached(
                 "UPDATE outbox SET state = 'sent', body = NULL, platform_message_id = ?2, done_ms = ?3
                  WHERE id = ?1",
@@ -112,7 +116,7 @@ impl Store {
 
     /// Rows `ids` are given up.
     pub fn mark_abandoned(&self, ids: &[i64], now_ms: u64) -> Result<(), StoreError> {
-        self.write(|conn| {
+        self.write_all(Commit::Lazy, |conn| {
             let mut stmt = conn.prepare_cached(
                 "UPDATE outbox SET state = 'abandoned', body = NULL, done_ms = ?2 WHERE id = ?1",
             )?;

@@ -6,7 +6,7 @@
 use krill_core::config::Platform;
 use rusqlite::{params, OptionalExtension};
 
-use super::{Store, StoreError};
+use super::{Commit, Store, StoreError};
 
 /// One saved gateway session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,17 +21,18 @@ pub struct SavedSession {
 
 impl Store {
     /// Saves (or, with `None`, forgets) the session of `platform`/`account`
-    /// shard `shard` (KOOK: 0).
+    /// shard `shard` (KOOK: 0), committed as `commit` says.
     pub fn save_session(
         &self,
         platform: Platform,
         account: &str,
         shard: u32,
         session: Option<&SavedSession>,
+        commit: Commit,
         now_ms: u64,
     ) -> Result<(), StoreError> {
         let platform = platform.as_str();
-        self.write(|conn| {
+        self.write(commit, |conn| {
             match session {
                 Some(s) => conn
                     .prepare_cached(
