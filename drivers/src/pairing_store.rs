@@ -250,7 +250,9 @@ impl AllowFromWatcher {
             }
         };
         let mut error = None;
-        if stamp != self.seen || stamp.is_none() {
+        // `seen` starts as "missing": a file that stays missing is never
+        // read (its list is empty), one that appears or changes is.
+        if stamp != self.seen {
             match read_json::<AllowFromFile>(&self.path) {
                 Ok(f) => {
                     self.ids = f.allow_from;
