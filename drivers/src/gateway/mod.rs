@@ -681,8 +681,9 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
 }
 
 /// A channel loop's wait for its next input or deadline. The timer is
-/// re-armed only when the deadline changes: every new async-io timer wakes
-/// the reactor, which made each input cost a second wake-up.
+/// re-armed only when the deadline moves earlier than it (or it fired):
+/// every new async-io timer wakes the reactor, which made each input cost a
+/// second wake-up.
 pub(crate) struct Wakeup {
     timer: smol::Timer,
     /// The deadline the timer is set to (`None`: not set, or it fired).
@@ -709,7 +710,14 @@ impl Wakeup {
         if let Ok(input) = inbox.try_recv() {
             return Some(input);
         }
-        if deadline != self.armed {
+        // An armed timer earlier than the deadline stays: it wakes the loop
+        // a little early once (harmless: `handle_timeout` does nothing
+        // then), which costs less than re-arming it whenever the deadline
+        // moves later (every message moves the lazy-commit deadline).
+        let early_enough = self
+            .armed
+            .is_some_and(|armed| deadline.is_none_or(|at| armed <= at));
+        if deadline != self.armed && !early_enough {
             match deadline {
                 Some(at) => self.timer.set_at(at),
                 None => self.timer = smol::Timer::never(),
