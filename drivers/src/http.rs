@@ -122,10 +122,6 @@ impl HttpClient {
             .timeout_connect(Some(config.connect_timeout))
             .timeout_global(Some(config.overall_timeout))
             .max_redirects(0)
-            // Every worker keeps its kept-alive connection (ureq keeps 3
-            // per host by default: the others would reconnect per call).
-            .max_idle_connections(4 * crate::workers::MAX_WORKERS)
-            .max_idle_connections_per_host(crate::workers::MAX_WORKERS)
             .tls_config(tls)
             .build();
         let agent = ureq::Agent::with_parts(
