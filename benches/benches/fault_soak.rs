@@ -65,11 +65,17 @@ fn main() {
         bin.display()
     );
 
+    // The fakes outlive the run (their default lifetime is 5 minutes).
+    let lifetime = Duration::from_secs(secs) + drain + Duration::from_secs(60);
     let discord = Arc::new(FakeDiscord::start(FakeDiscordOptions {
         heartbeat_interval_ms: HEARTBEAT_MS,
+        lifetime,
         ..FakeDiscordOptions::default()
     }));
-    let kook = Arc::new(FakeKook::start(FakeKookOptions::default()));
+    let kook = Arc::new(FakeKook::start(FakeKookOptions {
+        lifetime,
+        ..FakeKookOptions::default()
+    }));
     let state = fresh_dir("krill-fault-soak").expect("create the state dir");
     let config = format!(
         r#"{{

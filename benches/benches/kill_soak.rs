@@ -73,8 +73,16 @@ fn main() {
         bin.display()
     );
 
-    let discord = Arc::new(FakeDiscord::start(FakeDiscordOptions::default()));
-    let kook = Arc::new(FakeKook::start(FakeKookOptions::default()));
+    // The fakes outlive the run (their default lifetime is 5 minutes).
+    let lifetime = Duration::from_secs(secs) + drain + Duration::from_secs(60);
+    let discord = Arc::new(FakeDiscord::start(FakeDiscordOptions {
+        lifetime,
+        ..FakeDiscordOptions::default()
+    }));
+    let kook = Arc::new(FakeKook::start(FakeKookOptions {
+        lifetime,
+        ..FakeKookOptions::default()
+    }));
     let state = fresh_dir("krill-kill-soak").expect("create the state dir");
     let config_path = state.join("krill.json5");
     std::fs::write(&config_path, config(&discord, &kook)).expect("write the config");
