@@ -102,12 +102,8 @@ fn main() {
     let senders: Vec<_> = [Platform::Discord, Platform::Kook]
         .into_iter()
         .map(|platform| {
-            let (discord, kook, sent, sending) = (
-                discord.clone(),
-                kook.clone(),
-                sent.clone(),
-                sending.clone(),
-            );
+            let (discord, kook, sent, sending) =
+                (discord.clone(), kook.clone(), sent.clone(), sending.clone());
             std::thread::spawn(move || {
                 send_stream(platform, rate, &discord, &kook, &sent, &sending)
             })
@@ -155,7 +151,10 @@ fn main() {
     drop(krill);
 
     let reports = [
-        (Platform::Discord, tally(&sent.discord, &posts_discord(&discord), false)),
+        (
+            Platform::Discord,
+            tally(&sent.discord, &posts_discord(&discord), false),
+        ),
         (Platform::Kook, tally(&sent.kook, &posts_kook(&kook), true)),
     ];
     println!(

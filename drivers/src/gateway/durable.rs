@@ -278,11 +278,12 @@ impl Durable {
         let items = messages
             .into_iter()
             .map(|message| match message {
-                ReplyMessage::Text(chunk) => (
-                    entry(TEXT, chunk.text, chunk.reply_to, participants),
-                    None,
-                ),
-                ReplyMessage::Note(text) => (entry(TEXT, (self.note_format)(&text), None, &[]), None),
+                ReplyMessage::Text(chunk) => {
+                    (entry(TEXT, chunk.text, chunk.reply_to, participants), None)
+                }
+                ReplyMessage::Note(text) => {
+                    (entry(TEXT, (self.note_format)(&text), None, &[]), None)
+                }
                 ReplyMessage::Upload {
                     chunk,
                     files,
@@ -417,13 +418,18 @@ impl Durable {
             let (mut check, mut files) = (verify, None);
             if entry.kind == UPLOAD {
                 let Some(record) = UploadRecord::from_json(&entry.body) else {
-                    warn!("{}: outbox row {id} is an unreadable upload; given up", self.name);
+                    warn!(
+                        "{}: outbox row {id} is an unreadable upload; given up",
+                        self.name
+                    );
                     let _ = self.store.mark_abandoned(&[id], unix_ms());
                     continue;
                 };
-                let (read, failures): (Vec<_>, Vec<_>) = record.files.iter().map(&load).partition(Result::is_ok);
+                let (read, failures): (Vec<_>, Vec<_>) =
+                    record.files.iter().map(&load).partition(Result::is_ok);
                 let read: Vec<OutboundFile> = read.into_iter().filter_map(Result::ok).collect();
-                let failures: Vec<MediaFailure> = failures.into_iter().filter_map(Result::err).collect();
+                let failures: Vec<MediaFailure> =
+                    failures.into_iter().filter_map(Result::err).collect();
                 if let Some(note) = delivery_notes(&failures) {
                     notes.push(self.note_entry(&entry.chat_id, entry.direct, &note));
                 }
@@ -550,15 +556,19 @@ impl Durable {
         url: &str,
         send: impl FnOnce(&Outgoing) -> Option<RequestId>,
     ) {
-        let (Some((id, kind)), Some(mut out)) =
-            (self.requests.remove(&request), self.payloads.remove(&request))
-        else {
+        let (Some((id, kind)), Some(mut out)) = (
+            self.requests.remove(&request),
+            self.payloads.remove(&request),
+        ) else {
             return;
         };
         set_asset_url(&mut out, url);
         if id >= 0 {
             if let Err(error) = self.store.update_body(id, &out.entry.body) {
-                warn!("{}: cannot record the asset of message {id}: {error}", self.name);
+                warn!(
+                    "{}: cannot record the asset of message {id}: {error}",
+                    self.name
+                );
             }
         }
         self.asset_urls.insert(id, url.to_owned());

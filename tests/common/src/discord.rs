@@ -1204,8 +1204,10 @@ impl Core {
                         Some(r) => (rel, r, true),
                         None => {
                             let mut r = self.route(s, &inc, &rel);
-                            if let Some(i) =
-                                s.delayed.iter().position(|(d, _)| d.matches(&inc.method, &rel))
+                            if let Some(i) = s
+                                .delayed
+                                .iter()
+                                .position(|(d, _)| d.matches(&inc.method, &rel))
                             {
                                 r.delay = s.delayed.remove(i).map(|(_, delay)| delay);
                             }
