@@ -10,6 +10,9 @@
 //!   message sent once;
 //! - KOOK, killed after the file message acted: the recorded asset URL is
 //!   found in the chat's newest messages, so nothing is sent again.
+//!
+//! And an upload the platform refuses for good (HTTP 413) is replaced by
+//! its text alone and a note naming the file.
 
 #[path = "support/krill.rs"]
 mod krill;
@@ -21,7 +24,9 @@ mod scenario;
 use std::time::Duration;
 
 use krill::{Krill, WAIT};
+use krill_testkit::http::ScriptedResponse;
 use krill_testkit::{FakeDiscord, FakeDiscordOptions, FakeKook, FakeKookOptions};
+use serde_json::json;
 
 /// How late the fakes answer the request krill is killed during.
 const LATE: Duration = Duration::from_secs(5);
@@ -149,4 +154,37 @@ fn kook_killed_after_the_file_message_sends_nothing_again() {
             .any(|r| r.path.ends_with("/direct-message/list")),
         "the chat was checked for the pending file message"
     );
+}
+
+#[test]
+fn discord_an_upload_refused_for_good_goes_as_its_text_and_a_note() {
+    let discord = FakeDiscord::start(FakeDiscordOptions::default());
+    let krill = scenario::start_discord(&discord, "");
+    let out = krill.state_dir().join("media").join("out");
+    std::fs::create_dir_all(&out).expect("mkdir media/out");
+    std::fs::write(out.join("chart.png"), media::png_bytes()).expect("write chart");
+
+    discord.push_http_response(
+        "POST /channels/*/messages",
+        ScriptedResponse::json(
+            413,
+            &[],
+            &json!({"message": "Request entity too large", "code": 40005}),
+        ),
+    );
+    scenario::discord_dm(&discord, "Here is the chart:\nMEDIA: out/chart.png");
+    discord
+        .wait_for_posts(2, WAIT)
+        .unwrap_or_else(|t| panic!("{t}\nlog:\n{}", krill.log()));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        scenario::contents_discord(&discord),
+        [
+            "Here is the chart:",
+            "⚠️ Could not send `chart.png`: the upload failed."
+        ],
+        "{}",
+        krill.log()
+    );
+    assert!(discord.uploaded_files().is_empty());
 }
