@@ -9,7 +9,8 @@
 //!   asset URL was never recorded), so the file is uploaded again and its
 //!   message sent once;
 //! - KOOK, killed after the file message acted: the recorded asset URL is
-//!   found in the chat's newest messages, so nothing is sent again.
+//!   found in the chat's newest messages, so nothing is sent again (the
+//!   file, deleted meanwhile, is not needed: its URL is recorded).
 //!
 //! And an upload the platform refuses for good (HTTP 413) is replaced by
 //! its text alone and a note naming the file.
@@ -79,8 +80,14 @@ fn discord_an_upload_cut_by_a_kill_is_posted_exactly_once_after_the_restart() {
 /// Starts krill on `kook`, with `report.pdf` under `<state>/media/`, and
 /// asks for it alone (a reply with no text: the file message is the only
 /// message); `late` is answered only after [`LATE`], and krill is killed
-/// once it acted. Returns the restarted krill.
-fn kook_killed_during(kook: &FakeKook, late: &str, acted: impl Fn(&FakeKook) -> bool) -> Krill {
+/// once it acted (`remove`: and the file is deleted before the restart).
+/// Returns the restarted krill.
+fn kook_killed_during(
+    kook: &FakeKook,
+    late: &str,
+    remove: bool,
+    acted: impl Fn(&FakeKook) -> bool,
+) -> Krill {
     let config = scenario::kook_config(kook, "");
     let krill = scenario::start_kook(kook, "");
     let media_dir = krill.state_dir().join("media");
@@ -99,6 +106,9 @@ fn kook_killed_during(kook: &FakeKook, late: &str, acted: impl Fn(&FakeKook) -> 
         std::thread::sleep(Duration::from_millis(20));
     }
     let state = krill.stop();
+    if remove {
+        std::fs::remove_file(state.path().join("media").join("report.pdf")).expect("rm report");
+    }
     let krill = Krill::start_in(state, &config, &["gateway"], &[]);
     kook.wait_for_resumed(1, WAIT)
         .unwrap_or_else(|t| panic!("{t}\nlog:\n{}", krill.log()));
@@ -116,7 +126,7 @@ fn file_messages(kook: &FakeKook) -> Vec<String> {
 #[test]
 fn kook_killed_after_the_asset_upload_sends_the_file_message_once() {
     let kook = FakeKook::start(FakeKookOptions::default());
-    let krill = kook_killed_during(&kook, "POST /asset/create", |k| {
+    let krill = kook_killed_during(&kook, "POST /asset/create", false, |k| {
         !k.uploaded_assets().is_empty()
     });
     kook.wait_for_posts(1, WAIT)
@@ -136,7 +146,7 @@ fn kook_killed_after_the_asset_upload_sends_the_file_message_once() {
 #[test]
 fn kook_killed_after_the_file_message_sends_nothing_again() {
     let kook = FakeKook::start(FakeKookOptions::default());
-    let krill = kook_killed_during(&kook, "POST /direct-message/create", |k| {
+    let krill = kook_killed_during(&kook, "POST /direct-message/create", true, |k| {
         k.posted_messages().iter().any(|p| p.msg_type == 4)
     });
     let assets = kook.uploaded_assets();

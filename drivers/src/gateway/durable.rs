@@ -425,6 +425,25 @@ impl Durable {
                     let _ = self.store.mark_abandoned(&[id], unix_ms());
                     continue;
                 };
+                if record.url.is_some() {
+                    // KOOK: the file is uploaded already; its message needs
+                    // only the URL (and the check first).
+                    self.remember_chat(&entry);
+                    self.outbox.push(OutboxItem {
+                        id,
+                        chat: entry.chat_id.clone(),
+                        reply: turn_id.unwrap_or(id),
+                        verify: verify && record.needs_check(),
+                        note: false,
+                        payload: Outgoing {
+                            id,
+                            recorded_ms: created_ms,
+                            entry,
+                            files: Some(Arc::new(Vec::new())),
+                        },
+                    });
+                    continue;
+                }
                 let (read, failures): (Vec<_>, Vec<_>) =
                     record.files.iter().map(&load).partition(Result::is_ok);
                 let read: Vec<OutboundFile> = read.into_iter().filter_map(Result::ok).collect();
@@ -442,7 +461,8 @@ impl Durable {
                     entry.kind = TEXT.to_owned();
                     entry.body = record.text;
                 } else {
-                    check = verify && record.needs_check();
+                    // Not posted yet (no URL recorded): no check needed.
+                    check = false;
                     files = Some(Arc::new(read));
                 }
             }

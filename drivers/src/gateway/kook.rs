@@ -1053,7 +1053,8 @@ fn send_outgoing(
     let upload = match entry.kind.as_str() {
         TEXT => None,
         UPLOAD => match (out.upload(), out.files.as_ref().and_then(|f| f.first())) {
-            (Some(record), Some(file)) => Some((record, file)),
+            // With its asset URL the message needs no file.
+            (Some(record), file) if record.url.is_some() || file.is_some() => Some((record, file)),
             _ => {
                 warn!(
                     "{name}: outbox upload {} cannot be sent (unreadable or without its file)",
@@ -1078,9 +1079,10 @@ fn send_outgoing(
         },
         // A file: uploaded first, then (`Durable::asset_created`) its
         // message with the asset URL.
-        (_, Some((record, file))) => match record.url {
-            None => KookRequest::AssetCreate(file.clone()),
-            Some(url) => KookRequest::MediaMessageCreate(MediaMessageCreate {
+        (_, Some((record, file))) => match (record.url, file) {
+            (None, Some(file)) => KookRequest::AssetCreate(file.clone()),
+            (None, None) => return None,
+            (Some(url), _) => KookRequest::MediaMessageCreate(MediaMessageCreate {
                 target: if entry.direct {
                     MediaTarget::Direct(DmTarget::User(entry.chat_id.clone()))
                 } else {
