@@ -23,13 +23,11 @@
 //! runs this target without `--bench` and it only prints how to run it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use krill_benches::soak::{env_u64, fresh_dir, krill_binary, KrillProcess, SoakRng as Rng};
 use krill_benches::stats::{ms, summarize};
 use krill_testkit::discord::{message_create_dm, Author, DM_CHANNEL_ID};
 use krill_testkit::http::ScriptedResponse;
@@ -55,7 +53,7 @@ fn main() {
     let rate = env_u64("KRILL_SOAK_RATE", 6).max(1);
     let seed = env_u64("KRILL_SOAK_SEED", 16);
     let drain = Duration::from_secs(env_u64("KRILL_SOAK_DRAIN_SECS", 60));
-    let bin = match krill_binary() {
+    let bin = match krill_binary("KRILL_SOAK_BIN") {
         Ok(bin) => bin,
         Err(message) => {
             eprintln!("fault_soak: {message}");
@@ -67,12 +65,18 @@ fn main() {
         bin.display()
     );
 
+    // The fakes outlive the run (their default lifetime is 5 minutes).
+    let lifetime = Duration::from_secs(secs) + drain + Duration::from_secs(60);
     let discord = Arc::new(FakeDiscord::start(FakeDiscordOptions {
         heartbeat_interval_ms: HEARTBEAT_MS,
+        lifetime,
         ..FakeDiscordOptions::default()
     }));
-    let kook = Arc::new(FakeKook::start(FakeKookOptions::default()));
-    let state = tempdir();
+    let kook = Arc::new(FakeKook::start(FakeKookOptions {
+        lifetime,
+        ..FakeKookOptions::default()
+    }));
+    let state = fresh_dir("krill-fault-soak").expect("create the state dir");
     let config = format!(
         r#"{{
   channels: {{
@@ -88,7 +92,8 @@ fn main() {
     );
     let config_path = state.join("krill.json5");
     std::fs::write(&config_path, config).expect("write the config");
-    let mut krill = Krill::start(&bin, &config_path, &state);
+    let mut krill = KrillProcess::start(&bin, &config_path, &state)
+        .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
     let ready = Duration::from_secs(30);
     if discord.wait_for_ready_client(ready).is_err() || kook.wait_for_ready_client(ready).is_err() {
         eprintln!("fault_soak: krill never got ready\n{}", krill.tail());
@@ -125,7 +130,7 @@ fn main() {
     // Faults until the time is up.
     let start = Instant::now();
     let end = start + Duration::from_secs(secs);
-    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut rng = Rng::new(seed);
     let mut faults: BTreeMap<String, usize> = BTreeMap::new();
     loop {
         let wait = Duration::from_millis(3000 + rng.below(7001));
@@ -462,114 +467,5 @@ fn poll_replies(discord: &FakeDiscord, kook: &FakeKook, ledger: &Mutex<Ledger>, 
         }
         drop(ledger);
         std::thread::sleep(POLL);
-    }
-}
-
-// ---- the krill process ----
-
-struct Krill {
-    child: Child,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Krill {
-    fn start(bin: &Path, config: &Path, state: &Path) -> Self {
-        let mut child = Command::new(bin)
-            .arg("gateway")
-            .arg("--config")
-            .arg(config)
-            .env("KRILL_STATE_DIR", state)
-            .env_remove("DISCORD_BOT_TOKEN")
-            .env_remove("KOOK_BOT_TOKEN")
-            .env_remove("KRILL_CONFIG")
-            .env_remove("KRILL_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
-        let log = Arc::new(Mutex::new(Vec::new()));
-        if let Some(stderr) = child.stderr.take() {
-            let log = log.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stderr).lines() {
-                    let Ok(line) = line else { break };
-                    let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
-                    if log.len() >= 200 {
-                        log.remove(0);
-                    }
-                    log.push(line);
-                }
-            });
-        }
-        Self { child, log }
-    }
-
-    fn alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    fn tail(&self) -> String {
-        self.log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .join("\n")
-    }
-}
-
-impl Drop for Krill {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The release binary: `KRILL_SOAK_BIN`, else the target dir's.
-fn krill_binary() -> Result<PathBuf, String> {
-    if let Some(bin) = std::env::var_os("KRILL_SOAK_BIN") {
-        return Ok(PathBuf::from(bin));
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join("target")
-        });
-    let bin = target.join("release").join("krill");
-    if bin.is_file() {
-        Ok(bin)
-    } else {
-        Err(format!(
-            "{} is missing: run cargo build --release -p krill-drivers --bin krill",
-            bin.display()
-        ))
-    }
-}
-
-/// A fresh state directory under the system temp dir.
-fn tempdir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("krill-fault-soak-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create the state dir");
-    dir
-}
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(default)
-}
-
-/// A small seeded generator (xorshift64*) for the fault schedule.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n.max(1)
     }
 }

@@ -9,12 +9,14 @@
 //! | [`stamp_proxy`] | a timestamping HTTP proxy in front of the fakes' REST side (e2e latency) |
 //! | [`proc_status`] | `VmRSS`/`VmHWM`/`Threads`, CPU time and context switches of a process from `/proc` |
 //! | [`discordpy`] | the discord.py echo bot the e2e bench compares krill with (its venv, its script) |
+//! | [`soak`] | the release krill as a child process, schedules and knobs for the soak benches |
 //! | [`stats`] | nearest-rank latency percentiles |
 //! | [`fixtures`] | the shared fixture frames, compacted and compressed (frame decoding benches) |
 
 pub mod discordpy;
 pub mod fixtures;
 pub mod proc_status;
+pub mod soak;
 pub mod stamp_proxy;
 pub mod stats;
 

@@ -13,13 +13,17 @@
 //! - [`kook_check`]: before sending a recovered KOOK message again (KOOK
 //!   does not deduplicate by nonce), whether the chat's recent messages
 //!   already show it.
+//! - [`upload`]: how an upload (a reply's files) is recorded in the outbox
+//!   and when a recovered one is checked for before it is sent again.
 
 pub mod journal;
 pub mod kook_check;
 pub mod outbox;
+pub mod upload;
 
 pub use journal::{recovery_order, Admission, JournaledTurn};
 pub use kook_check::{find_posted, ListedMessage};
 pub use outbox::{
     Failure, Outbox, OutboxEffect, OutboxItem, SendKind, CUT_REPLY_NOTE, DELIVERY_GIVE_UP,
 };
+pub use upload::{RecordedFile, UploadRecord, UPLOAD};

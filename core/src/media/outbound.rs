@@ -26,6 +26,10 @@ pub struct OutboundFile {
     pub content_type: String,
     /// Its bytes.
     pub data: Vec<u8>,
+    /// Where the driver read it from on disk (absolute), so a recorded
+    /// upload can be read again after a restart; `None` when it is not on
+    /// disk.
+    pub source: Option<String>,
 }
 
 impl OutboundFile {
@@ -41,7 +45,14 @@ impl OutboundFile {
             filename,
             content_type,
             data,
+            source: None,
         }
+    }
+
+    /// The same file, recorded as read from `path`.
+    pub fn with_source(mut self, path: &str) -> Self {
+        self.source = Some(path.to_owned());
+        self
     }
 
     /// True for `image/*`.

@@ -53,14 +53,13 @@ use tracing::{debug, error, info, warn};
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite};
 use super::deliveries::Deliveries;
-use super::durable::{Durable, Outgoing, TEXT};
+use super::durable::{Durable, Outgoing, ReplyMessage, TEXT};
 use super::inbound::{
     answer_chunks, build_turn, log_decision, pairing_reply, turn_participants, TurnSource,
 };
 use super::link::RestLink;
 use super::media::{
-    read_reply_files, shape_reply, submit_turn_with_media, MediaDelivery, MediaTurn, PendingUpload,
-    Uploads,
+    read_reply_files, shape_reply, submit_turn_with_media, MediaDelivery, MediaTurn,
 };
 use super::member_lookup::NameLookup;
 use super::socket::{feed, Socket};
@@ -74,14 +73,15 @@ use super::{
 #[path = "discord_native.rs"]
 mod native;
 use crate::agent::{TurnOutcome, TurnTools};
+use crate::media::outbound::read_recorded;
 use crate::media::MediaSettings;
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 use crate::store::resume::SavedSession;
+use krill_core::durable::UPLOAD;
 use krill_core::media::{
     delivery_notes, discord_media, plan_discord_delivery, text_or_placeholder, DiscordSend,
-    InboundMedia, MediaFailure,
+    InboundMedia,
 };
-use krill_core::reply::OutboundChunk;
 use krill_core::rest::discord::CreateMessageWithFiles;
 use krill_core::routing::ReplyTarget;
 
@@ -207,8 +207,6 @@ struct DiscordLoop {
     limits: ChunkLimits,
     /// Where media goes and how large it may be.
     media: MediaSettings,
-    /// Messages with files in flight.
-    uploads: Uploads,
     /// `discord` tool calls waiting for their requests.
     tool_calls: ToolCalls,
     /// `krill message send` deliveries in progress.
@@ -257,6 +255,7 @@ impl DiscordLoop {
             Platform::Discord,
             &account.account_id,
             shared.store.clone(),
+            str::to_owned,
         );
         let shards = ids
             .into_iter()
@@ -340,7 +339,6 @@ impl DiscordLoop {
             replies_out: 0,
             limits,
             media,
-            uploads: Uploads::default(),
             tool_calls: ToolCalls::default(),
             deliveries: Deliveries::default(),
             stopped: None,
@@ -554,7 +552,6 @@ impl DiscordLoop {
                 } else {
                     self.durable.completed(id, None);
                 }
-                self.uploads.finished(id);
                 self.finish(now, id);
             }
             RestEvent::Failed { id, error } => {
@@ -576,9 +573,6 @@ impl DiscordLoop {
                         self.commands_fetch = None;
                     }
                     warn!("{}: request failed: {error}", self.name);
-                    if let Some(upload) = self.uploads.finished(id) {
-                        self.upload_failed(now, upload);
-                    }
                 }
                 self.finish(now, id);
             }
@@ -1329,43 +1323,6 @@ impl DiscordLoop {
         }
     }
 
-    /// Sends `text` to `channel_id` as one message (pairing replies).
-    fn send_chunk(
-        &mut self,
-        now: Instant,
-        channel_id: &str,
-        chunk: OutboundChunk,
-        mentions: MentionPolicy,
-    ) -> Option<RequestId> {
-        self.link.submit(
-            now,
-            DiscordRequest::CreateMessage(CreateMessage {
-                channel_id: channel_id.to_owned(),
-                content: chunk.text,
-                reply_to: chunk.reply_to,
-                nonce: None,
-                mentions,
-            }),
-        )
-    }
-
-    /// A message with files failed for good: its text goes alone, then a
-    /// note names the files.
-    fn upload_failed(&mut self, now: Instant, upload: PendingUpload) {
-        warn!(
-            "{}: upload of {} file(s) to {} failed",
-            self.name,
-            upload.names.len(),
-            upload.chat_id
-        );
-        if !upload.text.trim().is_empty() {
-            self.send_text(now, &upload.chat_id, upload.text.clone(), None);
-        }
-        if let Some(note) = upload.failure_note() {
-            self.send_text(now, &upload.chat_id, note, None);
-        }
-    }
-
     fn send_text(
         &mut self,
         now: Instant,
@@ -1386,7 +1343,8 @@ impl DiscordLoop {
     }
 
     /// A reply with files, once they are read: the messages the core plans
-    /// (files on the last chunk), then a note for the files that cannot go.
+    /// (files on the last chunk), then a note for the files that cannot go,
+    /// recorded in the outbox (answering the turn) and sent from there.
     fn deliver_media(&mut self, now: Instant, ctx: TurnCtx, delivery: MediaDelivery) {
         let plan = plan_discord_delivery(
             delivery.chunks,
@@ -1394,78 +1352,53 @@ impl DiscordLoop {
             delivery.target.as_ref(),
             self.settings.reply_to_mode,
         );
-        self.send_reply(now, ctx, plan.sends, &delivery.prepared.failures);
+        let mut messages: Vec<ReplyMessage> = plan
+            .sends
+            .into_iter()
+            .map(|send| match send {
+                DiscordSend::Text(chunk) => ReplyMessage::Text(chunk),
+                DiscordSend::Files { chunk, files } => ReplyMessage::Upload {
+                    chunk,
+                    files,
+                    message_type: None,
+                },
+            })
+            .collect();
+        if let Some(note) = delivery_notes(&delivery.prepared.failures) {
+            messages.push(ReplyMessage::Note(note));
+        }
+        let channel_id = ctx.reply_to.chat_id.clone();
+        let reply = self.durable.reply_messages(
+            ctx.journal,
+            &channel_id,
+            ctx.reply_to.direct,
+            messages,
+            &ctx.participants,
+        );
+        self.ack_after_reply(now, ctx, reply);
     }
 
-    /// Submits the messages of a reply in order, then the note for
-    /// `failures`; removes the ack after the last one when configured.
-    fn send_reply(
-        &mut self,
-        now: Instant,
-        ctx: TurnCtx,
-        sends: Vec<DiscordSend>,
-        failures: &[MediaFailure],
-    ) {
-        let channel_id = ctx.reply_to.chat_id.clone();
-        let mentions = MentionPolicy::new(
-            self.settings.allowed_mentions,
-            ctx.participants.iter().map(String::as_str),
-        );
-        let mut last = None;
-        for send in sends {
-            last = match send {
-                DiscordSend::Text(chunk) => {
-                    self.send_chunk(now, &channel_id, chunk, mentions.clone())
-                }
-                DiscordSend::Files { chunk, files } => {
-                    let upload = PendingUpload {
-                        chat_id: channel_id.clone(),
-                        direct: false,
-                        names: files.iter().map(|f| f.filename.clone()).collect(),
-                        text: chunk.text.clone(),
-                        then: None,
-                    };
-                    let id = self.link.submit(
-                        now,
-                        DiscordRequest::CreateMessageWithFiles(CreateMessageWithFiles {
-                            message: CreateMessage {
-                                channel_id: channel_id.clone(),
-                                content: chunk.text,
-                                reply_to: chunk.reply_to,
-                                nonce: None,
-                                mentions: mentions.clone(),
-                            },
-                            files,
-                        }),
-                    );
-                    match id {
-                        Some(id) => self.uploads.started(id, upload),
-                        None => self.upload_failed(now, upload),
-                    }
-                    id
-                }
-            };
+    /// Removes the ack of `ctx`'s message once `reply` is delivered (at
+    /// once when there is nothing to send), when configured.
+    fn ack_after_reply(&mut self, now: Instant, ctx: TurnCtx, reply: Option<i64>) {
+        let Some(emoji) = ctx.ack else {
+            return;
+        };
+        if !self.shared.config.messages.remove_ack_after_reply {
+            return;
         }
-        if let Some(note) = delivery_notes(failures) {
-            last = self.send_chunk(
-                now,
-                &channel_id,
-                OutboundChunk {
-                    text: note,
-                    reply_to: None,
-                },
-                MentionPolicy::default(),
-            );
-        }
-        if let Some(emoji) = ctx.ack {
-            if self.shared.config.messages.remove_ack_after_reply {
-                let target = AckTarget {
-                    chat_id: channel_id,
-                    direct: false,
-                    message_id: ctx.message_id,
-                    emoji,
-                };
-                if let Some(ack) = self.acks.remove_after_reply(last, target) {
+        let target = AckTarget {
+            chat_id: ctx.reply_to.chat_id,
+            direct: false,
+            message_id: ctx.message_id,
+            emoji,
+        };
+        match reply {
+            Some(reply) => {
+                self.acks_after_reply.insert(reply, target);
+            }
+            None => {
+                if let Some(ack) = self.acks.remove_after_reply(None, target) {
                     self.remove_ack(now, ack);
                 }
             }
@@ -1491,17 +1424,9 @@ impl DiscordLoop {
             None,
         );
         if !reply.media.is_empty() {
-            // A reply with files goes out through the media path; the
-            // journal marks the turn answered now.
-            self.durable.reply(
-                ctx.journal,
-                &channel_id,
-                ctx.reply_to.direct,
-                Vec::new(),
-                &[],
-            );
-            // The files are read off the loop; the reply goes out whole
-            // when they are (`Input::Media`), so its order is kept.
+            // The files are read off the loop; the reply is recorded (and
+            // the turn answered) when they are (`Input::Media`), so its
+            // order is kept and a crash meanwhile runs the turn again.
             read_reply_files(&self.media, &self.inbox, ctx, reply);
             return;
         }
@@ -1512,26 +1437,7 @@ impl DiscordLoop {
             reply.chunks,
             &ctx.participants,
         );
-        if let Some(emoji) = ctx.ack {
-            if self.shared.config.messages.remove_ack_after_reply {
-                let target = AckTarget {
-                    chat_id: channel_id,
-                    direct: false,
-                    message_id: ctx.message_id,
-                    emoji,
-                };
-                match reply {
-                    Some(reply) => {
-                        self.acks_after_reply.insert(reply, target);
-                    }
-                    None => {
-                        if let Some(ack) = self.acks.remove_after_reply(None, target) {
-                            self.remove_ack(now, ack);
-                        }
-                    }
-                }
-            }
-        }
+        self.ack_after_reply(now, ctx, reply);
     }
 }
 
@@ -1544,7 +1450,9 @@ impl ChannelLoop for DiscordLoop {
         for slot in &mut self.shards {
             slot.shard.start(now);
         }
-        self.durable.recover_outbox(false);
+        let media = &self.media;
+        self.durable
+            .recover_outbox(false, |file| read_recorded(media, file));
         self.recover_turns(now);
     }
 
@@ -1772,9 +1680,10 @@ impl ChannelLoop for DiscordLoop {
     }
 }
 
-/// Sends one outbox message as `POST /channels/{id}/messages` with its
-/// recorded nonce (`enforce_nonce`: Discord posts it at most once, so a
-/// message recovered after a restart needs no check first).
+/// Sends one outbox message as `POST /channels/{id}/messages` (multipart
+/// with its files for an upload) with its recorded nonce (`enforce_nonce`:
+/// Discord posts it at most once, so a message recovered after a restart
+/// needs no check first).
 fn send_outgoing(
     link: &mut RestLink,
     name: &str,
@@ -1784,23 +1693,30 @@ fn send_outgoing(
     out: &Outgoing,
 ) -> Option<RequestId> {
     let _ = kind;
-    if out.entry.kind != TEXT {
-        warn!(
-            "{name}: outbox message {} has a kind this build cannot send ({:?})",
-            out.id, out.entry.kind
-        );
-        return None;
-    }
-    link.submit(
-        now,
-        DiscordRequest::CreateMessage(CreateMessage {
-            channel_id: out.entry.chat_id.clone(),
-            content: out.entry.body.clone(),
-            reply_to: out.entry.reply_to.clone(),
-            nonce: Some(out.entry.nonce.clone()),
-            mentions: MentionPolicy::new(scope, out.entry.participants.iter().map(String::as_str)),
-        }),
-    )
+    let message = |content: String| CreateMessage {
+        channel_id: out.entry.chat_id.clone(),
+        content,
+        reply_to: out.entry.reply_to.clone(),
+        nonce: Some(out.entry.nonce.clone()),
+        mentions: MentionPolicy::new(scope, out.entry.participants.iter().map(String::as_str)),
+    };
+    let request = match (out.entry.kind.as_str(), out.upload(), &out.files) {
+        (TEXT, _, _) => DiscordRequest::CreateMessage(message(out.entry.body.clone())),
+        (UPLOAD, Some(record), Some(files)) => {
+            DiscordRequest::CreateMessageWithFiles(CreateMessageWithFiles {
+                message: message(record.text),
+                files: files.to_vec(),
+            })
+        }
+        (kind, _, _) => {
+            warn!(
+                "{name}: outbox message {} cannot be sent (kind {kind:?}, unreadable or without its files)",
+                out.id
+            );
+            return None;
+        }
+    };
+    link.submit(now, request)
 }
 
 /// A guild message from someone else that carries text without mentioning

@@ -1,8 +1,13 @@
 //! The store's side of one channel loop: saves the gateway sessions as the
-//! machines advance, journals accepted turns, records reply messages before
-//! sending them and carries out the core's [`Outbox`] decisions. The rules
-//! are `krill_core::durable`'s; this module maps them onto `Store` calls
-//! and keeps the loops' hooks small.
+//! machines advance, journals accepted turns, records reply messages (text
+//! chunks and uploads) before sending them and carries out the core's
+//! [`Outbox`] decisions. The rules are `krill_core::durable`'s; this module
+//! maps them onto `Store` calls and keeps the loops' hooks small.
+//!
+//! An upload row names its files by path ([`UploadRecord`]); the files
+//! read for a fresh reply ride along in memory, a recovered row's files are
+//! read again at start (the loop's `load`). An upload the platform refuses
+//! for good is replaced by its text alone and a note naming the files.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,13 +16,16 @@ use std::time::Instant;
 use krill_core::config::Platform;
 use krill_core::durable::{
     find_posted, recovery_order, Admission, Failure, JournaledTurn, ListedMessage, Outbox,
-    OutboxEffect, OutboxItem, SendKind, CUT_REPLY_NOTE,
+    OutboxEffect, OutboxItem, RecordedFile, SendKind, UploadRecord, CUT_REPLY_NOTE, UPLOAD,
 };
+use krill_core::media::outbound::FailureReason;
+use krill_core::media::{delivery_notes, MediaFailure, OutboundFile};
 use krill_core::reply::OutboundChunk;
 use krill_core::rest::{RequestId, RestError};
 use tracing::{debug, info, warn};
 
 use super::unix_ms;
+use crate::media::outbound::recorded;
 use crate::pairing_store::random_seed;
 use crate::store::journal::OpenTurn;
 use crate::store::outbox::{NewOutboxEntry, PendingEntry};
@@ -36,6 +44,47 @@ pub(crate) struct Outgoing {
     pub(crate) recorded_ms: u64,
     /// What to send.
     pub(crate) entry: NewOutboxEntry,
+    /// An upload's files, read (`None` for text).
+    pub(crate) files: Option<Arc<Vec<OutboundFile>>>,
+}
+
+impl Outgoing {
+    /// The record of an upload row (`None`: a text row, or unreadable).
+    pub(crate) fn upload(&self) -> Option<UploadRecord> {
+        (self.entry.kind == UPLOAD)
+            .then(|| UploadRecord::from_json(&self.entry.body))
+            .flatten()
+    }
+
+    /// What the posted message shows, for the KOOK check: the text, or an
+    /// upload's asset URL.
+    fn posted_content(&self) -> Option<String> {
+        if self.entry.kind == UPLOAD {
+            self.upload()
+                .and_then(|r| r.posted_content().map(str::to_owned))
+        } else {
+            Some(self.entry.body.clone())
+        }
+    }
+}
+
+/// One message of a reply, before it is recorded.
+#[derive(Debug)]
+pub(crate) enum ReplyMessage {
+    /// A text chunk.
+    Text(OutboundChunk),
+    /// Files (Discord: with the chunk's text; KOOK: one file, a message of
+    /// `message_type`, the chunk's text empty).
+    Upload {
+        /// The text and reply reference.
+        chunk: OutboundChunk,
+        /// The files, read.
+        files: Vec<OutboundFile>,
+        /// KOOK: 2 image, 4 file.
+        message_type: Option<u8>,
+    },
+    /// A note to the user (pings nobody).
+    Note(String),
 }
 
 /// The durable state of one bot account (see the module docs).
@@ -48,8 +97,12 @@ pub(crate) struct Durable {
     outbox: Outbox<Outgoing>,
     /// Outbox row per REST request in flight.
     requests: HashMap<RequestId, (i64, SendKind)>,
-    /// The message each verification request looks for.
-    verifying: HashMap<RequestId, Outgoing>,
+    /// The message each verification or upload request carries.
+    payloads: HashMap<RequestId, Outgoing>,
+    /// Asset URLs learned for upload rows still pending (KOOK).
+    asset_urls: HashMap<i64, String>,
+    /// How a note is written for this platform.
+    note_format: fn(&str) -> String,
     /// Replies fully delivered (or given up) since the last
     /// [`Durable::take_finished`].
     finished: Vec<i64>,
@@ -63,7 +116,13 @@ pub(crate) struct Durable {
 const MAX_DIRECT_CHATS: usize = 10_000;
 
 impl Durable {
-    pub(crate) fn new(name: &str, platform: Platform, account: &str, store: Arc<Store>) -> Self {
+    pub(crate) fn new(
+        name: &str,
+        platform: Platform,
+        account: &str,
+        store: Arc<Store>,
+        note_format: fn(&str) -> String,
+    ) -> Self {
         Self {
             name: name.to_owned(),
             platform,
@@ -72,7 +131,9 @@ impl Durable {
             saved: HashMap::new(),
             outbox: Outbox::new(),
             requests: HashMap::new(),
-            verifying: HashMap::new(),
+            payloads: HashMap::new(),
+            asset_urls: HashMap::new(),
+            note_format,
             direct_chats: HashMap::new(),
             finished: Vec::new(),
             running: 0,
@@ -197,20 +258,65 @@ impl Durable {
         chunks: Vec<OutboundChunk>,
         participants: &[String],
     ) -> Option<i64> {
+        self.reply_messages(
+            turn,
+            chat_id,
+            direct,
+            chunks.into_iter().map(ReplyMessage::Text).collect(),
+            participants,
+        )
+    }
+
+    /// [`Durable::reply`] for a reply with files: its messages in sending
+    /// order (uploads recorded by path, see [`UploadRecord`]).
+    pub(crate) fn reply_messages(
+        &mut self,
+        turn: Option<i64>,
+        chat_id: &str,
+        direct: bool,
+        messages: Vec<ReplyMessage>,
+        participants: &[String],
+    ) -> Option<i64> {
         self.running = self.running.saturating_sub(1);
-        let entries: Vec<NewOutboxEntry> = chunks
-            .into_iter()
-            .map(|chunk| NewOutboxEntry {
+        let entry = |kind: &str, body: String, reply_to: Option<String>, people: &[String]| {
+            NewOutboxEntry {
                 chat_id: chat_id.to_owned(),
                 direct,
-                kind: TEXT.to_owned(),
-                body: chunk.text,
-                reply_to: chunk.reply_to,
+                kind: kind.to_owned(),
+                body,
+                reply_to,
                 nonce: new_nonce(),
-                participants: participants.to_vec(),
+                participants: people.to_vec(),
+            }
+        };
+        let items = messages
+            .into_iter()
+            .map(|message| match message {
+                ReplyMessage::Text(chunk) => {
+                    (entry(TEXT, chunk.text, chunk.reply_to, participants), None)
+                }
+                ReplyMessage::Note(text) => {
+                    (entry(TEXT, (self.note_format)(&text), None, &[]), None)
+                }
+                ReplyMessage::Upload {
+                    chunk,
+                    files,
+                    message_type,
+                } => {
+                    let record = UploadRecord {
+                        text: chunk.text,
+                        files: files.iter().filter_map(recorded).collect(),
+                        message_type,
+                        url: None,
+                    };
+                    (
+                        entry(UPLOAD, record.to_json(), chunk.reply_to, participants),
+                        Some(Arc::new(files)),
+                    )
+                }
             })
             .collect();
-        self.record(turn, entries, false)
+        self.record_items(turn, items, false)
     }
 
     /// Records messages of any kind (uploads...) answering `turn` and
@@ -221,6 +327,18 @@ impl Durable {
         entries: Vec<NewOutboxEntry>,
         note: bool,
     ) -> Option<i64> {
+        let items = entries.into_iter().map(|e| (e, None)).collect();
+        self.record_items(turn, items, note)
+    }
+
+    /// [`Durable::record`] with each message's files (uploads).
+    fn record_items(
+        &mut self,
+        turn: Option<i64>,
+        items: Vec<(NewOutboxEntry, Option<Arc<Vec<OutboundFile>>>)>,
+        note: bool,
+    ) -> Option<i64> {
+        let (entries, files): (Vec<NewOutboxEntry>, Vec<_>) = items.into_iter().unzip();
         let now_ms = unix_ms();
         let ids = match turn {
             Some(turn_id) => match self.store.answer_turn(
@@ -254,7 +372,7 @@ impl Durable {
             return None;
         }
         let reply = ids.first().copied().flatten().unwrap_or_else(unrecorded_id);
-        for (id, entry) in ids.into_iter().zip(entries) {
+        for ((id, entry), files) in ids.into_iter().zip(entries).zip(files) {
             self.remember_chat(&entry);
             let id = id.unwrap_or_else(unrecorded_id);
             self.outbox.push(OutboxItem {
@@ -267,6 +385,7 @@ impl Durable {
                     id,
                     recorded_ms: now_ms,
                     entry,
+                    files,
                 },
             });
         }
@@ -285,8 +404,15 @@ impl Durable {
     }
 
     /// Queues the messages left pending by the last process (KOOK ones are
-    /// verified first when `verify`). Returns how many.
-    pub(crate) fn recover_outbox(&mut self, verify: bool) -> usize {
+    /// verified first when `verify`; an upload only once its message could
+    /// have been sent). `load` reads an upload's files again; a file that
+    /// cannot be read any more is left out and named in a note (an upload
+    /// left with no file goes as its text alone). Returns how many.
+    pub(crate) fn recover_outbox(
+        &mut self,
+        verify: bool,
+        load: impl Fn(&RecordedFile) -> Result<OutboundFile, MediaFailure>,
+    ) -> usize {
         let pending = match self.store.pending_outbox(self.platform, &self.account) {
             Ok(pending) => pending,
             Err(error) => {
@@ -295,26 +421,82 @@ impl Durable {
             }
         };
         let count = pending.len();
+        let mut notes: Vec<NewOutboxEntry> = Vec::new();
         for PendingEntry {
             id,
             turn_id,
             created_ms,
-            entry,
+            mut entry,
         } in pending
         {
+            let (mut check, mut files) = (verify, None);
+            if entry.kind == UPLOAD {
+                let Some(record) = UploadRecord::from_json(&entry.body) else {
+                    warn!(
+                        "{}: outbox row {id} is an unreadable upload; given up",
+                        self.name
+                    );
+                    let _ = self.store.mark_abandoned(&[id], unix_ms());
+                    continue;
+                };
+                if record.url.is_some() {
+                    // KOOK: the file is uploaded already; its message needs
+                    // only the URL (and the check first).
+                    self.remember_chat(&entry);
+                    self.outbox.push(OutboxItem {
+                        id,
+                        chat: entry.chat_id.clone(),
+                        reply: turn_id.unwrap_or(id),
+                        verify: verify && record.needs_check(),
+                        note: false,
+                        payload: Outgoing {
+                            id,
+                            recorded_ms: created_ms,
+                            entry,
+                            files: Some(Arc::new(Vec::new())),
+                        },
+                    });
+                    continue;
+                }
+                let (read, failures): (Vec<_>, Vec<_>) =
+                    record.files.iter().map(&load).partition(Result::is_ok);
+                let read: Vec<OutboundFile> = read.into_iter().filter_map(Result::ok).collect();
+                let failures: Vec<MediaFailure> =
+                    failures.into_iter().filter_map(Result::err).collect();
+                if let Some(note) = delivery_notes(&failures) {
+                    notes.push(self.note_entry(&entry.chat_id, entry.direct, &note));
+                }
+                if read.is_empty() {
+                    // Nothing left to upload: the text goes alone.
+                    if record.text.trim().is_empty() || record.message_type.is_some() {
+                        let _ = self.store.mark_abandoned(&[id], unix_ms());
+                        continue;
+                    }
+                    entry.kind = TEXT.to_owned();
+                    entry.body = record.text;
+                } else {
+                    // Not posted yet (no URL recorded): no check needed.
+                    check = false;
+                    files = Some(Arc::new(read));
+                }
+            }
             self.remember_chat(&entry);
             self.outbox.push(OutboxItem {
                 id,
                 chat: entry.chat_id.clone(),
                 reply: turn_id.unwrap_or(id),
-                verify,
+                verify: check,
                 note: entry.body == CUT_REPLY_NOTE,
                 payload: Outgoing {
                     id,
                     recorded_ms: created_ms,
                     entry,
+                    files,
                 },
             });
+        }
+        if !notes.is_empty() {
+            self.record(None, notes, false);
         }
         if count > 0 {
             info!(
@@ -334,10 +516,19 @@ impl Durable {
     ) {
         while let Some((kind, item)) = self.outbox.poll_send(now) {
             let id = item.id;
-            match send(kind, &item.payload) {
+            // Verifications and uploads keep what they carry (an upload may
+            // have learned its asset URL since it was queued).
+            let kept = (kind == SendKind::Verify || item.payload.entry.kind == UPLOAD).then(|| {
+                let mut payload = item.payload.clone();
+                if let Some(url) = self.asset_urls.get(&id) {
+                    set_asset_url(&mut payload, url);
+                }
+                payload
+            });
+            match send(kind, kept.as_ref().unwrap_or(&item.payload)) {
                 Some(request) => {
-                    if kind == SendKind::Verify {
-                        self.verifying.insert(request, item.payload.clone());
+                    if let Some(payload) = kept {
+                        self.payloads.insert(request, payload);
                     }
                     self.requests.insert(request, (id, kind));
                 }
@@ -354,7 +545,9 @@ impl Durable {
 
     /// Request `request` succeeded (`message_id`: the posted message).
     pub(crate) fn completed(&mut self, request: RequestId, message_id: Option<&str>) {
+        self.payloads.remove(&request);
         if let Some((id, _)) = self.requests.remove(&request) {
+            self.asset_urls.remove(&id);
             if id >= 0 {
                 if let Err(error) = self.store.mark_sent(id, message_id, unix_ms()) {
                     warn!("{}: cannot mark message {id} sent: {error}", self.name);
@@ -369,10 +562,11 @@ impl Durable {
     /// the pending message is already there (written by `bot_id`), or it is
     /// sent now.
     pub(crate) fn verified(&mut self, request: RequestId, listed: &[ListedMessage], bot_id: &str) {
-        let Some(out) = self.verifying.remove(&request) else {
+        let Some(out) = self.payloads.remove(&request) else {
             return;
         };
-        let found = find_posted(listed, bot_id, &out.entry.body, out.recorded_ms);
+        let content = out.posted_content().unwrap_or_default();
+        let found = find_posted(listed, bot_id, &content, out.recorded_ms);
         if let Some((id, _)) = self.requests.remove(&request) {
             match found {
                 Some(message_id) => {
@@ -386,11 +580,55 @@ impl Durable {
         }
     }
 
+    /// Upload request `request` (KOOK `/asset/create`) answered `url`:
+    /// the URL is recorded first, then `send` carries the media message
+    /// (`None`: it could not be submitted, it fails).
+    pub(crate) fn asset_created(
+        &mut self,
+        now: Instant,
+        request: RequestId,
+        url: &str,
+        send: impl FnOnce(&Outgoing) -> Option<RequestId>,
+    ) {
+        let (Some((id, kind)), Some(mut out)) = (
+            self.requests.remove(&request),
+            self.payloads.remove(&request),
+        ) else {
+            return;
+        };
+        set_asset_url(&mut out, url);
+        if id >= 0 {
+            if let Err(error) = self.store.update_body(id, &out.entry.body) {
+                warn!(
+                    "{}: cannot record the asset of message {id}: {error}",
+                    self.name
+                );
+            }
+        }
+        self.asset_urls.insert(id, url.to_owned());
+        match send(&out) {
+            Some(next) => {
+                self.requests.insert(next, (id, kind));
+                self.payloads.insert(next, out);
+            }
+            None => {
+                self.outbox.handle_failed(now, id, Failure::Permanent);
+                self.apply_effects();
+            }
+        }
+    }
+
     /// Request `request` failed after the planner's retries.
     pub(crate) fn failed(&mut self, now: Instant, request: RequestId, error: &RestError) {
+        let payload = self.payloads.remove(&request);
         if let Some((id, kind)) = self.requests.remove(&request) {
-            self.verifying.remove(&request);
-            if kind == SendKind::Verify {
+            let refused_upload = payload
+                .filter(|_| kind == SendKind::Send && Failure::of(error) == Failure::Permanent)
+                .and_then(|out| out.upload().map(|record| (out, record)));
+            if let Some((out, record)) = refused_upload {
+                warn!("{}: upload {id} refused: {error}", self.name);
+                self.upload_refused(id, &out, record);
+            } else if kind == SendKind::Verify {
                 // The check could not run: send it (a possible duplicate
                 // beats a lost message).
                 warn!(
@@ -403,6 +641,51 @@ impl Durable {
                 self.outbox.handle_failed(now, id, Failure::of(error));
             }
             self.apply_effects();
+        }
+    }
+
+    /// An upload refused for good: its row is given up and its text (if
+    /// any) and a note naming the files go in its place.
+    fn upload_refused(&mut self, id: i64, out: &Outgoing, record: UploadRecord) {
+        self.asset_urls.remove(&id);
+        if id >= 0 {
+            let _ = self.store.mark_abandoned(&[id], unix_ms());
+        }
+        self.outbox.handle_delivered(id);
+        let mut entries = Vec::new();
+        if !record.text.trim().is_empty() {
+            entries.push(NewOutboxEntry {
+                kind: TEXT.to_owned(),
+                body: record.text,
+                nonce: new_nonce(),
+                ..out.entry.clone()
+            });
+        }
+        let names: Vec<String> = match &out.files {
+            Some(files) => files.iter().map(|f| f.filename.clone()).collect(),
+            None => record.files.into_iter().map(|f| f.name).collect(),
+        };
+        let failures: Vec<MediaFailure> = names
+            .iter()
+            .map(|name| MediaFailure::new(name, FailureReason::UploadFailed))
+            .collect();
+        if let Some(note) = delivery_notes(&failures) {
+            entries.push(self.note_entry(&out.entry.chat_id, out.entry.direct, &note));
+        }
+        self.apply_effects();
+        self.record(None, entries, false);
+    }
+
+    /// A note for `chat` (pings nobody).
+    fn note_entry(&self, chat: &str, direct: bool, note: &str) -> NewOutboxEntry {
+        NewOutboxEntry {
+            chat_id: chat.to_owned(),
+            direct,
+            kind: TEXT.to_owned(),
+            body: (self.note_format)(note),
+            reply_to: None,
+            nonce: new_nonce(),
+            participants: Vec::new(),
         }
     }
 
@@ -428,6 +711,9 @@ impl Durable {
                 OutboxEffect::Delivered { .. } => {}
                 OutboxEffect::ReplyDone { reply } => self.finished.push(reply),
                 OutboxEffect::Abandoned { ids } => {
+                    for id in &ids {
+                        self.asset_urls.remove(id);
+                    }
                     warn!(
                         "{}: {} reply message(s) could not be sent and are given up",
                         self.name,
@@ -456,6 +742,14 @@ impl Durable {
                 }
             }
         }
+    }
+}
+
+/// Records `url` in an upload's body.
+fn set_asset_url(out: &mut Outgoing, url: &str) {
+    if let Some(mut record) = out.upload() {
+        record.url = Some(url.to_owned());
+        out.entry.body = record.to_json();
     }
 }
 

@@ -23,7 +23,7 @@ use krill_core::config::{Config, KookSettings, Platform, ResolvedAccount};
 use krill_core::kook::{
     Event, GatewayFetchError, Message, Output, ResumeState, Session, SessionConfig, State,
 };
-use krill_core::reply::{ChunkLimits, MentionPolicy};
+use krill_core::reply::{ChunkLimits, MentionPolicy, OutboundChunk};
 use krill_core::rest::kook::{
     DirectMessageCreate, DmTarget, MessageCreate, Request as KookRequest,
 };
@@ -35,28 +35,28 @@ use tracing::{debug, error, info, warn};
 use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite, Executed};
 use super::deliveries::Deliveries;
-use super::durable::{Durable, Outgoing, TEXT};
+use super::durable::{Durable, Outgoing, ReplyMessage, TEXT};
 use super::inbound::{
     answer_chunks, build_turn, log_decision, pairing_reply, turn_participants, TurnSource,
 };
 use super::link::RestLink;
 use super::media::{
-    read_reply_files, shape_reply, submit_turn_with_media, KookFollowUp, MediaDelivery, MediaTurn,
-    PendingUpload, Uploads,
+    read_reply_files, shape_reply, submit_turn_with_media, MediaDelivery, MediaTurn,
 };
 use super::socket::{feed, Socket};
 use super::status::Health;
 use super::{run_loop, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx};
 use crate::agent::TurnOutcome;
+use crate::media::outbound::read_recorded;
 use crate::media::MediaSettings;
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 use crate::store::resume::SavedSession;
 use crate::ws::redact_url;
 use krill_core::durable::kook_check::LIST_PAGE_SIZE;
-use krill_core::durable::{Admission, JournaledTurn, ListedMessage, SendKind};
+use krill_core::durable::{Admission, JournaledTurn, ListedMessage, SendKind, UPLOAD};
 use krill_core::kook::Body;
 use krill_core::media::{
-    delivery_notes, kook_media, plan_kook_delivery, text_or_placeholder, KookSend, MediaFailure,
+    delivery_notes, kook_media, plan_kook_delivery, text_or_placeholder, KookSend,
 };
 use krill_core::rest::kook::{MediaMessageCreate, MediaTarget};
 use krill_core::routing::ReplyTarget;
@@ -111,8 +111,6 @@ struct KookLoop {
     limits: ChunkLimits,
     /// Where media goes and how large it may be.
     media: MediaSettings,
-    /// File uploads in flight (`/asset/create`, then the media message).
-    uploads: Uploads,
     /// `krill message send` deliveries in progress.
     deliveries: Deliveries,
     stopped: Option<String>,
@@ -152,6 +150,7 @@ impl KookLoop {
             Platform::Kook,
             &account.account_id,
             shared.store.clone(),
+            quiet_kmarkdown,
         );
         let mut session = Session::new(SessionConfig::new(settings.compress), seed);
         if let Some(saved) = durable.saved_session(0) {
@@ -190,7 +189,6 @@ impl KookLoop {
             replies_out: 0,
             limits,
             media,
-            uploads: Uploads::default(),
             deliveries: Deliveries::default(),
             stopped: None,
             durable,
@@ -339,12 +337,11 @@ impl KookLoop {
                         info!("{}: bot user {} ({})", self.name, user.username, user.id);
                         self.bot_id = user.id;
                     }
-                } else if let Some(upload) = self.uploads.finished(id) {
-                    match response {
-                        Response::KookAsset(asset) => self.asset_uploaded(now, upload, asset.url),
-                        Response::KookMessage(_) => self.replies_out += 1,
-                        _ => {}
-                    }
+                } else if let Response::KookAsset(asset) = &response {
+                    let (link, name) = (&mut self.link, &self.name);
+                    self.durable.asset_created(now, id, &asset.url, |out| {
+                        send_outgoing(link, name, now, SendKind::Send, out)
+                    });
                 } else if let Response::KookMessage(posted) = &response {
                     self.replies_out += 1;
                     self.durable.completed(id, Some(&posted.msg_id));
@@ -387,9 +384,6 @@ impl KookLoop {
                         self.user_me = None;
                     }
                     warn!("{}: request failed: {error}", self.name);
-                    if let Some(upload) = self.uploads.finished(id) {
-                        self.upload_failed(now, &upload);
-                    }
                 }
                 self.finish(now, id);
             }
@@ -663,46 +657,6 @@ impl KookLoop {
         }
     }
 
-    /// `/asset/create` answered: send the media message with the URL.
-    fn asset_uploaded(&mut self, now: Instant, upload: PendingUpload, url: String) {
-        let Some(follow) = &upload.then else {
-            return;
-        };
-        let target = if upload.direct {
-            MediaTarget::Direct(DmTarget::User(upload.chat_id.clone()))
-        } else {
-            MediaTarget::Channel(upload.chat_id.clone())
-        };
-        let request = KookRequest::MediaMessageCreate(MediaMessageCreate {
-            target,
-            message_type: follow.message_type,
-            url,
-            quote: follow.reply_to.clone(),
-        });
-        let sent = PendingUpload {
-            then: None,
-            ..upload
-        };
-        match self.link.submit(now, request) {
-            Some(id) => self.uploads.started(id, sent),
-            None => self.upload_failed(now, &sent),
-        }
-    }
-
-    /// A file's upload or its message failed for good: a note names it.
-    fn upload_failed(&mut self, now: Instant, upload: &PendingUpload) {
-        warn!(
-            "{}: sending {} file(s) to {} failed",
-            self.name,
-            upload.names.len(),
-            upload.chat_id
-        );
-        if let Some(note) = upload.failure_note() {
-            let note = quiet_kmarkdown(&note);
-            self.send(now, &upload.chat_id, upload.direct, note, None);
-        }
-    }
-
     /// Sends a command's answer and runs the turn it asks for.
     fn carry_out(
         &mut self,
@@ -809,8 +763,9 @@ impl KookLoop {
     }
 
     /// A reply with files, once they are read: the text chunks, then each
-    /// file through `/asset/create` and a media message, then a note for
-    /// the files that cannot go.
+    /// file (`/asset/create`, then a media message), then a note for the
+    /// files that cannot go, recorded in the outbox (answering the turn) and
+    /// sent from there.
     fn deliver_media(&mut self, now: Instant, ctx: TurnCtx, delivery: MediaDelivery) {
         let plan = plan_kook_delivery(
             delivery.chunks,
@@ -818,61 +773,59 @@ impl KookLoop {
             delivery.target.as_ref(),
             self.settings.reply_to_mode,
         );
-        self.send_reply(now, ctx, plan.sends, &delivery.prepared.failures);
-    }
-
-    /// Submits the messages of a reply in order (files start with their
-    /// upload), then the note for `failures`; removes the ack after the
-    /// last text when configured.
-    fn send_reply(
-        &mut self,
-        now: Instant,
-        ctx: TurnCtx,
-        sends: Vec<KookSend>,
-        failures: &[MediaFailure],
-    ) {
-        let direct = ctx.reply_to.direct;
-        let chat_id = ctx.reply_to.chat_id.clone();
-        let mut last = None;
-        for send in sends {
-            match send {
-                KookSend::Text(chunk) => {
-                    last = self.send(now, &chat_id, direct, chunk.text, chunk.reply_to);
-                }
+        let mut messages: Vec<ReplyMessage> = plan
+            .sends
+            .into_iter()
+            .map(|send| match send {
+                KookSend::Text(chunk) => ReplyMessage::Text(chunk),
                 KookSend::File {
                     file,
                     reply_to,
                     message_type,
-                } => {
-                    let upload = PendingUpload {
-                        chat_id: chat_id.clone(),
-                        direct,
-                        names: vec![file.filename.clone()],
+                } => ReplyMessage::Upload {
+                    chunk: OutboundChunk {
                         text: String::new(),
-                        then: Some(KookFollowUp {
-                            message_type,
-                            reply_to,
-                        }),
-                    };
-                    match self.link.submit(now, KookRequest::AssetCreate(file)) {
-                        Some(id) => self.uploads.started(id, upload),
-                        None => self.upload_failed(now, &upload),
-                    }
-                }
+                        reply_to,
+                    },
+                    files: vec![file],
+                    message_type: Some(message_type),
+                },
+            })
+            .collect();
+        if let Some(note) = delivery_notes(&delivery.prepared.failures) {
+            messages.push(ReplyMessage::Note(note));
+        }
+        let reply = self.durable.reply_messages(
+            ctx.journal,
+            &ctx.reply_to.chat_id,
+            ctx.reply_to.direct,
+            messages,
+            &ctx.participants,
+        );
+        self.ack_after_reply(now, ctx, reply);
+    }
+
+    /// Removes the ack of `ctx`'s message once `reply` is delivered (at
+    /// once when there is nothing to send), when configured.
+    fn ack_after_reply(&mut self, now: Instant, ctx: TurnCtx, reply: Option<i64>) {
+        let Some(emoji) = ctx.ack else {
+            return;
+        };
+        if !self.shared.config.messages.remove_ack_after_reply {
+            return;
+        }
+        let target = AckTarget {
+            chat_id: ctx.reply_to.chat_id,
+            direct: ctx.reply_to.direct,
+            message_id: ctx.message_id,
+            emoji,
+        };
+        match reply {
+            Some(reply) => {
+                self.acks_after_reply.insert(reply, target);
             }
-        }
-        if let Some(note) = delivery_notes(failures) {
-            last = self.send(now, &chat_id, direct, quiet_kmarkdown(&note), None);
-        }
-        if let Some(emoji) = ctx.ack {
-            if self.shared.config.messages.remove_ack_after_reply {
-                let target = AckTarget {
-                    chat_id,
-                    direct,
-                    message_id: ctx.message_id,
-                    emoji,
-                };
-                if let Some(ack) = self.acks.remove_after_reply(last, target) {
+            None => {
+                if let Some(ack) = self.acks.remove_after_reply(None, target) {
                     self.remove_ack(now, ack);
                 }
             }
@@ -895,12 +848,9 @@ impl KookLoop {
             )),
         );
         if !reply.media.is_empty() {
-            // A reply with files goes out through the media path; the
-            // journal marks the turn answered now.
-            self.durable
-                .reply(ctx.journal, &chat_id, direct, Vec::new(), &[]);
-            // The files are read off the loop; the reply goes out whole
-            // when they are (`Input::Media`), so its order is kept.
+            // The files are read off the loop; the reply is recorded (and
+            // the turn answered) when they are (`Input::Media`), so its
+            // order is kept and a crash meanwhile runs the turn again.
             read_reply_files(&self.media, &self.inbox, ctx, reply);
             return;
         }
@@ -911,26 +861,7 @@ impl KookLoop {
             reply.chunks,
             &ctx.participants,
         );
-        if let Some(emoji) = ctx.ack {
-            if self.shared.config.messages.remove_ack_after_reply {
-                let target = AckTarget {
-                    chat_id,
-                    direct,
-                    message_id: ctx.message_id,
-                    emoji,
-                };
-                match reply {
-                    Some(reply) => {
-                        self.acks_after_reply.insert(reply, target);
-                    }
-                    None => {
-                        if let Some(ack) = self.acks.remove_after_reply(None, target) {
-                            self.remove_ack(now, ack);
-                        }
-                    }
-                }
-            }
-        }
+        self.ack_after_reply(now, ctx, reply);
     }
 }
 
@@ -944,7 +875,9 @@ impl ChannelLoop for KookLoop {
         self.session.start(now);
         // KOOK does not deduplicate by nonce: look for each recovered
         // message in its chat before sending it again.
-        self.durable.recover_outbox(true);
+        let media = &self.media;
+        self.durable
+            .recover_outbox(true, |file| read_recorded(media, file));
         self.recover_turns(now);
     }
 
@@ -1118,18 +1051,48 @@ fn send_outgoing(
     out: &Outgoing,
 ) -> Option<RequestId> {
     let entry = &out.entry;
-    if entry.kind != TEXT {
-        warn!(
-            "{name}: outbox message {} has a kind this build cannot send ({:?})",
-            out.id, entry.kind
-        );
-        return None;
-    }
-    let request = match kind {
-        SendKind::Verify => KookRequest::MessageList {
+    let upload = match entry.kind.as_str() {
+        TEXT => None,
+        UPLOAD => match (out.upload(), out.files.as_ref().and_then(|f| f.first())) {
+            // With its asset URL the message needs no file.
+            (Some(record), file) if record.url.is_some() || file.is_some() => Some((record, file)),
+            _ => {
+                warn!(
+                    "{name}: outbox upload {} cannot be sent (unreadable or without its file)",
+                    out.id
+                );
+                return None;
+            }
+        },
+        other => {
+            warn!(
+                "{name}: outbox message {} has a kind this build cannot send ({other:?})",
+                out.id
+            );
+            return None;
+        }
+    };
+    let request = match (kind, upload) {
+        (SendKind::Verify, _) => KookRequest::MessageList {
             direct: entry.direct,
             target_id: entry.chat_id.clone(),
             page_size: LIST_PAGE_SIZE,
+        },
+        // A file: uploaded first, then (`Durable::asset_created`) its
+        // message with the asset URL.
+        (_, Some((record, file))) => match (record.url, file) {
+            (None, Some(file)) => KookRequest::AssetCreate(file.clone()),
+            (None, None) => return None,
+            (Some(url), _) => KookRequest::MediaMessageCreate(MediaMessageCreate {
+                target: if entry.direct {
+                    MediaTarget::Direct(DmTarget::User(entry.chat_id.clone()))
+                } else {
+                    MediaTarget::Channel(entry.chat_id.clone())
+                },
+                message_type: record.message_type.unwrap_or(4),
+                url,
+                quote: entry.reply_to.clone(),
+            }),
         },
         _ if entry.direct => KookRequest::DirectMessageCreate(DirectMessageCreate {
             target: DmTarget::User(entry.chat_id.clone()),

@@ -3,17 +3,12 @@
 //! session's order), and split an agent's reply into its text and the
 //! files its `MEDIA:` lines name, reading those files off the loop and
 //! handing them back as an [`Input::Media`]. The decisions are
-//! `krill_core::media`'s; the loops submit the messages the core plans.
-
-use std::collections::HashMap;
+//! `krill_core::media`'s; the loops record the messages the core plans in
+//! the outbox (uploads included, see `super::durable`), which sends them.
 
 use krill_core::agent::TurnInput;
-use krill_core::media::outbound::FailureReason;
-use krill_core::media::{
-    attach_media, delivery_notes, extract_media, InboundMedia, MediaFailure, MediaRef,
-};
+use krill_core::media::{attach_media, extract_media, InboundMedia, MediaRef};
 use krill_core::reply::{reply_target, ChunkLimits, MentionPolicy, OutboundChunk, ReplyToMode};
-use krill_core::rest::RequestId;
 use smol::channel::Sender;
 
 use super::inbound::{reply_chunks, text_chunks};
@@ -141,59 +136,4 @@ pub(crate) fn submit_turn_with_media(
         finished
     });
     shared.agents.submit_after(turn, ready, ctx, tools);
-}
-
-/// Uploads in flight: request id → the names of its files (for the note
-/// when it fails for good) and the text it carried.
-#[derive(Debug, Default)]
-pub(crate) struct Uploads {
-    pending: HashMap<RequestId, PendingUpload>,
-}
-
-/// One upload request in flight.
-#[derive(Debug, Clone)]
-pub(crate) struct PendingUpload {
-    /// Where the note goes.
-    pub(crate) chat_id: String,
-    /// A DM (KOOK routes DMs apart).
-    pub(crate) direct: bool,
-    /// The files' names.
-    pub(crate) names: Vec<String>,
-    /// The text that rode with them (Discord), to resend alone.
-    pub(crate) text: String,
-    /// What to send once the upload is done (KOOK: the media message).
-    pub(crate) then: Option<KookFollowUp>,
-}
-
-/// KOOK: the media message to send when `/asset/create` answers.
-#[derive(Debug, Clone)]
-pub(crate) struct KookFollowUp {
-    /// 2 image, 4 file.
-    pub(crate) message_type: u8,
-    /// The message to quote.
-    pub(crate) reply_to: Option<String>,
-}
-
-impl Uploads {
-    /// Remembers upload `id`.
-    pub(crate) fn started(&mut self, id: RequestId, upload: PendingUpload) {
-        self.pending.insert(id, upload);
-    }
-
-    /// Forgets `id` (it finished), returning what it was.
-    pub(crate) fn finished(&mut self, id: RequestId) -> Option<PendingUpload> {
-        self.pending.remove(&id)
-    }
-}
-
-impl PendingUpload {
-    /// The note for this upload failing for good.
-    pub(crate) fn failure_note(&self) -> Option<String> {
-        let failures: Vec<MediaFailure> = self
-            .names
-            .iter()
-            .map(|name| MediaFailure::new(name, FailureReason::UploadFailed))
-            .collect();
-        delivery_notes(&failures)
-    }
 }

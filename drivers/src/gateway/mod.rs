@@ -497,7 +497,10 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
             .map(|a| (a.platform.to_string(), a.account_id.clone()))
             .collect(),
     );
-    let inbound_media = crate::paths::inbound_media_dir(&state_dir);
+    let swept_media = vec![
+        crate::paths::inbound_media_dir(&state_dir),
+        crate::paths::media_dir(&state_dir).join(crate::media::outbound::OUTBOUND_DIR),
+    ];
     let retention_hours = config
         .media
         .retention_hours
@@ -565,7 +568,7 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         let writer = crate::runtime::spawn(board.clone().run_writer());
         let pruner = crate::runtime::spawn(prune_periodically(store.clone()));
         let sweeper =
-            crate::runtime::spawn(crate::media::retention::run(inbound_media, retention_hours));
+            crate::runtime::spawn(crate::media::retention::run(swept_media, retention_hours));
         let reloads = reload::watch(config_path, config_bytes);
         let total = supervisor.running();
         let stopped =

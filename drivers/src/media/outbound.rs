@@ -2,18 +2,22 @@
 //! paths are resolved with the filesystem (symlinks and `..`) and judged by
 //! `krill_core::media::path_policy`; sizes by
 //! `krill_core::media::check_size`; `https://` URLs are downloaded with the
-//! same bounds as inbound media. Every file that cannot be sent becomes a
-//! [`MediaFailure`] (the user gets a note), never a silent drop.
+//! same bounds as inbound media and kept in `<state>/media/outbound/`, so
+//! every file of a reply is on disk and its outbox row can name it by path
+//! ([`read_recorded`] reads it again after a restart, with the same checks).
+//! Every file that cannot be sent becomes a [`MediaFailure`] (the user gets
+//! a note), never a silent drop.
 
 use std::fs::{self, File};
 use std::io::{ErrorKind, Read};
 use std::path::PathBuf;
 
+use krill_core::durable::RecordedFile;
 use krill_core::media::inbound::url_file_name;
 use krill_core::media::outbound::FailureReason;
 use krill_core::media::path_policy::{candidate_path, is_allowed};
 use krill_core::media::{check_size, MediaFailure, MediaRef, OutboundFile};
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use super::download::{download, DownloadError};
 use super::MediaSettings;
@@ -96,7 +100,7 @@ fn read_one(
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            Ok(OutboundFile::new(&name, None, data))
+            Ok(OutboundFile::new(&name, None, data).with_source(&resolved.to_string_lossy()))
         }
         MediaRef::Url(url) => {
             let mut data = Vec::new();
@@ -107,12 +111,77 @@ fn read_one(
                 },
                 other => FailureReason::Unreadable(other.to_string()),
             })?;
-            Ok(OutboundFile::new(
-                &url_file_name(url),
-                got.content_type.as_deref(),
-                data,
-            ))
+            let file = OutboundFile::new(&url_file_name(url), got.content_type.as_deref(), data);
+            Ok(keep_download(settings, file))
         }
         _ => Err(FailureReason::UnsupportedUrl),
     }
+}
+
+/// Keeps a downloaded file in `<state>/media/outbound/` (a unique name), so
+/// its upload can be recorded by path; when it cannot be written the file
+/// is still sent, but a restart cannot send it again.
+fn keep_download(settings: &MediaSettings, file: OutboundFile) -> OutboundFile {
+    let dir = settings.media_dir.join(OUTBOUND_DIR);
+    let path = dir.join(format!(
+        "{:016x}-{}",
+        crate::pairing_store::random_seed(),
+        file.filename
+    ));
+    match fs::create_dir_all(&dir).and_then(|()| fs::write(&path, &file.data)) {
+        Ok(()) => {
+            let source = path.to_string_lossy().into_owned();
+            file.with_source(&source)
+        }
+        Err(e) => {
+            warn!("cannot keep downloaded file {}: {e}", path.display());
+            file
+        }
+    }
+}
+
+/// The folder under `<state>/media/` downloaded reply files are kept in.
+pub const OUTBOUND_DIR: &str = "outbound";
+
+/// Reads a file a recorded upload names, again (after a restart): it must
+/// still resolve inside the allowed roots and fit the size limits.
+pub fn read_recorded(
+    settings: &MediaSettings,
+    recorded: &RecordedFile,
+) -> Result<OutboundFile, MediaFailure> {
+    let roots = allowed_roots(settings);
+    let fail = |reason| MediaFailure::new(&recorded.name, reason);
+    let resolved = fs::canonicalize(&recorded.path).map_err(|e| {
+        fail(match e.kind() {
+            ErrorKind::NotFound => FailureReason::NotFound,
+            _ => FailureReason::Unreadable(e.kind().to_string()),
+        })
+    })?;
+    if !is_allowed(&resolved, &roots) {
+        return Err(fail(FailureReason::NotAllowed));
+    }
+    let limit = settings.max_bytes.min(settings.platform_limit);
+    let mut data = Vec::new();
+    File::open(&resolved)
+        .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut data))
+        .map_err(|e| fail(FailureReason::Unreadable(e.kind().to_string())))?;
+    check_size(
+        data.len() as u64,
+        settings.max_bytes,
+        settings.platform_limit,
+    )
+    .map_err(fail)?;
+    Ok(
+        OutboundFile::new(&recorded.name, Some(&recorded.content_type), data)
+            .with_source(&resolved.to_string_lossy()),
+    )
+}
+
+/// How `file` is named in an upload row (`None`: it is not on disk).
+pub fn recorded(file: &OutboundFile) -> Option<RecordedFile> {
+    Some(RecordedFile {
+        path: file.source.clone()?,
+        name: file.filename.clone(),
+        content_type: file.content_type.clone(),
+    })
 }

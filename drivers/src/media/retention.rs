@@ -1,7 +1,8 @@
-//! Removes inbound files past `media.retentionHours` (default 24; 0 keeps
-//! them): at gateway start and then every hour. Only regular files directly
-//! in `<state>/media/inbound/` are touched; what counts as expired is
-//! `krill_core::media::is_expired`.
+//! Removes downloaded files past `media.retentionHours` (default 24; 0
+//! keeps them): at gateway start and then every hour. Only regular files
+//! directly in `<state>/media/inbound/` (attachments of inbound messages)
+//! and `<state>/media/outbound/` (files a reply's `MEDIA:` URLs named) are
+//! touched; what counts as expired is `krill_core::media::is_expired`.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -11,9 +12,9 @@ use tracing::{debug, info, warn};
 /// How often the sweep runs.
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
 
-/// Removes the expired files of `inbound_dir`; how many were removed.
-pub fn sweep(inbound_dir: &Path, retention_hours: u64, now: SystemTime) -> usize {
-    let Ok(entries) = std::fs::read_dir(inbound_dir) else {
+/// Removes the expired files of `dir`; how many were removed.
+pub fn sweep(dir: &Path, retention_hours: u64, now: SystemTime) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
     let mut removed = 0;
@@ -36,24 +37,29 @@ pub fn sweep(inbound_dir: &Path, retention_hours: u64, now: SystemTime) -> usize
     }
     if removed > 0 {
         info!(
-            "removed {removed} inbound media file(s) older than {retention_hours} h from {}",
-            inbound_dir.display()
+            "removed {removed} downloaded media file(s) older than {retention_hours} h from {}",
+            dir.display()
         );
     } else {
-        debug!("no expired inbound media in {}", inbound_dir.display());
+        debug!("no expired media in {}", dir.display());
     }
     removed
 }
 
-/// Sweeps `inbound_dir` now and every [`SWEEP_INTERVAL`] (a task of the
+/// Sweeps `dirs` now and every [`SWEEP_INTERVAL`] (a task of the
 /// gateway; ends when dropped).
-pub async fn run(inbound_dir: PathBuf, retention_hours: u64) {
+pub async fn run(dirs: Vec<PathBuf>, retention_hours: u64) {
     if retention_hours == 0 {
         return;
     }
     loop {
-        let dir = inbound_dir.clone();
-        smol::unblock(move || sweep(&dir, retention_hours, SystemTime::now())).await;
+        let dirs = dirs.clone();
+        smol::unblock(move || {
+            for dir in &dirs {
+                sweep(dir, retention_hours, SystemTime::now());
+            }
+        })
+        .await;
         smol::Timer::after(SWEEP_INTERVAL).await;
     }
 }

@@ -4,9 +4,9 @@
 //! message id) or it was given up (`abandoned`). The body is dropped once
 //! the row is finished.
 //!
-//! `kind` says what `body` holds: `text` (the message text) or any other
-//! kind a sender records (e.g. an upload's JSON description); the row order
-//! (`id`) is the sending order.
+//! `kind` says what `body` holds: `text` (the message text) or `upload`
+//! (the JSON of `krill_core::durable::UploadRecord`: the files by path);
+//! the row order (`id`) is the sending order.
 
 use krill_core::config::Platform;
 use rusqlite::{params, Connection};
@@ -112,6 +112,16 @@ impl Store {
             Ok(Some(()))
         })?;
         Ok(())
+    }
+
+    /// Row `id`, still pending, now has `body` (an upload that got its
+    /// asset URL).
+    pub fn update_body(&self, id: i64, body: &str) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.prepare_cached("UPDATE outbox SET body = ?2 WHERE id = ?1 AND state = 'pending'")?
+                .execute(params![id, body])?;
+            Ok(())
+        })
     }
 
     /// Rows `ids` are given up.

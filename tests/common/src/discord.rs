@@ -25,7 +25,9 @@
 //! `GET /gateway` (else 401 `{"message":"401: Unauthorized","code":0}`);
 //! queued [`ScriptedResponse`]s are served first; messages honour `nonce` +
 //! `enforce_nonce` (a repeated nonce returns the original message and is
-//! recorded as a duplicate attempt, not as a second post).
+//! recorded as a duplicate attempt, not as a second post);
+//! [`FakeDiscord::delay_http_answer`] answers a request late after handling
+//! it (the client may die in between).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -97,6 +99,9 @@ pub struct FakeDiscordOptions {
     /// The Server Members Intent is on in the "portal": without it member
     /// search is refused with 403 `Missing Access` (code 50001).
     pub members_intent: bool,
+    /// How long the servers run at most before stopping by themselves
+    /// ([`crate::HARD_LIFETIME`]; soak benchmarks that run longer raise it).
+    pub lifetime: Duration,
 }
 
 /// A guild member the fake's member search can find.
@@ -147,6 +152,7 @@ impl Default for FakeDiscordOptions {
             application_flags: 557_056,
             guild_members: Vec::new(),
             members_intent: true,
+            lifetime: crate::HARD_LIFETIME,
         }
     }
 }
@@ -278,6 +284,7 @@ impl FakeDiscord {
     /// # Panics
     /// When 127.0.0.1 cannot be bound (the test cannot run then).
     pub fn start(options: FakeDiscordOptions) -> Self {
+        let lifetime = options.lifetime;
         let core = Arc::new(Core {
             shared: Shared::new(State {
                 heartbeat_ack: true,
@@ -290,6 +297,7 @@ impl FakeDiscord {
         let c = core.clone();
         let servers = start_servers(
             "fake-discord",
+            lifetime,
             handler,
             // Set once, before any client can know the port.
             |port| {
@@ -335,6 +343,16 @@ impl FakeDiscord {
         self.core
             .shared
             .update(|s| s.scripted.push_back((route, response)));
+    }
+
+    /// The next request `route` matches is handled as usual (a message is
+    /// posted, an upload recorded) but answered only after `delay`: the
+    /// client can die between the server acting and the answer.
+    pub fn delay_http_answer(&self, route: impl Into<Route>, delay: Duration) {
+        let route = route.into();
+        self.core
+            .shared
+            .update(|s| s.delayed.push_back((route, delay)));
     }
 
     /// Every HTTP request so far, in order.
@@ -805,6 +823,8 @@ struct State {
     // REST
     requests: Vec<RecordedRequest>,
     scripted: VecDeque<(Route, ScriptedResponse)>,
+    /// Requests handled as usual but answered late.
+    delayed: VecDeque<(Route, Duration)>,
     posts: Vec<PostedMessage>,
     duplicate_posts: Vec<PostedMessage>,
     nonces: HashMap<(String, String), Value>,
@@ -1183,7 +1203,14 @@ impl Core {
                     match http::take_scripted(&mut s.scripted, &inc.method, &rel) {
                         Some(r) => (rel, r, true),
                         None => {
-                            let r = self.route(s, &inc, &rel);
+                            let mut r = self.route(s, &inc, &rel);
+                            if let Some(i) = s
+                                .delayed
+                                .iter()
+                                .position(|(d, _)| d.matches(&inc.method, &rel))
+                            {
+                                r.delay = s.delayed.remove(i).map(|(_, delay)| delay);
+                            }
                             (rel, r, false)
                         }
                     }

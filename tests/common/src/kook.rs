@@ -28,7 +28,9 @@
 //! `X-Rate-Limit-*`, or HTTP 200 with `code != 0`); answers use the
 //! `{"code":0,"message":"操作成功","data":..}` envelope; `GET /message/list`
 //! and `/direct-message/list` (`target_id`, `page_size`) list the newest
-//! messages the bot posted to that chat.
+//! messages the bot posted to that chat; [`FakeKook::delay_http_answer`]
+//! answers a request late after handling it (the client may die in
+//! between).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -89,6 +91,9 @@ pub struct FakeKookOptions {
     /// On a PING whose `sn` lags what was sent, resend the events after it
     /// (the docs' "server retransmits"; off by default to keep tests exact).
     pub retransmit_on_ping: bool,
+    /// How long the servers run at most before stopping by themselves
+    /// ([`crate::HARD_LIFETIME`]; soak benchmarks that run longer raise it).
+    pub lifetime: Duration,
 }
 
 impl Default for FakeKookOptions {
@@ -101,6 +106,7 @@ impl Default for FakeKookOptions {
             hello: KookHello::Now,
             hello_on_resume: true,
             retransmit_on_ping: false,
+            lifetime: crate::HARD_LIFETIME,
         }
     }
 }
@@ -184,6 +190,7 @@ impl FakeKook {
     /// # Panics
     /// When 127.0.0.1 cannot be bound (the test cannot run then).
     pub fn start(options: FakeKookOptions) -> Self {
+        let lifetime = options.lifetime;
         let core = Arc::new(Core {
             shared: Shared::new(State {
                 pong: true,
@@ -197,6 +204,7 @@ impl FakeKook {
         let c = core.clone();
         let servers = start_servers(
             "fake-kook",
+            lifetime,
             handler,
             // Set once, before any client can know the port.
             |port| {
@@ -233,6 +241,16 @@ impl FakeKook {
     }
 
     // ---- REST script and records ----
+
+    /// The next request `route` matches is handled as usual (a message is
+    /// posted, an asset stored) but answered only after `delay`: the client
+    /// can die between the server acting and the answer.
+    pub fn delay_http_answer(&self, route: impl Into<Route>, delay: Duration) {
+        let route = route.into();
+        self.core
+            .shared
+            .update(|s| s.delayed.push_back((route, delay)));
+    }
 
     /// Queues `response` for the next request `route` matches (path below
     /// `/api/v3`, e.g. `"POST /message/create"`), ahead of normal handling
@@ -675,6 +693,8 @@ struct State {
     // REST
     requests: Vec<RecordedRequest>,
     scripted: VecDeque<(Route, ScriptedResponse)>,
+    /// Requests handled as usual but answered late.
+    delayed: VecDeque<(Route, Duration)>,
     posts: Vec<KookPost>,
     reactions: Vec<KookReaction>,
     /// Files received by `/asset/create` (`message_id` = the URL given).
@@ -971,7 +991,14 @@ impl Core {
                     match http::take_scripted(&mut s.scripted, &inc.method, &rel) {
                         Some(r) => (rel, r, true),
                         None => {
-                            let r = self.route(s, &inc, &rel);
+                            let mut r = self.route(s, &inc, &rel);
+                            if let Some(i) = s
+                                .delayed
+                                .iter()
+                                .position(|(d, _)| d.matches(&inc.method, &rel))
+                            {
+                                r.delay = s.delayed.remove(i).map(|(_, delay)| delay);
+                            }
                             (rel, r, false)
                         }
                     }

@@ -101,7 +101,7 @@ impl Drop for Guard {
 }
 
 /// The two servers of one fake platform, running until their [`Guard`]
-/// drops (or [`crate::HARD_LIFETIME`] passes).
+/// drops (or their lifetime, [`crate::HARD_LIFETIME`] by default, passes).
 pub(crate) struct Servers {
     pub(crate) guard: Guard,
     pub(crate) ws_port: u16,
@@ -115,12 +115,13 @@ pub(crate) struct Servers {
 /// When 127.0.0.1 cannot be bound (the test cannot run then).
 pub(crate) fn start_servers(
     name: &str,
+    lifetime: std::time::Duration,
     ws: Arc<dyn crate::ws::WsHandler>,
     on_ws_port: impl FnOnce(u16),
     http: crate::http::Handler,
 ) -> Servers {
     let (mut guard, stop_rx) = Guard::new();
-    let deadline = Instant::now() + crate::HARD_LIFETIME;
+    let deadline = Instant::now() + lifetime;
     let (ws_port, ws_thread) =
         crate::ws::spawn(name, ws, stop_rx, deadline).expect("bind 127.0.0.1 (ws)");
     guard.threads.push(ws_thread);

@@ -1,0 +1,396 @@
+//! Kill soak: the RELEASE `krill gateway` with the echo agent between the
+//! fake Discord and KOOK servers of `krill-testkit` (loopback only), a
+//! steady stream of DMs on both platforms, and a SIGKILL of krill at a
+//! random moment every 2-8 s (turns and reply chunks in flight); krill is
+//! started again on the same state dir within a second, while the stream
+//! goes on.
+//!
+//! ```text
+//! cargo build --release -p krill-drivers --bin krill && cargo bench -p krill-benches --bench kill_soak
+//! ```
+//!
+//! Knobs: `KRILL_KILL_SOAK_SECS` (300: how long messages are sent and krill
+//! killed), `KRILL_KILL_SOAK_RATE` (4 messages/s per platform),
+//! `KRILL_KILL_SOAK_SEED` (the kill schedule), `KRILL_KILL_SOAK_DRAIN_SECS`
+//! (60: how long to wait for the last replies), `KRILL_KILL_SOAK_BIN`
+//! (another binary; default `$CARGO_TARGET_DIR/release/krill` or
+//! `target/release/krill`).
+//!
+//! Every fourth message is long (Discord: 40 lines, a reply of 3 chunks;
+//! KOOK: 250 lines, 2 chunks), every line tagged with the message, so a
+//! reply is checked line by line. Printed per platform: messages sent;
+//! answered exactly once (every line once); duplicated (a line shown more
+//! than once); on KOOK, of those, the duplicates in the case README
+//! documents as undetectable (the first copy had been pushed out of the 50
+//! newest bot messages the list check reads); cut (some lines never shown);
+//! lost (nothing shown). Then the restarts: how many, and how often each
+//! platform's session was resumed or identified afresh; Discord re-sends
+//! answered by `enforce_nonce` with the original message; KOOK list checks.
+//! Exits 1 when a message was lost or cut, or duplicated outside the
+//! undetectable case. Bounded: everything stops after `KRILL_KILL_SOAK_SECS
+//! + KRILL_KILL_SOAK_DRAIN_SECS`. Not a test: `cargo test` runs this target
+//! without `--bench` and it only prints how to run it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use krill_benches::soak::{env_u64, fresh_dir, krill_binary, KrillProcess, SoakRng};
+use krill_testkit::discord::{message_create_dm, Author, DM_CHANNEL_ID};
+use krill_testkit::{FakeDiscord, FakeDiscordOptions, FakeKook, FakeKookOptions};
+
+/// The KOOK user the stream talks as (the only one krill answers).
+const KOOK_USER: &str = "2418200000";
+/// How many of its newest messages krill's KOOK list check reads.
+const KOOK_LIST_WINDOW: usize = 50;
+/// Lines of a long message (Discord: 17 lines a chunk → 3 chunks; KOOK:
+/// 4000 characters a chunk → 2 chunks).
+const LONG_LINES_DISCORD: usize = 40;
+const LONG_LINES_KOOK: usize = 250;
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!(
+            "kill_soak: skipped (not run with --bench). Run: cargo build --release -p \
+             krill-drivers --bin krill && cargo bench -p krill-benches --bench kill_soak"
+        );
+        return;
+    }
+    let secs = env_u64("KRILL_KILL_SOAK_SECS", 300);
+    let rate = env_u64("KRILL_KILL_SOAK_RATE", 4).max(1);
+    let seed = env_u64("KRILL_KILL_SOAK_SEED", 14);
+    let drain = Duration::from_secs(env_u64("KRILL_KILL_SOAK_DRAIN_SECS", 60));
+    let bin = match krill_binary("KRILL_KILL_SOAK_BIN") {
+        Ok(bin) => bin,
+        Err(message) => {
+            eprintln!("kill_soak: {message}");
+            std::process::exit(2);
+        }
+    };
+    println!(
+        "kill_soak: {} for {secs} s, {rate} msg/s per platform, a SIGKILL every 2-8 s, seed {seed}",
+        bin.display()
+    );
+
+    // The fakes outlive the run (their default lifetime is 5 minutes).
+    let lifetime = Duration::from_secs(secs) + drain + Duration::from_secs(60);
+    let discord = Arc::new(FakeDiscord::start(FakeDiscordOptions {
+        lifetime,
+        ..FakeDiscordOptions::default()
+    }));
+    let kook = Arc::new(FakeKook::start(FakeKookOptions {
+        lifetime,
+        ..FakeKookOptions::default()
+    }));
+    let state = fresh_dir("krill-kill-soak").expect("create the state dir");
+    let config_path = state.join("krill.json5");
+    std::fs::write(&config_path, config(&discord, &kook)).expect("write the config");
+    let start_krill = || {
+        KrillProcess::start(&bin, &config_path, &state)
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()))
+    };
+    let mut krill = start_krill();
+    let ready = Duration::from_secs(30);
+    if discord.wait_for_ready_client(ready).is_err() || kook.wait_for_ready_client(ready).is_err() {
+        eprintln!("kill_soak: krill never got ready\n{}", krill.tail());
+        std::process::exit(1);
+    }
+
+    let sent = Arc::new(Mutex::new(Sent::default()));
+    let sending = Arc::new(AtomicBool::new(true));
+    let senders: Vec<_> = [Platform::Discord, Platform::Kook]
+        .into_iter()
+        .map(|platform| {
+            let (discord, kook, sent, sending) =
+                (discord.clone(), kook.clone(), sent.clone(), sending.clone());
+            std::thread::spawn(move || {
+                send_stream(platform, rate, &discord, &kook, &sent, &sending)
+            })
+        })
+        .collect();
+
+    // Kills until the time is up.
+    let end = Instant::now() + Duration::from_secs(secs);
+    let mut rng = SoakRng::new(seed);
+    let mut kills = 0usize;
+    let mut down = Duration::ZERO;
+    loop {
+        let wait = Duration::from_millis(2000 + rng.below(6001));
+        if Instant::now() + wait >= end {
+            std::thread::sleep(end.saturating_duration_since(Instant::now()));
+            break;
+        }
+        std::thread::sleep(wait);
+        if !krill.alive() {
+            eprintln!("kill_soak: krill exited on its own\n{}", krill.tail());
+            std::process::exit(1);
+        }
+        krill.kill();
+        kills += 1;
+        let pause = Duration::from_millis(rng.below(1000));
+        std::thread::sleep(pause);
+        down += pause;
+        krill = start_krill();
+    }
+    sending.store(false, Ordering::SeqCst);
+    for s in senders {
+        let _ = s.join();
+    }
+
+    // Wait for the last replies, then a little more for late duplicates.
+    let sent = lock(&sent);
+    let drain_end = Instant::now() + drain;
+    while Instant::now() < drain_end && !all_answered(&sent, &discord, &kook) {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let alive = krill.alive();
+    let db_bytes = std::fs::metadata(state.join("krill.db")).map_or(0, |m| m.len());
+    let tail = krill.tail();
+    drop(krill);
+
+    let reports = [
+        (
+            Platform::Discord,
+            tally(&sent.discord, &posts_discord(&discord), false),
+        ),
+        (Platform::Kook, tally(&sent.kook, &posts_kook(&kook), true)),
+    ];
+    println!(
+        "\nkill_soak: {secs} s, {kills} SIGKILLs (krill down {:.1} s in all between kill and restart)",
+        down.as_secs_f64()
+    );
+    println!(
+        "{:<8} {:>6} {:>13} {:>10} {:>26} {:>5} {:>6}",
+        "platform", "sent", "answered once", "duplicated", "of which undetectable", "cut", "lost"
+    );
+    let mut bad = false;
+    for (platform, r) in &reports {
+        println!(
+            "{:<8} {:>6} {:>13} {:>10} {:>26} {:>5} {:>6}",
+            platform.name(),
+            r.sent,
+            r.once,
+            r.duplicated,
+            if *platform == Platform::Kook {
+                r.undetectable.to_string()
+            } else {
+                "-".to_owned()
+            },
+            r.cut,
+            r.lost,
+        );
+        bad |= r.lost > 0 || r.cut > 0 || r.duplicated > r.undetectable;
+        for tag in &r.examples {
+            println!("  {}: not answered exactly once: {tag}", platform.name());
+        }
+    }
+    let kook_fresh = kook.connections().iter().filter(|c| !c.is_resume()).count();
+    println!(
+        "discord sessions: {} resumed, {} identified afresh after the first start ({} resume attempts); \
+         {} re-sends answered with the original message (enforce_nonce)",
+        discord.resumed_count(),
+        discord.identify_count().saturating_sub(1),
+        discord.resume_count(),
+        discord.duplicate_post_attempts().len(),
+    );
+    println!(
+        "kook sessions: {} resumed, {} fresh after the first start ({} connections); {} list checks",
+        kook.resume_count(),
+        kook_fresh.saturating_sub(1),
+        kook.connection_count(),
+        kook.requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/direct-message/list"))
+            .count(),
+    );
+    println!("krill.db at the end: {db_bytes} bytes; krill still running: {alive}");
+    let _ = std::fs::remove_dir_all(&state);
+    if bad || !alive {
+        eprintln!("kill_soak: FAILED; krill's last log lines:\n{tail}");
+        std::process::exit(1);
+    }
+}
+
+fn config(discord: &FakeDiscord, kook: &FakeKook) -> String {
+    format!(
+        r#"{{
+  channels: {{
+    discord: {{ token: "{dt}", apiBaseUrl: "{da}", dm: {{ policy: "open", allowFrom: ["*"] }} }},
+    kook: {{ token: "{kt}", apiBaseUrl: "{ka}", allowedUserId: "{KOOK_USER}" }},
+  }},
+}}
+"#,
+        dt = discord.options().token,
+        da = discord.api_base_url(),
+        kt = kook.options().token,
+        ka = kook.api_base_url(),
+    )
+}
+
+// ---- the message stream ----
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Platform {
+    Discord,
+    Kook,
+}
+
+impl Platform {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Discord => "discord",
+            Self::Kook => "kook",
+        }
+    }
+
+    /// Message `n`'s lines: its tag alone, or (every fourth) many lines
+    /// each naming the tag.
+    fn lines(self, n: u64) -> Vec<String> {
+        let tag = match self {
+            Self::Discord => format!("kill-d-{n}"),
+            Self::Kook => format!("kill-k-{n}"),
+        };
+        if n % 4 != 3 {
+            return vec![tag];
+        }
+        let count = match self {
+            Self::Discord => LONG_LINES_DISCORD,
+            Self::Kook => LONG_LINES_KOOK,
+        };
+        (0..count).map(|i| format!("{tag} line {i:03}")).collect()
+    }
+}
+
+/// Every message sent, as its lines, per platform.
+#[derive(Default)]
+struct Sent {
+    discord: Vec<Vec<String>>,
+    kook: Vec<Vec<String>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Sends `rate` DMs per second on `platform` while `sending` (whether or
+/// not krill is up: the fakes keep what they could not deliver for a resume).
+fn send_stream(
+    platform: Platform,
+    rate: u64,
+    discord: &FakeDiscord,
+    kook: &FakeKook,
+    sent: &Mutex<Sent>,
+    sending: &AtomicBool,
+) {
+    let gap = Duration::from_secs(1) / u32::try_from(rate).unwrap_or(u32::MAX);
+    let alice = Author::user("111111111111111111", "alice");
+    let start = Instant::now();
+    let mut n: u64 = 0;
+    while sending.load(Ordering::SeqCst) {
+        let lines = platform.lines(n);
+        let text = lines.join("\n");
+        match platform {
+            Platform::Discord => {
+                lock(sent).discord.push(lines);
+                discord.dispatch(
+                    "MESSAGE_CREATE",
+                    message_create_dm(DM_CHANNEL_ID, &alice, &text),
+                );
+            }
+            Platform::Kook => {
+                lock(sent).kook.push(lines);
+                kook.event(kook.person_text(KOOK_USER, &text));
+            }
+        }
+        n += 1;
+        let next = start + gap * u32::try_from(n).unwrap_or(u32::MAX);
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+}
+
+// ---- the tally ----
+
+fn posts_discord(discord: &FakeDiscord) -> Vec<String> {
+    discord
+        .posted_messages()
+        .into_iter()
+        .map(|p| p.content)
+        .collect()
+}
+
+fn posts_kook(kook: &FakeKook) -> Vec<String> {
+    kook.posted_messages()
+        .into_iter()
+        .map(|p| p.content)
+        .collect()
+}
+
+fn all_answered(sent: &Sent, discord: &FakeDiscord, kook: &FakeKook) -> bool {
+    let d = tally(&sent.discord, &posts_discord(discord), false);
+    let k = tally(&sent.kook, &posts_kook(kook), true);
+    d.lost + d.cut + k.lost + k.cut == 0
+}
+
+#[derive(Debug, Default)]
+struct Report {
+    sent: usize,
+    once: usize,
+    duplicated: usize,
+    undetectable: usize,
+    cut: usize,
+    lost: usize,
+    /// A few messages that were not answered exactly once.
+    examples: Vec<String>,
+}
+
+/// Classifies every sent message by how often each of its lines shows in
+/// `posts` (all to the one DM chat, in posting order). With `kook_window`,
+/// a duplicate whose copies are all more than [`KOOK_LIST_WINDOW`] posts
+/// apart is the documented undetectable case.
+fn tally(sent: &[Vec<String>], posts: &[String], kook_window: bool) -> Report {
+    let mut seen: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, post) in posts.iter().enumerate() {
+        for line in post.lines() {
+            seen.entry(line.trim()).or_default().push(i);
+        }
+    }
+    let mut r = Report {
+        sent: sent.len(),
+        ..Report::default()
+    };
+    for lines in sent {
+        let at: Vec<&[usize]> = lines
+            .iter()
+            .map(|l| seen.get(l.as_str()).map_or(&[][..], Vec::as_slice))
+            .collect();
+        let missing = at.iter().filter(|p| p.is_empty()).count();
+        let doubled: Vec<&&[usize]> = at.iter().filter(|p| p.len() > 1).collect();
+        let ok = if missing == lines.len() {
+            r.lost += 1;
+            false
+        } else if missing > 0 {
+            r.cut += 1;
+            false
+        } else if doubled.is_empty() {
+            r.once += 1;
+            true
+        } else {
+            r.duplicated += 1;
+            let far_apart = doubled
+                .iter()
+                .all(|p| p.windows(2).all(|w| w[1] - w[0] > KOOK_LIST_WINDOW));
+            if kook_window && far_apart {
+                r.undetectable += 1;
+                true
+            } else {
+                false
+            }
+        };
+        if !ok && r.examples.len() < 10 {
+            r.examples.push(lines[0].clone());
+        }
+    }
+    r
+}
