@@ -117,11 +117,12 @@ impl Store {
     /// Row `id`, still pending, now has `body` (an upload that got its
     /// asset URL).
     pub fn update_body(&self, id: i64, body: &str) -> Result<(), StoreError> {
-        self.with(|conn| {
+        self.write(Commit::Urgent, |conn| {
             conn.prepare_cached("UPDATE outbox SET body = ?2 WHERE id = ?1 AND state = 'pending'")?
                 .execute(params![id, body])?;
-            Ok(())
-        })
+            Ok(Some(()))
+        })?;
+        Ok(())
     }
 
     /// Rows `ids` are given up.
