@@ -11,6 +11,12 @@ use krill_core::agent::{BackendSpec, AGENT_FAILED_REPLY};
 use krill_drivers::agent::AgentError;
 use support::{ask, command, dm_turn, runner};
 
+/// The sleepy agent's timeout: long enough for a python agent to start,
+/// write its pid and answer on a heavily loaded machine (the timeout is
+/// what the test waits for, never a claim about speed), far below its
+/// 60 s sleep.
+const SLEEPY_TIMEOUT_MS: u64 = 10_000;
+
 #[test]
 fn a_crashing_agent_gets_the_error_reply_and_the_next_turn_works() {
     let state = tempfile::tempdir().unwrap();
@@ -45,7 +51,11 @@ fn an_agent_past_its_timeout_is_killed_and_the_next_turn_works() {
     let state = tempfile::tempdir().unwrap();
     let pid_file = state.path().join("sleepy.pid");
     let runner = runner(
-        command("sleepy.py", &[pid_file.to_str().unwrap()], 1_000),
+        command(
+            "sleepy.py",
+            &[pid_file.to_str().unwrap()],
+            SLEEPY_TIMEOUT_MS,
+        ),
         state.path(),
         4,
     );
@@ -56,7 +66,9 @@ fn an_agent_past_its_timeout_is_killed_and_the_next_turn_works() {
     assert!(
         matches!(
             outcome.error,
-            Some(AgentError::Timeout { timeout_ms: 1_000 })
+            Some(AgentError::Timeout {
+                timeout_ms: SLEEPY_TIMEOUT_MS
+            })
         ),
         "{:?}",
         outcome.error
