@@ -276,3 +276,27 @@ fn fuzz_regressions_keep_fences_balanced() {
         }
     }
 }
+
+#[test]
+fn an_opener_with_blank_lines_then_one_wide_cluster_never_sends_an_empty_block() {
+    // Property-test finds at limit 20: the block's only content is one ZWJ
+    // family; holding it whole would leave the closing fence alone (or the
+    // opener alone, when blank lines follow it), so the cluster is cut.
+    let family = "\u{1f468}\u{200d}\u{1f469}\u{200d}\u{1f467}\u{200d}\u{1f466}";
+    for text in [
+        format!("\n```rust\n\n{family}\r\n\n   ```\n"),
+        format!("\n```rust\n\n\n\u{1f44d}\u{1f3fd}\u{1f1ef}\u{1f1f5}\u{1f1eb}\u{1f1f7}\n   ```\n"),
+        format!("\n```md\n\r\n\r\n\n {family}"),
+    ] {
+        let chunks = chunk_text(&text, &len(20, None));
+        for chunk in &chunks {
+            assert!(chunk.chars().count() <= 20, "{text:?}: {chunks:?}");
+            let content = chunk
+                .lines()
+                .filter(|l| parse_opener(l).is_none() && !l.trim().is_empty())
+                .filter(|l| !l.trim_start().starts_with("```"))
+                .count();
+            assert!(content > 0, "{text:?}: an empty block in {chunks:?}");
+        }
+    }
+}

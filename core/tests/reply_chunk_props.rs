@@ -149,28 +149,36 @@ fn has_inner_blank_outside_code(text: &str) -> bool {
 
 /// The input holds a fence line too long to be kept balanced at this limit,
 /// or an opening line whose blank lines (which stay in the block) leave no
-/// room, with the closing line, for one char of content.
+/// room, with the closing line, for one char of content (after the first
+/// content line's indentation), or a closing line that cannot sit with one
+/// char of its block (see [`closer_without_room`]).
 fn degenerate(text: &str, max_chars: usize) -> bool {
     let lines: Vec<&str> = text.split('\n').collect();
-    lines.iter().enumerate().any(|(i, l)| {
-        let fence_like = opener(l).is_some()
-            || l.trim_start().starts_with("```")
-            || l.trim_start().starts_with("~~~");
-        if !fence_like {
-            return false;
-        }
-        if l.trim_end().chars().count() * 2 + 4 > max_chars {
-            return true;
-        }
-        opener(l).is_some_and(|(_, marker)| {
-            let blanks: usize = lines[i + 1..]
-                .iter()
-                .take_while(|b| b.trim().is_empty())
-                .map(|b| b.chars().count() + 1)
-                .sum();
-            l.chars().count() + 1 + blanks + marker + 1 + 1 > max_chars
+    closer_without_room(text, max_chars)
+        || lines.iter().enumerate().any(|(i, l)| {
+            let fence_like = opener(l).is_some()
+                || l.trim_start().starts_with("```")
+                || l.trim_start().starts_with("~~~");
+            if !fence_like {
+                return false;
+            }
+            if l.trim_end().chars().count() * 2 + 4 > max_chars {
+                return true;
+            }
+            opener(l).is_some_and(|(_, marker)| {
+                let blanks: usize = lines[i + 1..]
+                    .iter()
+                    .take_while(|b| b.trim().is_empty())
+                    .map(|b| b.chars().count() + 1)
+                    .sum();
+                // The first content line's indentation stays with its first char.
+                let indent = lines[i + 1..]
+                    .iter()
+                    .find(|b| !b.trim().is_empty())
+                    .map_or(0, |b| b.chars().take_while(|c| c.is_whitespace()).count());
+                l.chars().count() + 1 + blanks + indent + marker + 1 + 1 > max_chars
+            })
         })
-    })
 }
 
 /// The input holds an empty fenced block (the only excuse for a chunk that
@@ -194,6 +202,80 @@ fn has_empty_block(text: &str) -> bool {
         }
     }
     matches!(open, Some((_, false)))
+}
+
+/// The length of the line that reopens the block of opening line `line`
+/// (a `n`-char marker) in the next chunk, per the chunker's docs: the marker
+/// and the info string, or the bare marker when those would take more than
+/// half of `max_c` with a close line.
+fn reopen_chars(line: &str, n: usize, max_c: usize) -> usize {
+    let info = line.trim().chars().skip(n).collect::<String>();
+    let info_c = info.trim().chars().count();
+    if info_c > 0 && n + info_c + 1 + n + 1 <= max_c / 2 {
+        n + info_c
+    } else {
+        n
+    }
+}
+
+/// For every fenced block with a closing line and content: its last
+/// grapheme cluster (byte range, chars) and the chars a chunk needs to hold
+/// that cluster whole together with the closing line: a reopening line (or,
+/// when the cluster is also the block's first content, the opening line and
+/// everything up to the cluster), the cluster and the rest up to the closing
+/// line's end.
+fn last_clusters(text: &str, max_c: usize) -> Vec<(std::ops::Range<usize>, usize, usize)> {
+    let mut out = Vec::new();
+    // fence, block start, content start
+    let mut open: Option<((char, usize), usize, usize)> = None;
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let bare = line.strip_suffix('\n').unwrap_or(line);
+        match open {
+            Some(((ch, n), block_start, content_start)) if closes(bare, (ch, n)) => {
+                let content = &text[content_start..at];
+                let content_end = content_start + content.trim_end().len();
+                let last = text[content_start..content_end]
+                    .grapheme_indices(true)
+                    .last();
+                if let Some((i, g)) = last {
+                    let cs = content_start + i;
+                    let first = text[content_start..cs].trim().is_empty();
+                    let prefix = if first {
+                        text[block_start..cs].chars().count()
+                    } else {
+                        reopen_chars(&text[block_start..content_start], n, max_c) + 1
+                    };
+                    let tail = text[cs..at + bare.trim_end().len()].chars().count();
+                    out.push((cs..cs + g.len(), g.chars().count(), prefix + tail));
+                }
+                open = None;
+            }
+            Some(_) => {}
+            None => open = opener(bare).map(|f| (f, at, at + line.len())),
+        }
+        at += line.len();
+    }
+    out
+}
+
+/// `pos` lies in the last grapheme cluster of a fenced block's content, and
+/// no chunk can hold that cluster whole together with the closing line:
+/// holding it whole would leave the closing fence alone in the next chunk,
+/// so the chunker may cut the cluster rather than send an empty block.
+fn in_last_cluster_before_a_distant_closer(text: &str, pos: usize, max_c: usize) -> bool {
+    last_clusters(text, max_c)
+        .into_iter()
+        .any(|(r, _, need)| r.start < pos && pos < r.end && need > max_c)
+}
+
+/// Not even one char of a block's last cluster fits in a chunk with the
+/// closing line (long blank lines before it): the closing fence has to go
+/// alone (degenerate limits).
+fn closer_without_room(text: &str, max_c: usize) -> bool {
+    last_clusters(text, max_c)
+        .into_iter()
+        .any(|(_, chars, need)| need - (chars - 1) > max_c)
 }
 
 fn check(text: &str, limits: &ChunkLimits) -> Result<(), TestCaseError> {
@@ -290,21 +372,44 @@ fn check(text: &str, limits: &ChunkLimits) -> Result<(), TestCaseError> {
         let overhead = reopen.as_ref().map_or(0, |r| r.chars().count() + 1)
             + close.as_ref().map_or(0, |c| c.chars().count() + 1)
             + opener_overhead;
+        // When all the chunk holds before the cluster it ends in is fence
+        // lines and whitespace (a code line's indentation stays), all of it
+        // is overhead too.
+        let end_overhead = if boundaries.binary_search(&body.end).is_err() {
+            let at = boundaries.partition_point(|b| *b < body.end);
+            let before = &text[body.start..boundaries[at - 1]];
+            let after_opener = match before.split_once('\n') {
+                Some((first, rest)) if opener(first).is_some() => rest,
+                _ => before,
+            };
+            if after_opener.trim().is_empty() {
+                overhead.max(
+                    reopen.as_ref().map_or(0, |r| r.chars().count() + 1)
+                        + close.as_ref().map_or(0, |c| c.chars().count() + 1)
+                        + before.chars().count(),
+                )
+            } else {
+                overhead
+            }
+        } else {
+            overhead
+        };
         // A cut is one edge shared by two chunks: judge it by the budget of
         // the chunk that made it (the one it ends).
-        for (edge, cut_overhead) in [(body.start, prev_overhead), (body.end, overhead)] {
+        for (edge, cut_overhead) in [(body.start, prev_overhead), (body.end, end_overhead)] {
             if boundaries.binary_search(&edge).is_err() {
                 let at = boundaries.partition_point(|b| *b < edge);
                 let cluster = &text[boundaries[at - 1]..boundaries[at]];
                 prop_assert!(
-                    cluster.chars().count() > max_c.saturating_sub(cut_overhead),
+                    cluster.chars().count() > max_c.saturating_sub(cut_overhead)
+                        || in_last_cluster_before_a_distant_closer(text, edge, max_c),
                     "{} splits grapheme {:?}",
                     ctx,
                     cluster
                 );
             }
         }
-        prev_overhead = overhead;
+        prev_overhead = end_overhead;
         if limits.mode() == ChunkMode::Newline && !degenerate {
             prop_assert!(
                 !has_inner_blank_outside_code(&rendered),
@@ -381,8 +486,17 @@ fn limits() -> impl Strategy<Value = ChunkLimits> {
         .prop_map(|(c, l, m)| ChunkLimits::new(c, l, m))
 }
 
+/// Cases per property: 400, or `PROPTEST_CASES` when set (long explorations,
+/// e.g. `PROPTEST_CASES=200000 PROPTEST_RNG_SEED=$RANDOM`).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(400)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn chunks_obey_the_model(text in text(), limits in limits()) {
@@ -406,5 +520,39 @@ proptest! {
         for span in &spans[..spans.len() - 1] {
             prop_assert_eq!(span.body.len(), max);
         }
+    }
+}
+
+// ------------------------------------------- small limits, wide clusters
+
+/// Fences, blank lines and wide grapheme clusters (ZWJ families, flags)
+/// at limits near 20, where a block's opening line, its first cluster and a
+/// closing line barely fit.
+fn focused_fragment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => Just("👨\u{200d}👩\u{200d}👧\u{200d}👦".to_owned()),
+        1 => Just("👍🏽".to_owned()),
+        1 => Just("🇯🇵🇫🇷".to_owned()),
+        2 => prop_oneof![
+            Just("```"), Just("```md"), Just("~~~"), Just("````md"), Just("```rust"), Just("   ```")
+        ]
+        .prop_map(|f| format!("\n{f}\n")),
+        1 => Just("\n".to_owned()),
+        1 => Just("\r\n".to_owned()),
+        1 => Just("\n\n".to_owned()),
+        1 => Just(" ".to_owned()),
+        1 => "[a-z]{1,6}".prop_map(|w| w + " "),
+        1 => Just("e\u{301}\u{302}\u{303} ".to_owned()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #[test]
+    fn fenced_wide_clusters_at_small_limits_obey_the_model(v in prop::collection::vec(focused_fragment(), 0..12),
+                   c in 20usize..=30,
+                   l in prop_oneof![Just(None), (1usize..=4).prop_map(Some)],
+                   m in prop_oneof![Just(ChunkMode::Length), Just(ChunkMode::Newline)]) {
+        check(&v.concat(), &ChunkLimits::new(c, l, m))?;
     }
 }

@@ -822,21 +822,21 @@ impl<'a> Chunker<'a> {
     fn relaxed_cut(&self, at: Cursor, prefix_c: usize, prefix_l: usize) -> Option<Cand> {
         let line = &self.lines[at.line];
         // Never end right after a whole opening fence line (the chunk would
-        // hold an empty block): cut inside the block's first line instead.
-        let first = at.line + 1;
-        if matches!(line.kind, Kind::Open(_))
-            && at.off == line.start
-            && self
-                .lines
-                .get(first)
-                .is_some_and(|l| matches!(l.kind, Kind::Code(_)) && !l.blank())
-        {
-            let opener_c = line.chars + line.eol;
-            let inner = Cursor {
-                line: first,
-                off: self.lines[first].start,
-            };
-            return self.relaxed_cut(inner, prefix_c + opener_c, prefix_l + 1);
+        // hold an empty block): cut inside the block's first non-blank line
+        // instead (the blank lines before it stay in the block, and count).
+        if let Kind::Open(f) = line.kind {
+            let first = line.next_nonblank;
+            if at.off == line.start && first != NONE && self.lines[first].kind == Kind::Code(f) {
+                let held: usize = self.lines[at.line..first]
+                    .iter()
+                    .map(|l| l.chars + l.eol)
+                    .sum();
+                let inner = Cursor {
+                    line: first,
+                    off: self.lines[first].start,
+                };
+                return self.relaxed_cut(inner, prefix_c + held, prefix_l + (first - at.line));
+            }
         }
         let close = match line.kind {
             Kind::Text => None,
@@ -852,12 +852,20 @@ impl<'a> Chunker<'a> {
         let mut g = self.prev_boundary(at.line, h);
         if h == line.trim_end && close.is_some_and(|f| self.next_is_closer(at.line, f)) {
             // Leave the last grapheme for the next chunk, so that it does
-            // not hold the closing fence alone.
+            // not hold the closing fence alone; when that grapheme is all
+            // the content there is, leave its last char (the cluster is cut
+            // rather than sending an empty block).
             if let Some((j, _)) = self.text[at.off..h].char_indices().last() {
-                g = self.prev_boundary(at.line, at.off + j);
+                let last = at.off + j;
+                g = self.prev_boundary(at.line, last);
+                if self.text[at.off..g].trim().is_empty() {
+                    g = last;
+                }
             }
         }
-        if g <= at.off {
+        if self.text[at.off..g].trim().is_empty() {
+            // One cluster (after the line's indentation) larger than the
+            // budget: split it.
             g = h;
         }
         g = self.fence_safe_cut(at.line, at.off, g);
