@@ -285,7 +285,8 @@ fn an_opener_with_blank_lines_then_one_wide_cluster_never_sends_an_empty_block()
     let family = "\u{1f468}\u{200d}\u{1f469}\u{200d}\u{1f467}\u{200d}\u{1f466}";
     for text in [
         format!("\n```rust\n\n{family}\r\n\n   ```\n"),
-        format!("\n```rust\n\n\n\u{1f44d}\u{1f3fd}\u{1f1ef}\u{1f1f5}\u{1f1eb}\u{1f1f7}\n   ```\n"),
+        "\n```rust\n\n\n\u{1f44d}\u{1f3fd}\u{1f1ef}\u{1f1f5}\u{1f1eb}\u{1f1f7}\n   ```\n"
+            .to_owned(),
         format!("\n```md\n\r\n\r\n\n {family}"),
     ] {
         let chunks = chunk_text(&text, &len(20, None));

@@ -211,7 +211,7 @@ fn has_empty_block(text: &str) -> bool {
 fn reopen_chars(line: &str, n: usize, max_c: usize) -> usize {
     let info = line.trim().chars().skip(n).collect::<String>();
     let info_c = info.trim().chars().count();
-    if info_c > 0 && n + info_c + 1 + n + 1 <= max_c / 2 {
+    if info_c > 0 && n + info_c + n + 2 <= max_c / 2 {
         n + info_c
     } else {
         n
@@ -237,7 +237,7 @@ fn last_clusters(text: &str, max_c: usize) -> Vec<(std::ops::Range<usize>, usize
                 let content_end = content_start + content.trim_end().len();
                 let last = text[content_start..content_end]
                     .grapheme_indices(true)
-                    .last();
+                    .next_back();
                 if let Some((i, g)) = last {
                     let cs = content_start + i;
                     let first = text[content_start..cs].trim().is_empty();
