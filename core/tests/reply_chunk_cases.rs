@@ -301,3 +301,28 @@ fn an_opener_with_blank_lines_then_one_wide_cluster_never_sends_an_empty_block()
         }
     }
 }
+
+#[test]
+fn an_opener_without_room_for_its_first_char_still_closes_its_block() {
+    // Fuzz find (fuzz/regressions/chunker/crash-9b441802…) at limit 20: the
+    // opening line, its blank lines and the next line's indentation leave no
+    // room for a char; the chunk is an empty block, never an unclosed one.
+    let data: &[u8] = &[
+        96, 96, 96, 3, 0, 0, 32, 187, 10, 32, 10, 10, 32, 32, 32, 32, 0, 10, 32, 61, 17, 0, 0, 1,
+        3, 0, 0, 32, 187, 10, 32, 10, 10, 32, 32, 32, 32, 0, 10, 32, 61, 17, 0, 61,
+    ];
+    let text = String::from_utf8_lossy(data);
+    let chunks = chunk_text(&text, &len(20, None));
+    for chunk in &chunks {
+        assert!(chunk.chars().count() <= 20, "{chunks:?}");
+        let mut open = None;
+        for line in chunk.lines() {
+            match open {
+                Some(m) if FenceMarker::is_closed_by(m, line) => open = None,
+                Some(_) => {}
+                None => open = parse_opener(line).map(|o| o.marker),
+            }
+        }
+        assert!(open.is_none(), "unbalanced: {chunks:?}");
+    }
+}

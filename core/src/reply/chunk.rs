@@ -835,7 +835,12 @@ impl<'a> Chunker<'a> {
                     line: first,
                     off: self.lines[first].start,
                 };
-                return self.relaxed_cut(inner, prefix_c + held, prefix_l + (first - at.line));
+                // No room for one char of it (indentation included): an
+                // empty block beats an unbalanced one.
+                let cut = self.relaxed_cut(inner, prefix_c + held, prefix_l + (first - at.line));
+                if cut.is_some() {
+                    return cut;
+                }
             }
         }
         let close = match line.kind {
