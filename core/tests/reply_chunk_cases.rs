@@ -326,3 +326,30 @@ fn an_opener_without_room_for_its_first_char_still_closes_its_block() {
         assert!(open.is_none(), "unbalanced: {chunks:?}");
     }
 }
+
+/// Whether `chunk` ends inside a code fence.
+fn ends_open(chunk: &str) -> bool {
+    let mut open = None;
+    for line in chunk.lines() {
+        match open {
+            Some(m) if FenceMarker::is_closed_by(m, line) => open = None,
+            Some(_) => {}
+            None => open = parse_opener(line).map(|o| o.marker),
+        }
+    }
+    open.is_some()
+}
+
+#[test]
+fn a_reopened_tilde_fence_keeps_an_info_string_of_tildes_out_of_its_marker() {
+    // Fuzz find (fuzz/regressions/chunker/crash-9b1a25f0…) at 543 chars, one
+    // line: `~~~~~~~ ~~~~~~~A` reopened as `~~~~~~~~~~~~~~A` made a 14-tilde
+    // marker that the 7-tilde close line did not close.
+    let text = "~~~~~~~ ~~~~~~~A\0\n \u{fffd}\u{fffd}\u{fffd}\n~";
+    let chunks = chunk_text(text, &len(543, Some(1)));
+    assert_eq!(chunks.len(), 2, "{chunks:?}");
+    assert!(chunks[1].starts_with("~~~~~~~ ~~~~~~~A"), "{chunks:?}");
+    for chunk in &chunks {
+        assert!(!ends_open(chunk), "unbalanced: {chunks:?}");
+    }
+}

@@ -631,10 +631,18 @@ impl<'a> Chunker<'a> {
         let max_c = self.limits.max_chars;
         let close_c = 1 + fence.marker.len;
         if !bare && !fence.info.is_empty() {
-            let full_c = fence.marker.len + fence.info_chars;
+            let info = &self.text[fence.info.clone()];
+            // A tilde fence's info string may start with tildes: a space
+            // keeps them out of the marker run (`~~~ ~~x` reopened as
+            // `~~~~~x` would need a longer closing run).
+            let sep = info.as_bytes().first() == Some(&fence.marker.ch);
+            let full_c = fence.marker.len + usize::from(sep) + fence.info_chars;
             if full_c + 1 + close_c <= max_c / 2 {
                 let mut line = fence.marker.bare();
-                line.push_str(&self.text[fence.info.clone()]);
+                if sep {
+                    line.push(' ');
+                }
+                line.push_str(info);
                 return Some((line, full_c));
             }
         }
