@@ -353,3 +353,30 @@ fn a_reopened_tilde_fence_keeps_an_info_string_of_tildes_out_of_its_marker() {
         assert!(!ends_open(chunk), "unbalanced: {chunks:?}");
     }
 }
+
+#[test]
+fn a_line_led_by_more_whitespace_than_a_chunk_is_not_cut_into_a_fence() {
+    // Fuzz find (fuzz/regressions/chunker/crash-b5fee1b4…) at limit 22: 24
+    // form feeds, then text ending in five backticks. No break fits after
+    // the whitespace, so the line is cut as it is; that cut was not
+    // fence-safe and left "```…" to start the next chunk.
+    let text = format!(
+        "{}\u{fffd}\u{fffd}\u{10}\0~~~~v~~~\\~~~~\u{fffd}A\u{fffd}`````\0\0\0\0\0\0\u{fffd}\u{fffd}\u{fffd}\n",
+        "\u{c}".repeat(24)
+    );
+    let chunks = chunk_text(&text, &len(22, Some(12)));
+    for chunk in &chunks {
+        assert!(chunk.chars().count() <= 22, "{chunks:?}");
+        assert!(!ends_open(chunk), "a fence made of text: {chunks:?}");
+    }
+    for limit in 20..40 {
+        for n in 1..40 {
+            let text = format!("{}{}`````{}", "\u{c}".repeat(limit + 2), "x".repeat(n), "y".repeat(n % 7));
+            let chunks = chunk_text(&text, &len(limit, None));
+            for chunk in &chunks {
+                assert!(chunk.chars().count() <= limit, "{limit}/{n}: {chunks:?}");
+                assert!(!ends_open(chunk), "{limit}/{n}: {chunks:?}");
+            }
+        }
+    }
+}

@@ -911,6 +911,9 @@ impl<'a> Chunker<'a> {
         if g <= at.off {
             g = h;
         }
+        // No fence lines are added here, but a cut must still not make a
+        // piece of the line read as a fence.
+        g = self.fence_safe_cut(at.line, at.off, g);
         let mut end = self.trim_end_from(at.line, at.off, g);
         if end <= at.off {
             end = g;
@@ -919,7 +922,7 @@ impl<'a> Chunker<'a> {
             end,
             next: self.skip_ws(at.line, end),
             close: None,
-            chars: count,
+            chars: count - self.text[end.min(h)..h].chars().count(),
             lines: 1,
         };
         (at, cand)
