@@ -380,3 +380,31 @@ fn a_line_led_by_more_whitespace_than_a_chunk_is_not_cut_into_a_fence() {
         }
     }
 }
+
+#[test]
+fn a_text_tail_that_starts_like_a_fence_is_split_off_only_when_it_fits_whole() {
+    // Fuzz find (fuzz/regressions/chunker/crash-21f1a3de…) at limit 66: a
+    // line breaks at the space before "```````…", a text tail that is no
+    // opener only because a backtick follows 60 chars later; the next chunk
+    // must cut that tail again, and every cut of it made an opener.
+    let crash = format!(
+        "{}\u{8} \u{c}```````{}{}\0\0\0\u{8} \u{c}````````````{}! .\u{fffd}\u{7df}\u{fffd}",
+        "\0".repeat(11),
+        "\0".repeat(21),
+        "\u{fffd}".repeat(29),
+        "\0".repeat(13),
+    );
+    let cases = [(crash, vec![66]), (
+        format!("intro words ```` a {} `b` c", "x".repeat(80)),
+        (20..60).collect(),
+    )];
+    for (text, limits) in cases {
+        for limit in limits {
+            let chunks = chunk_text(&text, &len(limit, None));
+            for chunk in &chunks {
+                assert!(chunk.chars().count() <= limit, "{limit}: {chunks:?}");
+                assert!(!ends_open(chunk), "{limit}: a fence made of text: {chunks:?}");
+            }
+        }
+    }
+}

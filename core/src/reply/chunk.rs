@@ -790,7 +790,16 @@ impl<'a> Chunker<'a> {
             return true;
         }
         match line.kind {
-            Kind::Text => parse_opener(head).is_none() && parse_opener(tail).is_none(),
+            // A tail that starts like a fence but is no opener (a backtick
+            // in its info string) must fit in the next chunk whole: cut
+            // again before that backtick, its head would open a block.
+            Kind::Text => {
+                parse_opener(head).is_none()
+                    && parse_opener(tail).is_none()
+                    && (!starts_like_fence(tail)
+                        || count_chars_capped(tail.trim_end(), self.limits.max_chars)
+                            <= self.limits.max_chars)
+            }
             Kind::Open(f) | Kind::Code(f) => {
                 let marker = self.fences[f].marker;
                 let head_closes = from > line.start || !matches!(line.kind, Kind::Open(_));
