@@ -408,3 +408,20 @@ fn a_text_tail_that_starts_like_a_fence_is_split_off_only_when_it_fits_whole() {
         }
     }
 }
+
+#[test]
+fn a_code_line_whose_every_cut_closes_the_block_is_not_cut() {
+    // Fuzz find (fuzz/regressions/chunker/crash-b29f160c…) at limit 30: the
+    // opening line leaves 11 chars for the code line `9 spaces + "Մ" + 11
+    // tildes`; any cut in that room leaves a tail of 6+ tildes, which closes
+    // the block. The first chunk is an empty block instead, and the next one
+    // (bare reopen) has room for a safe cut.
+    let text = "~~~~~~\u{1}\0'\0 \n         \u{544}~~~~~~~~~~~\n ~";
+    let chunks = chunk_text(text, &ChunkLimits::new(30, Some(10), ChunkMode::Newline));
+    for chunk in &chunks {
+        assert!(chunk.chars().count() <= 30, "{chunks:?}");
+        assert!(!ends_open(chunk), "unbalanced: {chunks:?}");
+    }
+    let joined: String = chunks.concat();
+    assert!(joined.contains("\u{544}~~~~~~"), "{chunks:?}");
+}

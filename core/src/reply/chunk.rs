@@ -760,7 +760,10 @@ impl<'a> Chunker<'a> {
         if g <= scan.start_off || g <= scan.body_start {
             g = h; // one cluster larger than the budget: split it
         }
-        g = self.fence_safe_cut(k, scan.start_off.max(scan.body_start), g);
+        let Some(g) = self.fence_safe_cut(k, scan.start_off.max(scan.body_start), g) else {
+            // Every cut would make a piece read as a fence: no hard cut here.
+            return;
+        };
         let end = self.trim_end_from(k, scan.start_off, g);
         if end > scan.start_off && end > scan.body_start {
             let used = count - text[end..h].chars().count();
@@ -810,28 +813,31 @@ impl<'a> Chunker<'a> {
     }
 
     /// `g` (a hard cut in line `k`, whose part in the chunk starts at
-    /// `from`), moved back one grapheme at a time until the pieces keep
-    /// their kind (see [`Self::keeps_fences`]); `g` itself when no cut
-    /// after `from` does.
-    fn fence_safe_cut(&self, k: usize, from: usize, g: usize) -> usize {
+    /// `from`), moved back until the pieces keep their kind (see
+    /// [`Self::keeps_fences`]): one grapheme at a time, a run of backticks,
+    /// tildes or whitespace at once. `None` when no cut after `from` does.
+    fn fence_safe_cut(&self, k: usize, from: usize, g: usize) -> Option<usize> {
         let mut cut = g;
-        // A few steps suffice unless a marker run is about as long as the
-        // chunk (the degenerate limits of the module docs).
+        // A few steps suffice unless a line holds many marker runs close
+        // together (the degenerate limits of the module docs).
         let mut steps = 0;
         while cut > from && steps < MAX_FENCE_SAFE_STEPS {
             steps += 1;
             let end = self.trim_end_from(k, from, cut);
             let next = self.skip_ws(k, cut).map(|c| c.off);
             if end > from && self.keeps_fences(k, from, end, next) {
-                return cut;
+                return Some(cut);
             }
-            let before = self.text[from..cut]
-                .char_indices()
-                .last()
-                .map_or(from, |(i, _)| from + i);
+            let head = &self.text[from..cut];
+            let before = match head.chars().next_back() {
+                Some(c @ ('`' | '~')) => from + head.trim_end_matches(c).len(),
+                Some(c) if c.is_whitespace() => from + head.trim_end().len(),
+                Some(c) => cut - c.len_utf8(),
+                None => from,
+            };
             cut = self.prev_boundary(k, before);
         }
-        g
+        None
     }
 
     /// Last resort when no candidate is valid (long opening lines, tiny
@@ -890,7 +896,7 @@ impl<'a> Chunker<'a> {
             // budget: split it.
             g = h;
         }
-        g = self.fence_safe_cut(at.line, at.off, g);
+        let g = self.fence_safe_cut(at.line, at.off, g)?;
         let end = self.trim_end_from(at.line, at.off, g);
         if end <= at.off {
             return None;
@@ -922,7 +928,8 @@ impl<'a> Chunker<'a> {
         }
         // No fence lines are added here, but a cut must still not make a
         // piece of the line read as a fence.
-        g = self.fence_safe_cut(at.line, at.off, g);
+        // (Degenerate limits: when no cut does, the line is cut anyway.)
+        g = self.fence_safe_cut(at.line, at.off, g).unwrap_or(g);
         let mut end = self.trim_end_from(at.line, at.off, g);
         if end <= at.off {
             end = g;
