@@ -425,3 +425,33 @@ fn a_code_line_whose_every_cut_closes_the_block_is_not_cut() {
     let joined: String = chunks.concat();
     assert!(joined.contains("\u{544}~~~~~~"), "{chunks:?}");
 }
+
+#[test]
+fn runs_of_backticks_close_together_are_cut_inside_a_run_when_nothing_else_is_safe() {
+    // Fuzz find (fuzz/regressions/chunker/crash-03df8151…) at limit 20: one
+    // line of "```" runs 7 spaces apart; every break at whitespace starts the
+    // next piece with a run whose first backtick after it is out of reach.
+    // A cut leaving 1 or 2 backticks of a run to the next chunk is safe.
+    let crash = "\u{fffd}`\0\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{7}\0\0\0\u{fffd}   \0\0\u{fffd}     \u{b}```       ```       \0   \u{fffd}  \0\u{fffd}     \u{b}```   \u{b}```       ```       \0   \u{fffd}  \0\u{fffd}     \u{b}```        \0    ".to_owned();
+    let mut cases = vec![(crash, 20)];
+    for limit in 20..36 {
+        for n in 0..12 {
+            let gap = " ".repeat(n % 7 + 1);
+            let text = format!("a ```{gap}```{gap}{} b ```{gap}c", "y".repeat(n));
+            cases.push((text.repeat(3), limit));
+        }
+    }
+    for (text, limit) in cases {
+        let chunks = chunk_text(&text, &len(limit, None));
+        for chunk in &chunks {
+            assert!(chunk.chars().count() <= limit, "{limit}: {chunks:?}");
+            assert!(!ends_open(chunk), "{limit}: a fence made of text: {chunks:?}");
+        }
+        let joined: String = chunks.concat();
+        assert_eq!(
+            joined.replace(char::is_whitespace, ""),
+            text.replace(char::is_whitespace, ""),
+            "{limit}"
+        );
+    }
+}

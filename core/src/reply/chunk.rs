@@ -814,8 +814,10 @@ impl<'a> Chunker<'a> {
 
     /// `g` (a hard cut in line `k`, whose part in the chunk starts at
     /// `from`), moved back until the pieces keep their kind (see
-    /// [`Self::keeps_fences`]): one grapheme at a time, a run of backticks,
-    /// tildes or whitespace at once. `None` when no cut after `from` does.
+    /// [`Self::keeps_fences`]): one grapheme at a time, but a whitespace run
+    /// at once and a run of backticks or tildes at once once 2 of it are in
+    /// the tail (more would start the tail with a fence-like run). `None`
+    /// when no cut after `from` does.
     fn fence_safe_cut(&self, k: usize, from: usize, g: usize) -> Option<usize> {
         let mut cut = g;
         // A few steps suffice unless a line holds many marker runs close
@@ -830,7 +832,12 @@ impl<'a> Chunker<'a> {
             }
             let head = &self.text[from..cut];
             let before = match head.chars().next_back() {
-                Some(c @ ('`' | '~')) => from + head.trim_end_matches(c).len(),
+                // In a marker run: the cuts leaving 1 or 2 of its chars to
+                // the tail (which then cannot start a fence), then its start.
+                Some(c @ ('`' | '~')) if self.text[cut..].starts_with([c, c]) => {
+                    from + head.trim_end_matches(c).len()
+                }
+                Some(c @ ('`' | '~')) => cut - 1,
                 Some(c) if c.is_whitespace() => from + head.trim_end().len(),
                 Some(c) => cut - c.len_utf8(),
                 None => from,
