@@ -455,3 +455,27 @@ fn runs_of_backticks_close_together_are_cut_inside_a_run_when_nothing_else_is_sa
         );
     }
 }
+
+#[test]
+fn a_code_tail_that_starts_with_a_closing_run_is_split_off_only_when_it_fits_whole() {
+    // Fuzz find (fuzz/regressions/chunker/crash-878e5093…) at limit 20: a
+    // code line breaks at the whitespace before "```````", leaving a tail
+    // `"``````` \r \r *"` one char too long for the next chunk; every cut of
+    // it left a head that closes the block, so the chunk was cut raw (no
+    // reopen line) and read as an opener.
+    let text = "```\u{fffd}@\0\n\0\u{8} \r``````` \r \r *\n\0\u{8} \r``\0\u{fffd}@\0\n\0\u{8}\r \u{fffd}\u{fffd}@\0\n\0\u{8}\r \u{fffd}\u{fffd}`````|\r";
+    let mut cases = vec![(text.to_owned(), 20, Some(11))];
+    for limit in 20..40 {
+        for n in 0..(limit / 2) {
+            let code = format!("```\nx {}{}\n```", "`".repeat(n % 9 + 3), " y".repeat(n));
+            cases.push((code, limit, None));
+        }
+    }
+    for (text, limit, lines) in cases {
+        let chunks = chunk_text(&text, &len(limit, lines));
+        for chunk in &chunks {
+            assert!(chunk.chars().count() <= limit, "{limit}: {chunks:?}");
+            assert!(!ends_open(chunk), "{limit}: unbalanced: {chunks:?}");
+        }
+    }
+}

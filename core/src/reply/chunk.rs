@@ -792,23 +792,37 @@ impl<'a> Chunker<'a> {
         if !starts_like_fence(head) && !starts_like_fence(tail) {
             return true;
         }
+        // A tail that starts like a fence but is none (text: a backtick in
+        // its info string; code: more than whitespace after the run) must
+        // fit in the next chunk whole: cut again right after its run, its
+        // head would open (or close) a block.
+        let fits = |budget: usize| count_chars_capped(tail.trim_end(), budget) <= budget;
         match line.kind {
-            // A tail that starts like a fence but is no opener (a backtick
-            // in its info string) must fit in the next chunk whole: cut
-            // again before that backtick, its head would open a block.
             Kind::Text => {
                 parse_opener(head).is_none()
                     && parse_opener(tail).is_none()
-                    && (!starts_like_fence(tail)
-                        || count_chars_capped(tail.trim_end(), self.limits.max_chars)
-                            <= self.limits.max_chars)
+                    && (!starts_like_fence(tail) || fits(self.limits.max_chars))
             }
             Kind::Open(f) | Kind::Code(f) => {
                 let marker = self.fences[f].marker;
                 let head_closes = from > line.start || !matches!(line.kind, Kind::Open(_));
-                !(marker.is_closed_by(tail) || head_closes && marker.is_closed_by(head))
+                if marker.is_closed_by(tail) || head_closes && marker.is_closed_by(head) {
+                    return false;
+                }
+                !starts_with_closing_run(tail, marker) || fits(self.next_code_budget(k, f))
             }
             Kind::Close(_) => false,
+        }
+    }
+
+    /// The chars a chunk starting inside line `k` (of fence `f`) has for
+    /// the line: `max_chars` less the reopening and closing lines.
+    fn next_code_budget(&self, k: usize, f: usize) -> usize {
+        let bare = matches!(self.lines[k].kind, Kind::Open(_));
+        let close_c = 1 + self.fences[f].marker.len;
+        match self.reopen_line(f, bare) {
+            Some((_, c)) => self.limits.max_chars.saturating_sub(c + 1 + close_c),
+            None => self.limits.max_chars,
         }
     }
 
@@ -837,7 +851,7 @@ impl<'a> Chunker<'a> {
                 Some(c @ ('`' | '~')) if self.text[cut..].starts_with([c, c]) => {
                     from + head.trim_end_matches(c).len()
                 }
-                Some(c @ ('`' | '~')) => cut - 1,
+                Some('`' | '~') => cut - 1,
                 Some(c) if c.is_whitespace() => from + head.trim_end().len(),
                 Some(c) => cut - c.len_utf8(),
                 None => from,
@@ -1096,6 +1110,13 @@ const MAX_FENCE_SAFE_STEPS: usize = 64;
 fn starts_like_fence(s: &str) -> bool {
     let t = s.trim_start_matches(' ');
     s.len() - t.len() <= 3 && (t.starts_with("```") || t.starts_with("~~~"))
+}
+
+/// Whether `s` starts (after up to 3 spaces) with a run that would close a
+/// fence opened with `marker`, were only whitespace to follow it.
+fn starts_with_closing_run(s: &str, marker: FenceMarker) -> bool {
+    let t = s.trim_start_matches(' ');
+    s.len() - t.len() <= 3 && t.bytes().take_while(|b| *b == marker.ch).count() >= marker.len
 }
 
 /// Whitespace a chunk may break at (not the no-break spaces).
