@@ -479,3 +479,25 @@ fn a_code_tail_that_starts_with_a_closing_run_is_split_off_only_when_it_fits_who
         }
     }
 }
+
+#[test]
+fn a_cluster_cut_in_two_never_leaves_a_whitespace_only_chunk() {
+    // Fuzz find (fuzz/regressions/chunker/crash-836d0a43…) at limit 23: a
+    // 10-tilde block leaves 1 char per chunk, and the last line is U+0603 (a
+    // prepend mark) and a space, one cluster; cut in two, the space alone
+    // became the next chunk.
+    let text = "~~~~~~~~~~\nab\n\u{603} ";
+    let spans = chunk_spans(text, &len(23, None));
+    for span in &spans {
+        assert!(!text[span.body.clone()].trim().is_empty(), "{spans:?}");
+    }
+    let data = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fuzz/regressions/chunker/crash-836d0a43caeafc4b50625ceba04f96bfa2a7d769"
+    ))
+    .expect("regression input");
+    let text = String::from_utf8_lossy(&data[4..]);
+    for span in chunk_spans(&text, &len(23, None)) {
+        assert!(!text[span.body.clone()].trim().is_empty());
+    }
+}

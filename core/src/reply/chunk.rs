@@ -973,7 +973,11 @@ impl<'a> Chunker<'a> {
             return self.after_line(k);
         }
         let rest = &self.text[from..line.trim_end];
-        let i = rest.find(|c: char| !c.is_whitespace()).unwrap_or(0);
+        // Whitespace only (the rest of a cluster cut in two, e.g. a prepend
+        // mark and the space it joins): the line is done.
+        let Some(i) = rest.find(|c: char| !c.is_whitespace()) else {
+            return self.after_line(k);
+        };
         let mut q = from + i;
         if q > from && !self.is_boundary(k, q) {
             // The char needs the whitespace before it (e.g. a combining mark).
