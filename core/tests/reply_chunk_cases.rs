@@ -501,3 +501,17 @@ fn a_cluster_cut_in_two_never_leaves_a_whitespace_only_chunk() {
         assert!(!text[span.body.clone()].trim().is_empty());
     }
 }
+
+#[test]
+fn a_code_line_led_by_a_longer_run_than_its_marker_is_cut_inside_the_run() {
+    // Fuzz find (fuzz/regressions/chunker/crash-eb61fea9…) at limit 27: an
+    // 8-tilde block leaves 9 chars a chunk for a code line of 9 tildes and
+    // text; 9 or 8 tildes alone would close the block, 7 do not.
+    let text = "~~~~~~~~\n~~~~~~~~~\u{fffd}\u{fffd}\n7~\u{fffd}\n7\u{fffd}\n\u{fffd}\u{fffd}\u{fffd}\n~";
+    let chunks = chunk_text(text, &len(27, None));
+    for chunk in &chunks {
+        assert!(chunk.chars().count() <= 27, "{chunks:?}");
+        assert!(!ends_open(chunk), "unbalanced: {chunks:?}");
+    }
+    assert!(chunks.iter().any(|c| c.contains("\n~~~~~~~\n")), "{chunks:?}");
+}

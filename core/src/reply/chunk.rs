@@ -848,7 +848,9 @@ impl<'a> Chunker<'a> {
             let before = match head.chars().next_back() {
                 // In a marker run: the cuts leaving 1 or 2 of its chars to
                 // the tail (which then cannot start a fence), then its start.
-                Some(c @ ('`' | '~')) if self.text[cut..].starts_with([c, c]) => {
+                Some(c @ ('`' | '~'))
+                    if self.text.as_bytes()[cut..].starts_with(&[c as u8, c as u8]) =>
+                {
                     from + head.trim_end_matches(c).len()
                 }
                 Some('`' | '~') => cut - 1,
