@@ -515,3 +515,18 @@ fn a_code_line_led_by_a_longer_run_than_its_marker_is_cut_inside_the_run() {
     }
     assert!(chunks.iter().any(|c| c.contains("\n~~~~~~~\n")), "{chunks:?}");
 }
+
+#[test]
+fn code_indented_wider_than_the_room_beside_the_fence_lines_keeps_its_block() {
+    // Fuzz find (fuzz/regressions/chunker/crash-e1eafd2b…) at limit 27: an
+    // 11-tilde block leaves 3 chars a chunk; a code line of 4 form feeds and
+    // "~~~~" was cut raw (no reopen line), and "~~~~" alone opened a block.
+    // The indentation is dropped instead and the block kept.
+    let text = "~~~~~~~~~~~\nA\u{fffd}\u{fffd}\n\u{fffd}~\n\u{c}\u{c}\u{c}\u{c}~~~~\nA\u{fffd}\u{fffd}\n\u{fffd}~\n\u{c}\u{c}\u{c}\u{c}\u{fffd}\n\u{fffd}";
+    let chunks = chunk_text(text, &len(27, Some(24)));
+    for chunk in &chunks {
+        assert!(chunk.chars().count() <= 27, "{chunks:?}");
+        assert!(!ends_open(chunk), "unbalanced: {chunks:?}");
+        assert!(chunk.starts_with("~~~~~~~~~~~\n"), "left the block: {chunks:?}");
+    }
+}

@@ -568,13 +568,23 @@ impl<'a> Chunker<'a> {
         let cand = self
             .select(&best, protected, hard)
             .or_else(|| self.relaxed_cut(at, prefix_c, prefix_l));
-        match cand {
-            Some(cand) => self.finish(at, reopen, cand),
-            None => {
-                let (at, cand) = self.raw_cut(at);
-                self.finish(at, None, cand)
+        if let Some(cand) = cand {
+            return self.finish(at, reopen, cand);
+        }
+        if reopen.is_some() {
+            // Inside a block, indentation wider than the room left beside
+            // the fence lines: drop it (whitespace at a break), keep the
+            // block.
+            if let Some(inner) = self.skip_ws(at.line, at.off).filter(|n| n.line == at.line) {
+                if inner.off > at.off {
+                    if let Some(cand) = self.relaxed_cut(inner, prefix_c, prefix_l) {
+                        return self.finish(inner, reopen, cand);
+                    }
+                }
             }
         }
+        let (at, cand) = self.raw_cut(at);
+        self.finish(at, None, cand)
     }
 
     fn finish(
