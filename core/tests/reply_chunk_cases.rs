@@ -530,3 +530,25 @@ fn code_indented_wider_than_the_room_beside_the_fence_lines_keeps_its_block() {
         assert!(chunk.starts_with("~~~~~~~~~~~\n"), "left the block: {chunks:?}");
     }
 }
+
+#[test]
+fn a_no_break_space_after_a_break_never_starts_a_chunk() {
+    // Fuzz find (fuzz/regressions/chunker/crash-74295eeb…) at limit 20: a
+    // break at " " went on at the figure space after it (U+2007, not a
+    // break), and "\u{2007}" alone became a chunk.
+    let text = "~~~~~~~~#~n~\u{7}\0~\u{18}^\u{14}\u{3}\0\0\0~\u{fffd}~~~~~~\u{c}`\u{b}d\u{1d}\u{b} ~?\u{1}\0\0\n~ \u{2007}\t\0P\u{1d}  &";
+    let mut cases = vec![(text.to_owned(), ChunkLimits::new(20, None, ChunkMode::Newline))];
+    for limit in 20..30 {
+        for nb in ['\u{a0}', '\u{2007}', '\u{202f}'] {
+            let text = format!("{} {nb}\t{} {nb} \u{3002}{nb} x", "a".repeat(limit - 2), "b".repeat(limit - 3));
+            cases.push((text, len(limit, None)));
+        }
+    }
+    for (text, limits) in cases {
+        let spans = chunk_spans(&text, &limits);
+        for span in &spans {
+            assert!(!text[span.body.clone()].trim().is_empty(), "{text:?}: {spans:?}");
+            assert!(span.render(&text).chars().count() <= limits.max_chars());
+        }
+    }
+}

@@ -705,6 +705,9 @@ impl<'a> Chunker<'a> {
                 if ws_run.is_none() && seen_nonws {
                     ws_run = Some((p, count));
                 }
+            } else if ch.is_whitespace() {
+                // A no-break space: neither a break nor content (a chunk
+                // never starts at one, nor holds only such).
             } else {
                 if let Some((ws, ws_count)) = ws_run.take() {
                     if self.is_boundary(k, ws)
@@ -729,7 +732,10 @@ impl<'a> Chunker<'a> {
             count += 1;
             if matches!(ch, '。' | '！' | '？') {
                 let q = p + ch.len_utf8();
-                let next_ws = text[q..s_end].chars().next().is_none_or(is_break_ws);
+                let next_ws = text[q..s_end]
+                    .chars()
+                    .next()
+                    .is_none_or(char::is_whitespace);
                 if !next_ws
                     && self.is_boundary(k, q)
                     && self.keeps_fences(k, scan.start_off, q, Some(q))
@@ -746,7 +752,7 @@ impl<'a> Chunker<'a> {
         // A whitespace run still open when the budget ran out.
         if let Some((ws, ws_count)) = ws_run {
             let rest = &text[ws..s_end];
-            if let Some(i) = rest.find(|c: char| !is_break_ws(c)) {
+            if let Some(i) = rest.find(|c: char| !c.is_whitespace()) {
                 let p = ws + i;
                 if self.is_boundary(k, ws)
                     && self.is_boundary(k, p)
