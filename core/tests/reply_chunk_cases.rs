@@ -552,3 +552,19 @@ fn a_no_break_space_after_a_break_never_starts_a_chunk() {
         }
     }
 }
+
+#[test]
+fn a_space_carrying_a_mark_is_never_a_chunk_alone() {
+    // Fuzz find (fuzz/regressions/chunker/crash-7847965d…) at limit 27: a
+    // 12-tilde block leaves 1 char a chunk; "\u{603} \u{7ed}" (a prepend
+    // mark joined to a space, a space carrying a combining mark) was cut
+    // into "\u{603}", " " and "\u{7ed}": the space alone was a chunk.
+    let text = "~~~~~~~~~~~~x\nab\u{603} \u{7ed}cd\n~~~~~~~~~~~~";
+    let spans = chunk_spans(text, &len(27, None));
+    for span in &spans {
+        assert!(!text[span.body.clone()].trim().is_empty(), "{spans:?}");
+        let chunk = span.render(text);
+        assert!(chunk.chars().count() <= 27, "{spans:?}");
+        assert!(!ends_open(&chunk), "{spans:?}");
+    }
+}

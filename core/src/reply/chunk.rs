@@ -572,14 +572,18 @@ impl<'a> Chunker<'a> {
             return self.finish(at, reopen, cand);
         }
         if reopen.is_some() {
-            // Inside a block, indentation wider than the room left beside
-            // the fence lines: drop it (whitespace at a break), keep the
-            // block.
-            if let Some(inner) = self.skip_ws(at.line, at.off).filter(|n| n.line == at.line) {
-                if inner.off > at.off {
-                    if let Some(cand) = self.relaxed_cut(inner, prefix_c, prefix_l) {
-                        return self.finish(inner, reopen, cand);
-                    }
+            // Inside a block, indentation (or a space a mark sits on)
+            // wider than the room left beside the fence lines: drop it
+            // (whitespace at a break), keep the block.
+            let line = &self.lines[at.line];
+            let rest = &self.text[at.off..line.trim_end];
+            if let Some(i) = rest.find(|c: char| !c.is_whitespace()).filter(|i| *i > 0) {
+                let inner = Cursor {
+                    off: at.off + i,
+                    ..at
+                };
+                if let Some(cand) = self.relaxed_cut(inner, prefix_c, prefix_l) {
+                    return self.finish(inner, reopen, cand);
                 }
             }
         }
@@ -781,7 +785,12 @@ impl<'a> Chunker<'a> {
             return;
         };
         let end = self.trim_end_from(k, scan.start_off, g);
-        if end > scan.start_off && end > scan.body_start {
+        // (A cluster cut in two may leave only whitespace before the cut,
+        // e.g. the space a combining mark sits on.)
+        if end > scan.start_off
+            && end > scan.body_start
+            && !text[scan.body_start..end].chars().all(char::is_whitespace)
+        {
             let used = count - text[end..h].chars().count();
             let next = self.skip_ws(k, g);
             let lone_closer = scan.close.is_some_and(|f| {
@@ -916,7 +925,8 @@ impl<'a> Chunker<'a> {
         }
         let lines = prefix_l + 1 + usize::from(close.is_some());
         let (h, count) = advance_chars(self.text, at.off, line.trim_end, budget);
-        let mut g = self.prev_boundary(at.line, h);
+        // (`max`: a start inside a cluster, after dropped whitespace.)
+        let mut g = self.prev_boundary(at.line, h).max(at.off);
         if h == line.trim_end && close.is_some_and(|f| self.next_is_closer(at.line, f)) {
             // Leave the last grapheme for the next chunk, so that it does
             // not hold the closing fence alone; when that grapheme is all
@@ -924,7 +934,7 @@ impl<'a> Chunker<'a> {
             // rather than sending an empty block).
             if let Some((j, _)) = self.text[at.off..h].char_indices().last() {
                 let last = at.off + j;
-                g = self.prev_boundary(at.line, last);
+                g = self.prev_boundary(at.line, last).max(at.off);
                 if self.text[at.off..g].trim().is_empty() {
                     g = last;
                 }
@@ -937,7 +947,7 @@ impl<'a> Chunker<'a> {
         }
         let g = self.fence_safe_cut(at.line, at.off, g)?;
         let end = self.trim_end_from(at.line, at.off, g);
-        if end <= at.off {
+        if self.text[at.off..end].chars().all(char::is_whitespace) {
             return None;
         }
         Some(Cand {
