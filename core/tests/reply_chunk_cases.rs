@@ -371,7 +371,12 @@ fn a_line_led_by_more_whitespace_than_a_chunk_is_not_cut_into_a_fence() {
     }
     for limit in 20..40 {
         for n in 1..40 {
-            let text = format!("{}{}`````{}", "\u{c}".repeat(limit + 2), "x".repeat(n), "y".repeat(n % 7));
+            let text = format!(
+                "{}{}`````{}",
+                "\u{c}".repeat(limit + 2),
+                "x".repeat(n),
+                "y".repeat(n % 7)
+            );
             let chunks = chunk_text(&text, &len(limit, None));
             for chunk in &chunks {
                 assert!(chunk.chars().count() <= limit, "{limit}/{n}: {chunks:?}");
@@ -394,16 +399,22 @@ fn a_text_tail_that_starts_like_a_fence_is_split_off_only_when_it_fits_whole() {
         "\u{fffd}".repeat(29),
         "\0".repeat(13),
     );
-    let cases = [(crash, vec![66]), (
-        format!("intro words ```` a {} `b` c", "x".repeat(80)),
-        (20..60).collect(),
-    )];
+    let cases = [
+        (crash, vec![66]),
+        (
+            format!("intro words ```` a {} `b` c", "x".repeat(80)),
+            (20..60).collect(),
+        ),
+    ];
     for (text, limits) in cases {
         for limit in limits {
             let chunks = chunk_text(&text, &len(limit, None));
             for chunk in &chunks {
                 assert!(chunk.chars().count() <= limit, "{limit}: {chunks:?}");
-                assert!(!ends_open(chunk), "{limit}: a fence made of text: {chunks:?}");
+                assert!(
+                    !ends_open(chunk),
+                    "{limit}: a fence made of text: {chunks:?}"
+                );
             }
         }
     }
@@ -445,7 +456,10 @@ fn runs_of_backticks_close_together_are_cut_inside_a_run_when_nothing_else_is_sa
         let chunks = chunk_text(&text, &len(limit, None));
         for chunk in &chunks {
             assert!(chunk.chars().count() <= limit, "{limit}: {chunks:?}");
-            assert!(!ends_open(chunk), "{limit}: a fence made of text: {chunks:?}");
+            assert!(
+                !ends_open(chunk),
+                "{limit}: a fence made of text: {chunks:?}"
+            );
         }
         let joined: String = chunks.concat();
         assert_eq!(
@@ -507,13 +521,17 @@ fn a_code_line_led_by_a_longer_run_than_its_marker_is_cut_inside_the_run() {
     // Fuzz find (fuzz/regressions/chunker/crash-eb61fea9…) at limit 27: an
     // 8-tilde block leaves 9 chars a chunk for a code line of 9 tildes and
     // text; 9 or 8 tildes alone would close the block, 7 do not.
-    let text = "~~~~~~~~\n~~~~~~~~~\u{fffd}\u{fffd}\n7~\u{fffd}\n7\u{fffd}\n\u{fffd}\u{fffd}\u{fffd}\n~";
+    let text =
+        "~~~~~~~~\n~~~~~~~~~\u{fffd}\u{fffd}\n7~\u{fffd}\n7\u{fffd}\n\u{fffd}\u{fffd}\u{fffd}\n~";
     let chunks = chunk_text(text, &len(27, None));
     for chunk in &chunks {
         assert!(chunk.chars().count() <= 27, "{chunks:?}");
         assert!(!ends_open(chunk), "unbalanced: {chunks:?}");
     }
-    assert!(chunks.iter().any(|c| c.contains("\n~~~~~~~\n")), "{chunks:?}");
+    assert!(
+        chunks.iter().any(|c| c.contains("\n~~~~~~~\n")),
+        "{chunks:?}"
+    );
 }
 
 #[test]
@@ -527,7 +545,10 @@ fn code_indented_wider_than_the_room_beside_the_fence_lines_keeps_its_block() {
     for chunk in &chunks {
         assert!(chunk.chars().count() <= 27, "{chunks:?}");
         assert!(!ends_open(chunk), "unbalanced: {chunks:?}");
-        assert!(chunk.starts_with("~~~~~~~~~~~\n"), "left the block: {chunks:?}");
+        assert!(
+            chunk.starts_with("~~~~~~~~~~~\n"),
+            "left the block: {chunks:?}"
+        );
     }
 }
 
@@ -537,17 +558,27 @@ fn a_no_break_space_after_a_break_never_starts_a_chunk() {
     // break at " " went on at the figure space after it (U+2007, not a
     // break), and "\u{2007}" alone became a chunk.
     let text = "~~~~~~~~#~n~\u{7}\0~\u{18}^\u{14}\u{3}\0\0\0~\u{fffd}~~~~~~\u{c}`\u{b}d\u{1d}\u{b} ~?\u{1}\0\0\n~ \u{2007}\t\0P\u{1d}  &";
-    let mut cases = vec![(text.to_owned(), ChunkLimits::new(20, None, ChunkMode::Newline))];
+    let mut cases = vec![(
+        text.to_owned(),
+        ChunkLimits::new(20, None, ChunkMode::Newline),
+    )];
     for limit in 20..30 {
         for nb in ['\u{a0}', '\u{2007}', '\u{202f}'] {
-            let text = format!("{} {nb}\t{} {nb} \u{3002}{nb} x", "a".repeat(limit - 2), "b".repeat(limit - 3));
+            let text = format!(
+                "{} {nb}\t{} {nb} \u{3002}{nb} x",
+                "a".repeat(limit - 2),
+                "b".repeat(limit - 3)
+            );
             cases.push((text, len(limit, None)));
         }
     }
     for (text, limits) in cases {
         let spans = chunk_spans(&text, &limits);
         for span in &spans {
-            assert!(!text[span.body.clone()].trim().is_empty(), "{text:?}: {spans:?}");
+            assert!(
+                !text[span.body.clone()].trim().is_empty(),
+                "{text:?}: {spans:?}"
+            );
             assert!(span.render(&text).chars().count() <= limits.max_chars());
         }
     }
