@@ -1,6 +1,6 @@
 //! What both channel loops do with an inbound message once the platform's
 //! payload is turned into the core's [`InboundMessage`]: log senders the way
-//! the seeds promise (`authorId` at info when the operator needs it, drops
+//! the channel docs promise (`authorId` at info when the operator needs it, drops
 //! at debug with the reason), answer pairing challenges, and build the agent
 //! turn for an allowed message. Every decision here is the core's; this
 //! module only assembles inputs and carries out results.

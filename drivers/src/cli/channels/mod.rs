@@ -11,7 +11,7 @@
 //!   `guilds.*.channels` (`GET /channels/{id}`, the guild's roles and the
 //!   bot's member entry; View Channel, Send Messages and Read Message History
 //!   are required). Slug or name keys cannot be audited and are listed as
-//!   such (seed `discord.md`, Troubleshooting).
+//!   such (the Discord channel doc, Troubleshooting).
 //! - KOOK: `GET /user/me`, `GET /gateway/index` (the URL it hands out carries
 //!   a token and is never printed).
 //!
