@@ -76,162 +76,73 @@ impl DiscordLoop {
             self.policy.sender_notice(&inbound, &decision),
         );
         let paired = approved.to_vec();
-        let in_guild = matches!(chat, ChatKind::Channel | ChatKind::Thread);
         let guild_id = inbound.guild.as_ref().map(|g| g.id.clone());
-        match decision {
-            Decision::Allow(mut allowed) => {
-                if let Inbound::Command(invocation) =
-                    classify(&allowed.text, self.shared.config.commands.text)
-                {
-                    let executed = execute(
-                        &self.shared,
-                        &CommandSite {
-                            inbound: &inbound,
-                            allowed: &allowed,
-                            policy: &self.policy,
-                            paired: &paired,
-                            native: false,
-                            config_writes: self.settings.config_writes,
-                        },
-                        &invocation,
-                    );
-                    if let Some(text) = &executed.reply {
-                        for chunk in answer_chunks(text, &self.limits) {
-                            self.send_text(now, &channel_id, chunk.text, None);
-                        }
-                    }
-                    if let Some((_, allowed)) = executed.turn {
-                        let turn = self.command_turn(&allowed, &channel_id, chat, &message.id);
-                        let delivery = Delivery {
-                            message_id: message.id.to_string(),
-                            ack: None,
-                            journal: None,
-                            participants: vec![allowed.sender.id.clone()],
-                            interaction: None,
-                        };
-                        self.submit_turn(
-                            now,
-                            &allowed,
-                            turn,
-                            Vec::new(),
-                            guild_id.clone(),
-                            delivery,
-                        );
-                    }
-                    return;
-                }
-                let media = discord_media(&message.attachments);
-                allowed.text = text_or_placeholder(&allowed.text, &media);
-                let chat_type = if chat == ChatKind::Direct {
-                    ChatType::Direct
-                } else {
-                    ChatType::Channel
-                };
-                let context = if in_guild && self.settings.history_limit > 0 {
-                    self.histories
-                        .take_context(&channel_id, self.settings.history_limit as usize)
-                } else {
-                    Vec::new()
-                };
-                let quoted = message.referenced_message.as_ref().map(|r| ContextMessage {
-                    message_id: r.id.to_string(),
-                    author_id: r.author.id.to_string(),
-                    author_name: r.author.username.clone(),
-                    text: r.content.clone(),
-                });
-                let dm_history_limit = if chat == ChatKind::Direct {
-                    self.settings.dm_history_limit_for(&inbound.author.id)
-                } else {
-                    None
-                };
-                let message_id = message.id.to_string();
-                let topic = self.topic_of(&channel_id);
-                let turn = build_turn(
-                    &allowed,
-                    &TurnSource {
-                        channel: ChannelKind::Discord,
-                        account_id: &self.account.account_id,
-                        chat_type,
-                        chat_id: &channel_id,
-                        message_id: &message_id,
-                        context: &context,
-                        reply_to: quoted.as_ref(),
-                        dm_history_limit,
-                        topic: topic.as_deref(),
-                        config: &self.shared.config,
-                    },
-                );
-                let participants = turn_participants(
-                    &inbound.author.id,
-                    &inbound.mentions,
-                    &context,
-                    quoted.as_ref(),
-                );
-                let journaled = JournaledTurn {
-                    turn,
-                    chat_id: allowed.route.reply_to.chat_id.clone(),
-                    direct: allowed.route.reply_to.direct,
-                    participants,
-                };
-                let journal = match self.durable.admit(&message_id, &journaled) {
-                    Admission::Run { id } => Some(id),
-                    Admission::AlreadyJournaled => {
-                        debug!("{}: message {message_id} was already handled", self.name);
-                        return;
-                    }
-                    _ => None,
-                };
-                let JournaledTurn {
-                    turn, participants, ..
-                } = journaled;
-                let ack = ack_reaction(&self.shared.config, &allowed).map(str::to_owned);
-                if let Some(emoji) = &ack {
-                    let add = self.link.submit(
-                        now,
-                        DiscordRequest::CreateReaction {
-                            channel_id: channel_id.clone(),
-                            message_id: message_id.clone(),
-                            emoji: emoji.clone(),
-                        },
-                    );
-                    if let Some(add) = add {
-                        self.acks.adding(
-                            add,
-                            AckTarget {
-                                chat_id: channel_id.clone(),
-                                direct: false,
-                                message_id: message_id.clone(),
-                                emoji: emoji.clone(),
-                            },
-                        );
-                    }
-                }
-                let delivery = Delivery {
-                    message_id,
-                    ack,
-                    journal,
-                    participants,
-                    interaction: None,
-                };
-                self.submit_turn(now, &allowed, turn, media, guild_id, delivery);
+        let dm_history_limit = match chat {
+            ChatKind::Direct => self.settings.dm_history_limit_for(&inbound.author.id),
+            _ => None,
+        };
+        let facts = MessageFacts {
+            channel: ChannelKind::Discord,
+            account_id: &self.account.account_id,
+            chat,
+            chat_id: &channel_id,
+            message_id: &message.id,
+            line: ContextMessage {
+                message_id: message.id.to_string(),
+                author_id: author.id.to_string(),
+                author_name: tag,
+                text: message.content.clone(),
+            },
+            mentions: &inbound.mentions,
+            quoted: message.referenced_message.as_ref().map(|r| ContextMessage {
+                message_id: r.id.to_string(),
+                author_id: r.author.id.to_string(),
+                author_name: r.author.username.clone(),
+                text: r.content.clone(),
+            }),
+            media: discord_media(&message.attachments),
+            history_limit: self.settings.history_limit,
+            dm_history_limit,
+            topic: self.topic_of(&channel_id),
+        };
+        match plan_inbound(&self.shared.config, decision, facts, &mut self.histories) {
+            InboundAction::Turn(planned) => {
+                self.run_planned_turn(now, *planned, &channel_id, guild_id);
             }
-            Decision::Drop(dropped)
-                if in_guild
-                    && dropped.reason == DropReason::MentionRequired
-                    && self.settings.history_limit > 0
-                    && !message.content.trim().is_empty() =>
-            {
-                self.histories.record(
-                    &channel_id,
-                    ContextMessage {
+            InboundAction::Command {
+                invocation,
+                allowed,
+            } => {
+                let executed = execute(
+                    &self.shared,
+                    &CommandSite {
+                        inbound: &inbound,
+                        allowed: &allowed,
+                        policy: &self.policy,
+                        paired: &paired,
+                        native: false,
+                        config_writes: self.settings.config_writes,
+                    },
+                    &invocation,
+                );
+                if let Some(text) = &executed.reply {
+                    for chunk in answer_chunks(text, &self.limits) {
+                        self.send_text(now, &channel_id, chunk.text, None);
+                    }
+                }
+                if let Some((_, allowed)) = executed.turn {
+                    let turn = self.command_turn(&allowed, &channel_id, chat, &message.id);
+                    let delivery = Delivery {
                         message_id: message.id.to_string(),
-                        author_id: author.id.to_string(),
-                        author_name: tag,
-                        text: message.content.clone(),
-                    },
-                );
+                        ack: None,
+                        journal: None,
+                        participants: vec![allowed.sender.id.clone()],
+                        interaction: None,
+                    };
+                    self.submit_turn(now, &allowed, turn, Vec::new(), guild_id, delivery);
+                }
             }
-            Decision::PairingChallenge(challenge) => {
+            InboundAction::PairingChallenge(challenge) => {
                 let requester = Requester {
                     id: challenge.sender.id.clone(),
                     name: Some(challenge.sender.name.clone()),
@@ -244,6 +155,64 @@ impl DiscordLoop {
             }
             _ => {}
         }
+    }
+
+    /// Journals a planned turn (a message already journaled is not run
+    /// again), adds its ack reaction and hands it to the agents.
+    pub(super) fn run_planned_turn(
+        &mut self,
+        now: Instant,
+        planned: PlannedTurn,
+        channel_id: &str,
+        guild_id: Option<String>,
+    ) {
+        let PlannedTurn {
+            allowed,
+            journaled,
+            ack,
+            media,
+        } = planned;
+        let message_id = journaled.turn.message_id.clone();
+        let journal = match self.durable.admit(&message_id, &journaled) {
+            Admission::Run { id } => Some(id),
+            Admission::AlreadyJournaled => {
+                debug!("{}: message {message_id} was already handled", self.name);
+                return;
+            }
+            _ => None,
+        };
+        let JournaledTurn {
+            turn, participants, ..
+        } = journaled;
+        if let Some(emoji) = &ack {
+            let add = self.link.submit(
+                now,
+                DiscordRequest::CreateReaction {
+                    channel_id: channel_id.to_owned(),
+                    message_id: message_id.clone(),
+                    emoji: emoji.clone(),
+                },
+            );
+            if let Some(add) = add {
+                self.acks.adding(
+                    add,
+                    AckTarget {
+                        chat_id: channel_id.to_owned(),
+                        direct: false,
+                        message_id: message_id.clone(),
+                        emoji: emoji.clone(),
+                    },
+                );
+            }
+        }
+        let delivery = Delivery {
+            message_id,
+            ack,
+            journal,
+            participants,
+            interaction: None,
+        };
+        self.submit_turn(now, &allowed, turn, media, guild_id, delivery);
     }
 
     /// The turn a command runs (`/new <text>`, `/ask`): its text alone, no

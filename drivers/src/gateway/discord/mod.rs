@@ -38,14 +38,13 @@ use std::time::{Duration, Instant};
 
 use krill_core::access::reactions::BOT_MESSAGES_CAP;
 use krill_core::access::{
-    ack_reaction, resolve_names, AccessPolicy, Allowed, Author, BotMessages, ChatKind, Decision,
-    Directory, DropReason, InboundMessage, InboundReaction, Place, ReactionDecision, ReactionEmoji,
+    resolve_names, AccessPolicy, Allowed, Author, BotMessages, ChatKind, Directory, InboundMessage,
+    InboundReaction, Place, ReactionDecision, ReactionEmoji,
 };
 use krill_core::agent::{
     prepend_system_events, ChannelHistories, ChannelKind, ChatType, ContextMessage, SystemEvents,
     TurnInput,
 };
-use krill_core::commands::{classify, Inbound};
 use krill_core::config::{Config, DiscordSettings, Platform, ResolvedAccount};
 use krill_core::discord::{
     Channel, Dispatch, Event, GatewayFetchError, Guild, IdentifyLimiter, Message, Output, Reaction,
@@ -53,6 +52,10 @@ use krill_core::discord::{
 };
 use krill_core::durable::{Admission, JournaledTurn, SendKind};
 use krill_core::pairing::Requester;
+use krill_core::pipeline::{
+    build_turn, plan_inbound, turn_participants, InboundAction, MessageFacts, PlannedTurn,
+    TurnSource,
+};
 use krill_core::reply::{ChunkLimits, MentionPolicy, MentionScope};
 use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};
 use krill_core::rest::{RequestId, Response, RestError, RestEvent};
@@ -65,9 +68,7 @@ use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite};
 use super::deliveries::Deliveries;
 use super::durable::{Durable, Outgoing, ReplyMessage, TEXT};
-use super::inbound::{
-    answer_chunks, build_turn, log_decision, pairing_reply, turn_participants, TurnSource,
-};
+use super::inbound::{answer_chunks, log_decision, pairing_reply};
 use super::link::RestLink;
 use super::media::{
     read_reply_files, shape_reply, submit_turn_with_media, MediaDelivery, MediaTurn,
@@ -94,8 +95,7 @@ use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 use crate::store::resume::SavedSession;
 use krill_core::durable::UPLOAD;
 use krill_core::media::{
-    delivery_notes, discord_media, plan_discord_delivery, text_or_placeholder, DiscordSend,
-    InboundMedia,
+    delivery_notes, discord_media, plan_discord_delivery, DiscordSend, InboundMedia,
 };
 use krill_core::rest::discord::CreateMessageWithFiles;
 use krill_core::routing::ReplyTarget;

@@ -88,146 +88,57 @@ impl KookLoop {
             &decision,
             self.policy.sender_notice(&inbound, &decision),
         );
-        match decision {
-            Decision::Allow(mut allowed) => {
-                if let Inbound::Command(invocation) =
-                    classify(&allowed.text, self.shared.config.commands.text)
-                {
-                    let paired = approved.to_vec();
-                    let executed = execute(
-                        &self.shared,
-                        &CommandSite {
-                            inbound: &inbound,
-                            allowed: &allowed,
-                            policy: &self.policy,
-                            paired: &paired,
-                            native: false,
-                            config_writes: true,
-                        },
-                        &invocation,
-                    );
-                    self.carry_out(now, executed, &chat_id, direct, &message.msg_id);
-                    return;
-                }
-                let media = kook_media(&message);
-                allowed.text = text_or_placeholder(&allowed.text, &media);
-                let chat_type = if direct {
-                    ChatType::Direct
-                } else {
-                    ChatType::Channel
-                };
-                let context = if !direct && self.settings.history_limit > 0 {
-                    self.histories
-                        .take_context(&chat_id, self.settings.history_limit as usize)
-                } else {
-                    Vec::new()
-                };
-                let quoted = message.quote.as_ref().map(|q| ContextMessage {
-                    message_id: q.msg_id.clone(),
-                    author_id: q.author.as_ref().map(|a| a.id.clone()).unwrap_or_default(),
-                    author_name: q
-                        .author
-                        .as_ref()
-                        .map(|a| a.username.clone())
-                        .unwrap_or_default(),
-                    text: q.content.clone(),
-                });
-                let turn = build_turn(
-                    &allowed,
-                    &TurnSource {
-                        channel: ChannelKind::Kook,
-                        account_id: &self.account.account_id,
-                        chat_type,
-                        chat_id: &chat_id,
-                        message_id: &message.msg_id,
-                        context: &context,
-                        reply_to: quoted.as_ref(),
-                        dm_history_limit: None,
-                        topic: None,
-                        config: &self.shared.config,
+        let chat = inbound.chat;
+        let facts = MessageFacts {
+            channel: ChannelKind::Kook,
+            account_id: &self.account.account_id,
+            chat,
+            chat_id: &chat_id,
+            message_id: &message.msg_id,
+            line: ContextMessage {
+                message_id: message.msg_id.clone(),
+                author_id: author.id.clone(),
+                author_name: display,
+                text: message.content().to_owned(),
+            },
+            mentions: &inbound.mentions,
+            quoted: message.quote.as_ref().map(|q| ContextMessage {
+                message_id: q.msg_id.clone(),
+                author_id: q.author.as_ref().map(|a| a.id.clone()).unwrap_or_default(),
+                author_name: q
+                    .author
+                    .as_ref()
+                    .map(|a| a.username.clone())
+                    .unwrap_or_default(),
+                text: q.content.clone(),
+            }),
+            media: kook_media(&message),
+            history_limit: self.settings.history_limit,
+            dm_history_limit: None,
+            topic: None,
+        };
+        match plan_inbound(&self.shared.config, decision, facts, &mut self.histories) {
+            InboundAction::Turn(planned) => self.run_planned_turn(now, *planned, direct),
+            InboundAction::Command {
+                invocation,
+                allowed,
+            } => {
+                let paired = approved.to_vec();
+                let executed = execute(
+                    &self.shared,
+                    &CommandSite {
+                        inbound: &inbound,
+                        allowed: &allowed,
+                        policy: &self.policy,
+                        paired: &paired,
+                        native: false,
+                        config_writes: true,
                     },
+                    &invocation,
                 );
-                let participants = turn_participants(
-                    &inbound.author.id,
-                    &inbound.mentions,
-                    &context,
-                    quoted.as_ref(),
-                );
-                let journaled = JournaledTurn {
-                    turn,
-                    chat_id: allowed.route.reply_to.chat_id.clone(),
-                    direct: allowed.route.reply_to.direct,
-                    participants,
-                };
-                let journal = match self.durable.admit(&message.msg_id, &journaled) {
-                    Admission::Run { id } => Some(id),
-                    Admission::AlreadyJournaled => {
-                        debug!(
-                            "{}: message {} was already handled",
-                            self.name, message.msg_id
-                        );
-                        return;
-                    }
-                    _ => None,
-                };
-                let JournaledTurn {
-                    turn, participants, ..
-                } = journaled;
-                let ack = ack_reaction(&self.shared.config, &allowed).map(str::to_owned);
-                if let Some(emoji) = &ack {
-                    let add = self.link.submit(
-                        now,
-                        KookRequest::AddReaction {
-                            direct,
-                            msg_id: message.msg_id.clone(),
-                            emoji: emoji.clone(),
-                        },
-                    );
-                    if let Some(add) = add {
-                        self.acks.adding(
-                            add,
-                            AckTarget {
-                                chat_id: chat_id.clone(),
-                                direct,
-                                message_id: message.msg_id.clone(),
-                                emoji: emoji.clone(),
-                            },
-                        );
-                    }
-                }
-                self.durable.turn_started();
-                let ctx = TurnCtx {
-                    channel: self.index,
-                    reply_to: allowed.route.reply_to.clone(),
-                    message_id: message.msg_id.clone(),
-                    ack,
-                    journal,
-                    participants,
-                    interaction: None,
-                };
-                let media_turn = MediaTurn {
-                    settings: &self.media,
-                    platform: "kook",
-                    media,
-                };
-                submit_turn_with_media(&self.shared, media_turn, turn, ctx, None);
+                self.carry_out(now, executed, &chat_id, direct, &message.msg_id);
             }
-            Decision::Drop(dropped)
-                if !direct
-                    && dropped.reason == DropReason::MentionRequired
-                    && self.settings.history_limit > 0 =>
-            {
-                self.histories.record(
-                    &chat_id,
-                    ContextMessage {
-                        message_id: message.msg_id.clone(),
-                        author_id: author.id.clone(),
-                        author_name: display,
-                        text: message.content().to_owned(),
-                    },
-                );
-            }
-            Decision::PairingChallenge(challenge) => {
+            InboundAction::PairingChallenge(challenge) => {
                 let requester = krill_core::pairing::Requester {
                     id: challenge.sender.id.clone(),
                     name: Some(challenge.sender.name.clone()),
@@ -240,6 +151,69 @@ impl KookLoop {
             }
             _ => {}
         }
+    }
+
+    /// Journals a planned turn (a message already journaled is not run
+    /// again), adds its ack reaction and hands it to the agents.
+    pub(super) fn run_planned_turn(&mut self, now: Instant, planned: PlannedTurn, direct: bool) {
+        let PlannedTurn {
+            allowed,
+            journaled,
+            ack,
+            media,
+        } = planned;
+        let message_id = journaled.turn.message_id.clone();
+        let journal = match self.durable.admit(&message_id, &journaled) {
+            Admission::Run { id } => Some(id),
+            Admission::AlreadyJournaled => {
+                debug!("{}: message {message_id} was already handled", self.name);
+                return;
+            }
+            _ => None,
+        };
+        let JournaledTurn {
+            turn,
+            chat_id,
+            participants,
+            ..
+        } = journaled;
+        if let Some(emoji) = &ack {
+            let add = self.link.submit(
+                now,
+                KookRequest::AddReaction {
+                    direct,
+                    msg_id: message_id.clone(),
+                    emoji: emoji.clone(),
+                },
+            );
+            if let Some(add) = add {
+                self.acks.adding(
+                    add,
+                    AckTarget {
+                        chat_id,
+                        direct,
+                        message_id: message_id.clone(),
+                        emoji: emoji.clone(),
+                    },
+                );
+            }
+        }
+        self.durable.turn_started();
+        let ctx = TurnCtx {
+            channel: self.index,
+            reply_to: allowed.route.reply_to.clone(),
+            message_id,
+            ack,
+            journal,
+            participants,
+            interaction: None,
+        };
+        let media_turn = MediaTurn {
+            settings: &self.media,
+            platform: "kook",
+            media,
+        };
+        submit_turn_with_media(&self.shared, media_turn, turn, ctx, None);
     }
 
     /// Sends a command's answer and runs the turn it asks for.

@@ -25,14 +25,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use krill_core::access::{
-    ack_reaction, AccessPolicy, Author, ChatKind, Decision, DropReason, InboundMessage, Place,
-    ResolvedAllowlists,
+    AccessPolicy, Author, ChatKind, InboundMessage, Place, ResolvedAllowlists,
 };
 use krill_core::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage};
-use krill_core::commands::{classify, Inbound};
 use krill_core::config::{Config, KookSettings, Platform, ResolvedAccount};
 use krill_core::kook::{
     Event, GatewayFetchError, Message, Output, ResumeState, Session, SessionConfig, State,
+};
+use krill_core::pipeline::{
+    build_turn, plan_inbound, InboundAction, MessageFacts, PlannedTurn, TurnSource,
 };
 use krill_core::reply::{ChunkLimits, MentionPolicy, OutboundChunk};
 use krill_core::rest::kook::{
@@ -47,9 +48,7 @@ use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite, Executed};
 use super::deliveries::Deliveries;
 use super::durable::{Durable, Outgoing, ReplyMessage, TEXT};
-use super::inbound::{
-    answer_chunks, build_turn, log_decision, pairing_reply, turn_participants, TurnSource,
-};
+use super::inbound::{answer_chunks, log_decision, pairing_reply};
 use super::link::RestLink;
 use super::media::{
     read_reply_files, shape_reply, submit_turn_with_media, MediaDelivery, MediaTurn,
@@ -66,9 +65,7 @@ use crate::ws::redact_url;
 use krill_core::durable::kook_check::LIST_PAGE_SIZE;
 use krill_core::durable::{Admission, JournaledTurn, ListedMessage, SendKind, UPLOAD};
 use krill_core::kook::Body;
-use krill_core::media::{
-    delivery_notes, kook_media, plan_kook_delivery, text_or_placeholder, KookSend,
-};
+use krill_core::media::{delivery_notes, kook_media, plan_kook_delivery, KookSend};
 use krill_core::rest::kook::{MediaMessageCreate, MediaTarget};
 use krill_core::routing::ReplyTarget;
 use std::collections::HashMap;
