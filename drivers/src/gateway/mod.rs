@@ -120,15 +120,8 @@ pub(crate) enum Input {
         /// The account as the new config resolves it.
         account: Box<ResolvedAccount>,
     },
-    /// A control socket client asks the loop to deliver a message.
-    Deliver {
-        /// Where and what.
-        target: krill_core::control::Target,
-        /// The text.
-        text: String,
-        /// Where the outcome goes.
-        reply: Sender<krill_core::control::ControlReply>,
-    },
+    /// A `send` of the control socket (`krill message send`).
+    Deliver(deliveries::DeliverRequest),
     /// A reload disabled the account (or replaces its loop): stop.
     Stop {
         /// Why, for the log.

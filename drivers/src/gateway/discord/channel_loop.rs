@@ -3,6 +3,8 @@
 //! reload, shutdown and the health report).
 
 use super::*;
+use crate::gateway::deliveries::DeliveryShape;
+use krill_core::control::FileLimits;
 
 impl ChannelLoop for DiscordLoop {
     fn name(&self) -> &str {
@@ -141,11 +143,19 @@ impl ChannelLoop for DiscordLoop {
             Input::Http { id, result } => self.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, *outcome),
             Input::Media { ctx, delivery } => self.deliver_media(now, ctx, delivery),
-            Input::Deliver {
-                target,
-                text,
-                reply,
-            } => self.deliver(now, target, &text, reply),
+            Input::Deliver(request) => {
+                let shape = DeliveryShape {
+                    platform: Platform::Discord,
+                    limits: &self.limits,
+                    file_limits: FileLimits {
+                        max_bytes: self.media.max_bytes,
+                        platform_limit: self.media.platform_limit,
+                    },
+                    mentions: self.settings.allowed_mentions,
+                };
+                self.deliveries
+                    .deliver(now, &mut self.link, &shape, request);
+            }
             // `run_loop` hands these to `suspend` / `reload` / `request_stop`.
             Input::Drain | Input::Reload { .. } | Input::Stop { .. } => {}
             Input::Tool(call) => {

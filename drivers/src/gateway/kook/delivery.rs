@@ -5,34 +5,6 @@
 use super::*;
 
 impl KookLoop {
-    /// Delivers `text` to `target` for the control socket (`krill message
-    /// send`): chunked like a reply; only a DM's recipient may be pinged.
-    pub(super) fn deliver(
-        &mut self,
-        now: Instant,
-        target: krill_core::control::Target,
-        text: &str,
-        reply: Sender<krill_core::control::ControlReply>,
-    ) {
-        let recipient = match &target {
-            krill_core::control::Target::User(id) => Some(id.clone()),
-            krill_core::control::Target::Channel(_) => None,
-        };
-        let mentions = MentionPolicy::new(self.settings.allowed_mentions, recipient.as_deref());
-        match krill_core::control::Delivery::new(
-            Platform::Kook,
-            target,
-            text,
-            &self.limits,
-            mentions,
-        ) {
-            Ok(delivery) => self.deliveries.start(now, &mut self.link, delivery, reply),
-            Err(error) => {
-                let _ = reply.try_send(krill_core::control::ControlReply::failed(error));
-            }
-        }
-    }
-
     /// Submits one message to a channel or, for DMs, to the user.
     pub(super) fn send(
         &mut self,
