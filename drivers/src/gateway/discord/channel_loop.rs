@@ -4,7 +4,6 @@
 
 use super::*;
 use crate::gateway::deliveries::DeliveryShape;
-use krill_core::control::FileLimits;
 
 impl ChannelLoop for DiscordLoop {
     fn name(&self) -> &str {
@@ -147,10 +146,7 @@ impl ChannelLoop for DiscordLoop {
                 let shape = DeliveryShape {
                     platform: Platform::Discord,
                     limits: &self.limits,
-                    file_limits: FileLimits {
-                        max_bytes: self.media.max_bytes,
-                        platform_limit: self.media.platform_limit,
-                    },
+                    file_limits: self.media.file_limits(),
                     mentions: self.settings.allowed_mentions,
                 };
                 self.deliveries

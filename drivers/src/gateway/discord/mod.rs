@@ -98,7 +98,6 @@ use krill_core::media::{
     delivery_notes, discord_media, plan_discord_delivery, DiscordSend, InboundMedia,
 };
 use krill_core::rest::discord::CreateMessageWithFiles;
-use krill_core::routing::ReplyTarget;
 
 /// Channel kinds Discord uses for threads (announcement, public, private).
 const THREAD_KINDS: [u16; 3] = [10, 11, 12];
@@ -367,20 +366,13 @@ impl DiscordLoop {
     /// (their reply recorded in the transcript is reused, not asked again).
     fn recover_turns(&mut self, now: Instant) {
         for (id, journaled) in self.durable.recovered_turns() {
-            let ctx = TurnCtx {
-                channel: self.index,
-                reply_to: ReplyTarget {
-                    platform: Platform::Discord,
-                    account_id: self.account.account_id.clone(),
-                    chat_id: journaled.chat_id.clone(),
-                    direct: journaled.direct,
-                },
-                message_id: journaled.turn.message_id.clone(),
-                ack: None,
-                journal: Some(id),
-                participants: journaled.participants.clone(),
-                interaction: None,
-            };
+            let ctx = TurnCtx::recovered(
+                self.index,
+                Platform::Discord,
+                &self.account.account_id,
+                id,
+                &journaled,
+            );
             self.durable.turn_started();
             match super::recorded_outcome(&self.shared, &journaled.turn) {
                 Some(outcome) => self.handle_outcome(now, ctx, outcome),

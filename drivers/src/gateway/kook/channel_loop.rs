@@ -4,7 +4,6 @@
 
 use super::*;
 use crate::gateway::deliveries::DeliveryShape;
-use krill_core::control::FileLimits;
 
 impl ChannelLoop for KookLoop {
     fn name(&self) -> &str {
@@ -122,10 +121,7 @@ impl ChannelLoop for KookLoop {
                 let shape = DeliveryShape {
                     platform: Platform::Kook,
                     limits: &self.limits,
-                    file_limits: FileLimits {
-                        max_bytes: self.media.max_bytes,
-                        platform_limit: self.media.platform_limit,
-                    },
+                    file_limits: self.media.file_limits(),
                     mentions: self.settings.allowed_mentions,
                 };
                 self.deliveries

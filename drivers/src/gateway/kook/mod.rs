@@ -67,7 +67,6 @@ use krill_core::durable::{Admission, JournaledTurn, ListedMessage, SendKind, UPL
 use krill_core::kook::Body;
 use krill_core::media::{delivery_notes, kook_media, plan_kook_delivery, KookSend};
 use krill_core::rest::kook::{MediaMessageCreate, MediaTarget};
-use krill_core::routing::ReplyTarget;
 use std::collections::HashMap;
 
 /// Channels whose context is kept at most.
@@ -208,20 +207,13 @@ impl KookLoop {
     /// (their reply recorded in the transcript is reused, not asked again).
     fn recover_turns(&mut self, now: Instant) {
         for (id, journaled) in self.durable.recovered_turns() {
-            let ctx = TurnCtx {
-                channel: self.index,
-                reply_to: ReplyTarget {
-                    platform: Platform::Kook,
-                    account_id: self.account.account_id.clone(),
-                    chat_id: journaled.chat_id.clone(),
-                    direct: journaled.direct,
-                },
-                message_id: journaled.turn.message_id.clone(),
-                ack: None,
-                journal: Some(id),
-                participants: journaled.participants.clone(),
-                interaction: None,
-            };
+            let ctx = TurnCtx::recovered(
+                self.index,
+                Platform::Kook,
+                &self.account.account_id,
+                id,
+                &journaled,
+            );
             self.durable.turn_started();
             match super::recorded_outcome(&self.shared, &journaled.turn) {
                 Some(outcome) => self.handle_outcome(now, ctx, outcome),
