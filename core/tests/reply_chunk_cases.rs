@@ -599,3 +599,22 @@ fn a_space_carrying_a_mark_is_never_a_chunk_alone() {
         assert!(!ends_open(&chunk), "{spans:?}");
     }
 }
+
+#[test]
+fn an_empty_block_too_tall_for_a_chunk_is_never_cut_inside_its_opening_run() {
+    // Fuzz find (fuzz/regressions/chunker/crash-27a7f74e…) at limit 27: "~~~",
+    // 100 blank lines, a closing line. The block holds nothing, so the chunk
+    // kept "~~" (leaving "~" so as not to send the closer alone): "~~" is
+    // text, and the close line after it opened a block.
+    let text = format!(
+        "~~~{}~~~~~~~~~\n\nA\u{fffd}\u{fffd}\nz{}~\u{fffd}",
+        "\n".repeat(101),
+        "\u{fffd}".repeat(13)
+    );
+    let chunks = chunk_text(&text, &len(27, Some(32)));
+    for chunk in &chunks {
+        assert!(chunk.chars().count() <= 27, "{chunks:?}");
+        assert!(!ends_open(chunk), "unbalanced: {chunks:?}");
+    }
+    assert!(chunks[0].starts_with("~~~\n"), "{chunks:?}");
+}

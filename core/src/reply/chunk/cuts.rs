@@ -45,7 +45,13 @@ impl Chunker<'_> {
         let (h, count) = advance_chars(self.text, at.off, line.trim_end, budget);
         // (`max`: a start inside a cluster, after dropped whitespace.)
         let mut g = self.prev_boundary(at.line, h).max(at.off);
-        if h == line.trim_end && close.is_some_and(|f| self.next_is_closer(at.line, f)) {
+        // (Not an opening line: cut, it would be no opener; whole, the
+        // chunk is an empty block, as the input's block is.)
+        let whole_opener = matches!(line.kind, Kind::Open(_)) && at.off == line.start;
+        if h == line.trim_end
+            && !whole_opener
+            && close.is_some_and(|f| self.next_is_closer(at.line, f))
+        {
             // Leave the last grapheme for the next chunk, so that it does
             // not hold the closing fence alone; when that grapheme is all
             // the content there is, leave its last char (the cluster is cut

@@ -57,6 +57,15 @@ impl Chunker<'_> {
         let tail = next
             .filter(|n| (line.start..line.end).contains(n))
             .map_or("", |n| &self.text[n..line.end]);
+        if let Kind::Open(f) = line.kind {
+            // The head of a whole opening line must still open the block
+            // (a close line follows it): no cut inside the marker run.
+            if from <= line.start
+                && parse_opener(head).map(|o| o.marker) != Some(self.fences[f].marker)
+            {
+                return false;
+            }
+        }
         if !starts_like_fence(head) && !starts_like_fence(tail) {
             return true;
         }
