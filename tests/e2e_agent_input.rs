@@ -1,5 +1,5 @@
 //! Scenario: a `command` agent behind the gateway, on Discord and KOOK at
-//! once, gets the documented JSON object (ARCHITECTURE "Small contracts":
+//! once, gets the documented JSON object (README, "Agents":
 //! `text` with the bot's mention removed, `chatId`; routing: DMs in
 //! `agent:main:main` on every platform, channels isolated per platform and
 //! channel), and its stdout is the reply, sent where the message came from.

@@ -1,4 +1,4 @@
-//! Scenario: users find their ids in the gateway log (seed `kook.md`: "send
+//! Scenario: users find their ids in the gateway log (the KOOK channel doc: "send
 //! a message to the bot and check the gateway logs for `authorId`"):
 //! - KOOK with no `allowedUserId`: every inbound message, DM or channel,
 //!   logs `authorId=<id>` and `channelId=<id>` at info (and is answered);

@@ -1,6 +1,6 @@
 //! Scenario: `krill gateway` refuses a bad config before touching the
-//! network (ARCHITECTURE: "unknown keys are an error that names the key
-//! path"; exit code 2 for bad config). Each case names the dotted key path
+//! network (README, "Configuration": unknown keys are errors that name the key
+//! path; exit code 2 for bad config). Each case names the dotted key path
 //! and the file's line, never echoes the token, and never connects to the
 //! (running) fake Discord.
 

@@ -1,5 +1,5 @@
 //! Scenario: logs name guild channels `discord:<guildSlug>#<channelSlug>`
-//! (seed `discord.md`, Goals), using `guilds.<id>.slug` when set and the
+//! (the Discord channel doc, Goals), using `guilds.<id>.slug` when set and the
 //! slug of the guild's name otherwise; DMs are `discord:@<user>`.
 
 #[path = "support/krill.rs"]

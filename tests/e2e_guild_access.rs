@@ -1,4 +1,4 @@
-//! Scenario: guild access on Discord (seed `discord.md`, "Allowlist +
+//! Scenario: guild access on Discord (the Discord channel doc, "Allowlist +
 //! channel routing"). With `groupPolicy: "allowlist"` and one guild entry
 //! listing one channel (`requireMention` left at its default, true):
 //! - a message without a mention gets no reply;

@@ -1,4 +1,4 @@
-//! Scenario: guild context history (seed `discord.md`, item 11 and "Reply
+//! Scenario: guild context history (the Discord channel doc, item 11 and "Reply
 //! tags"). With `historyLimit` at its default (20), guild messages that did
 //! not trigger the bot are shown to the agent when it is mentioned: the
 //! `prompt` of the command agent holds each earlier message as

@@ -1,7 +1,8 @@
 //! Scenario: `MEDIA:` lines naming a file outside the allowed roots
 //! (`/etc/passwd`, a symlink in `media/` pointing out, a `..` escape) or a
-//! file that does not exist upload nothing, and the user sees a short note
-//! for each, never silence. The rest of the reply still goes out.
+//! file that does not exist, or a link to an internal address, upload
+//! nothing, and the user sees a short note for each, never silence. The
+//! rest of the reply still goes out.
 
 #[path = "support/krill.rs"]
 mod krill;
@@ -46,6 +47,18 @@ fn refused_and_missing_files_give_a_note_and_upload_nothing() {
     assert_eq!(
         posts[3].content,
         "⚠️ Could not send 2 files:\n- `sneaky.txt`: not in a folder krill may send from\n- `gateway.lock`: not in a folder krill may send from"
+    );
+
+    // A link to an internal address (the machine itself, a metadata
+    // service) is not fetched.
+    scenario::discord_dm(
+        &discord,
+        "MEDIA: https://127.0.0.1:9/secret.png\nMEDIA: https://169.254.169.254/latest/meta-data/iam",
+    );
+    let posts = discord.wait_for_posts(5, WAIT).expect("a note");
+    assert_eq!(
+        posts[4].content,
+        "⚠️ Could not send 2 files:\n- `secret.png`: links to internal addresses are not fetched\n- `iam`: links to internal addresses are not fetched"
     );
 
     assert!(discord.uploaded_files().is_empty(), "nothing uploaded");

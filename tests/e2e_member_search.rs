@@ -1,7 +1,7 @@
 //! Scenario: allowlist names that `GUILD_CREATE` does not resolve (without
 //! the Server Members Intent it lists only the bot) are looked up with
 //! `GET /guilds/{guild.id}/members/search?query=<name>&limit=...` when the
-//! guild becomes available (seed `discord.md`: "Name → id resolution uses
+//! guild becomes available (the Discord channel doc: "Name → id resolution uses
 //! guild member search and requires Server Members Intent"):
 //! - found: the mapping is logged and the user is matched by id (a renamed
 //!   account still gets in), each name searched once per guild;

@@ -1,5 +1,5 @@
-//! Scenario: where `krill gateway` finds its tokens (seed `discord.md`,
-//! "Quick setup" and "Troubleshooting"; ARCHITECTURE exit codes):
+//! Scenario: where `krill gateway` finds its tokens (the Discord channel doc,
+//! "Quick setup" and "Troubleshooting"; README exit codes):
 //! - no token anywhere: exit 1 telling the user to set `DISCORD_BOT_TOKEN` /
 //!   `KOOK_BOT_TOKEN`;
 //! - `DISCORD_BOT_TOKEN` only, no `channels.discord` section: Discord starts

@@ -1,4 +1,4 @@
-//! Scenario: Discord DM pairing end to end (seed `discord.md`, "DM access is
+//! Scenario: Discord DM pairing end to end (the Discord channel doc, "DM access is
 //! pairing by default"). A stranger's DM gets a pairing code and the approve
 //! command; `krill pairing list discord --json` shows the request;
 //! `krill pairing approve discord <code>` (a second process on the same state

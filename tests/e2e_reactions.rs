@@ -1,4 +1,4 @@
-//! Scenario: reactions on Discord (seed `discord.md`, "Reaction
+//! Scenario: reactions on Discord (the Discord channel doc, "Reaction
 //! notifications" and "Reaction trigger").
 //!
 //! - Trigger (`reactionTrigger: {enabled: true}`, `requireMention: false`,

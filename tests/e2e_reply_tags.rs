@@ -1,4 +1,4 @@
-//! Scenario: reply tags (seed `discord.md`, "Reply tags"; `replyToMode`).
+//! Scenario: reply tags (the Discord channel doc, "Reply tags"; `replyToMode`).
 //! An agent answering `[[reply_to_current]] hi`:
 //! - Discord, `replyToMode: "first"`: the posted message carries
 //!   `message_reference {message_id: <inbound id>, fail_if_not_exists:

@@ -17,6 +17,7 @@
 //! | [`config`] | the config schema, defaults and validation |
 //! | [`access`] | who may talk to the agent (DM policy, allowlists, mentions) |
 //! | [`pairing`] | pairing codes for unknown DM senders |
+//! | [`pipeline`] | what becomes of a message after access control: context, commands, the planned turn |
 //! | [`platform`] | Discord or KOOK, and the facts kept per platform |
 //! | [`routing`] | session keys: which agent session a message belongs to |
 //! | [`commands`] | chat commands: the registry, text and slash parsing, what each answers |
@@ -44,6 +45,7 @@ pub mod kook;
 pub mod mcp;
 pub mod media;
 pub mod pairing;
+pub mod pipeline;
 pub mod platform;
 pub mod reply;
 pub mod rest;

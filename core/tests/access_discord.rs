@@ -1,5 +1,5 @@
 //! Discord access rules, table-driven: each case is a config, a message and
-//! the expected decision (seed `discord.md`).
+//! the expected decision (the Discord channel doc).
 
 use krill_core::access::{
     AccessPolicy, Author, ChatKind, Decision, DropReason, InboundMessage, Place, ResolvedAllowlists,

@@ -1,4 +1,4 @@
-//! KOOK access rules (seed `kook.md`): `allowedUserId` is the gate for DMs
+//! KOOK access rules (the KOOK channel doc): `allowedUserId` is the gate for DMs
 //! and channels; without it anyone may talk (with a start-up warning);
 //! channel messages need no mention unless `requireMention` is set.
 

@@ -1,4 +1,4 @@
-//! Reactions (seed `discord.md`, "Reaction notifications" and "Reaction
+//! Reactions (the Discord channel doc, "Reaction notifications" and "Reaction
 //! trigger"): emoji classification, the trigger window, the bot's message
 //! memory, the texts the agent sees, and `AccessPolicy::decide_reaction`.
 

@@ -16,7 +16,7 @@
 //! }
 //! ```
 //!
-//! Discord rules (seed `discord.md`), in order:
+//! Discord rules (the Discord channel doc), in order:
 //! 1. the bot's own messages are dropped; other bots and webhooks unless
 //!    `allowBots`;
 //! 2. DMs: `dm.enabled`, then `dm.policy`: `disabled` drops, `open` allows,
@@ -46,7 +46,7 @@
 //! "not authorized"). `commands.useAccessGroups: false` lets every command
 //! through (the bot's own and, unless `allowBots`, bots' still dropped).
 //!
-//! KOOK (seed `kook.md`): own and bot messages dropped; `allowedUserId`
+//! KOOK (the KOOK channel doc): own and bot messages dropped; `allowedUserId`
 //! (when set) is the only gate, for DMs and channels alike; without it
 //! anyone may talk (see [`AccessPolicy::startup_warnings`]). Channel
 //! messages need no mention unless `channels.kook.requireMention: true` (a
@@ -56,12 +56,14 @@
 //! [`AccessPolicy::decide_reaction`] in [`reactions`], the reactor held to
 //! the rules above except the mention requirement.
 //!
-//! Agent text (ARCHITECTURE "Small contracts"): the bot's own mention
+//! Agent text (README, "Agents"): the bot's own mention
 //! (`<@id>`, `<@!id>`, KOOK `(met)id(met)`) removed and the rest trimmed;
 //! one-to-one DM text is passed as sent.
 
 mod allowlist;
+mod decision;
 mod member_search;
+mod mention;
 mod names;
 mod owner;
 pub mod reactions;
@@ -75,7 +77,9 @@ use regex::Regex;
 pub use allowlist::{
     channel_entries, channel_entry, slug, user_entries, user_entry, ChannelEntry, UserEntry,
 };
+pub use decision::{Allowed, Challenge, Decision, DropReason, Dropped};
 pub use member_search::{MemberSearch, SearchOutcome, MEMBER_SEARCH_LIMIT};
+pub use mention::{mentions_bot, strip_bot_mention};
 pub use names::{
     resolve_names, user_names, DirChannel, DirGuild, DirMember, Directory, ResolvedAllowlists,
 };
@@ -173,151 +177,6 @@ pub struct InboundMessage {
 
 /// Who sent a message (the agent module's type: id and display name).
 pub use crate::agent::Sender;
-
-/// The outcome for one message.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum Decision {
-    /// Hand the message to the agent.
-    Allow(Box<Allowed>),
-    /// Ignore it (log the reason at debug; unknown senders at info).
-    Drop(Dropped),
-    /// A DM from an unknown sender under `dm.policy: "pairing"`: issue or
-    /// repeat a pairing code ([`crate::pairing`]).
-    PairingChallenge(Challenge),
-}
-
-impl Decision {
-    /// The sender to log at info with their id, when the message was dropped
-    /// because the sender is not on an allowlist (or needs pairing).
-    pub fn unknown_sender(&self) -> Option<&Sender> {
-        match self {
-            Decision::Drop(d) if d.unknown_sender => Some(&d.sender),
-            Decision::PairingChallenge(c) => Some(&c.sender),
-            _ => None,
-        }
-    }
-}
-
-/// An accepted message.
-#[derive(Debug, Clone)]
-pub struct Allowed {
-    /// Agent, session and reply target.
-    pub route: Route,
-    /// The text the agent sees (see the module docs).
-    pub text: String,
-    /// The message mentioned the bot (by any rule).
-    pub mentioned: bool,
-    /// Who sent it.
-    pub sender: Sender,
-    /// The Discord channel rule that applied (skills, systemPrompt, tools).
-    pub channel_rule: Option<ChannelRule>,
-    /// The guild's and the channel's `tools` / `toolsBySender` (empty in
-    /// DMs and on KOOK): which `discord` tool actions the turn is offered.
-    pub tool_rules: ToolRules,
-}
-
-/// A dropped message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dropped {
-    /// Why.
-    pub reason: DropReason,
-    /// Who sent it.
-    pub sender: Sender,
-    /// True when the sender is not allowed to talk to the bot (log at info
-    /// with the id, so the operator can add them).
-    pub unknown_sender: bool,
-}
-
-/// A pairing challenge to answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Challenge {
-    /// Who asked.
-    pub sender: Sender,
-    /// Where to send the code.
-    pub reply_to: ReplyTarget,
-}
-
-impl Challenge {
-    /// The pairing request to file for this challenge
-    /// ([`crate::pairing::PairingBook::challenge`]).
-    pub fn requester(&self) -> crate::pairing::Requester {
-        crate::pairing::Requester {
-            id: self.sender.id.clone(),
-            name: Some(self.sender.name.clone()),
-            account_id: self.reply_to.account_id.clone(),
-            chat_id: Some(self.reply_to.chat_id.clone()),
-        }
-    }
-}
-
-/// Why a message was dropped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DropReason {
-    /// The bot's own message.
-    OwnMessage,
-    /// A bot or webhook, and `allowBots` is off.
-    BotAuthor,
-    /// `dm.enabled: false`.
-    DmDisabled,
-    /// `dm.policy: "disabled"`.
-    DmPolicyDisabled,
-    /// Not in `dm.allowFrom` (policy `allowlist`).
-    DmSenderNotAllowed,
-    /// Group DMs are off (`dm.groupEnabled`).
-    GroupDmDisabled,
-    /// The group DM is not in `dm.groupChannels`.
-    GroupDmChannelNotAllowed,
-    /// `groupPolicy: "disabled"`.
-    GroupPolicyDisabled,
-    /// No guild entry matches and `groupPolicy` is `allowlist`.
-    GuildNotAllowed,
-    /// The guild lists `channels` and this one is not among them.
-    ChannelNotListed,
-    /// The channel entry says `enabled: false`.
-    ChannelDisabled,
-    /// The channel entry says `allow: false`.
-    ChannelNotAllowed,
-    /// The sender is not in the guild's or channel's `users`.
-    UserNotAllowed,
-    /// A mention is required and there was none.
-    MentionRequired,
-    /// A native command from someone not allowed.
-    NotAuthorized,
-    /// Not in KOOK's `allowedUserId`.
-    KookUserNotAllowed,
-}
-
-impl DropReason {
-    /// A short explanation for the log.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Self::OwnMessage => "own message",
-            Self::BotAuthor => "bot author (allowBots is off)",
-            Self::DmDisabled => "DMs disabled (dm.enabled=false)",
-            Self::DmPolicyDisabled => "DMs disabled (dm.policy=disabled)",
-            Self::DmSenderNotAllowed => "sender not in dm.allowFrom",
-            Self::GroupDmDisabled => "group DMs disabled (dm.groupEnabled=false)",
-            Self::GroupDmChannelNotAllowed => "group DM not in dm.groupChannels",
-            Self::GroupPolicyDisabled => "guild channels disabled (groupPolicy=disabled)",
-            Self::GuildNotAllowed => "guild not in channels.discord.guilds (groupPolicy=allowlist)",
-            Self::ChannelNotListed => "channel not listed in guilds.<id>.channels",
-            Self::ChannelDisabled => "channel disabled (enabled=false)",
-            Self::ChannelNotAllowed => "channel not allowed (allow=false)",
-            Self::UserNotAllowed => "sender not in users allowlist",
-            Self::MentionRequired => "mention required",
-            Self::NotAuthorized => "not authorized for commands",
-            Self::KookUserNotAllowed => "sender not in channels.kook.allowedUserId",
-        }
-    }
-}
-
-impl std::fmt::Display for DropReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.describe())
-    }
-}
 
 /// A guild key of `channels.discord.guilds`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -863,37 +722,4 @@ pub fn ack_reaction<'c>(config: &'c Config, allowed: &Allowed) -> Option<&'c str
         _ => false,
     };
     wanted.then(|| config.messages.ack_reaction()).flatten()
-}
-
-/// The bot's mention forms in message text on `platform`.
-fn mention_forms(platform: Platform, bot_id: &str) -> Vec<String> {
-    match platform {
-        Platform::Kook => vec![format!("(met){bot_id}(met)")],
-        _ => vec![format!("<@{bot_id}>"), format!("<@!{bot_id}>")],
-    }
-}
-
-/// True when the message mentions the bot: its mention in the text, the bot
-/// in `mentions`, a reply to the bot, or one of `patterns` matching the text.
-pub fn mentions_bot(msg: &InboundMessage, patterns: &[Regex]) -> bool {
-    let bot = msg.bot_user_id.as_str();
-    (!bot.is_empty()
-        && (msg.mentions.iter().any(|m| m == bot)
-            || mention_forms(msg.platform, bot)
-                .iter()
-                .any(|f| msg.text.contains(f.as_str()))))
-        || msg.reply_to_bot
-        || patterns.iter().any(|p| p.is_match(&msg.text))
-}
-
-/// `text` without the bot's own mentions, trimmed.
-pub fn strip_bot_mention(platform: Platform, text: &str, bot_id: &str) -> String {
-    if bot_id.is_empty() {
-        return text.trim().to_owned();
-    }
-    let mut out = text.to_owned();
-    for form in mention_forms(platform, bot_id) {
-        out = out.replace(&form, "");
-    }
-    out.trim().to_owned()
 }

@@ -1,4 +1,4 @@
-//! Reactions on Discord messages (seed `discord.md`, "Reaction
+//! Reactions on Discord messages (the Discord channel doc, "Reaction
 //! notifications" and "Reaction trigger"): which reaction becomes an agent
 //! turn, which a system event for the session's next turn, and which
 //! nothing. Pure: the driver remembers the bot's messages in a

@@ -1,5 +1,5 @@
 //! Which inbound messages name their sender in the log at info, so an
-//! operator can find the id to allow: the seeds tell users to send the bot a
+//! operator can find the id to allow: the KOOK channel doc tells users to send the bot a
 //! message and look for `authorId` in the gateway log.
 //!
 //! - KOOK with no `allowedUserId`: every message (anyone may talk, and the

@@ -6,7 +6,7 @@
 //! the files under `<state>/agents/<agentId>/sessions/`; this module decides
 //! what the bytes mean.
 //!
-//! File names: `<sessionKey>.jsonl`, as ARCHITECTURE.md lays out the state
+//! File names: `<sessionKey>.jsonl`, as README (the state dir table under "Commands") lays out the state
 //! dir: `agent:main:main` is stored as `agent:main:main.jsonl`.
 //! [`session_file_name`] keeps ASCII letters, digits, `-`, `_`, `:` and `.`
 //! and percent-encodes every other byte (and a leading dot) as `%XX`, so a

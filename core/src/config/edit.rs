@@ -11,7 +11,7 @@
 //! Redaction: every member named `token`, `apiKey` or ending in `Token`
 //! shows as `"[redacted]"`, wherever it sits.
 
-use super::path::{KeyPath, Seg};
+use super::path::{key_text, KeyPath, Seg};
 use super::tree::{self, Member, Node, Value};
 
 /// What shows instead of a secret.
@@ -277,18 +277,6 @@ fn nested_member(rest: &[Seg], value: &str) -> String {
         };
     }
     out
-}
-
-/// A key as JSON5 writes it: bare when an identifier, else quoted.
-fn key_text(key: &str) -> String {
-    let mut chars = key.chars();
-    let plain = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == '$')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
-    if plain {
-        key.to_owned()
-    } else {
-        serde_json::to_string(key).unwrap_or_else(|_| format!("\"{key}\""))
-    }
 }
 
 fn splice(text: &str, start: usize, end: usize, with: &str) -> String {

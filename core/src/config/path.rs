@@ -64,12 +64,18 @@ impl KeyPath {
     }
 }
 
-/// True when `key` prints without quotes: an ASCII identifier
-/// (`[A-Za-z_$][A-Za-z0-9_$]*`).
-fn is_plain(key: &str) -> bool {
+/// A key as config errors and JSON5 write it: bare when an ASCII identifier
+/// (`[A-Za-z_$][A-Za-z0-9_$]*`), else a JSON string (quotes, backslashes and
+/// control characters escaped).
+pub fn key_text(key: &str) -> String {
     let mut chars = key.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == '$')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+    let plain = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    if plain {
+        key.to_owned()
+    } else {
+        serde_json::to_string(key).unwrap_or_else(|_| format!("\"{key}\""))
+    }
 }
 
 impl fmt::Display for KeyPath {
@@ -81,14 +87,7 @@ impl fmt::Display for KeyPath {
                     if i > 0 {
                         f.write_str(".")?;
                     }
-                    if is_plain(k) {
-                        f.write_str(k)?;
-                    } else {
-                        // serde_json's string escaping: quotes, backslashes and
-                        // control characters come out escaped.
-                        let quoted = serde_json::to_string(k).map_err(|_| fmt::Error)?;
-                        f.write_str(&quoted)?;
-                    }
+                    f.write_str(&key_text(k))?;
                 }
             }
         }

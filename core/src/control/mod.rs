@@ -10,7 +10,7 @@ pub mod grants;
 pub mod protocol;
 pub mod target;
 
-pub use delivery::{Delivery, DeliveryOutcome};
+pub use delivery::{Delivery, DeliveryOutcome, FileLimits};
 pub use grants::{Refusal, TurnGrants, TOKEN_BYTES};
 pub use protocol::{parse_request, ControlReply, ControlRequest, SendRequest};
 pub use target::{parse_target, Target, TargetError};

@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! {"op":"send","channel":"discord","account":null,"to":"user:1","text":"hi"}
+//! {"op":"send","channel":"kook","to":"channel:5","text":"","media":["/home/me/report.pdf"]}
 //! {"ok":true,"messageIds":["9"]}
 //! {"ok":false,"error":"missing permission (HTTP 403) for channel 5: ..."}
 //! {"op":"toolsList","token":"<KRILL_TURN_TOKEN>"}
@@ -36,8 +37,13 @@ pub struct SendRequest {
     pub account: Option<String>,
     /// The target as the user wrote it (see [`super::parse_target`]).
     pub to: String,
-    /// The text (chunked to the platform's limits).
+    /// The text (chunked to the platform's limits); may be empty when
+    /// `media` is not.
+    #[serde(default)]
     pub text: String,
+    /// Files to send, as absolute paths the gateway reads (`--media`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<String>,
 }
 
 /// One request.
@@ -164,6 +170,7 @@ mod tests {
                 account: None,
                 to: "channel:5".into(),
                 text: "hi".into(),
+                media: Vec::new(),
             })
         );
         let again = serde_json::to_string(&request).unwrap();

@@ -8,6 +8,7 @@
 //! | [`heartbeat`] | [`Heartbeater`], heartbeat/ACK bookkeeping of one connection |
 //! | [`limit`] | [`SendLimiter`] (120 events / 60 s) and [`IdentifyLimiter`] (identify buckets) |
 //! | [`close`] | what each close code means (resume, identify, fatal) |
+//! | [`permissions`] | a member's permissions in a channel (roles and overwrites) |
 //! | [`shard`] | [`Shard`], its [`ShardState`], [`Output`]s and [`Event`]s |
 //!
 //! The facts it honours are in `docs/protocol-discord.md`.
@@ -89,6 +90,7 @@ pub mod heartbeat;
 pub mod inflate;
 pub mod limit;
 pub mod model;
+pub mod permissions;
 pub mod shard;
 
 pub use close::{close_action, CloseAction};

@@ -405,7 +405,7 @@ impl Message {
     }
 
     /// Where a reply goes and what identifies the conversation: the channel
-    /// id, or for a DM the sender's user id (ARCHITECTURE "chatId").
+    /// id, or for a DM the sender's user id (README, "Agents": `chatId`).
     pub fn chat_id(&self) -> &str {
         if self.is_direct() {
             &self.author_id

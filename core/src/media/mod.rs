@@ -5,12 +5,14 @@
 //! | [`inbound`] | attachments of inbound messages (Discord `attachments`, KOOK types 2/3/4, card images): download or skip, file names under `media/inbound/`, what the agent is told |
 //! | [`directive`] | `MEDIA: <path or https URL>` lines in a reply |
 //! | [`path_policy`] | which local files may be sent (under `media/` and `media.localRoots`, after resolving symlinks) |
+//! | [`address_policy`] | which addresses `MEDIA: https://…` links may be fetched from (public ones only) |
 //! | [`outbound`] | sending files: size checks, which message carries them, the notes the user sees for files that cannot be sent |
 //!
 //! Sizes: `mediaMaxMb` is in MiB ([`max_bytes`]: × 1,048,576 bytes).
 //! Everything here is pure; the drivers read, write and download files and
 //! call these functions for every decision.
 
+pub mod address_policy;
 pub mod directive;
 pub mod inbound;
 pub mod outbound;

@@ -81,6 +81,9 @@ pub enum FailureReason {
     NotAllowed,
     /// An `http://` or other URL krill does not fetch.
     UnsupportedUrl,
+    /// A link whose host is internal (loopback, private, link-local...):
+    /// see [`super::address_policy`].
+    InternalAddress,
     /// Over the limit (`mediaMaxMb`, or the platform's own when lower).
     TooLarge {
         /// The file's size, when known.
@@ -122,6 +125,9 @@ impl MediaFailure {
             FailureReason::NotFound => "file not found".to_owned(),
             FailureReason::NotAllowed => "not in a folder krill may send from".to_owned(),
             FailureReason::UnsupportedUrl => "only https:// links can be sent".to_owned(),
+            FailureReason::InternalAddress => {
+                "links to internal addresses are not fetched".to_owned()
+            }
             FailureReason::TooLarge {
                 size: Some(size),
                 limit,

@@ -1,4 +1,4 @@
-//! How logs and `krill channels status` name a chat (seed `discord.md`,
+//! How logs and `krill channels status` name a chat (the Discord channel doc,
 //! Goals: "display names use `discord:<guildSlug>#<channelSlug>`"):
 //! `discord:<guildSlug>#<channelSlug>` for a guild channel or thread,
 //! `discord:@<user>` for a DM, `discord:#<channel>` for a group DM,

@@ -1,8 +1,10 @@
 //! `krill message send --to <target> [--channel discord|kook] [--account ID]
-//! <text>`: delivers a message through the running gateway (its control
-//! socket), with the same planner and chunker as replies. Targets:
-//! `user:<id>` or `<@id>` (a DM), `channel:<id>`; a bare id is refused as
-//! ambiguous (exit 2). A failed delivery exits 1 with the platform's error.
+//! [--media <path>]... [text]`: delivers a message through the running
+//! gateway (its control socket), with the same planner and chunker as
+//! replies, and files as replies send them. Targets: `user:<id>` or `<@id>`
+//! (a DM), `channel:<id>`; a bare id is refused as ambiguous (exit 2), and so
+//! is a `--media` path that is not a readable file. A failed delivery exits 1
+//! with the platform's error (a file over `mediaMaxMb` is one, named).
 
 use std::path::Path;
 
@@ -30,8 +32,13 @@ pub struct SendArgs {
     /// The bot account (default: the only one running, else `default`).
     #[arg(long, value_name = "ID")]
     pub account: Option<String>,
-    /// The text (several words are joined with spaces).
-    #[arg(required = true, value_name = "TEXT")]
+    /// A file to send with the message (repeat for several; up to 10 ride
+    /// on one Discord message).
+    #[arg(long, value_name = "PATH")]
+    pub media: Vec<std::path::PathBuf>,
+    /// The text (several words are joined with spaces); may be left out
+    /// when `--media` is given.
+    #[arg(value_name = "TEXT", required_unless_present = "media")]
     pub text: Vec<String>,
 }
 
@@ -52,9 +59,28 @@ fn send(args: SendArgs) -> i32 {
         return EXIT_USAGE;
     }
     let text = args.text.join(" ");
-    if text.trim().is_empty() {
+    if text.trim().is_empty() && args.media.is_empty() {
         eprintln!("krill message send: the message is empty");
         return EXIT_USAGE;
+    }
+    let mut media = Vec::with_capacity(args.media.len());
+    for path in &args.media {
+        match std::fs::canonicalize(path) {
+            Ok(resolved) if resolved.is_file() => {
+                media.push(resolved.to_string_lossy().into_owned())
+            }
+            Ok(_) => {
+                eprintln!(
+                    "krill message send: --media {}: not a regular file",
+                    path.display()
+                );
+                return EXIT_USAGE;
+            }
+            Err(error) => {
+                eprintln!("krill message send: --media {}: {error}", path.display());
+                return EXIT_USAGE;
+            }
+        }
     }
     let path = crate::paths::control_socket(&crate::paths::state_dir());
     let request = ControlRequest::Send(SendRequest {
@@ -62,6 +88,7 @@ fn send(args: SendArgs) -> i32 {
         account: args.account,
         to: args.to,
         text,
+        media,
     });
     let reply = ControlClient::connect(&path).and_then(|mut client| client.call(&request));
     match reply {

@@ -18,10 +18,16 @@ use krill_core::control::{
 use smol::net::unix::{UnixListener, UnixStream};
 use tracing::{debug, warn};
 
+use super::deliveries::DeliverRequest;
 use super::supervisor::{Accounts, Inboxes};
 use super::Input;
 use crate::agent::turn_token::{TurnAccess, TurnTokens};
+use krill_core::media::OutboundFile;
 use krill_core::tools::run::error_result;
+
+/// The most a `--media` file may weigh when read (the loop then holds it
+/// to `mediaMaxMb` and the platform's limit, and says which file is over).
+const MAX_MEDIA_READ_BYTES: u64 = 100 * 1_048_576;
 
 /// How long a client waits for a delivery (the planner's retries included).
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(120);
@@ -193,12 +199,17 @@ async fn deliver(send: SendRequest, router: &Router) -> ControlReply {
     else {
         return ControlReply::failed(format!("{platform} account {account:?} is not running"));
     };
+    let files = match read_media(send.media).await {
+        Ok(files) => files,
+        Err(error) => return ControlReply::failed(error),
+    };
     let (reply, outcome) = smol::channel::bounded(1);
-    let input = Input::Deliver {
+    let input = Input::Deliver(DeliverRequest {
         target,
         text: send.text,
+        files,
         reply,
-    };
+    });
     if inbox.send(input).await.is_err() {
         return ControlReply::failed(format!("{platform} account {account:?} stopped"));
     }
@@ -217,4 +228,42 @@ async fn deliver(send: SendRequest, router: &Router) -> ControlReply {
         ))
     };
     wait.or(timeout).await
+}
+
+/// Reads the `--media` files of a `send` off the executor: each must be an
+/// absolute path to a regular file (the client, the owner of the state
+/// dir, names them). The first that cannot be read refuses the send, named.
+async fn read_media(paths: Vec<String>) -> Result<Vec<OutboundFile>, String> {
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    smol::unblock(move || paths.iter().map(|path| read_one_media(path)).collect()).await
+}
+
+fn read_one_media(path: &str) -> Result<OutboundFile, String> {
+    use std::io::Read;
+    let file_path = Path::new(path);
+    if !file_path.is_absolute() {
+        return Err(format!("media file {path}: not an absolute path"));
+    }
+    let cannot = |e: io::Error| format!("media file {path}: cannot read it: {e}");
+    let meta = std::fs::metadata(file_path).map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(format!("media file {path}: not a regular file"));
+    }
+    if meta.len() > MAX_MEDIA_READ_BYTES {
+        return Err(format!(
+            "media file {path}: {} bytes, more than any platform accepts",
+            meta.len()
+        ));
+    }
+    let mut data = Vec::new();
+    std::fs::File::open(file_path)
+        .and_then(|f| f.take(MAX_MEDIA_READ_BYTES + 1).read_to_end(&mut data))
+        .map_err(cannot)?;
+    let name = file_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(OutboundFile::new(&name, None, data).with_source(path))
 }

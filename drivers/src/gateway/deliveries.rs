@@ -7,7 +7,10 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use krill_core::control::{ControlReply, Delivery, DeliveryOutcome};
+use krill_core::control::{ControlReply, Delivery, DeliveryOutcome, FileLimits, Target};
+use krill_core::media::OutboundFile;
+use krill_core::platform::Platform;
+use krill_core::reply::{ChunkLimits, MentionPolicy, MentionScope};
 use krill_core::rest::{RequestId, RestEvent};
 use smol::channel::Sender;
 
@@ -22,7 +25,68 @@ pub(crate) struct Deliveries {
     waiting: HashMap<RequestId, Waiting>,
 }
 
+/// One `send` of the control socket, as the loop gets it.
+#[derive(Debug)]
+pub(crate) struct DeliverRequest {
+    /// Where.
+    pub(crate) target: Target,
+    /// The text.
+    pub(crate) text: String,
+    /// The files (read by the socket's server, not checked yet).
+    pub(crate) files: Vec<OutboundFile>,
+    /// Where the outcome goes.
+    pub(crate) reply: Sender<ControlReply>,
+}
+
+/// How a loop shapes its deliveries.
+pub(crate) struct DeliveryShape<'a> {
+    /// The platform.
+    pub(crate) platform: Platform,
+    /// The chunk limits of its replies.
+    pub(crate) limits: &'a ChunkLimits,
+    /// `mediaMaxMb` and the platform's upload limit.
+    pub(crate) file_limits: FileLimits,
+    /// `allowedMentions`.
+    pub(crate) mentions: MentionScope,
+}
+
 impl Deliveries {
+    /// Starts delivering `request` (a DM may ping its recipient, nobody
+    /// else), or answers at once why it cannot be sent.
+    pub(crate) fn deliver(
+        &mut self,
+        now: Instant,
+        link: &mut RestLink,
+        shape: &DeliveryShape<'_>,
+        request: DeliverRequest,
+    ) {
+        let DeliverRequest {
+            target,
+            text,
+            files,
+            reply,
+        } = request;
+        let recipient = match &target {
+            Target::User(id) => Some(id.clone()),
+            _ => None,
+        };
+        let mentions = MentionPolicy::new(shape.mentions, recipient.as_deref());
+        match Delivery::new(
+            shape.platform,
+            target,
+            &text,
+            files,
+            shape.limits,
+            shape.file_limits,
+            mentions,
+        ) {
+            Ok(delivery) => self.start(now, link, delivery, reply),
+            Err(error) => {
+                let _ = reply.try_send(ControlReply::failed(error));
+            }
+        }
+    }
+
     /// Starts `delivery`; its outcome goes to `reply`.
     pub(crate) fn start(
         &mut self,

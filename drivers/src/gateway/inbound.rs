@@ -1,14 +1,12 @@
 //! What both channel loops do with an inbound message once the platform's
 //! payload is turned into the core's [`InboundMessage`]: log senders the way
-//! the seeds promise (`authorId` at info when the operator needs it, drops
-//! at debug with the reason), answer pairing challenges, and build the agent
-//! turn for an allowed message. Every decision here is the core's; this
+//! the channel docs promise (`authorId` at info when the operator needs it, drops
+//! at debug with the reason), answer pairing challenges, and shape command
+//! answers and agent replies into messages. What becomes of a message (its
+//! turn, context, command) is the core's [`krill_core::pipeline`]; this
 //! module only assembles inputs and carries out results.
 
-use krill_core::access::{Allowed, Author, Decision, SenderNotice};
-use krill_core::agent::{
-    render_prompt, ChannelKind, ChatType, ContextMessage, PromptInput, Sender, TurnInput,
-};
+use krill_core::access::{Author, Decision, SenderNotice};
 use krill_core::config::Platform;
 use krill_core::pairing::{challenge_text, PairingOutcome, Requester};
 use krill_core::reply::{
@@ -96,83 +94,6 @@ pub(crate) fn pairing_reply(
             None
         }
     }
-}
-
-/// The inputs of one agent turn besides the access decision.
-pub(crate) struct TurnSource<'a> {
-    pub(crate) channel: ChannelKind,
-    pub(crate) account_id: &'a str,
-    pub(crate) chat_type: ChatType,
-    pub(crate) chat_id: &'a str,
-    pub(crate) message_id: &'a str,
-    pub(crate) context: &'a [ContextMessage],
-    pub(crate) reply_to: Option<&'a ContextMessage>,
-    /// `dmHistoryLimit` / `dms.<id>.historyLimit` for a Discord DM.
-    pub(crate) dm_history_limit: Option<u32>,
-    pub(crate) topic: Option<&'a str>,
-    /// The config in force (the agent's session history bound).
-    pub(crate) config: &'a krill_core::config::Config,
-}
-
-/// The agent turn for an allowed message: the prompt rendered by the core
-/// with its context, the channel's system prompt and skills passed through.
-pub(crate) fn build_turn(allowed: &Allowed, source: &TurnSource<'_>) -> TurnInput {
-    let sender = Sender {
-        id: allowed.sender.id.clone(),
-        name: allowed.sender.name.clone(),
-    };
-    let prompt = render_prompt(&PromptInput {
-        chat_type: source.chat_type,
-        sender: &sender,
-        text: &allowed.text,
-        message_id: Some(source.message_id),
-        context: source.context,
-        reply_to: source.reply_to,
-        discord_channel_id: (source.channel == ChannelKind::Discord).then_some(source.chat_id),
-    });
-    let rule = allowed.channel_rule.as_ref();
-    TurnInput {
-        agent_id: allowed.route.agent_id.clone(),
-        session_key: allowed.route.session_key.as_str().to_owned(),
-        channel: source.channel,
-        account_id: source.account_id.to_owned(),
-        chat_type: source.chat_type,
-        chat_id: source.chat_id.to_owned(),
-        sender,
-        message_id: source.message_id.to_owned(),
-        text: allowed.text.clone(),
-        prompt,
-        system_prompt: krill_core::agent::combine_system_prompt(
-            rule.and_then(|r| r.system_prompt.as_deref()),
-            source.topic,
-        ),
-        skills: rule.and_then(|r| r.skills.clone()),
-        tools: Default::default(),
-        history_limit: Some(
-            source
-                .config
-                .turn_history_limit(&allowed.route.agent_id, source.dm_history_limit),
-        ),
-        media: Vec::new(),
-    }
-}
-
-/// The users taking part in a turn, whom its reply may ping by default:
-/// the author, the users the message mentions, the authors of the messages
-/// in its context and of the message it quotes.
-pub(crate) fn turn_participants(
-    author_id: &str,
-    mentions: &[String],
-    context: &[ContextMessage],
-    quoted: Option<&ContextMessage>,
-) -> Vec<String> {
-    std::iter::once(author_id)
-        .chain(mentions.iter().map(String::as_str))
-        .chain(context.iter().map(|m| m.author_id.as_str()))
-        .chain(quoted.map(|m| m.author_id.as_str()))
-        .filter(|id| !id.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 /// The messages that carry a command's answer (plain text, chunked).

@@ -52,7 +52,8 @@ use std::time::Instant;
 use krill_core::access::{AccessPolicy, ResolvedAllowlists};
 use krill_core::agent::BackendSpec;
 use krill_core::config::ResolvedAccount;
-use krill_core::config::{resolve_accounts_report, Config, SkipReason};
+use krill_core::config::{resolve_accounts_report, Config, Platform, SkipReason};
+use krill_core::durable::JournaledTurn;
 use krill_core::rest::http::HttpResponse;
 use krill_core::rest::{Api, Planner, RequestId, RestEvent, RetryPolicy};
 use krill_core::routing::ReplyTarget;
@@ -120,15 +121,8 @@ pub(crate) enum Input {
         /// The account as the new config resolves it.
         account: Box<ResolvedAccount>,
     },
-    /// A control socket client asks the loop to deliver a message.
-    Deliver {
-        /// Where and what.
-        target: krill_core::control::Target,
-        /// The text.
-        text: String,
-        /// Where the outcome goes.
-        reply: Sender<krill_core::control::ControlReply>,
-    },
+    /// A `send` of the control socket (`krill message send`).
+    Deliver(deliveries::DeliverRequest),
     /// A reload disabled the account (or replaces its loop): stop.
     Stop {
         /// Why, for the log.
@@ -156,6 +150,33 @@ pub(crate) struct TurnCtx {
     /// A Discord slash command's deferred answer: the reply goes through
     /// its interaction webhook instead of the channel.
     pub(crate) interaction: Option<InteractionToken>,
+}
+
+impl TurnCtx {
+    /// The context of a journaled turn recovered after a restart (row `id`
+    /// of the journal): no ack to remove, no interaction to answer.
+    pub(crate) fn recovered(
+        channel: usize,
+        platform: Platform,
+        account_id: &str,
+        id: i64,
+        journaled: &JournaledTurn,
+    ) -> Self {
+        Self {
+            channel,
+            reply_to: ReplyTarget {
+                platform,
+                account_id: account_id.to_owned(),
+                chat_id: journaled.chat_id.clone(),
+                direct: journaled.direct,
+            },
+            message_id: journaled.turn.message_id.clone(),
+            ack: None,
+            journal: Some(id),
+            participants: journaled.participants.clone(),
+            interaction: None,
+        }
+    }
 }
 
 /// What answers a deferred interaction.

@@ -7,12 +7,20 @@
 //!
 //! Kept apart from [`crate::http`] (the REST transport): downloads stream
 //! into a sink instead of buffering a response for the planner.
+//!
+//! Two agents: [`Reach::Any`] for the platforms' own attachment URLs
+//! (inbound media), and [`Reach::PublicOnly`] for links an agent names in
+//! `MEDIA:` lines, whose every resolved address (redirects included) must
+//! pass [`krill_core::media::address_policy`].
 
 use std::io::{Read, Write};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use krill_core::media::address_policy::is_public;
 use ureq::http;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::ws::redact_url;
 
@@ -46,6 +54,10 @@ pub(crate) enum DownloadError {
     /// A status other than 2xx (after redirects).
     #[error("HTTP {0}")]
     Status(u16),
+    /// The host (or a redirect's) resolves only to internal addresses
+    /// ([`Reach::PublicOnly`]).
+    #[error("{INTERNAL_ADDRESS}")]
+    InternalAddress,
     /// Network, TLS, timeout, too many redirects, bad URL.
     #[error("{0}")]
     Transport(String),
@@ -54,10 +66,20 @@ pub(crate) enum DownloadError {
     Write(String),
 }
 
-/// The download agent (one pool for every download).
-fn agent() -> &'static ureq::Agent {
-    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
-    AGENT.get_or_init(|| {
+/// Which addresses a download may connect to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// Any (the platforms' attachment URLs).
+    Any,
+    /// Public addresses only ([`krill_core::media::address_policy`]).
+    PublicOnly,
+}
+
+/// The download agents (one pool each), built on first use.
+fn agent(reach: Reach) -> &'static ureq::Agent {
+    static ANY: OnceLock<ureq::Agent> = OnceLock::new();
+    static PUBLIC: OnceLock<ureq::Agent> = OnceLock::new();
+    let config = || {
         let tls = ureq::tls::TlsConfig::builder()
             .provider(ureq::tls::TlsProvider::NativeTls)
             .root_certs(ureq::tls::RootCerts::PlatformVerifier)
@@ -69,14 +91,53 @@ fn agent() -> &'static ureq::Agent {
             .max_redirects(MAX_REDIRECTS)
             .tls_config(tls)
             .build()
-            .into()
-    })
+    };
+    match reach {
+        Reach::Any => ANY.get_or_init(|| config().into()),
+        Reach::PublicOnly => PUBLIC.get_or_init(|| {
+            ureq::Agent::with_parts(config(), DefaultConnector::default(), PublicOnly::default())
+        }),
+    }
 }
 
+/// Resolves like ureq does, then keeps only public addresses; a host with
+/// none left is refused before any connection is made.
+#[derive(Debug, Default)]
+struct PublicOnly {
+    inner: DefaultResolver,
+}
+
+impl Resolver for PublicOnly {
+    fn resolve(
+        &self,
+        uri: &http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let resolved = self.inner.resolve(uri, config, timeout)?;
+        let mut public = self.empty();
+        for addr in resolved.iter().filter(|a| is_public(a.ip())) {
+            public.push(*addr);
+        }
+        if public.is_empty() {
+            return Err(ureq::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                INTERNAL_ADDRESS,
+            )));
+        }
+        Ok(public)
+    }
+}
+
+/// Why a link to an internal address is not fetched (its error text).
+pub(crate) const INTERNAL_ADDRESS: &str =
+    "the link points to an internal address (only public hosts are fetched)";
+
 /// Downloads `url` into `sink`, at most `limit` bytes (blocking; run it on
-/// the blocking pool).
+/// the blocking pool), connecting only where `reach` allows.
 pub(crate) fn download(
     url: &str,
+    reach: Reach,
     limit: u64,
     sink: &mut dyn Write,
 ) -> Result<Downloaded, DownloadError> {
@@ -87,7 +148,13 @@ pub(crate) fn download(
         .header("User-Agent", crate::gateway::user_agent())
         .body(())
         .map_err(|e| DownloadError::Transport(redact_url(&e.to_string())))?;
-    let mut response = agent().run(request).map_err(transport)?;
+    let mut response = agent(reach).run(request).map_err(|e| match e {
+        // Only [`PublicOnly`] refuses with this kind.
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
+            DownloadError::InternalAddress
+        }
+        other => transport(other),
+    })?;
     let status = response.status().as_u16();
     if !(200..300).contains(&status) {
         return Err(DownloadError::Status(status));
@@ -137,4 +204,26 @@ pub(crate) fn download(
         bytes,
         content_type,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_only_downloads_refuse_internal_hosts_before_connecting() {
+        for url in [
+            "https://127.0.0.1:9/secret.png",
+            "https://169.254.169.254/latest/meta-data/",
+            "https://[::1]:9/x",
+            "https://localhost:9/x",
+        ] {
+            let mut sink = Vec::new();
+            let got = download(url, Reach::PublicOnly, 1024, &mut sink);
+            assert!(
+                matches!(got, Err(DownloadError::InternalAddress)),
+                "{url}: {got:?}"
+            );
+        }
+    }
 }

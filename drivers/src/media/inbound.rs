@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use krill_core::media::{plan_download, DownloadPlan, InboundMedia, MediaItem, SkipReason};
 use tracing::{debug, warn};
 
-use super::download::{download, DownloadError};
+use super::download::{download, DownloadError, Reach};
 use super::MediaSettings;
 
 /// Downloads `media` (the files of message `message_id` on `platform`) on
@@ -89,7 +89,7 @@ fn save(dir: &Path, file_name: &str, url: &str, limit: u64) -> Result<(PathBuf, 
     let result = (|| {
         let file = File::create(&part).map_err(disk)?;
         let mut sink = BufWriter::new(file);
-        let got = download(url, limit, &mut sink)?;
+        let got = download(url, Reach::Any, limit, &mut sink)?;
         let file = sink
             .into_inner()
             .map_err(|e| SaveError::Disk(part.display().to_string(), e.into_error()))?;

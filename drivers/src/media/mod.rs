@@ -34,6 +34,14 @@ pub struct MediaSettings {
 }
 
 impl MediaSettings {
+    /// The limits a file sent is held to (`mediaMaxMb`, the platform's).
+    pub fn file_limits(&self) -> krill_core::control::FileLimits {
+        krill_core::control::FileLimits {
+            max_bytes: self.max_bytes,
+            platform_limit: self.platform_limit,
+        }
+    }
+
     /// The settings for an account of `platform` with `media_max_mb`.
     pub fn new(
         config: &Config,

@@ -19,7 +19,7 @@ use krill_core::media::path_policy::{candidate_path, is_allowed};
 use krill_core::media::{check_size, MediaFailure, MediaRef, OutboundFile};
 use tracing::{debug, info, warn};
 
-use super::download::{download, DownloadError};
+use super::download::{download, DownloadError, Reach};
 use super::MediaSettings;
 
 /// The files of a reply, read and checked.
@@ -104,11 +104,12 @@ fn read_one(
         }
         MediaRef::Url(url) => {
             let mut data = Vec::new();
-            let got = download(url, limit, &mut data).map_err(|e| match e {
+            let got = download(url, Reach::PublicOnly, limit, &mut data).map_err(|e| match e {
                 DownloadError::TooLarge { limit, announced } => FailureReason::TooLarge {
                     size: announced,
                     limit,
                 },
+                DownloadError::InternalAddress => FailureReason::InternalAddress,
                 other => FailureReason::Unreadable(other.to_string()),
             })?;
             let file = OutboundFile::new(&url_file_name(url), got.content_type.as_deref(), data);

@@ -1,0 +1,170 @@
+//! The inbound pipeline: what becomes of one platform message once access
+//! control has decided on it. Both channel loops hand it the
+//! [`Decision`] and the message's [`MessageFacts`]; it keeps guild context
+//! (a message dropped only for want of a mention becomes a context line for
+//! the channel's next turn), sorts text commands from agent text, and plans
+//! the agent turn: the prompt with its context and quote, who takes part
+//! (whom the reply may ping), what the journal records, the ack reaction and
+//! the media the turn carries. The loop carries out the one
+//! [`InboundAction`] it answers: journal and run the turn, execute the
+//! command, or answer the pairing challenge.
+//!
+//! | module | owns |
+//! |---|---|
+//! | this one | [`plan_inbound`]: decision + facts → [`InboundAction`] |
+//! | [`turn`] | [`build_turn`] and [`turn_participants`]: the turn a message becomes |
+
+mod turn;
+
+pub use turn::{build_turn, turn_participants, TurnSource};
+
+use crate::access::{ack_reaction, Allowed, Challenge, ChatKind, Decision, DropReason};
+use crate::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage};
+use crate::commands::{classify, Inbound, Invocation};
+use crate::config::Config;
+use crate::durable::JournaledTurn;
+use crate::media::{text_or_placeholder, InboundMedia};
+
+/// What a loop knows of one message besides the access decision.
+#[derive(Debug, Clone)]
+pub struct MessageFacts<'a> {
+    /// The platform.
+    pub channel: ChannelKind,
+    /// The bot account the message came to.
+    pub account_id: &'a str,
+    /// The kind of chat it arrived in.
+    pub chat: ChatKind,
+    /// The chat (channel, thread or DM channel) it arrived in.
+    pub chat_id: &'a str,
+    /// The message's id.
+    pub message_id: &'a str,
+    /// The message as a guild context line (author id, display name, text).
+    pub line: ContextMessage,
+    /// The users the message mentions.
+    pub mentions: &'a [String],
+    /// The message it quotes, if any.
+    pub quoted: Option<ContextMessage>,
+    /// Its attachments.
+    pub media: Vec<InboundMedia>,
+    /// Guild context lines a turn carries (`historyLimit`; 0: none, and
+    /// none are kept).
+    pub history_limit: u32,
+    /// `dmHistoryLimit` / `dms.<id>.historyLimit` (Discord DMs).
+    pub dm_history_limit: Option<u32>,
+    /// The channel's topic (Discord), for the system prompt.
+    pub topic: Option<String>,
+}
+
+/// What the loop does with one message.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum InboundAction {
+    /// Journal the turn (a message already journaled is not run again), add
+    /// the ack reaction, and hand the turn to the agents.
+    Turn(Box<PlannedTurn>),
+    /// Execute a text command for an allowed sender.
+    Command {
+        /// The command line.
+        invocation: Invocation,
+        /// The access decision it runs under.
+        allowed: Box<Allowed>,
+    },
+    /// Answer a stranger with a pairing code.
+    PairingChallenge(Challenge),
+    /// Nothing to send (dropped; kept as context when it qualified).
+    Nothing,
+}
+
+/// An agent turn, planned.
+#[derive(Debug)]
+pub struct PlannedTurn {
+    /// The access decision (route, reply target, tool rules).
+    pub allowed: Allowed,
+    /// The turn as the journal records it (the input, the reply's chat,
+    /// the participants).
+    pub journaled: JournaledTurn,
+    /// The ack reaction to add to the message, if the config wants one.
+    pub ack: Option<String>,
+    /// The attachments to fetch for the agent.
+    pub media: Vec<InboundMedia>,
+}
+
+/// The one action for a message given its access `decision`. Guild
+/// context is taken from (and kept in) `histories`: an allowed guild
+/// message's turn carries the channel's last `history_limit` lines and
+/// clears them; a guild message dropped only because it did not mention
+/// the bot, with text, becomes a line.
+pub fn plan_inbound(
+    config: &Config,
+    decision: Decision,
+    facts: MessageFacts<'_>,
+    histories: &mut ChannelHistories,
+) -> InboundAction {
+    let in_guild = matches!(facts.chat, ChatKind::Channel | ChatKind::Thread);
+    match decision {
+        Decision::Allow(mut allowed) => {
+            if let Inbound::Command(invocation) = classify(&allowed.text, config.commands.text) {
+                return InboundAction::Command {
+                    invocation,
+                    allowed,
+                };
+            }
+            allowed.text = text_or_placeholder(&allowed.text, &facts.media);
+            let context = if in_guild && facts.history_limit > 0 {
+                histories.take_context(facts.chat_id, facts.history_limit as usize)
+            } else {
+                Vec::new()
+            };
+            let chat_type = if facts.chat == ChatKind::Direct {
+                ChatType::Direct
+            } else {
+                ChatType::Channel
+            };
+            let turn = build_turn(
+                &allowed,
+                &TurnSource {
+                    channel: facts.channel,
+                    account_id: facts.account_id,
+                    chat_type,
+                    chat_id: facts.chat_id,
+                    message_id: facts.message_id,
+                    context: &context,
+                    reply_to: facts.quoted.as_ref(),
+                    dm_history_limit: facts.dm_history_limit,
+                    topic: facts.topic.as_deref(),
+                    config,
+                },
+            );
+            let participants = turn_participants(
+                &facts.line.author_id,
+                facts.mentions,
+                &context,
+                facts.quoted.as_ref(),
+            );
+            let ack = ack_reaction(config, &allowed).map(str::to_owned);
+            let journaled = JournaledTurn {
+                turn,
+                chat_id: allowed.route.reply_to.chat_id.clone(),
+                direct: allowed.route.reply_to.direct,
+                participants,
+            };
+            InboundAction::Turn(Box::new(PlannedTurn {
+                allowed: *allowed,
+                journaled,
+                ack,
+                media: facts.media,
+            }))
+        }
+        Decision::Drop(dropped)
+            if in_guild
+                && dropped.reason == DropReason::MentionRequired
+                && facts.history_limit > 0
+                && !facts.line.text.trim().is_empty() =>
+        {
+            histories.record(facts.chat_id, facts.line);
+            InboundAction::Nothing
+        }
+        Decision::PairingChallenge(challenge) => InboundAction::PairingChallenge(challenge),
+        _ => InboundAction::Nothing,
+    }
+}

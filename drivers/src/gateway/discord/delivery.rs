@@ -1,0 +1,170 @@
+//! Carrying an agent turn's outcome back to Discord: typing while it runs,
+//! the reply's chunks and files through the outbox, and the ack reaction
+//! removed once the reply is out.
+
+use super::*;
+
+impl DiscordLoop {
+    /// A turn starts in `channel_id`: show "typing" unless the last trigger
+    /// still shows (one trigger lasts about 10 s), then keep it up.
+    pub(super) fn start_typing(&mut self, now: Instant, channel_id: &str) {
+        let typing = self.typing.entry(channel_id.to_owned()).or_insert(Typing {
+            renew_at: now,
+            turns: 0,
+        });
+        typing.turns += 1;
+        if typing.turns == 1 && typing.renew_at <= now {
+            typing.renew_at = now + TYPING_RENEW;
+            self.link.submit(
+                now,
+                DiscordRequest::TriggerTyping {
+                    channel_id: channel_id.to_owned(),
+                },
+            );
+        }
+    }
+
+    /// A turn of `channel_id` ended.
+    pub(super) fn stop_typing(&mut self, channel_id: &str) {
+        if let Some(typing) = self.typing.get_mut(channel_id) {
+            typing.turns = typing.turns.saturating_sub(1);
+        }
+    }
+
+    /// Renews "typing" where turns still run; forgets idle channels whose
+    /// last trigger is over.
+    pub(super) fn renew_typing(&mut self, now: Instant) {
+        self.typing
+            .retain(|_, typing| typing.turns > 0 || typing.renew_at > now);
+        let due: Vec<String> = self
+            .typing
+            .iter()
+            .filter(|(_, typing)| typing.turns > 0 && typing.renew_at <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for channel_id in due {
+            if let Some(typing) = self.typing.get_mut(&channel_id) {
+                typing.renew_at = now + TYPING_RENEW;
+            }
+            self.link
+                .submit(now, DiscordRequest::TriggerTyping { channel_id });
+        }
+    }
+
+    pub(super) fn send_text(
+        &mut self,
+        now: Instant,
+        channel_id: &str,
+        text: String,
+        reply_to: Option<String>,
+    ) {
+        self.link.submit(
+            now,
+            DiscordRequest::CreateMessage(CreateMessage {
+                channel_id: channel_id.to_owned(),
+                content: text,
+                reply_to,
+                nonce: None,
+                mentions: MentionPolicy::default(),
+            }),
+        );
+    }
+
+    /// A reply with files, once they are read: the messages the core plans
+    /// (files on the last chunk), then a note for the files that cannot go,
+    /// recorded in the outbox (answering the turn) and sent from there.
+    pub(super) fn deliver_media(&mut self, now: Instant, ctx: TurnCtx, delivery: MediaDelivery) {
+        let plan = plan_discord_delivery(
+            delivery.chunks,
+            delivery.prepared.files,
+            delivery.target.as_ref(),
+            self.settings.reply_to_mode,
+        );
+        let mut messages: Vec<ReplyMessage> = plan
+            .sends
+            .into_iter()
+            .map(|send| match send {
+                DiscordSend::Text(chunk) => ReplyMessage::Text(chunk),
+                DiscordSend::Files { chunk, files } => ReplyMessage::Upload {
+                    chunk,
+                    files,
+                    message_type: None,
+                },
+            })
+            .collect();
+        if let Some(note) = delivery_notes(&delivery.prepared.failures) {
+            messages.push(ReplyMessage::Note(note));
+        }
+        let channel_id = ctx.reply_to.chat_id.clone();
+        let reply = self.durable.reply_messages(
+            ctx.journal,
+            &channel_id,
+            ctx.reply_to.direct,
+            messages,
+            &ctx.participants,
+        );
+        self.ack_after_reply(now, ctx, reply);
+    }
+
+    /// Removes the ack of `ctx`'s message once `reply` is delivered (at
+    /// once when there is nothing to send), when configured.
+    pub(super) fn ack_after_reply(&mut self, now: Instant, ctx: TurnCtx, reply: Option<i64>) {
+        let Some(emoji) = ctx.ack else {
+            return;
+        };
+        if !self.shared.config.messages.remove_ack_after_reply {
+            return;
+        }
+        let target = AckTarget {
+            chat_id: ctx.reply_to.chat_id,
+            direct: false,
+            message_id: ctx.message_id,
+            emoji,
+        };
+        match reply {
+            Some(reply) => {
+                self.acks_after_reply.insert(reply, target);
+            }
+            None => {
+                if let Some(ack) = self.acks.remove_after_reply(None, target) {
+                    self.remove_ack(now, ack);
+                }
+            }
+        }
+    }
+
+    pub(super) fn handle_outcome(&mut self, now: Instant, ctx: TurnCtx, outcome: TurnOutcome) {
+        let channel_id = ctx.reply_to.chat_id.clone();
+        self.stop_typing(&channel_id);
+        if let Some(interaction) = &ctx.interaction {
+            // Answered through the interaction, not the outbox.
+            self.durable.turn_ended();
+            self.answer_deferred(now, interaction, &ctx, &outcome);
+            return;
+        }
+        let reply = shape_reply(
+            &self.name,
+            &ctx,
+            &outcome,
+            &self.limits,
+            self.settings.reply_to_mode,
+            self.settings.max_reply_chars,
+            None,
+        );
+        if !reply.media.is_empty() {
+            // The files are read off the loop; the reply is recorded (and
+            // the turn answered) when they are (`Input::Media`), so its
+            // order is kept and a crash meanwhile runs the turn again.
+            read_reply_files(&self.media, &self.inbox, ctx, reply);
+            return;
+        }
+        let reply = self.durable.reply(
+            ctx.journal,
+            &channel_id,
+            ctx.reply_to.direct,
+            reply.chunks,
+            &ctx.participants,
+        );
+        self.ack_after_reply(now, ctx, reply);
+    }
+}

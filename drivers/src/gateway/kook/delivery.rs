@@ -1,0 +1,136 @@
+//! Carrying an agent turn's outcome back to KOOK: the reply's chunks and
+//! files (`/asset/create`, then an image or file message) through the
+//! outbox, and the ack reaction removed once the reply is out.
+
+use super::*;
+
+impl KookLoop {
+    /// Submits one message to a channel or, for DMs, to the user.
+    pub(super) fn send(
+        &mut self,
+        now: Instant,
+        chat_id: &str,
+        direct: bool,
+        content: String,
+        quote: Option<String>,
+    ) -> Option<RequestId> {
+        let request = if direct {
+            KookRequest::DirectMessageCreate(DirectMessageCreate {
+                target: DmTarget::User(chat_id.to_owned()),
+                content,
+                quote,
+                nonce: None,
+            })
+        } else {
+            KookRequest::MessageCreate(MessageCreate {
+                target_id: chat_id.to_owned(),
+                content,
+                quote,
+                nonce: None,
+            })
+        };
+        self.link.submit(now, request)
+    }
+
+    /// A reply with files, once they are read: the text chunks, then each
+    /// file (`/asset/create`, then a media message), then a note for the
+    /// files that cannot go, recorded in the outbox (answering the turn) and
+    /// sent from there.
+    pub(super) fn deliver_media(&mut self, now: Instant, ctx: TurnCtx, delivery: MediaDelivery) {
+        let plan = plan_kook_delivery(
+            delivery.chunks,
+            delivery.prepared.files,
+            delivery.target.as_ref(),
+            self.settings.reply_to_mode,
+        );
+        let mut messages: Vec<ReplyMessage> = plan
+            .sends
+            .into_iter()
+            .map(|send| match send {
+                KookSend::Text(chunk) => ReplyMessage::Text(chunk),
+                KookSend::File {
+                    file,
+                    reply_to,
+                    message_type,
+                } => ReplyMessage::Upload {
+                    chunk: OutboundChunk {
+                        text: String::new(),
+                        reply_to,
+                    },
+                    files: vec![file],
+                    message_type: Some(message_type),
+                },
+            })
+            .collect();
+        if let Some(note) = delivery_notes(&delivery.prepared.failures) {
+            messages.push(ReplyMessage::Note(note));
+        }
+        let reply = self.durable.reply_messages(
+            ctx.journal,
+            &ctx.reply_to.chat_id,
+            ctx.reply_to.direct,
+            messages,
+            &ctx.participants,
+        );
+        self.ack_after_reply(now, ctx, reply);
+    }
+
+    /// Removes the ack of `ctx`'s message once `reply` is delivered (at
+    /// once when there is nothing to send), when configured.
+    pub(super) fn ack_after_reply(&mut self, now: Instant, ctx: TurnCtx, reply: Option<i64>) {
+        let Some(emoji) = ctx.ack else {
+            return;
+        };
+        if !self.shared.config.messages.remove_ack_after_reply {
+            return;
+        }
+        let target = AckTarget {
+            chat_id: ctx.reply_to.chat_id,
+            direct: ctx.reply_to.direct,
+            message_id: ctx.message_id,
+            emoji,
+        };
+        match reply {
+            Some(reply) => {
+                self.acks_after_reply.insert(reply, target);
+            }
+            None => {
+                if let Some(ack) = self.acks.remove_after_reply(None, target) {
+                    self.remove_ack(now, ack);
+                }
+            }
+        }
+    }
+
+    pub(super) fn handle_outcome(&mut self, now: Instant, ctx: TurnCtx, outcome: TurnOutcome) {
+        let direct = ctx.reply_to.direct;
+        let chat_id = ctx.reply_to.chat_id.clone();
+        let reply = shape_reply(
+            &self.name,
+            &ctx,
+            &outcome,
+            &self.limits,
+            self.settings.reply_to_mode,
+            self.settings.max_reply_chars,
+            Some(&MentionPolicy::new(
+                self.settings.allowed_mentions,
+                ctx.participants.iter().map(String::as_str),
+            )),
+        );
+        if !reply.media.is_empty() {
+            // The files are read off the loop; the reply is recorded (and
+            // the turn answered) when they are (`Input::Media`), so its
+            // order is kept and a crash meanwhile runs the turn again.
+            read_reply_files(&self.media, &self.inbox, ctx, reply);
+            return;
+        }
+        let reply = self.durable.reply(
+            ctx.journal,
+            &chat_id,
+            direct,
+            reply.chunks,
+            &ctx.participants,
+        );
+        self.ack_after_reply(now, ctx, reply);
+    }
+}

@@ -1,0 +1,268 @@
+//! Inbound KOOK messages: which enter channel history, the access decision,
+//! text commands, pairing answers, and the agent turn a message becomes
+//! (journaled before it runs, with its media).
+
+use super::*;
+
+impl KookLoop {
+    pub(super) fn handle_message(&mut self, now: Instant, message: Message) {
+        self.messages_in += 1;
+        let direct = message.is_direct();
+        if self.bot_id.is_empty() && direct && !message.target_id.is_empty() {
+            // `GET /user/me` has not answered (yet): a private message's
+            // target is the bot itself.
+            info!(
+                "{}: bot user id {} (from a private message)",
+                self.name, message.target_id
+            );
+            self.bot_id.clone_from(&message.target_id);
+        }
+        let chat_id = message.chat_id().to_owned();
+        let author = &message.author;
+        let display = match author.identify_num.as_deref() {
+            Some(num) if !num.is_empty() => format!("{}#{num}", author.username),
+            _ => author.username.clone(),
+        };
+        let mut mentions = message.mentions.users.clone();
+        if !self.bot_id.is_empty() && message.mentions_user(&self.bot_id) {
+            mentions.push(self.bot_id.clone());
+        }
+        let inbound = InboundMessage {
+            platform: Platform::Kook,
+            account_id: self.account.account_id.clone(),
+            chat: if direct {
+                ChatKind::Direct
+            } else {
+                ChatKind::Channel
+            },
+            guild: message.guild_id.as_ref().map(|id| Place {
+                id: id.clone(),
+                name: None,
+            }),
+            channel: Place {
+                id: chat_id.clone(),
+                name: message.channel_name.clone(),
+            },
+            parent: None,
+            author: Author {
+                id: author.id.clone(),
+                username: author.username.clone(),
+                global_name: author.nickname.clone(),
+                tag: Some(display.clone()),
+                is_bot: author.bot,
+                is_webhook: false,
+            },
+            // A media message's content is its URL, not words.
+            text: match message.body {
+                Body::Media { .. } => String::new(),
+                _ => message.content().to_owned(),
+            },
+            mentions,
+            reply_to_bot: !self.bot_id.is_empty()
+                && message
+                    .quote
+                    .as_ref()
+                    .and_then(|q| q.author.as_ref())
+                    .is_some_and(|a| a.id == self.bot_id),
+            bot_user_id: self.bot_id.clone(),
+            native_command: false,
+        };
+        let label = chat_label(
+            Platform::Kook,
+            &BTreeMap::new(),
+            inbound.chat,
+            inbound.guild.as_ref(),
+            &inbound.channel,
+            &display,
+        );
+        let (approved, store_error) = self.approved.ids();
+        if let Some(error) = store_error {
+            warn!("{}: cannot read the approved pairings: {error}", self.name);
+        }
+        let decision = self.policy.decide(&inbound, approved);
+        log_decision(
+            Platform::Kook,
+            &label,
+            &chat_id,
+            &inbound.author,
+            &decision,
+            self.policy.sender_notice(&inbound, &decision),
+        );
+        let chat = inbound.chat;
+        let facts = MessageFacts {
+            channel: ChannelKind::Kook,
+            account_id: &self.account.account_id,
+            chat,
+            chat_id: &chat_id,
+            message_id: &message.msg_id,
+            line: ContextMessage {
+                message_id: message.msg_id.clone(),
+                author_id: author.id.clone(),
+                author_name: display,
+                text: message.content().to_owned(),
+            },
+            mentions: &inbound.mentions,
+            quoted: message.quote.as_ref().map(|q| ContextMessage {
+                message_id: q.msg_id.clone(),
+                author_id: q.author.as_ref().map(|a| a.id.clone()).unwrap_or_default(),
+                author_name: q
+                    .author
+                    .as_ref()
+                    .map(|a| a.username.clone())
+                    .unwrap_or_default(),
+                text: q.content.clone(),
+            }),
+            media: kook_media(&message),
+            history_limit: self.settings.history_limit,
+            dm_history_limit: None,
+            topic: None,
+        };
+        match plan_inbound(&self.shared.config, decision, facts, &mut self.histories) {
+            InboundAction::Turn(planned) => self.run_planned_turn(now, *planned, direct),
+            InboundAction::Command {
+                invocation,
+                allowed,
+            } => {
+                let paired = approved.to_vec();
+                let executed = execute(
+                    &self.shared,
+                    &CommandSite {
+                        inbound: &inbound,
+                        allowed: &allowed,
+                        policy: &self.policy,
+                        paired: &paired,
+                        native: false,
+                        config_writes: true,
+                    },
+                    &invocation,
+                );
+                self.carry_out(now, executed, &chat_id, direct, &message.msg_id);
+            }
+            InboundAction::PairingChallenge(challenge) => {
+                let requester = krill_core::pairing::Requester {
+                    id: challenge.sender.id.clone(),
+                    name: Some(challenge.sender.name.clone()),
+                    account_id: self.account.account_id.clone(),
+                    chat_id: Some(chat_id.clone()),
+                };
+                if let Some(text) = pairing_reply(&self.pairing, Platform::Kook, &requester) {
+                    self.send(now, &chat_id, direct, text, None);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Journals a planned turn (a message already journaled is not run
+    /// again), adds its ack reaction and hands it to the agents.
+    pub(super) fn run_planned_turn(&mut self, now: Instant, planned: PlannedTurn, direct: bool) {
+        let PlannedTurn {
+            allowed,
+            journaled,
+            ack,
+            media,
+        } = planned;
+        let message_id = journaled.turn.message_id.clone();
+        let journal = match self.durable.admit(&message_id, &journaled) {
+            Admission::Run { id } => Some(id),
+            Admission::AlreadyJournaled => {
+                debug!("{}: message {message_id} was already handled", self.name);
+                return;
+            }
+            _ => None,
+        };
+        let JournaledTurn {
+            turn,
+            chat_id,
+            participants,
+            ..
+        } = journaled;
+        if let Some(emoji) = &ack {
+            let add = self.link.submit(
+                now,
+                KookRequest::AddReaction {
+                    direct,
+                    msg_id: message_id.clone(),
+                    emoji: emoji.clone(),
+                },
+            );
+            if let Some(add) = add {
+                self.acks.adding(
+                    add,
+                    AckTarget {
+                        chat_id,
+                        direct,
+                        message_id: message_id.clone(),
+                        emoji: emoji.clone(),
+                    },
+                );
+            }
+        }
+        self.durable.turn_started();
+        let ctx = TurnCtx {
+            channel: self.index,
+            reply_to: allowed.route.reply_to.clone(),
+            message_id,
+            ack,
+            journal,
+            participants,
+            interaction: None,
+        };
+        let media_turn = MediaTurn {
+            settings: &self.media,
+            platform: "kook",
+            media,
+        };
+        submit_turn_with_media(&self.shared, media_turn, turn, ctx, None);
+    }
+
+    /// Sends a command's answer and runs the turn it asks for.
+    pub(super) fn carry_out(
+        &mut self,
+        now: Instant,
+        executed: Executed,
+        chat_id: &str,
+        direct: bool,
+        message_id: &str,
+    ) {
+        if let Some(text) = executed.reply {
+            for chunk in answer_chunks(&text, &self.limits) {
+                self.send(now, chat_id, direct, chunk.text, None);
+            }
+        }
+        if let Some((_, allowed)) = executed.turn {
+            let turn = build_turn(
+                &allowed,
+                &TurnSource {
+                    channel: ChannelKind::Kook,
+                    account_id: &self.account.account_id,
+                    chat_type: if direct {
+                        ChatType::Direct
+                    } else {
+                        ChatType::Channel
+                    },
+                    chat_id,
+                    message_id,
+                    context: &[],
+                    reply_to: None,
+                    dm_history_limit: None,
+                    topic: None,
+                    config: &self.shared.config,
+                },
+            );
+            self.durable.turn_started();
+            self.shared.agents.submit(
+                turn,
+                TurnCtx {
+                    channel: self.index,
+                    reply_to: allowed.route.reply_to.clone(),
+                    message_id: message_id.to_owned(),
+                    ack: None,
+                    journal: None,
+                    participants: vec![allowed.sender.id.clone()],
+                    interaction: None,
+                },
+            );
+        }
+    }
+}

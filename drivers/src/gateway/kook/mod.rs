@@ -1,0 +1,514 @@
+//! The KOOK channel loop of one bot account: drives a
+//! [`krill_core::kook::Session`] over a WebSocket and a
+//! [`krill_core::rest::Planner`] over HTTP, turns GROUP and PERSON messages
+//! into access decisions and agent turns, and sends the shaped replies back
+//! (KMarkdown, `type: 9`; DMs through the direct-message API to the
+//! sender's user id).
+//!
+//! The loop decides nothing about the protocol: gateway fetches, HELLO
+//! deadlines, PING/PONG, resume, RECONNECT and the `sn` order are the
+//! core's answers.
+//!
+//! | module | owns |
+//! |---|---|
+//! | this one | the loop's state, the session's outputs and events, REST events |
+//! | [`channel_loop`] | what `run_loop` asks of the loop ([`ChannelLoop`]) |
+//! | [`messages`] | GROUP/PERSON messages → history, access, commands, journaled turns |
+//! | [`delivery`] | replies and files through the outbox, ack removal |
+
+mod channel_loop;
+mod delivery;
+mod messages;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use krill_core::access::{
+    AccessPolicy, Author, ChatKind, InboundMessage, Place, ResolvedAllowlists,
+};
+use krill_core::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage};
+use krill_core::config::{Config, KookSettings, Platform, ResolvedAccount};
+use krill_core::kook::{
+    Event, GatewayFetchError, Message, Output, ResumeState, Session, SessionConfig, State,
+};
+use krill_core::pipeline::{
+    build_turn, plan_inbound, InboundAction, MessageFacts, PlannedTurn, TurnSource,
+};
+use krill_core::reply::{ChunkLimits, MentionPolicy, OutboundChunk};
+use krill_core::rest::kook::{
+    DirectMessageCreate, DmTarget, MessageCreate, Request as KookRequest,
+};
+use krill_core::rest::{RequestId, Response, RestError, RestEvent};
+use krill_core::routing::chat_label;
+use smol::channel::{Receiver, Sender};
+use tracing::{debug, error, info, warn};
+
+use super::acks::{AckTarget, AckTracker};
+use super::commands::{execute, CommandSite, Executed};
+use super::deliveries::Deliveries;
+use super::durable::{Durable, Outgoing, ReplyMessage, TEXT};
+use super::inbound::{answer_chunks, log_decision, pairing_reply};
+use super::link::RestLink;
+use super::media::{
+    read_reply_files, shape_reply, submit_turn_with_media, MediaDelivery, MediaTurn,
+};
+use super::socket::{feed, Socket};
+use super::status::Health;
+use super::{run_loop, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx};
+use crate::agent::TurnOutcome;
+use crate::media::outbound::read_recorded;
+use crate::media::MediaSettings;
+use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
+use crate::store::resume::SavedSession;
+use crate::ws::redact_url;
+use krill_core::durable::kook_check::LIST_PAGE_SIZE;
+use krill_core::durable::{Admission, JournaledTurn, ListedMessage, SendKind, UPLOAD};
+use krill_core::kook::Body;
+use krill_core::media::{delivery_notes, kook_media, plan_kook_delivery, KookSend};
+use krill_core::rest::kook::{MediaMessageCreate, MediaTarget};
+use std::collections::HashMap;
+
+/// Channels whose context is kept at most.
+const MAX_HISTORY_CHANNELS: usize = 512;
+
+/// Runs one KOOK account until it stops for good.
+pub(crate) async fn run(
+    index: usize,
+    account: ResolvedAccount,
+    shared: Shared,
+    inbox: Sender<Input>,
+    input: Receiver<Input>,
+) -> ChannelEnd {
+    let name = format!("kook:{}", account.account_id);
+    let Some(settings) = account.kook().cloned() else {
+        return ChannelEnd {
+            index,
+            name,
+            reason: "not a KOOK account".to_owned(),
+        };
+    };
+    let board = shared.board.clone();
+    let store = shared.store.clone();
+    let channel = KookLoop::new(index, name, account, settings, shared, inbox);
+    run_loop(channel, index, board, store, input).await
+}
+
+struct KookLoop {
+    index: usize,
+    name: String,
+    account: ResolvedAccount,
+    settings: KookSettings,
+    shared: Shared,
+    inbox: Sender<Input>,
+    session: Session,
+    link: RestLink,
+    socket: Option<Socket>,
+    next_conn: u64,
+    gateway_fetch: Option<RequestId>,
+    user_me: Option<RequestId>,
+    bot_id: String,
+    policy: AccessPolicy,
+    pairing: PairingStore,
+    approved: AllowFromWatcher,
+    histories: ChannelHistories,
+    acks: AckTracker,
+    messages_in: u64,
+    replies_out: u64,
+    limits: ChunkLimits,
+    /// Where media goes and how large it may be.
+    media: MediaSettings,
+    /// `krill message send` deliveries in progress.
+    deliveries: Deliveries,
+    stopped: Option<String>,
+    /// Session saved, journal, outbox.
+    durable: Durable,
+    /// Acks to remove once their reply (by outbox reply id) is delivered.
+    acks_after_reply: HashMap<i64, AckTarget>,
+}
+
+impl KookLoop {
+    fn new(
+        index: usize,
+        name: String,
+        account: ResolvedAccount,
+        settings: KookSettings,
+        shared: Shared,
+        inbox: Sender<Input>,
+    ) -> Self {
+        let seed = random_seed();
+        let parts = AccountParts::new(
+            &name,
+            &account,
+            (&settings.api_base_url, settings.retry),
+            ResolvedAllowlists::default(),
+            &shared,
+            &inbox,
+            seed,
+        );
+        let limits = ChunkLimits::kook(
+            Some(settings.text_chunk_limit as usize),
+            settings.max_lines_per_message.map(|n| n as usize),
+            settings.chunk_mode,
+        );
+        let history_cap = (settings.history_limit as usize).max(1);
+        let mut durable = Durable::new(
+            &name,
+            Platform::Kook,
+            &account.account_id,
+            shared.store.clone(),
+            quiet_kmarkdown,
+        );
+        let mut session = Session::new(SessionConfig::new(settings.compress), seed);
+        if let Some(saved) = durable.saved_session(0) {
+            info!("{name}: resuming the saved session");
+            session.restore(ResumeState {
+                session_id: saved.session_id,
+                sn: saved.seq.unwrap_or(0),
+            });
+        }
+        let media = MediaSettings::new(
+            &shared.config,
+            &shared.state_dir,
+            Platform::Kook,
+            settings.media_max_mb,
+        );
+        Self {
+            index,
+            name,
+            session,
+            link: parts.link,
+            account,
+            settings,
+            shared,
+            inbox,
+            socket: None,
+            next_conn: 0,
+            gateway_fetch: None,
+            user_me: None,
+            bot_id: String::new(),
+            policy: parts.policy,
+            pairing: parts.pairing,
+            approved: parts.approved,
+            histories: ChannelHistories::new(history_cap, MAX_HISTORY_CHANNELS),
+            acks: AckTracker::default(),
+            messages_in: 0,
+            replies_out: 0,
+            limits,
+            media,
+            deliveries: Deliveries::default(),
+            stopped: None,
+            durable,
+            acks_after_reply: HashMap::new(),
+        }
+    }
+
+    /// Runs again the turns the last process accepted but never answered
+    /// (their reply recorded in the transcript is reused, not asked again).
+    fn recover_turns(&mut self, now: Instant) {
+        for (id, journaled) in self.durable.recovered_turns() {
+            let ctx = TurnCtx::recovered(
+                self.index,
+                Platform::Kook,
+                &self.account.account_id,
+                id,
+                &journaled,
+            );
+            self.durable.turn_started();
+            match super::recorded_outcome(&self.shared, &journaled.turn) {
+                Some(outcome) => self.handle_outcome(now, ctx, outcome),
+                None => {
+                    info!(
+                        "{}: running again the unanswered turn for message {}",
+                        self.name, journaled.turn.message_id
+                    );
+                    self.shared.agents.submit(journaled.turn, ctx);
+                }
+            }
+        }
+    }
+
+    /// Removes the acks of replies that are now delivered.
+    fn finish_replies(&mut self, now: Instant) {
+        for reply in self.durable.take_finished() {
+            if let Some(target) = self.acks_after_reply.remove(&reply) {
+                if let Some(ack) = self.acks.remove_after_reply(None, target) {
+                    self.remove_ack(now, ack);
+                }
+            }
+        }
+    }
+
+    fn handle_output(&mut self, now: Instant, output: Output) {
+        match output {
+            Output::FetchGateway { compress } => {
+                self.gateway_fetch = self
+                    .link
+                    .submit(now, KookRequest::GatewayIndex { compress });
+                if self.gateway_fetch.is_none() {
+                    self.session.handle_gateway_fetched(
+                        now,
+                        Err(GatewayFetchError::Transient {
+                            detail: "the request was refused".to_owned(),
+                        }),
+                    );
+                }
+            }
+            Output::Connect { url } => {
+                self.next_conn += 1;
+                info!("{}: connecting to {}", self.name, redact_url(url.expose()));
+                self.socket = Some(Socket::open(
+                    url.expose().to_owned(),
+                    user_agent(),
+                    self.next_conn,
+                    self.inbox.clone(),
+                ));
+            }
+            Output::Send(frame) => {
+                if let Some(socket) = &self.socket {
+                    socket.send_text(frame);
+                }
+            }
+            Output::Close => {
+                if let Some(socket) = self.socket.take() {
+                    socket.close(1000);
+                }
+            }
+            Output::Event(event) => self.handle_event(now, event),
+        }
+    }
+
+    fn handle_event(&mut self, now: Instant, event: Event) {
+        match event {
+            Event::Hello {
+                session_id,
+                resumed,
+            } => info!(
+                "{}: connected (session {}{})",
+                self.name,
+                session_id.as_deref().unwrap_or("?"),
+                if resumed { ", resuming" } else { "" }
+            ),
+            Event::Message { message, .. } => self.handle_message(now, *message),
+            Event::ResumeAck { .. } => info!("{}: resumed; missed events delivered", self.name),
+            Event::GapSkipped { from, to } => warn!(
+                "{}: events sn {from}..={to} never arrived; going on without them",
+                self.name
+            ),
+            Event::Reconnect { code, err } => info!(
+                "{}: the server asked to reconnect (code {code:?}, {}); starting a new session",
+                self.name,
+                err.as_deref().unwrap_or("")
+            ),
+            Event::ResumeFailed { .. } => {
+                info!("{}: resume failed; starting a new session", self.name)
+            }
+            Event::HelloRejected { error, .. } => warn!("{}: {error}", self.name),
+            Event::Fatal { reason } => {
+                error!("{}: {reason}", self.name);
+                self.stopped = Some(reason.to_string());
+            }
+            Event::MalformedFrame { error } => {
+                warn!("{}: malformed gateway frame ignored: {error}", self.name)
+            }
+            other => debug!("{}: {other:?}", self.name),
+        }
+    }
+
+    fn on_rest_event(&mut self, now: Instant, event: RestEvent) {
+        match event {
+            RestEvent::Completed { id, response } => {
+                if self.gateway_fetch == Some(id) {
+                    self.gateway_fetch = None;
+                    match response {
+                        Response::KookGateway(gateway) => {
+                            self.session.handle_gateway_fetched(now, Ok(gateway.url))
+                        }
+                        _ => self.session.handle_gateway_fetched(
+                            now,
+                            Err(GatewayFetchError::Transient {
+                                detail: "unexpected response".to_owned(),
+                            }),
+                        ),
+                    }
+                } else if self.user_me == Some(id) {
+                    self.user_me = None;
+                    if let Response::KookUser(user) = response {
+                        info!("{}: bot user {} ({})", self.name, user.username, user.id);
+                        self.bot_id = user.id;
+                    }
+                } else if let Response::KookAsset(asset) = &response {
+                    let (link, name) = (&mut self.link, &self.name);
+                    self.durable.asset_created(now, id, &asset.url, |out| {
+                        send_outgoing(link, name, now, SendKind::Send, out)
+                    });
+                } else if let Response::KookMessage(posted) = &response {
+                    self.replies_out += 1;
+                    self.durable.completed(id, Some(&posted.msg_id));
+                } else if let Response::KookMessageList(list) = &response {
+                    let listed: Vec<ListedMessage> = list
+                        .items
+                        .iter()
+                        .map(|m| ListedMessage {
+                            id: m.id.clone(),
+                            author_id: m.author_id().to_owned(),
+                            content: m.content.clone(),
+                            created_ms: m.create_at,
+                        })
+                        .collect();
+                    self.durable.verified(id, &listed, &self.bot_id);
+                } else {
+                    self.durable.completed(id, None);
+                }
+                self.finish(now, id);
+                self.finish_replies(now);
+            }
+            RestEvent::Failed { id, error } => {
+                if self.gateway_fetch == Some(id) {
+                    self.gateway_fetch = None;
+                    warn!("{}: GET /gateway/index failed: {error}", self.name);
+                    let fetch_error = match error {
+                        RestError::Unauthorized { .. } => GatewayFetchError::Unauthorized {
+                            detail: error.to_string(),
+                        },
+                        other => GatewayFetchError::Transient {
+                            detail: other.to_string(),
+                        },
+                    };
+                    self.session.handle_gateway_fetched(now, Err(fetch_error));
+                } else if self.durable.owns(id) {
+                    self.durable.failed(now, id, &error);
+                    self.finish_replies(now);
+                } else {
+                    if self.user_me == Some(id) {
+                        self.user_me = None;
+                    }
+                    warn!("{}: request failed: {error}", self.name);
+                }
+                self.finish(now, id);
+            }
+            RestEvent::Retrying { id, at, reason } => debug!(
+                "{}: request {id:?} retried in {:.1}s: {reason:?}",
+                self.name,
+                at.saturating_duration_since(now).as_secs_f64()
+            ),
+            _ => {}
+        }
+        if self.link.is_halted() && self.stopped.is_none() {
+            self.stopped = Some(
+                "token rejected (HTTP 401): check KOOK_BOT_TOKEN / channels.kook.token".to_owned(),
+            );
+        }
+    }
+
+    /// Runs what waited for request `id` to finish.
+    fn finish(&mut self, now: Instant, id: RequestId) {
+        if let Some(ack) = self.acks.finished(id) {
+            self.remove_ack(now, ack);
+        }
+    }
+
+    fn remove_ack(&mut self, now: Instant, ack: AckTarget) {
+        self.link.submit(
+            now,
+            KookRequest::DeleteReaction {
+                direct: ack.direct,
+                msg_id: ack.message_id,
+                emoji: ack.emoji,
+                user_id: None,
+            },
+        );
+    }
+}
+
+/// Sends one outbox message (`message/create`, or `direct-message/create`
+/// for DMs) with its recorded nonce, or lists the chat's newest messages to
+/// check whether a recovered one is already there.
+fn send_outgoing(
+    link: &mut RestLink,
+    name: &str,
+    now: Instant,
+    kind: SendKind,
+    out: &Outgoing,
+) -> Option<RequestId> {
+    let entry = &out.entry;
+    let upload = match entry.kind.as_str() {
+        TEXT => None,
+        UPLOAD => match (out.upload(), out.files.as_ref().and_then(|f| f.first())) {
+            // With its asset URL the message needs no file.
+            (Some(record), file) if record.url.is_some() || file.is_some() => Some((record, file)),
+            _ => {
+                warn!(
+                    "{name}: outbox upload {} cannot be sent (unreadable or without its file)",
+                    out.id
+                );
+                return None;
+            }
+        },
+        other => {
+            warn!(
+                "{name}: outbox message {} has a kind this build cannot send ({other:?})",
+                out.id
+            );
+            return None;
+        }
+    };
+    let request = match (kind, upload) {
+        (SendKind::Verify, _) => KookRequest::MessageList {
+            direct: entry.direct,
+            target_id: entry.chat_id.clone(),
+            page_size: LIST_PAGE_SIZE,
+        },
+        // A file: uploaded first, then (`Durable::asset_created`) its
+        // message with the asset URL.
+        (_, Some((record, file))) => match (record.url, file) {
+            (None, Some(file)) => KookRequest::AssetCreate(file.clone()),
+            (None, None) => return None,
+            (Some(url), _) => KookRequest::MediaMessageCreate(MediaMessageCreate {
+                target: if entry.direct {
+                    MediaTarget::Direct(DmTarget::User(entry.chat_id.clone()))
+                } else {
+                    MediaTarget::Channel(entry.chat_id.clone())
+                },
+                message_type: record.message_type.unwrap_or(4),
+                url,
+                quote: entry.reply_to.clone(),
+            }),
+        },
+        _ if entry.direct => KookRequest::DirectMessageCreate(DirectMessageCreate {
+            target: DmTarget::User(entry.chat_id.clone()),
+            content: entry.body.clone(),
+            quote: entry.reply_to.clone(),
+            nonce: Some(entry.nonce.clone()),
+        }),
+        _ => KookRequest::MessageCreate(MessageCreate {
+            target_id: entry.chat_id.clone(),
+            content: entry.body.clone(),
+            quote: entry.reply_to.clone(),
+            nonce: Some(entry.nonce.clone()),
+        }),
+    };
+    link.submit(now, request)
+}
+
+/// The session's state as `channels status` shows it.
+fn session_state_text(state: State) -> &'static str {
+    match state {
+        State::Idle => "starting",
+        State::FetchingGateway => "fetching-gateway",
+        State::BackingOff => "backing-off",
+        State::Connecting => "connecting",
+        State::AwaitingHello => "awaiting-hello",
+        State::Connected => "ready",
+        State::AwaitingPong => "awaiting-pong",
+        State::Resuming => "resuming",
+        State::Stopped => "stopped",
+        _ => "unknown",
+    }
+}
+
+/// A note naming files (agent-chosen names) as KMarkdown that pings nobody.
+fn quiet_kmarkdown(note: &str) -> String {
+    krill_core::reply::neutralize_kmarkdown(note, &krill_core::reply::MentionPolicy::default())
+        .into_owned()
+}
