@@ -216,7 +216,10 @@ impl Held {
         }
         for write in self.lazy.drain(..) {
             if let Err(error) = write(&self.conn) {
-                warn!("{}: cannot write a sent mark or seq: {error}", path.display());
+                warn!(
+                    "{}: cannot write a sent mark or seq: {error}",
+                    path.display()
+                );
             }
         }
         // The writes are in the open transaction now: it must commit.
