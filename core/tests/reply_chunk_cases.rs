@@ -326,3 +326,276 @@ fn an_opener_without_room_for_its_first_char_still_closes_its_block() {
         assert!(open.is_none(), "unbalanced: {chunks:?}");
     }
 }
+
+/// Whether `chunk` ends inside a code fence.
+fn ends_open(chunk: &str) -> bool {
+    let mut open = None;
+    for line in chunk.lines() {
+        match open {
+            Some(m) if FenceMarker::is_closed_by(m, line) => open = None,
+            Some(_) => {}
+            None => open = parse_opener(line).map(|o| o.marker),
+        }
+    }
+    open.is_some()
+}
+
+#[test]
+fn a_reopened_tilde_fence_keeps_an_info_string_of_tildes_out_of_its_marker() {
+    // Fuzz find (fuzz/regressions/chunker/crash-9b1a25f0…) at 543 chars, one
+    // line: `~~~~~~~ ~~~~~~~A` reopened as `~~~~~~~~~~~~~~A` made a 14-tilde
+    // marker that the 7-tilde close line did not close.
+    let text = "~~~~~~~ ~~~~~~~A\0\n \u{fffd}\u{fffd}\u{fffd}\n~";
+    let chunks = chunk_text(text, &len(543, Some(1)));
+    assert_eq!(chunks.len(), 2, "{chunks:?}");
+    assert!(chunks[1].starts_with("~~~~~~~ ~~~~~~~A"), "{chunks:?}");
+    for chunk in &chunks {
+        assert!(!ends_open(chunk), "unbalanced: {chunks:?}");
+    }
+}
+
+#[test]
+fn a_line_led_by_more_whitespace_than_a_chunk_is_not_cut_into_a_fence() {
+    // Fuzz find (fuzz/regressions/chunker/crash-b5fee1b4…) at limit 22: 24
+    // form feeds, then text ending in five backticks. No break fits after
+    // the whitespace, so the line is cut as it is; that cut was not
+    // fence-safe and left "```…" to start the next chunk.
+    let text = format!(
+        "{}\u{fffd}\u{fffd}\u{10}\0~~~~v~~~\\~~~~\u{fffd}A\u{fffd}`````\0\0\0\0\0\0\u{fffd}\u{fffd}\u{fffd}\n",
+        "\u{c}".repeat(24)
+    );
+    let chunks = chunk_text(&text, &len(22, Some(12)));
+    for chunk in &chunks {
+        assert!(chunk.chars().count() <= 22, "{chunks:?}");
+        assert!(!ends_open(chunk), "a fence made of text: {chunks:?}");
+    }
+    for limit in 20..40 {
+        for n in 1..40 {
+            let text = format!(
+                "{}{}`````{}",
+                "\u{c}".repeat(limit + 2),
+                "x".repeat(n),
+                "y".repeat(n % 7)
+            );
+            let chunks = chunk_text(&text, &len(limit, None));
+            for chunk in &chunks {
+                assert!(chunk.chars().count() <= limit, "{limit}/{n}: {chunks:?}");
+                assert!(!ends_open(chunk), "{limit}/{n}: {chunks:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_text_tail_that_starts_like_a_fence_is_split_off_only_when_it_fits_whole() {
+    // Fuzz find (fuzz/regressions/chunker/crash-21f1a3de…) at limit 66: a
+    // line breaks at the space before "```````…", a text tail that is no
+    // opener only because a backtick follows 60 chars later; the next chunk
+    // must cut that tail again, and every cut of it made an opener.
+    let crash = format!(
+        "{}\u{8} \u{c}```````{}{}\0\0\0\u{8} \u{c}````````````{}! .\u{fffd}\u{7df}\u{fffd}",
+        "\0".repeat(11),
+        "\0".repeat(21),
+        "\u{fffd}".repeat(29),
+        "\0".repeat(13),
+    );
+    let cases = [
+        (crash, vec![66]),
+        (
+            format!("intro words ```` a {} `b` c", "x".repeat(80)),
+            (20..60).collect(),
+        ),
+    ];
+    for (text, limits) in cases {
+        for limit in limits {
+            let chunks = chunk_text(&text, &len(limit, None));
+            for chunk in &chunks {
+                assert!(chunk.chars().count() <= limit, "{limit}: {chunks:?}");
+                assert!(
+                    !ends_open(chunk),
+                    "{limit}: a fence made of text: {chunks:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_code_line_whose_every_cut_closes_the_block_is_not_cut() {
+    // Fuzz find (fuzz/regressions/chunker/crash-b29f160c…) at limit 30: the
+    // opening line leaves 11 chars for the code line `9 spaces + "Մ" + 11
+    // tildes`; any cut in that room leaves a tail of 6+ tildes, which closes
+    // the block. The first chunk is an empty block instead, and the next one
+    // (bare reopen) has room for a safe cut.
+    let text = "~~~~~~\u{1}\0'\0 \n         \u{544}~~~~~~~~~~~\n ~";
+    let chunks = chunk_text(text, &ChunkLimits::new(30, Some(10), ChunkMode::Newline));
+    for chunk in &chunks {
+        assert!(chunk.chars().count() <= 30, "{chunks:?}");
+        assert!(!ends_open(chunk), "unbalanced: {chunks:?}");
+    }
+    let joined: String = chunks.concat();
+    assert!(joined.contains("\u{544}~~~~~~"), "{chunks:?}");
+}
+
+#[test]
+fn runs_of_backticks_close_together_are_cut_inside_a_run_when_nothing_else_is_safe() {
+    // Fuzz find (fuzz/regressions/chunker/crash-03df8151…) at limit 20: one
+    // line of "```" runs 7 spaces apart; every break at whitespace starts the
+    // next piece with a run whose first backtick after it is out of reach.
+    // A cut leaving 1 or 2 backticks of a run to the next chunk is safe.
+    let crash = "\u{fffd}`\0\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{7}\0\0\0\u{fffd}   \0\0\u{fffd}     \u{b}```       ```       \0   \u{fffd}  \0\u{fffd}     \u{b}```   \u{b}```       ```       \0   \u{fffd}  \0\u{fffd}     \u{b}```        \0    ".to_owned();
+    let mut cases = vec![(crash, 20)];
+    for limit in 20..36 {
+        for n in 0..12 {
+            let gap = " ".repeat(n % 7 + 1);
+            let text = format!("a ```{gap}```{gap}{} b ```{gap}c", "y".repeat(n));
+            cases.push((text.repeat(3), limit));
+        }
+    }
+    for (text, limit) in cases {
+        let chunks = chunk_text(&text, &len(limit, None));
+        for chunk in &chunks {
+            assert!(chunk.chars().count() <= limit, "{limit}: {chunks:?}");
+            assert!(
+                !ends_open(chunk),
+                "{limit}: a fence made of text: {chunks:?}"
+            );
+        }
+        let joined: String = chunks.concat();
+        assert_eq!(
+            joined.replace(char::is_whitespace, ""),
+            text.replace(char::is_whitespace, ""),
+            "{limit}"
+        );
+    }
+}
+
+#[test]
+fn a_code_tail_that_starts_with_a_closing_run_is_split_off_only_when_it_fits_whole() {
+    // Fuzz find (fuzz/regressions/chunker/crash-878e5093…) at limit 20: a
+    // code line breaks at the whitespace before "```````", leaving a tail
+    // `"``````` \r \r *"` one char too long for the next chunk; every cut of
+    // it left a head that closes the block, so the chunk was cut raw (no
+    // reopen line) and read as an opener.
+    let text = "```\u{fffd}@\0\n\0\u{8} \r``````` \r \r *\n\0\u{8} \r``\0\u{fffd}@\0\n\0\u{8}\r \u{fffd}\u{fffd}@\0\n\0\u{8}\r \u{fffd}\u{fffd}`````|\r";
+    let mut cases = vec![(text.to_owned(), 20, Some(11))];
+    for limit in 20..40 {
+        for n in 0..(limit / 2) {
+            let code = format!("```\nx {}{}\n```", "`".repeat(n % 9 + 3), " y".repeat(n));
+            cases.push((code, limit, None));
+        }
+    }
+    for (text, limit, lines) in cases {
+        let chunks = chunk_text(&text, &len(limit, lines));
+        for chunk in &chunks {
+            assert!(chunk.chars().count() <= limit, "{limit}: {chunks:?}");
+            assert!(!ends_open(chunk), "{limit}: unbalanced: {chunks:?}");
+        }
+    }
+}
+
+#[test]
+fn a_cluster_cut_in_two_never_leaves_a_whitespace_only_chunk() {
+    // Fuzz find (fuzz/regressions/chunker/crash-836d0a43…) at limit 23: a
+    // 10-tilde block leaves 1 char per chunk, and the last line is U+0603 (a
+    // prepend mark) and a space, one cluster; cut in two, the space alone
+    // became the next chunk.
+    let text = "~~~~~~~~~~\nab\n\u{603} ";
+    let spans = chunk_spans(text, &len(23, None));
+    for span in &spans {
+        assert!(!text[span.body.clone()].trim().is_empty(), "{spans:?}");
+    }
+    let data = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fuzz/regressions/chunker/crash-836d0a43caeafc4b50625ceba04f96bfa2a7d769"
+    ))
+    .expect("regression input");
+    let text = String::from_utf8_lossy(&data[4..]);
+    for span in chunk_spans(&text, &len(23, None)) {
+        assert!(!text[span.body.clone()].trim().is_empty());
+    }
+}
+
+#[test]
+fn a_code_line_led_by_a_longer_run_than_its_marker_is_cut_inside_the_run() {
+    // Fuzz find (fuzz/regressions/chunker/crash-eb61fea9…) at limit 27: an
+    // 8-tilde block leaves 9 chars a chunk for a code line of 9 tildes and
+    // text; 9 or 8 tildes alone would close the block, 7 do not.
+    let text =
+        "~~~~~~~~\n~~~~~~~~~\u{fffd}\u{fffd}\n7~\u{fffd}\n7\u{fffd}\n\u{fffd}\u{fffd}\u{fffd}\n~";
+    let chunks = chunk_text(text, &len(27, None));
+    for chunk in &chunks {
+        assert!(chunk.chars().count() <= 27, "{chunks:?}");
+        assert!(!ends_open(chunk), "unbalanced: {chunks:?}");
+    }
+    assert!(
+        chunks.iter().any(|c| c.contains("\n~~~~~~~\n")),
+        "{chunks:?}"
+    );
+}
+
+#[test]
+fn code_indented_wider_than_the_room_beside_the_fence_lines_keeps_its_block() {
+    // Fuzz find (fuzz/regressions/chunker/crash-e1eafd2b…) at limit 27: an
+    // 11-tilde block leaves 3 chars a chunk; a code line of 4 form feeds and
+    // "~~~~" was cut raw (no reopen line), and "~~~~" alone opened a block.
+    // The indentation is dropped instead and the block kept.
+    let text = "~~~~~~~~~~~\nA\u{fffd}\u{fffd}\n\u{fffd}~\n\u{c}\u{c}\u{c}\u{c}~~~~\nA\u{fffd}\u{fffd}\n\u{fffd}~\n\u{c}\u{c}\u{c}\u{c}\u{fffd}\n\u{fffd}";
+    let chunks = chunk_text(text, &len(27, Some(24)));
+    for chunk in &chunks {
+        assert!(chunk.chars().count() <= 27, "{chunks:?}");
+        assert!(!ends_open(chunk), "unbalanced: {chunks:?}");
+        assert!(
+            chunk.starts_with("~~~~~~~~~~~\n"),
+            "left the block: {chunks:?}"
+        );
+    }
+}
+
+#[test]
+fn a_no_break_space_after_a_break_never_starts_a_chunk() {
+    // Fuzz find (fuzz/regressions/chunker/crash-74295eeb…) at limit 20: a
+    // break at " " went on at the figure space after it (U+2007, not a
+    // break), and "\u{2007}" alone became a chunk.
+    let text = "~~~~~~~~#~n~\u{7}\0~\u{18}^\u{14}\u{3}\0\0\0~\u{fffd}~~~~~~\u{c}`\u{b}d\u{1d}\u{b} ~?\u{1}\0\0\n~ \u{2007}\t\0P\u{1d}  &";
+    let mut cases = vec![(
+        text.to_owned(),
+        ChunkLimits::new(20, None, ChunkMode::Newline),
+    )];
+    for limit in 20..30 {
+        for nb in ['\u{a0}', '\u{2007}', '\u{202f}'] {
+            let text = format!(
+                "{} {nb}\t{} {nb} \u{3002}{nb} x",
+                "a".repeat(limit - 2),
+                "b".repeat(limit - 3)
+            );
+            cases.push((text, len(limit, None)));
+        }
+    }
+    for (text, limits) in cases {
+        let spans = chunk_spans(&text, &limits);
+        for span in &spans {
+            assert!(
+                !text[span.body.clone()].trim().is_empty(),
+                "{text:?}: {spans:?}"
+            );
+            assert!(span.render(&text).chars().count() <= limits.max_chars());
+        }
+    }
+}
+
+#[test]
+fn a_space_carrying_a_mark_is_never_a_chunk_alone() {
+    // Fuzz find (fuzz/regressions/chunker/crash-7847965d…) at limit 27: a
+    // 12-tilde block leaves 1 char a chunk; "\u{603} \u{7ed}" (a prepend
+    // mark joined to a space, a space carrying a combining mark) was cut
+    // into "\u{603}", " " and "\u{7ed}": the space alone was a chunk.
+    let text = "~~~~~~~~~~~~x\nab\u{603} \u{7ed}cd\n~~~~~~~~~~~~";
+    let spans = chunk_spans(text, &len(27, None));
+    for span in &spans {
+        assert!(!text[span.body.clone()].trim().is_empty(), "{spans:?}");
+        let chunk = span.render(text);
+        assert!(chunk.chars().count() <= 27, "{spans:?}");
+        assert!(!ends_open(&chunk), "{spans:?}");
+    }
+}
