@@ -4,6 +4,16 @@
 //! A wake-up between them costs no thread switch; only blocking work hops
 //! (HTTP to [`crate::http`]'s workers, file writes to the blocking pool).
 //!
+//! The reactor (epoll and timers) is async-io's own `async-io` thread: the
+//! main thread parks on a plain parker ([`futures_lite::future::block_on`])
+//! and is woken by it. With `smol::block_on` the main thread shared the
+//! reactor with that thread, and async-io's hand-over made the `async-io`
+//! thread wake up to ten times in each 10 ms it did not poll (an
+//! exponential back-off from 50 µs), then take the reactor anyway: at one
+//! message at a time that was most of the process's context switches. Now
+//! the `async-io` thread sleeps in `epoll_wait` until an event and the main
+//! thread until it is woken: one wake-up of each per burst of events.
+//!
 //! [`spawn`] puts a task on this executor when called from a thread running
 //! it, and on smol's global executor otherwise (tests and tools that drive
 //! krill's types with `smol::block_on` keep working unchanged).
@@ -32,7 +42,7 @@ pub fn block_on<T>(future: impl Future<Output = T>) -> T {
         }
     }
     let _restore = Restore(was);
-    smol::block_on(EXECUTOR.run(future))
+    futures_lite::future::block_on(EXECUTOR.run(future))
 }
 
 /// Spawns `future`: on the runtime of [`block_on`] when this thread runs it,

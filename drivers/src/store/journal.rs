@@ -8,7 +8,7 @@ use krill_core::config::Platform;
 use rusqlite::params;
 
 use super::outbox::{insert_entries, NewOutboxEntry};
-use super::{Commit, Store, StoreError};
+use super::{Store, StoreError};
 
 /// A journaled turn that was never answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +33,7 @@ impl Store {
         turn: &str,
         now_ms: u64,
     ) -> Result<Option<i64>, StoreError> {
-        self.write(Commit::Urgent, |conn| {
+        self.insert(|conn| {
             let inserted = conn
                 .prepare_cached(
                     "INSERT OR IGNORE INTO turns (platform, account, message_id, session_key, turn, accepted_ms)
@@ -62,7 +62,7 @@ impl Store {
         reply: &[NewOutboxEntry],
         now_ms: u64,
     ) -> Result<Option<Vec<i64>>, StoreError> {
-        self.write_all(Commit::Urgent, |conn| {
+        self.write_all(|conn| {
             let changed = conn
                 .prepare_cached(
                     "UPDATE turns SET state = 'answered', turn = NULL, answered_ms = ?2

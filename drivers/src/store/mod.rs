@@ -19,8 +19,11 @@
 //! into one transaction, committed when the batch ends, before the loop
 //! waits again (so before any request the iteration queued goes out).
 //! Writes that only save a repeat after a crash ([`Commit::Lazy`]: sent
-//! marks, a newer resume `seq`) wait for the next commit, one second at
-//! most.
+//! marks, a newer resume `seq`) wait in memory and are written together,
+//! one second after the first of them at most, or once
+//! [`LAZY_MAX_WRITES`] wait: riding along with every urgent commit, they
+//! added two page writes to each message's commits. A read, or a write
+//! that could touch the same rows, writes them first, so their order holds.
 
 pub mod journal;
 pub mod outbox;
@@ -141,8 +144,9 @@ pub enum Commit {
     /// When its [`Batch`] ends (at once outside a batch): the journal and
     /// the outbox rows a request or turn depends on.
     Urgent,
-    /// With any later commit, at most [`LAZY_COMMIT`] later (at once
-    /// outside a batch): writes whose loss in a crash costs only a repeat
+    /// Kept in memory and committed together, at most [`LAZY_COMMIT`]
+    /// later or once [`LAZY_MAX_WRITES`] wait (at once outside a batch):
+    /// writes whose loss in a crash costs only a repeat
     /// that the platforms deduplicate (a sent mark: the resend carries
     /// the same nonce; a newer resume `seq`: the replayed events are in
     /// the journal already).
@@ -152,8 +156,15 @@ pub enum Commit {
 /// The longest a [`Commit::Lazy`] write waits for a commit.
 pub const LAZY_COMMIT: Duration = Duration::from_secs(1);
 
+/// The most [`Commit::Lazy`] writes that wait: bounds how many sent
+/// messages a crash leaves unmarked (KOOK, which does not deduplicate,
+/// checks a chat's 50 newest messages for them at start).
+pub const LAZY_MAX_WRITES: usize = 32;
+
+/// A [`Commit::Lazy`] write waiting in memory.
+type LazyWrite = Box<dyn FnOnce(&Connection) -> rusqlite::Result<()> + Send>;
+
 /// The connection and the transaction open on it.
-#[derive(Debug)]
 struct Held {
     conn: Connection,
     /// [`Batch`]es alive; while above 0, writes go into one open
@@ -161,15 +172,63 @@ struct Held {
     batches: usize,
     /// The open transaction holds an urgent write.
     urgent: bool,
-    /// When the open transaction's first lazy write was made.
+    /// The lazy writes waiting, in order.
+    lazy: Vec<LazyWrite>,
+    /// When the first of them was made.
     lazy_since: Option<Instant>,
 }
 
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Held")
+            .field("batches", &self.batches)
+            .field("urgent", &self.urgent)
+            .field("lazy", &self.lazy.len())
+            .field("lazy_since", &self.lazy_since)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Held {
+    /// The waiting lazy writes are due: the oldest has waited
+    /// [`LAZY_COMMIT`], or [`LAZY_MAX_WRITES`] wait.
+    fn lazy_due(&self) -> bool {
+        self.lazy.len() >= LAZY_MAX_WRITES
+            || self
+                .lazy_since
+                .is_some_and(|since| since.elapsed() >= LAZY_COMMIT)
+    }
+
+    /// Writes the waiting lazy writes, in order, into the open transaction
+    /// (or each on its own outside a batch). A failed one is logged and
+    /// dropped: it only saves a repeat.
+    fn write_lazy(&mut self, path: &Path) {
+        self.lazy_since = None;
+        if self.lazy.is_empty() {
+            return;
+        }
+        if self.batches > 0 && self.conn.is_autocommit() {
+            if let Err(error) = run(&self.conn, "BEGIN") {
+                warn!("{}: cannot write the sent marks: {error}", path.display());
+                self.lazy.clear();
+                return;
+            }
+        }
+        for write in self.lazy.drain(..) {
+            if let Err(error) = write(&self.conn) {
+                warn!(
+                    "{}: cannot write a sent mark or seq: {error}",
+                    path.display()
+                );
+            }
+        }
+        // The writes are in the open transaction now: it must commit.
+        self.urgent = true;
+    }
+
     /// Commits the open transaction, if any.
     fn commit(&mut self) -> rusqlite::Result<()> {
         self.urgent = false;
-        self.lazy_since = None;
         if self.conn.is_autocommit() {
             return Ok(());
         }
@@ -199,12 +258,11 @@ pub struct Batch<'a> {
 impl Drop for Batch<'_> {
     fn drop(&mut self) {
         let mut held = self.store.lock();
+        if held.batches == 1 && held.lazy_due() {
+            held.write_lazy(&self.store.path);
+        }
         held.batches = held.batches.saturating_sub(1);
-        let due = held.urgent
-            || held
-                .lazy_since
-                .is_some_and(|since| since.elapsed() >= LAZY_COMMIT);
-        if held.batches == 0 && due {
+        if held.batches == 0 && held.urgent {
             if let Err(error) = held.commit() {
                 warn!(
                     "{}: cannot commit the journal and outbox writes: {error}",
@@ -262,6 +320,7 @@ impl Store {
                 conn,
                 batches: 0,
                 urgent: false,
+                lazy: Vec::new(),
                 lazy_since: None,
             }),
         })
@@ -305,49 +364,87 @@ impl Store {
         })
     }
 
-    /// When the lazy writes waiting in the open transaction must be
-    /// committed (a batch ending after it commits them); `None`: none wait.
+    /// When the lazy writes waiting must be committed (a batch ending after
+    /// it commits them); `None`: none wait.
     pub fn commit_due(&self) -> Option<Instant> {
-        self.lock().lazy_since.map(|since| since + LAZY_COMMIT)
+        let held = self.lock();
+        if held.lazy.len() >= LAZY_MAX_WRITES {
+            return held.lazy_since.map(|_| Instant::now());
+        }
+        held.lazy_since.map(|since| since + LAZY_COMMIT)
     }
 
     /// Commits every write still waiting, then writes the WAL back into
     /// the main file (at a graceful stop).
     pub fn checkpoint(&self) -> Result<(), StoreError> {
         let mut held = self.lock();
+        held.write_lazy(&self.path);
         held.commit().map_err(|source| self.error(source))?;
         held.conn
             .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
             .map_err(|source| self.error(source))
     }
 
-    /// Runs `f` on the connection, naming the file in errors.
+    /// Runs `f` on the connection (after the waiting lazy writes), naming
+    /// the file in errors.
     fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
-        f(&self.lock().conn).map_err(|source| self.error(source))
+        let mut held = self.lock();
+        held.write_lazy(&self.path);
+        f(&held.conn).map_err(|source| self.error(source))
     }
 
     /// Runs the one write statement of `f`, in the open transaction when
-    /// there is a [`Batch`], else on its own.
+    /// there is a [`Batch`], else on its own; the waiting lazy writes go
+    /// first (the statement may touch their rows).
     fn write<T>(
         &self,
-        commit: Commit,
         f: impl FnOnce(&Connection) -> rusqlite::Result<Option<T>>,
     ) -> Result<Option<T>, StoreError> {
         let mut held = self.lock();
-        self.begin(&mut held, commit)?;
+        held.write_lazy(&self.path);
+        self.begin(&mut held)?;
         f(&held.conn).map_err(|source| self.error(source))
+    }
+
+    /// Runs the one write statement of `f`, which touches only rows it
+    /// inserts (the waiting lazy writes stay waiting), in the open
+    /// transaction when there is a [`Batch`], else on its own.
+    fn insert<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<Option<T>>,
+    ) -> Result<Option<T>, StoreError> {
+        let mut held = self.lock();
+        self.begin(&mut held)?;
+        f(&held.conn).map_err(|source| self.error(source))
+    }
+
+    /// Keeps `write` in memory until the lazy writes are due (see the
+    /// module docs); outside a [`Batch`] it is written at once.
+    fn write_lazily(
+        &self,
+        write: impl FnOnce(&Connection) -> rusqlite::Result<()> + Send + 'static,
+    ) -> Result<(), StoreError> {
+        let mut held = self.lock();
+        if held.batches == 0 {
+            held.write_lazy(&self.path);
+            write(&held.conn).map_err(|source| self.error(source))?;
+            return held.commit().map_err(|source| self.error(source));
+        }
+        held.lazy.push(Box::new(write));
+        held.lazy_since.get_or_insert_with(Instant::now);
+        Ok(())
     }
 
     /// Runs the writes of `f` all or nothing (a savepoint; nothing is kept
     /// when it returns `None`), in the open transaction when there is a
-    /// [`Batch`].
+    /// [`Batch`]. `f` inserts rows or changes `turns` rows only: the
+    /// waiting lazy writes (outbox marks, resume rows) stay waiting.
     fn write_all<T>(
         &self,
-        commit: Commit,
         f: impl FnOnce(&Connection) -> rusqlite::Result<Option<T>>,
     ) -> Result<Option<T>, StoreError> {
         let mut held = self.lock();
-        self.begin(&mut held, commit)?;
+        self.begin(&mut held)?;
         let conn = &held.conn;
         let written = run(conn, "SAVEPOINT krill_write").and_then(|()| match f(conn) {
             Ok(Some(value)) => run(conn, "RELEASE krill_write").map(|()| Some(value)),
@@ -360,21 +457,16 @@ impl Store {
         written.map_err(|source| self.error(source))
     }
 
-    /// Inside a batch: opens its transaction if needed and notes what the
-    /// write needs.
-    fn begin(&self, held: &mut Held, commit: Commit) -> Result<(), StoreError> {
+    /// Inside a batch: opens its transaction if needed; it must commit
+    /// when the batch ends.
+    fn begin(&self, held: &mut Held) -> Result<(), StoreError> {
         if held.batches == 0 {
             return Ok(());
         }
         if held.conn.is_autocommit() {
             run(&held.conn, "BEGIN").map_err(|source| self.error(source))?;
         }
-        match commit {
-            Commit::Urgent => held.urgent = true,
-            Commit::Lazy => {
-                held.lazy_since.get_or_insert_with(Instant::now);
-            }
-        }
+        held.urgent = true;
         Ok(())
     }
 

@@ -11,7 +11,7 @@
 use krill_core::config::Platform;
 use rusqlite::{params, Connection};
 
-use super::{Commit, Store, StoreError};
+use super::{Store, StoreError};
 
 /// A message to record before sending it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,14 +88,14 @@ impl Store {
         entries: &[NewOutboxEntry],
         now_ms: u64,
     ) -> Result<Vec<i64>, StoreError> {
-        self.write_all(Commit::Urgent, |conn| {
+        self.write_all(|conn| {
             insert_entries(conn, platform, account, None, entries, now_ms).map(Some)
         })
         .map(Option::unwrap_or_default)
     }
 
     /// Row `id` was accepted by the platform as `platform_message_id`
-    /// ([`Commit::Lazy`]: lost in a crash, the message is sent again with
+    /// ([`Commit::Lazy`](super::Commit::Lazy): lost in a crash, the message is sent again with
     /// its nonce and the platform keeps one).
     pub fn mark_sent(
         &self,
@@ -103,21 +103,21 @@ impl Store {
         platform_message_id: Option<&str>,
         now_ms: u64,
     ) -> Result<(), StoreError> {
-        self.write(Commit::Lazy, |conn| {
+        let platform_message_id = platform_message_id.map(str::to_owned);
+        self.write_lazily(move |conn| {
             conn.prepare_cached(
                 "UPDATE outbox SET state = 'sent', body = NULL, platform_message_id = ?2, done_ms = ?3
                  WHERE id = ?1",
             )?
-            .execute(params![id, platform_message_id, now_ms as i64])?;
-            Ok(Some(()))
-        })?;
-        Ok(())
+            .execute(params![id, platform_message_id, now_ms as i64])
+            .map(drop)
+        })
     }
 
     /// Row `id`, still pending, now has `body` (an upload that got its
     /// asset URL).
     pub fn update_body(&self, id: i64, body: &str) -> Result<(), StoreError> {
-        self.write(Commit::Urgent, |conn| {
+        self.write(|conn| {
             conn.prepare_cached("UPDATE outbox SET body = ?2 WHERE id = ?1 AND state = 'pending'")?
                 .execute(params![id, body])?;
             Ok(Some(()))
@@ -125,18 +125,18 @@ impl Store {
         Ok(())
     }
 
-    /// Rows `ids` are given up.
+    /// Rows `ids` are given up ([`Commit::Lazy`](super::Commit::Lazy), like a sent mark).
     pub fn mark_abandoned(&self, ids: &[i64], now_ms: u64) -> Result<(), StoreError> {
-        self.write_all(Commit::Lazy, |conn| {
+        let ids = ids.to_vec();
+        self.write_lazily(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "UPDATE outbox SET state = 'abandoned', body = NULL, done_ms = ?2 WHERE id = ?1",
             )?;
             for id in ids {
                 stmt.execute(params![id, now_ms as i64])?;
             }
-            Ok(Some(()))
-        })?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Every pending row of `platform`/`account`, in sending order.

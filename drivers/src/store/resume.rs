@@ -32,8 +32,10 @@ impl Store {
         now_ms: u64,
     ) -> Result<(), StoreError> {
         let platform = platform.as_str();
-        self.write(commit, |conn| {
-            match session {
+        let account = account.to_owned();
+        let session = session.cloned();
+        let write = move |conn: &rusqlite::Connection| {
+            match &session {
                 Some(s) => conn
                     .prepare_cached(
                         "INSERT INTO resume (platform, account, shard, session_id, resume_url, seq, updated_ms)
@@ -57,9 +59,12 @@ impl Store {
                     )?
                     .execute(params![platform, account, shard])?,
             };
-            Ok(Some(()))
-        })?;
-        Ok(())
+            Ok(())
+        };
+        match commit {
+            Commit::Lazy => self.write_lazily(write),
+            Commit::Urgent => self.write(|conn| write(conn).map(Some)).map(drop),
+        }
     }
 
     /// The saved session of `platform`/`account` shard `shard`, if any.
