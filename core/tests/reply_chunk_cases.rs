@@ -618,3 +618,21 @@ fn an_empty_block_too_tall_for_a_chunk_is_never_cut_inside_its_opening_run() {
     }
     assert!(chunks[0].starts_with("~~~\n"), "{chunks:?}");
 }
+
+#[test]
+fn a_code_piece_led_by_a_closing_run_keeps_one_or_two_of_its_chars() {
+    // Fuzz find (fuzz/regressions/chunker/crash-0d85c9d2…) at limit 29: a
+    // code piece "~~~~~~~~~~\u{fffd}" before the closing line must leave
+    // its last char to the next chunk; every head of it made only of tildes
+    // closes the block except "~" and "~~", which were stepped over, and the
+    // piece was cut raw (no reopen line): an opener.
+    let ff = "\u{c}".repeat(12);
+    let text = format!(
+        "\n~~~\0\0\u{c}\u{c}\u{c}\u{e}\nF\n~\u{c}\u{7}\0\0\0~~~~~{ff}\u{c}\u{fffd}\u{e}\u{c}\u{c}\u{c}\u{c}\u{c}({ff}~~~~~~~~~~\u{fffd}\n\u{c}\u{c}\n\n\n\n\n\n\n~~~\n\u{fffd}\u{fffd}~\u{7}\0\0"
+    );
+    let chunks = chunk_text(&text, &len(29, Some(10)));
+    for chunk in &chunks {
+        assert!(chunk.chars().count() <= 29, "{chunks:?}");
+        assert!(!ends_open(chunk), "unbalanced: {chunks:?}");
+    }
+}

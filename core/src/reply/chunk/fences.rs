@@ -107,8 +107,9 @@ impl Chunker<'_> {
     /// `from`), moved back until the pieces keep their kind (see
     /// [`Self::keeps_fences`]): one grapheme at a time, but a whitespace run
     /// at once and a run of backticks or tildes at once once 2 of it are in
-    /// the tail (more would start the tail with a fence-like run). `None`
-    /// when no cut after `from` does.
+    /// the tail (more would start the tail with a fence-like run), except
+    /// the cuts leaving 2 or 1 of it to a head it starts. `None` when no cut
+    /// after `from` does.
     pub(super) fn fence_safe_cut(&self, k: usize, from: usize, g: usize) -> Option<usize> {
         let mut cut = g;
         // A few steps suffice unless a line holds many marker runs close
@@ -124,11 +125,22 @@ impl Chunker<'_> {
             let head = &self.text[from..cut];
             let before = match head.chars().next_back() {
                 // In a marker run: the cuts leaving 1 or 2 of its chars to
-                // the tail (which then cannot start a fence), then its start.
+                // the tail (which then cannot start a fence), then, when
+                // the run starts the piece, those leaving 2 or 1 of them to
+                // the head (no fence either), then its start.
                 Some(c @ ('`' | '~'))
                     if self.text.as_bytes()[cut..].starts_with(&[c as u8, c as u8]) =>
                 {
-                    from + head.trim_end_matches(c).len()
+                    let run_start = from + head.trim_end_matches(c).len();
+                    let lead = &self.text[from..run_start];
+                    let leads = lead.len() <= 3 && lead.bytes().all(|b| b == b' ');
+                    if leads && cut > run_start + 2 {
+                        run_start + 2
+                    } else if leads && cut > run_start + 1 {
+                        run_start + 1
+                    } else {
+                        run_start
+                    }
                 }
                 Some('`' | '~') => cut - 1,
                 Some(c) if c.is_whitespace() => from + head.trim_end().len(),
