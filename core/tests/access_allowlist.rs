@@ -62,11 +62,25 @@ fn slugs() {
     assert_eq!(slug("# #a"), "a");
 }
 
+/// An entry written back as a user would write it: a name with its `@`,
+/// which keeps names that look like ids (`@123`) or carry a prefix
+/// (`@user:x`) names.
 fn render_user(e: &UserEntry) -> String {
     match e {
         UserEntry::Any => "*".to_owned(),
         UserEntry::Id(id) => id.clone(),
-        UserEntry::Name(n) => n.clone(),
+        UserEntry::Name(n) => format!("@{n}"),
+    }
+}
+
+#[test]
+fn an_at_sign_keeps_digit_and_prefixed_names_names() {
+    // Found by the idempotence property: `@0` is the user named "0", and
+    // written back it must stay a name, not become the id 0.
+    for raw in ["@0", "@user:x", "@discord:123"] {
+        let entry = user_entry(raw).expect("an entry");
+        assert!(matches!(entry, UserEntry::Name(_)), "{raw}: {entry:?}");
+        assert_eq!(user_entry(&render_user(&entry)), Some(entry));
     }
 }
 

@@ -11,15 +11,17 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | this one | [`plan_inbound`]: decision + facts → [`InboundAction`] |
+//! | this one | [`plan_inbound`]: decision + facts → [`InboundAction`]; [`plan_reaction_turn`]: a reaction trigger's turn |
 //! | [`turn`] | [`build_turn`] and [`turn_participants`]: the turn a message becomes |
 
 mod turn;
 
 pub use turn::{build_turn, turn_participants, TurnSource};
 
-use crate::access::{ack_reaction, Allowed, Challenge, ChatKind, Decision, DropReason};
-use crate::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage};
+use crate::access::{
+    ack_reaction, Allowed, Challenge, ChatKind, Decision, DropReason, TriggeredTurn,
+};
+use crate::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage, TurnInput};
 use crate::commands::{classify, Inbound, Invocation};
 use crate::config::Config;
 use crate::durable::JournaledTurn;
@@ -167,4 +169,62 @@ pub fn plan_inbound(
         Decision::PairingChallenge(challenge) => InboundAction::PairingChallenge(challenge),
         _ => InboundAction::Nothing,
     }
+}
+
+/// Where a reaction that triggers a turn was made.
+#[derive(Debug, Clone, Copy)]
+pub struct ReactionFacts<'a> {
+    /// The platform.
+    pub channel: ChannelKind,
+    /// The bot account.
+    pub account_id: &'a str,
+    /// The kind of chat.
+    pub chat: ChatKind,
+    /// The chat the reacted message is in.
+    pub chat_id: &'a str,
+    /// Guild context lines a turn carries (`historyLimit`).
+    pub history_limit: u32,
+}
+
+/// The turn a reaction trigger runs, and who takes part in it.
+#[derive(Debug)]
+pub struct ReactionTurn {
+    /// The agent's input.
+    pub turn: TurnInput,
+    /// The reactor and the context's authors (whom the reply may ping).
+    pub participants: Vec<String>,
+}
+
+/// The turn for `triggered` (`reactionTrigger`): the channel's session,
+/// the trigger text, the channel's guild context (taken, as a message's
+/// turn takes it), answering the bot's message reacted to.
+pub fn plan_reaction_turn(
+    config: &Config,
+    triggered: &TriggeredTurn,
+    facts: ReactionFacts<'_>,
+    histories: &mut ChannelHistories,
+) -> ReactionTurn {
+    let in_guild = matches!(facts.chat, ChatKind::Channel | ChatKind::Thread);
+    let context = if in_guild && facts.history_limit > 0 {
+        histories.take_context(facts.chat_id, facts.history_limit as usize)
+    } else {
+        Vec::new()
+    };
+    let turn = build_turn(
+        &triggered.allowed,
+        &TurnSource {
+            channel: facts.channel,
+            account_id: facts.account_id,
+            chat_type: ChatType::Channel,
+            chat_id: facts.chat_id,
+            message_id: &triggered.message_id,
+            context: &context,
+            reply_to: None,
+            dm_history_limit: None,
+            topic: None,
+            config,
+        },
+    );
+    let participants = turn_participants(&triggered.allowed.sender.id, &[], &context, None);
+    ReactionTurn { turn, participants }
 }

@@ -66,31 +66,19 @@ impl DiscordLoop {
                     "{}: {} reaction by {} on {} in {} triggers a turn",
                     self.name, triggered.polarity, inbound.reactor.id, message_id, channel_id
                 );
-                let in_guild = matches!(chat, ChatKind::Channel | ChatKind::Thread);
-                let context = if in_guild && self.settings.history_limit > 0 {
-                    self.histories
-                        .take_context(&channel_id, self.settings.history_limit as usize)
-                } else {
-                    Vec::new()
-                };
-                let turn = build_turn(
-                    &triggered.allowed,
-                    &TurnSource {
+                let ReactionTurn { turn, participants } = plan_reaction_turn(
+                    &self.shared.config,
+                    &triggered,
+                    ReactionFacts {
                         channel: ChannelKind::Discord,
                         account_id: &self.account.account_id,
-                        chat_type: ChatType::Channel,
+                        chat,
                         chat_id: &channel_id,
-                        message_id: &triggered.message_id,
-                        context: &context,
-                        reply_to: None,
-                        dm_history_limit: None,
-                        topic: None,
-                        config: &self.shared.config,
+                        history_limit: self.settings.history_limit,
                     },
+                    &mut self.histories,
                 );
                 let guild_id = inbound.guild.as_ref().map(|g| g.id.clone());
-                let participants =
-                    turn_participants(&triggered.allowed.sender.id, &[], &context, None);
                 let delivery = Delivery {
                     message_id: triggered.message_id.clone(),
                     ack: None,

@@ -2,6 +2,18 @@
 //! requests, decides which may go out now (per-route buckets, the global
 //! limit, proactive pacing, retry delays), reads each response into a typed
 //! result or a retry decision, and stops the account after a 401.
+//!
+//! | module | owns |
+//! |---|---|
+//! | this one | queues, submission, transmit order, applying verdicts, halting |
+//! | [`buckets`] | bucket and global-limit bookkeeping, when a queue head may go |
+//! | [`verdict`] | what a response means: result, error, 429 wait, retryable failure |
+
+mod buckets;
+mod verdict;
+
+use buckets::bucket_name;
+use verdict::{discord_verdict, kook_verdict, Observed, Verdict};
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -229,32 +241,6 @@ struct Entry {
 struct Bucket {
     remaining: Option<u32>,
     reset_at: Option<Instant>,
-}
-
-/// What a response means for its request.
-enum Verdict {
-    Complete(Response),
-    Fail(RestError),
-    /// 429: retry after `wait`, holding the bucket or everything.
-    RateLimited {
-        wait: Option<std::time::Duration>,
-        global: bool,
-        shared: bool,
-    },
-    /// 5xx, transport error, transient KOOK code: back off.
-    Failure {
-        reason: RetryReason,
-        retry_after: Option<Duration>,
-        error: RestError,
-    },
-}
-
-/// The rate-limit facts of one response, from either platform's headers.
-struct Observed {
-    bucket: Option<String>,
-    remaining: Option<u32>,
-    reset_after: Option<Duration>,
-    global: bool,
 }
 
 impl Planner {
@@ -580,98 +566,6 @@ impl Planner {
         head
     }
 
-    /// The earliest time anything may go out (a global hold, the pacing
-    /// window), `None` = no such constraint.
-    fn global_ready_at(&self) -> Option<Instant> {
-        let pacing = (self.recent_sends.len() >= self.global_per_second)
-            .then(|| {
-                self.recent_sends
-                    .front()
-                    .map(|t| *t + Duration::from_secs(1))
-            })
-            .flatten();
-        self.global_until.max(pacing)
-    }
-
-    /// The earliest time `head` may go out as far as its own retry delay and
-    /// bucket are concerned, `None` = no such constraint. Looks the bucket up
-    /// without building its key.
-    fn head_ready_at(&self, head: &Entry) -> Option<Instant> {
-        if self.buckets.is_empty() {
-            return head.not_before;
-        }
-        let bucket = self
-            .buckets
-            .get(bucket_name(&self.route_buckets, head.route))
-            .and_then(|b| b.get(&head.major))
-            .filter(|b| b.remaining == Some(0))
-            .and_then(|b| b.reset_at);
-        head.not_before.max(bucket)
-    }
-
-    /// Maps `route` to the bucket the server named. On the first mapping the
-    /// state kept under the route's own name moves to the bucket (merged:
-    /// the longer hold wins), so no hold is lost.
-    fn learn_bucket(&mut self, route: &'static str, bucket: &str) {
-        let previous = self.route_buckets.insert(route, bucket.to_owned());
-        if previous.is_some() || bucket == route {
-            return;
-        }
-        let Some(moved) = self.buckets.remove(route) else {
-            return;
-        };
-        let target = self.buckets.entry(bucket.to_owned()).or_default();
-        for (major, old) in moved {
-            let merged = target.entry(major).or_insert(old);
-            if old.remaining == Some(0) && old.reset_at > merged.reset_at {
-                *merged = old;
-            }
-        }
-    }
-
-    /// Updates bucket state from a non-429 response's headers.
-    fn observe_limits(&mut self, now: Instant, route: &'static str, major: &str, seen: &Observed) {
-        let Some(remaining) = seen.remaining else {
-            return;
-        };
-        let reset_after = match (remaining, seen.reset_after) {
-            (_, Some(d)) => Some(d.min(MAX_BUCKET_HOLD)),
-            (0, None) => Some(FALLBACK_HOLD),
-            (_, None) => None,
-        };
-        let reset_at = reset_after.map(|d| now + d);
-        if seen.global && remaining == 0 {
-            self.hold_globally(reset_at);
-        }
-        *self.bucket_entry(route, major) = Bucket {
-            remaining: Some(remaining),
-            reset_at,
-        };
-    }
-
-    /// The state of `route`'s bucket for `major`, created empty when new
-    /// (keys are only allocated then).
-    fn bucket_entry(&mut self, route: &'static str, major: &str) -> &mut Bucket {
-        let name = bucket_name(&self.route_buckets, route);
-        if !self.buckets.contains_key(name) {
-            self.buckets.insert(name.to_owned(), BTreeMap::new());
-        }
-        let states = self
-            .buckets
-            .get_mut(name)
-            .expect("the bucket's map was just ensured");
-        if !states.contains_key(major) {
-            states.insert(major.to_owned(), Bucket::default());
-        }
-        states
-            .get_mut(major)
-            .expect("the bucket state was just ensured")
-    }
-
-    fn hold_globally(&mut self, until: Option<Instant>) {
-        self.global_until = self.global_until.max(until);
-    }
-
     /// Acts on a verdict for the head of queue `key`, whose response (or
     /// transport error) just came in.
     fn apply(&mut self, now: Instant, key: QueueKey, verdict: Verdict) {
@@ -833,27 +727,6 @@ impl Planner {
                 error: RestError::Halted,
             }));
     }
-
-    /// Drops bucket states that carry no information any more (reset passed)
-    /// once there are many.
-    fn prune_buckets(&mut self, now: Instant) {
-        let states: usize = self.buckets.values().map(BTreeMap::len).sum();
-        if states > BUCKET_PRUNE_THRESHOLD {
-            for states in self.buckets.values_mut() {
-                states.retain(|_, b| b.reset_at.is_some_and(|reset| reset > now));
-            }
-            self.buckets.retain(|_, states| !states.is_empty());
-        }
-        if self.global_until.is_some_and(|t| t <= now) {
-            self.global_until = None;
-        }
-    }
-}
-
-/// The bucket a route is counted in: the hash the server named, else the
-/// route itself.
-fn bucket_name<'a>(route_buckets: &'a BTreeMap<&'static str, String>, route: &'a str) -> &'a str {
-    route_buckets.get(route).map_or(route, String::as_str)
 }
 
 /// `minDelayMs * 2^(n-1)` with `±jitter`, within `[minDelayMs, maxDelayMs]`;
@@ -870,152 +743,4 @@ fn backoff(policy: &RetryPolicy, jitter: &mut Jitter, n: u32) -> Duration {
     };
     let spread = raw.mul_f64(fraction);
     jitter.around(raw, spread).clamp(min, max)
-}
-
-fn discord_verdict(request: &discord::Request, response: &HttpResponse) -> (Verdict, Observed) {
-    let headers = discord::RateLimitHeaders::parse(response);
-    let observed = Observed {
-        bucket: headers.bucket.clone(),
-        remaining: headers.remaining,
-        reset_after: headers.reset_after,
-        global: false,
-    };
-    let status = response.status;
-    let verdict = match status {
-        200..=299 => match request.decode_success(&response.body) {
-            Ok(r) => Verdict::Complete(r),
-            Err(detail) => Verdict::Fail(RestError::Decode { status, detail }),
-        },
-        429 => {
-            let body = RateLimitBody::parse(&response.body);
-            Verdict::RateLimited {
-                wait: body.retry_after.or(headers.retry_after),
-                global: headers.global
-                    || body.global
-                    || headers.scope == Some(discord::Scope::Global),
-                shared: headers.scope == Some(discord::Scope::Shared),
-            }
-        }
-        401 => Verdict::Fail(RestError::Unauthorized {
-            status,
-            code: None,
-            hint: Platform::Discord.token_hint(),
-        }),
-        403 => {
-            let body = ErrorBody::parse(&response.body);
-            Verdict::Fail(RestError::Forbidden {
-                status,
-                code: body.code,
-                target: request.target(),
-                message: body.message,
-            })
-        }
-        500..=599 => Verdict::Failure {
-            reason: RetryReason::ServerError { status },
-            retry_after: headers.retry_after,
-            error: RestError::Server {
-                status,
-                attempts: 0,
-            },
-        },
-        _ => {
-            let body = ErrorBody::parse(&response.body);
-            Verdict::Fail(RestError::Rejected {
-                status,
-                code: body.code,
-                message: body.message,
-            })
-        }
-    };
-    (verdict, observed)
-}
-
-fn kook_verdict(request: &kook::Request, response: &HttpResponse) -> (Verdict, Observed) {
-    let headers = kook::RateLimitHeaders::parse(response);
-    let observed = Observed {
-        bucket: headers.bucket.clone(),
-        remaining: headers.remaining,
-        reset_after: headers.reset,
-        global: headers.global,
-    };
-    let status = response.status;
-    let envelope = Envelope::parse(&response.body);
-    let message = || match &envelope {
-        Ok(e) => e.message.clone(),
-        Err(_) => discord::excerpt(&response.body),
-    };
-    let code = envelope.as_ref().ok().map(|e| e.code);
-    let verdict = match status {
-        429 => Verdict::RateLimited {
-            wait: headers.reset.or_else(|| {
-                response
-                    .header("Retry-After")
-                    .and_then(discord::parse_seconds)
-            }),
-            global: headers.global,
-            shared: false,
-        },
-        401 => Verdict::Fail(RestError::Unauthorized {
-            status,
-            code: None,
-            hint: Platform::Kook.token_hint(),
-        }),
-        403 => Verdict::Fail(RestError::Forbidden {
-            status,
-            code,
-            target: request.target(),
-            message: message(),
-        }),
-        500..=599 => Verdict::Failure {
-            reason: RetryReason::ServerError { status },
-            retry_after: response
-                .header("Retry-After")
-                .and_then(discord::parse_seconds),
-            error: RestError::Server {
-                status,
-                attempts: 0,
-            },
-        },
-        200..=299 => match envelope {
-            Err(detail) => Verdict::Fail(RestError::Decode { status, detail }),
-            Ok(envelope) => match kook::classify_code(envelope.code) {
-                CodeClass::Ok => match request.decode_data(envelope.data) {
-                    Ok(r) => Verdict::Complete(r),
-                    Err(detail) => Verdict::Fail(RestError::Decode { status, detail }),
-                },
-                CodeClass::Unauthorized => Verdict::Fail(RestError::Unauthorized {
-                    status,
-                    code: Some(envelope.code),
-                    hint: Platform::Kook.token_hint(),
-                }),
-                CodeClass::Forbidden => Verdict::Fail(RestError::Forbidden {
-                    status,
-                    code: Some(envelope.code),
-                    target: request.target(),
-                    message: envelope.message,
-                }),
-                CodeClass::Transient => Verdict::Failure {
-                    reason: RetryReason::KookTransient {
-                        code: envelope.code,
-                        message: envelope.message.clone(),
-                    },
-                    retry_after: None,
-                    error: RestError::Kook {
-                        code: envelope.code,
-                        message: envelope.message,
-                    },
-                },
-                _ => Verdict::Fail(RestError::Kook {
-                    code: envelope.code,
-                    message: envelope.message,
-                }),
-            },
-        },
-        _ => Verdict::Fail(RestError::Rejected {
-            status,
-            code,
-            message: message(),
-        }),
-    };
-    (verdict, observed)
 }
