@@ -8,7 +8,8 @@
 //! driver applies it to every address a host name resolves to, redirects
 //! included.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+// `core::net`: address values only (the same types as `std::net`), no sockets.
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// True when krill may fetch from `ip` (see the module docs).
 pub fn is_public(ip: IpAddr) -> bool {
