@@ -102,7 +102,6 @@ pub fn plan_inbound(
     facts: MessageFacts<'_>,
     histories: &mut ChannelHistories,
 ) -> InboundAction {
-    let in_guild = matches!(facts.chat, ChatKind::Channel | ChatKind::Thread);
     match decision {
         Decision::Allow(mut allowed) => {
             if let Inbound::Command(invocation) = classify(&allowed.text, config.commands.text) {
@@ -112,11 +111,8 @@ pub fn plan_inbound(
                 };
             }
             allowed.text = text_or_placeholder(&allowed.text, &facts.media);
-            let context = if in_guild && facts.history_limit > 0 {
-                histories.take_context(facts.chat_id, facts.history_limit as usize)
-            } else {
-                Vec::new()
-            };
+            let context =
+                take_guild_context(histories, facts.chat, facts.chat_id, facts.history_limit);
             let chat_type = if facts.chat == ChatKind::Direct {
                 ChatType::Direct
             } else {
@@ -158,7 +154,7 @@ pub fn plan_inbound(
             }))
         }
         Decision::Drop(dropped)
-            if in_guild
+            if is_guild(facts.chat)
                 && dropped.reason == DropReason::MentionRequired
                 && facts.history_limit > 0
                 && !facts.line.text.trim().is_empty() =>
@@ -204,12 +200,7 @@ pub fn plan_reaction_turn(
     facts: ReactionFacts<'_>,
     histories: &mut ChannelHistories,
 ) -> ReactionTurn {
-    let in_guild = matches!(facts.chat, ChatKind::Channel | ChatKind::Thread);
-    let context = if in_guild && facts.history_limit > 0 {
-        histories.take_context(facts.chat_id, facts.history_limit as usize)
-    } else {
-        Vec::new()
-    };
+    let context = take_guild_context(histories, facts.chat, facts.chat_id, facts.history_limit);
     let turn = build_turn(
         &triggered.allowed,
         &TurnSource {
@@ -227,4 +218,24 @@ pub fn plan_reaction_turn(
     );
     let participants = turn_participants(&triggered.allowed.sender.id, &[], &context, None);
     ReactionTurn { turn, participants }
+}
+
+/// A guild channel or thread (where context is kept), not a DM.
+fn is_guild(chat: ChatKind) -> bool {
+    matches!(chat, ChatKind::Channel | ChatKind::Thread)
+}
+
+/// The channel's last `history_limit` context lines for a turn in `chat`
+/// (taken: they go with this turn), none outside guilds.
+fn take_guild_context(
+    histories: &mut ChannelHistories,
+    chat: ChatKind,
+    chat_id: &str,
+    history_limit: u32,
+) -> Vec<ContextMessage> {
+    if is_guild(chat) && history_limit > 0 {
+        histories.take_context(chat_id, history_limit as usize)
+    } else {
+        Vec::new()
+    }
 }
