@@ -22,7 +22,8 @@ use super::deliveries::DeliverRequest;
 use super::supervisor::{Accounts, Inboxes};
 use super::Input;
 use crate::agent::turn_token::{TurnAccess, TurnTokens};
-use krill_core::media::OutboundFile;
+use crate::media::outbound::read_bounded;
+use krill_core::media::{MediaFailure, OutboundFile};
 use krill_core::tools::run::error_result;
 
 /// The most a `--media` file may weigh when read (the loop then holds it
@@ -241,26 +242,12 @@ async fn read_media(paths: Vec<String>) -> Result<Vec<OutboundFile>, String> {
 }
 
 fn read_one_media(path: &str) -> Result<OutboundFile, String> {
-    use std::io::Read;
     let file_path = Path::new(path);
     if !file_path.is_absolute() {
         return Err(format!("media file {path}: not an absolute path"));
     }
-    let cannot = |e: io::Error| format!("media file {path}: cannot read it: {e}");
-    let meta = std::fs::metadata(file_path).map_err(cannot)?;
-    if !meta.is_file() {
-        return Err(format!("media file {path}: not a regular file"));
-    }
-    if meta.len() > MAX_MEDIA_READ_BYTES {
-        return Err(format!(
-            "media file {path}: {} bytes, more than any platform accepts",
-            meta.len()
-        ));
-    }
-    let mut data = Vec::new();
-    std::fs::File::open(file_path)
-        .and_then(|f| f.take(MAX_MEDIA_READ_BYTES + 1).read_to_end(&mut data))
-        .map_err(cannot)?;
+    let data = read_bounded(file_path, MAX_MEDIA_READ_BYTES, MAX_MEDIA_READ_BYTES)
+        .map_err(|reason| MediaFailure::new(path, reason).describe())?;
     let name = file_path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

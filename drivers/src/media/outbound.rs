@@ -10,7 +10,7 @@
 
 use std::fs::{self, File};
 use std::io::{ErrorKind, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use krill_core::durable::RecordedFile;
 use krill_core::media::inbound::url_file_name;
@@ -81,21 +81,7 @@ fn read_one(
                 );
                 return Err(FailureReason::NotAllowed);
             }
-            let meta = fs::metadata(&resolved)
-                .map_err(|e| FailureReason::Unreadable(e.kind().to_string()))?;
-            if !meta.is_file() {
-                return Err(FailureReason::NotFound);
-            }
-            check_size(meta.len(), settings.max_bytes, settings.platform_limit)?;
-            let mut data = Vec::with_capacity(meta.len() as usize);
-            File::open(&resolved)
-                .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut data))
-                .map_err(|e| FailureReason::Unreadable(e.kind().to_string()))?;
-            check_size(
-                data.len() as u64,
-                settings.max_bytes,
-                settings.platform_limit,
-            )?;
+            let data = read_bounded(&resolved, settings.max_bytes, settings.platform_limit)?;
             let name = resolved
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -161,21 +147,35 @@ pub fn read_recorded(
     if !is_allowed(&resolved, &roots) {
         return Err(fail(FailureReason::NotAllowed));
     }
-    let limit = settings.max_bytes.min(settings.platform_limit);
-    let mut data = Vec::new();
-    File::open(&resolved)
-        .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut data))
-        .map_err(|e| fail(FailureReason::Unreadable(e.kind().to_string())))?;
-    check_size(
-        data.len() as u64,
-        settings.max_bytes,
-        settings.platform_limit,
-    )
-    .map_err(fail)?;
+    let data =
+        read_bounded(&resolved, settings.max_bytes, settings.platform_limit).map_err(fail)?;
     Ok(
         OutboundFile::new(&recorded.name, Some(&recorded.content_type), data)
             .with_source(&resolved.to_string_lossy()),
     )
+}
+
+/// The bytes of the regular file at `path`, held to `max_bytes`
+/// (`mediaMaxMb`) and `platform_limit` by its size before reading and by
+/// what is read (a file that grows is cut off at the limit and refused).
+pub(crate) fn read_bounded(
+    path: &Path,
+    max_bytes: u64,
+    platform_limit: u64,
+) -> Result<Vec<u8>, FailureReason> {
+    let unreadable = |e: std::io::Error| FailureReason::Unreadable(e.kind().to_string());
+    let meta = fs::metadata(path).map_err(unreadable)?;
+    if !meta.is_file() {
+        return Err(FailureReason::NotFound);
+    }
+    check_size(meta.len(), max_bytes, platform_limit)?;
+    let limit = max_bytes.min(platform_limit);
+    let mut data = Vec::with_capacity(meta.len() as usize);
+    File::open(path)
+        .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut data))
+        .map_err(unreadable)?;
+    check_size(data.len() as u64, max_bytes, platform_limit)?;
+    Ok(data)
 }
 
 /// How `file` is named in an upload row (`None`: it is not on disk).
