@@ -5,7 +5,7 @@ use krill_core::access::{AccessPolicy, Author, ChatKind, InboundMessage, Place};
 use krill_core::agent::{ChannelHistories, ChannelKind, ContextMessage};
 use krill_core::commands::CommandName;
 use krill_core::config::{parse, resolve_accounts, Config, Platform};
-use krill_core::pipeline::{plan_inbound, InboundAction, MessageFacts};
+use krill_core::pipeline::{plan_inbound, InboundAction, MessageFacts, MessageLine};
 
 const BOT: &str = "999";
 const GUILD: &str = "111";
@@ -67,11 +67,10 @@ fn facts<'a>(msg: &'a InboundMessage, id: &'a str, quoted: Option<&str>) -> Mess
         chat: msg.chat,
         chat_id: CHANNEL,
         message_id: id,
-        line: ContextMessage {
-            message_id: id.to_owned(),
-            author_id: msg.author.id.clone(),
-            author_name: msg.author.username.clone(),
-            text: msg.text.clone(),
+        line: MessageLine {
+            author_id: &msg.author.id,
+            author_name: &msg.author.username,
+            text: &msg.text,
         },
         mentions: &msg.mentions,
         quoted: quoted.map(|author| ContextMessage {

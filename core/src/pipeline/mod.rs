@@ -40,8 +40,9 @@ pub struct MessageFacts<'a> {
     pub chat_id: &'a str,
     /// The message's id.
     pub message_id: &'a str,
-    /// The message as a guild context line (author id, display name, text).
-    pub line: ContextMessage,
+    /// The message as a guild context line would show it (copied only when
+    /// it is kept as one).
+    pub line: MessageLine<'a>,
     /// The users the message mentions.
     pub mentions: &'a [String],
     /// The message it quotes, if any.
@@ -55,6 +56,17 @@ pub struct MessageFacts<'a> {
     pub dm_history_limit: Option<u32>,
     /// The channel's topic (Discord), for the system prompt.
     pub topic: Option<String>,
+}
+
+/// Who wrote a message and what it says, as a context line shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct MessageLine<'a> {
+    /// The author's id.
+    pub author_id: &'a str,
+    /// The author's display name (`name#1234`, a tag).
+    pub author_name: &'a str,
+    /// The message text.
+    pub text: &'a str,
 }
 
 /// What the loop does with one message.
@@ -134,7 +146,7 @@ pub fn plan_inbound(
                 },
             );
             let participants = turn_participants(
-                &facts.line.author_id,
+                facts.line.author_id,
                 facts.mentions,
                 &context,
                 facts.quoted.as_ref(),
@@ -159,7 +171,15 @@ pub fn plan_inbound(
                 && facts.history_limit > 0
                 && !facts.line.text.trim().is_empty() =>
         {
-            histories.record(facts.chat_id, facts.line);
+            histories.record(
+                facts.chat_id,
+                ContextMessage {
+                    message_id: facts.message_id.to_owned(),
+                    author_id: facts.line.author_id.to_owned(),
+                    author_name: facts.line.author_name.to_owned(),
+                    text: facts.line.text.to_owned(),
+                },
+            );
             InboundAction::Nothing
         }
         Decision::PairingChallenge(challenge) => InboundAction::PairingChallenge(challenge),

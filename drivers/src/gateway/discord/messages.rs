@@ -87,11 +87,10 @@ impl DiscordLoop {
             chat,
             chat_id: &channel_id,
             message_id: &message.id,
-            line: ContextMessage {
-                message_id: message.id.to_string(),
-                author_id: author.id.to_string(),
-                author_name: tag,
-                text: message.content.clone(),
+            line: MessageLine {
+                author_id: &author.id,
+                author_name: &tag,
+                text: &message.content,
             },
             mentions: &inbound.mentions,
             quoted: message.referenced_message.as_ref().map(|r| ContextMessage {

@@ -53,8 +53,8 @@ use krill_core::discord::{
 use krill_core::durable::{Admission, JournaledTurn, SendKind};
 use krill_core::pairing::Requester;
 use krill_core::pipeline::{
-    build_turn, plan_inbound, plan_reaction_turn, InboundAction, MessageFacts, PlannedTurn,
-    ReactionFacts, ReactionTurn, TurnSource,
+    build_turn, plan_inbound, plan_reaction_turn, InboundAction, MessageFacts, MessageLine,
+    PlannedTurn, ReactionFacts, ReactionTurn, TurnSource,
 };
 use krill_core::reply::{ChunkLimits, MentionPolicy, MentionScope};
 use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};

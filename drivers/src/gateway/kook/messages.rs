@@ -95,11 +95,10 @@ impl KookLoop {
             chat,
             chat_id: &chat_id,
             message_id: &message.msg_id,
-            line: ContextMessage {
-                message_id: message.msg_id.clone(),
-                author_id: author.id.clone(),
-                author_name: display,
-                text: message.content().to_owned(),
+            line: MessageLine {
+                author_id: &author.id,
+                author_name: &display,
+                text: message.content(),
             },
             mentions: &inbound.mentions,
             quoted: message.quote.as_ref().map(|q| ContextMessage {

@@ -33,7 +33,7 @@ use krill_core::kook::{
     Event, GatewayFetchError, Message, Output, ResumeState, Session, SessionConfig, State,
 };
 use krill_core::pipeline::{
-    build_turn, plan_inbound, InboundAction, MessageFacts, PlannedTurn, TurnSource,
+    build_turn, plan_inbound, InboundAction, MessageFacts, MessageLine, PlannedTurn, TurnSource,
 };
 use krill_core::reply::{ChunkLimits, MentionPolicy, OutboundChunk};
 use krill_core::rest::kook::{
