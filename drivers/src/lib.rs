@@ -18,7 +18,7 @@
 //! | [`media`] | downloading inbound attachments, reading `MEDIA:` files, removing old inbound files |
 //! | [`logging`] | the log subscriber (stderr, `KRILL_LOG`) |
 //! | [`ws`] | the WebSocket transport (async-tungstenite on smol, native-tls) |
-//! | [`http`] | the HTTP transport (ureq on the worker threads) |
+//! | [`http`] | the HTTP transport (ureq's HTTP/1.1 protocol on the runtime, pooled connections) |
 //! | [`runtime`] | the gateway's one-thread async runtime (`block_on`, `spawn`) |
 //! | [`workers`] | the few long-lived threads doing blocking work (HTTP, files) |
 #![forbid(unsafe_code)]

@@ -1,18 +1,17 @@
 //! The gateway's async runtime: one [`smol::Executor`] run on the thread
 //! that calls [`block_on`] (the main thread of `krill gateway`), so socket
-//! I/O, timers, channel loops and agent turns all run on that one thread.
-//! A wake-up between them costs no thread switch; only blocking work hops
-//! (HTTP to [`crate::http`]'s workers, file writes to the blocking pool).
+//! I/O (WebSockets and HTTP, [`crate::http`]), timers, channel loops and
+//! agent turns all run on that one thread, and a wake-up between them costs
+//! no thread switch; only blocking file work hops to
+//! [`crate::workers`].
 //!
-//! The reactor (epoll and timers) is async-io's own `async-io` thread: the
-//! main thread parks on a plain parker ([`futures_lite::future::block_on`])
-//! and is woken by it. With `smol::block_on` the main thread shared the
-//! reactor with that thread, and async-io's hand-over made the `async-io`
-//! thread wake up to ten times in each 10 ms it did not poll (an
-//! exponential back-off from 50 µs), then take the reactor anyway: at one
-//! message at a time that was most of the process's context switches. Now
-//! the `async-io` thread sleeps in `epoll_wait` until an event and the main
-//! thread until it is woken: one wake-up of each per burst of events.
+//! The main thread also waits for socket events and timers itself
+//! (`smol::block_on` polls the reactor while the executor has nothing to
+//! run): one wake-up per burst of events. async-io's own `async-io` thread
+//! stays as a back-up that polls the reactor only while the main thread is
+//! busy. (While HTTP calls ran on worker threads, the main thread parked on
+//! a plain parker instead: two threads then shared the reactor, and its
+//! hand-over cost more wake-ups than it saved.)
 //!
 //! [`spawn`] puts a task on this executor when called from a thread running
 //! it, and on smol's global executor otherwise (tests and tools that drive
@@ -42,7 +41,7 @@ pub fn block_on<T>(future: impl Future<Output = T>) -> T {
         }
     }
     let _restore = Restore(was);
-    futures_lite::future::block_on(EXECUTOR.run(future))
+    smol::block_on(EXECUTOR.run(future))
 }
 
 /// Spawns `future`: on the runtime of [`block_on`] when this thread runs it,

@@ -1,17 +1,17 @@
-//! [`run`]: blocking work (HTTP calls with ureq, file writes) done off the
-//! async runtime by a few long-lived threads, `krill-worker-<n>`.
+//! [`run`]: blocking file work (status file writes, a session's first
+//! transcript read, the config file check) done off the async runtime by a
+//! few long-lived threads, `krill-worker-<n>`. (HTTP runs on the runtime
+//! itself, [`crate::http`].)
 //!
 //! - At most [`MAX_WORKERS`] threads; one more starts only when a job comes
-//!   in while every started thread is busy, and started threads stay (a
-//!   worker keeps its thread-local state warm; ureq's pooled, kept-alive
-//!   connections are shared by all of them).
+//!   in while every started thread is busy, and started threads stay.
 //! - Jobs wait in a bounded queue ([`QUEUE_CAPACITY`]); when it is full the
 //!   submitting task waits (back-pressure, nothing dropped).
 //! - A job that panics (a bug) is reported as [`WorkerGone`] to its caller;
 //!   the worker thread lives on.
 //!
-//! A job should finish in bounded time (HTTP calls carry their own
-//! timeouts): a job that streams for minutes holds one of the few workers.
+//! A job should finish in bounded time: a job that runs for minutes holds
+//! one of the few workers.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use smol::channel::{bounded, Receiver, Sender};
 
 /// The most worker threads.
-pub const MAX_WORKERS: usize = 8;
+pub const MAX_WORKERS: usize = 4;
 
 /// Jobs waiting for a worker before submitters wait.
 pub const QUEUE_CAPACITY: usize = 1024;

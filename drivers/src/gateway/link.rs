@@ -1,6 +1,7 @@
 //! The REST link of one bot account: the core's [`Planner`] decides what may
 //! go out and what a response means; this module only performs the HTTP
-//! requests it hands out (on the worker threads, [`crate::workers`]) and
+//! requests it hands out (each a task on the gateway's runtime,
+//! [`crate::http`]) and
 //! reports each response back to the channel loop's inbox.
 
 use std::time::Instant;
