@@ -324,14 +324,21 @@ pub(crate) trait ChannelLoop {
     }
 }
 
+/// Inputs handled under one store transaction, at most: enough that a
+/// burst shares its commits, few enough that the first reply of a burst is
+/// not held back long.
+const INPUTS_PER_COMMIT: usize = 32;
+
 /// Runs a channel loop until it stops: feed an input or a timeout, drain
 /// what the machines decided, sleep until the next input or deadline.
 ///
-/// Each iteration's store writes share one transaction (a
-/// [`Batch`](crate::store::Batch)), committed before the loop waits: the
-/// requests and turns the iteration queued only start once the loop waits,
-/// so none goes out before what it depends on is on disk. Lazy writes wait
-/// for a later commit; the loop wakes up for them at the latest.
+/// The store writes of an iteration, and of the iterations for inputs that
+/// were already waiting when it ended (at most [`INPUTS_PER_COMMIT`] in
+/// all), share one transaction (a [`Batch`](crate::store::Batch)),
+/// committed before the loop waits: the requests and turns they queued only
+/// start once the loop waits (they are tasks of this thread's executor), so
+/// none goes out before what it depends on is on disk. Lazy writes wait for
+/// a later commit; the loop wakes up for them at the latest.
 pub(crate) async fn run_loop(
     mut channel: impl ChannelLoop,
     index: usize,
@@ -343,6 +350,7 @@ pub(crate) async fn run_loop(
     let mut draining = false;
     let mut wakeup = Wakeup::new();
     let mut batch = store.batch();
+    let mut inputs_in_batch = 0;
     channel.start(now);
     loop {
         channel.drive(now);
@@ -369,13 +377,30 @@ pub(crate) async fn run_loop(
                 reason,
             };
         }
-        drop(batch);
-        let deadline = match (channel.deadline(), store.commit_due()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        // Inputs already waiting join this iteration's transaction (a few
+        // at a time): under load, one commit covers many messages.
+        let waiting = if inputs_in_batch < INPUTS_PER_COMMIT {
+            input.try_recv().ok()
+        } else {
+            None
         };
-        let next = wakeup.next_input(&input, deadline).await;
-        batch = store.batch();
+        let next = match waiting {
+            Some(next) => {
+                inputs_in_batch += 1;
+                Some(next)
+            }
+            None => {
+                drop(batch);
+                let deadline = match (channel.deadline(), store.commit_due()) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                let next = wakeup.next_input(&input, deadline).await;
+                batch = store.batch();
+                inputs_in_batch = 1;
+                next
+            }
+        };
         now = Instant::now();
         match next {
             Some(Input::Drain) => {

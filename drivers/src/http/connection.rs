@@ -216,9 +216,18 @@ mod tests {
     #[test]
     fn origins_take_the_port_from_the_uri_or_the_scheme() {
         let cases = [
-            ("http://127.0.0.1:8080/api", Some((false, "127.0.0.1", 8080))),
-            ("https://discord.com/api/v10", Some((true, "discord.com", 443))),
-            ("http://www.kookapp.cn/api/v3", Some((false, "www.kookapp.cn", 80))),
+            (
+                "http://127.0.0.1:8080/api",
+                Some((false, "127.0.0.1", 8080)),
+            ),
+            (
+                "https://discord.com/api/v10",
+                Some((true, "discord.com", 443)),
+            ),
+            (
+                "http://www.kookapp.cn/api/v3",
+                Some((false, "www.kookapp.cn", 80)),
+            ),
             ("http://[::1]:9/x", Some((false, "::1", 9))),
             ("ftp://example.com/file", None),
         ];

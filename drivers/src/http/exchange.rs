@@ -236,8 +236,7 @@ async fn read_response(
         Some(RecvResponseResult::Cleanup(cleanup)) => cleanup,
         None => return Err(Failed::in_response(Failure::Closed)),
     };
-    let reusable =
-        !close_delimited && !cleanup.must_close_connection() && conn.unread().is_empty();
+    let reusable = !close_delimited && !cleanup.must_close_connection() && conn.unread().is_empty();
     Ok(Exchanged {
         response: HttpResponse {
             status,

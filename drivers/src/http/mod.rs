@@ -175,9 +175,12 @@ impl HttpClient {
     async fn execute_ref(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let started = Instant::now();
         let url = redact_url(&request.url);
-        let result = within(self.inner.config.overall_timeout, self.perform(request, &url))
-            .await
-            .unwrap_or_else(|| Err(TransportError::Timeout { url: url.clone() }));
+        let result = within(
+            self.inner.config.overall_timeout,
+            self.perform(request, &url),
+        )
+        .await
+        .unwrap_or_else(|| Err(TransportError::Timeout { url: url.clone() }));
         let ms = started.elapsed().as_millis();
         match &result {
             Ok(response) => tracing::debug!(
@@ -192,7 +195,11 @@ impl HttpClient {
         result
     }
 
-    async fn perform(&self, request: &HttpRequest, url: &str) -> Result<HttpResponse, TransportError> {
+    async fn perform(
+        &self,
+        request: &HttpRequest,
+        url: &str,
+    ) -> Result<HttpResponse, TransportError> {
         let mut head = request_head(request, url)?;
         let origin = Origin::of(head.uri()).ok_or_else(|| TransportError::InvalidRequest {
             url: url.to_owned(),
@@ -361,7 +368,10 @@ mod tests {
     /// A server on 127.0.0.1 answering every request with `answer`; counts
     /// connections accepted and records request heads. Stops after
     /// `connections` connections (each bounded by a read timeout).
-    fn serve(answer: Answer, connections: usize) -> (String, Arc<AtomicUsize>, Arc<std::sync::Mutex<Vec<String>>>) {
+    fn serve(
+        answer: Answer,
+        connections: usize,
+    ) -> (String, Arc<AtomicUsize>, Arc<std::sync::Mutex<Vec<String>>>) {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let accepted = Arc::new(AtomicUsize::new(0));
@@ -369,7 +379,9 @@ mod tests {
         let (count, seen) = (accepted.clone(), heads.clone());
         std::thread::spawn(move || {
             for _ in 0..connections {
-                let Ok((stream, _)) = listener.accept() else { return };
+                let Ok((stream, _)) = listener.accept() else {
+                    return;
+                };
                 count.fetch_add(1, Ordering::SeqCst);
                 stream
                     .set_read_timeout(Some(Duration::from_secs(5)))
@@ -444,7 +456,11 @@ mod tests {
                 assert_eq!(response.header("x-test"), Some("yes"));
             }
         });
-        assert_eq!(accepted.load(Ordering::SeqCst), 1, "one connection for five requests");
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            1,
+            "one connection for five requests"
+        );
         let origin = Origin::of(&base.parse().expect("uri")).expect("origin");
         assert_eq!(client.inner.pool.idle_count(&origin), 1);
     }
@@ -470,7 +486,11 @@ mod tests {
             }
         });
         assert_eq!(accepted.load(Ordering::SeqCst), 3);
-        assert_eq!(heads.lock().expect("heads").len(), 3, "each request sent once");
+        assert_eq!(
+            heads.lock().expect("heads").len(),
+            3,
+            "each request sent once"
+        );
     }
 
     #[test]
@@ -479,13 +499,19 @@ mod tests {
         let client = HttpClient::new(&HttpClientConfig::default());
         smol::block_on(async {
             for path in ["/one", "/two"] {
-                let response = client.execute(get(format!("{base}{path}"))).await.expect("200");
+                let response = client
+                    .execute(get(format!("{base}{path}")))
+                    .await
+                    .expect("200");
                 assert_eq!(response.body, b"hello");
             }
         });
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
         let heads = heads.lock().expect("heads");
-        let paths: Vec<&str> = heads.iter().map(|h| h.split(' ').nth(1).unwrap_or("")).collect();
+        let paths: Vec<&str> = heads
+            .iter()
+            .map(|h| h.split(' ').nth(1).unwrap_or(""))
+            .collect();
         assert_eq!(paths, ["/one", "/two", "/two"]);
     }
 
@@ -516,6 +542,9 @@ mod tests {
         let err = HttpClient::shared()
             .execute_blocking(&get("ftp://127.0.0.1/x".to_owned()))
             .expect_err("not http");
-        assert!(matches!(err, TransportError::InvalidRequest { .. }), "{err}");
+        assert!(
+            matches!(err, TransportError::InvalidRequest { .. }),
+            "{err}"
+        );
     }
 }

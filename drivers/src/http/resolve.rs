@@ -61,7 +61,10 @@ mod tests {
             let expected: SocketAddr = addr.parse().expect("a socket address");
             assert_eq!(addrs, vec![expected]);
         }
-        let cache = resolver.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        let cache = resolver
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         assert!(cache.is_empty(), "literals are not cached");
     }
 
@@ -72,7 +75,10 @@ mod tests {
         assert!(!first.is_empty());
         let marked: SocketAddr = "192.0.2.1:4000".parse().expect("a socket address");
         {
-            let mut cache = resolver.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut cache = resolver
+                .cache
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             let (_, cached) = cache
                 .get_mut(&("localhost".to_owned(), 4000))
                 .expect("cached");
