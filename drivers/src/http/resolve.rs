@@ -12,10 +12,13 @@ use std::time::{Duration, Instant};
 /// How long a resolved host name is reused.
 pub(super) const DNS_TTL: Duration = Duration::from_secs(60);
 
+/// A looked-up `host:port`: until when it is reused, and its addresses.
+type Entry = (Instant, Vec<SocketAddr>);
+
 /// A caching resolver.
 #[derive(Debug, Default)]
 pub(super) struct Resolver {
-    cache: Mutex<HashMap<(String, u16), (Instant, Vec<SocketAddr>)>>,
+    cache: Mutex<HashMap<(String, u16), Entry>>,
 }
 
 impl Resolver {
