@@ -32,7 +32,12 @@ thread_local! {
 
 /// Runs `future` to completion on this thread, running every task
 /// [`spawn`]ed from it (and from them) here too.
-pub fn block_on<T>(future: impl Future<Output = T>) -> T {
+///
+/// `future` runs as a task of the executor, polled only when it is woken:
+/// the executor polls the future it runs on every wake-up of the thread,
+/// and the gateway's top-level future (channel ends, reloads, signals) had
+/// each of those cost a read of the signal pipe.
+pub fn block_on<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) -> T {
     let was = RUNNING.with(|r| r.replace(true));
     struct Restore(bool);
     impl Drop for Restore {
@@ -41,7 +46,8 @@ pub fn block_on<T>(future: impl Future<Output = T>) -> T {
         }
     }
     let _restore = Restore(was);
-    smol::block_on(EXECUTOR.run(future))
+    let task = EXECUTOR.spawn(future);
+    smol::block_on(EXECUTOR.run(task))
 }
 
 /// Spawns `future`: on the runtime of [`block_on`] when this thread runs it,
