@@ -11,6 +11,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`connection`] | one TCP/TLS connection and its buffers |
+//! | [`deadline`] | the overall time limit of the calls in flight, one ticker for all |
 //! | [`exchange`] | one request and its response over a connection |
 //! | [`pool`] | kept-alive connections per origin |
 //! | [`resolve`] | host names to addresses, cached |
@@ -20,7 +21,8 @@
 //!   kept-alive connection closed by the server before any byte of the
 //!   response came back is sent once more on a new connection;
 //! - timeouts: connect (TCP and TLS) 10 s, whole call 30 s (see
-//!   [`HttpClientConfig`]);
+//!   [`HttpClientConfig`]; the whole-call limit is enforced within a
+//!   quarter second after it passes, [`deadline`]);
 //! - response bodies are bounded (8 MiB by default), response heads to
 //!   16 KiB;
 //! - `Authorization` comes from the request's [`krill_core::secret::Secret`]
@@ -29,6 +31,7 @@
 //!   paths kept.
 
 mod connection;
+mod deadline;
 mod exchange;
 mod pool;
 mod resolve;
@@ -128,6 +131,7 @@ struct ClientInner {
     config: HttpClientConfig,
     pool: pool::Pool,
     resolver: resolve::Resolver,
+    deadlines: Arc<deadline::Deadlines>,
     tls: TlsConnectorDebug,
 }
 
@@ -148,6 +152,7 @@ impl HttpClient {
                 config: config.clone(),
                 pool: pool::Pool::default(),
                 resolver: resolve::Resolver::default(),
+                deadlines: Arc::default(),
                 tls: TlsConnectorDebug(async_native_tls::TlsConnector::new()),
             }),
         }
@@ -175,12 +180,15 @@ impl HttpClient {
     async fn execute_ref(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let started = Instant::now();
         let url = redact_url(&request.url);
-        let result = within(
-            self.inner.config.overall_timeout,
-            self.perform(request, &url),
-        )
-        .await
-        .unwrap_or_else(|| Err(TransportError::Timeout { url: url.clone() }));
+        let result = self
+            .inner
+            .deadlines
+            .within(
+                self.inner.config.overall_timeout,
+                self.perform(request, &url),
+            )
+            .await
+            .unwrap_or_else(|| Err(TransportError::Timeout { url: url.clone() }));
         let ms = started.elapsed().as_millis();
         match &result {
             Ok(response) => tracing::debug!(
@@ -363,6 +371,8 @@ mod tests {
         /// closes without a word (the server dropped the kept-alive
         /// connection just as the request went out).
         OnceThenDropNext,
+        /// Reads the request, then says nothing for two seconds.
+        Silent,
     }
 
     /// A server on 127.0.0.1 answering every request with `answer`; counts
@@ -414,11 +424,15 @@ mod tests {
                     if n == 1 && matches!(answer, Answer::OnceThenDropNext) {
                         break;
                     }
+                    if matches!(answer, Answer::Silent) {
+                        std::thread::sleep(Duration::from_secs(2));
+                        break;
+                    }
                     let reply: &[u8] = match answer {
                         Answer::Sized | Answer::SizedThenClose | Answer::OnceThenDropNext => {
                             b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Test: yes\r\n\r\nhello"
                         }
-                        Answer::Chunked => {
+                        Answer::Chunked | Answer::Silent => {
                             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n"
                         }
                     };
@@ -535,6 +549,23 @@ mod tests {
         assert!(!heads[0].contains("transfer-encoding"), "{}", heads[0]);
         assert!(heads[1].starts_with("PUT /q HTTP/1.1\r\n"), "{}", heads[1]);
         assert!(heads[1].contains("content-length: 0\r\n"), "{}", heads[1]);
+    }
+
+    #[test]
+    fn a_call_past_the_overall_limit_times_out() {
+        let (base, _, _) = serve(Answer::Silent, 1);
+        let client = HttpClient::new(&HttpClientConfig {
+            overall_timeout: Duration::from_millis(300),
+            ..HttpClientConfig::default()
+        });
+        let started = Instant::now();
+        let err = smol::block_on(client.execute(get(format!("{base}/slow")))).expect_err("late");
+        let took = started.elapsed();
+        assert!(matches!(err, TransportError::Timeout { .. }), "{err}");
+        assert!(
+            took < Duration::from_millis(300) + deadline::TICK * 3,
+            "{took:?}"
+        );
     }
 
     #[test]
