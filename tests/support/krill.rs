@@ -13,6 +13,15 @@ use std::time::{Duration, Instant};
 /// How long any wait on the process lasts at most.
 pub const WAIT: Duration = Duration::from_secs(30);
 
+/// What becomes of the process's stdout and stderr.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Output {
+    /// Read into [`Krill::log`].
+    Captured,
+    /// Pipes whose reading ends are closed.
+    Closed,
+}
+
 /// A running `krill` process.
 pub struct Krill {
     child: Child,
@@ -45,6 +54,24 @@ impl Krill {
         args: &[&str],
         env: &[(&str, &str)],
     ) -> Self {
+        Self::spawn(state, config, args, env, Output::Captured)
+    }
+
+    /// Like [`Krill::start`], with stdout and stderr pipes whose reading
+    /// ends are closed at once, as when the reader of a supervisor's pipe
+    /// has gone: every write to them fails. [`Krill::log`] stays empty.
+    pub fn start_with_closed_output(config: &str, args: &[&str]) -> Self {
+        let state = tempfile::tempdir().expect("temp state dir");
+        Self::spawn(state, config, args, &[], Output::Closed)
+    }
+
+    fn spawn(
+        state: tempfile::TempDir,
+        config: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        output: Output,
+    ) -> Self {
         let config_path = state.path().join("krill.json5");
         std::fs::write(&config_path, config).expect("write config");
         let mut command = Command::new(binary());
@@ -65,6 +92,10 @@ impl Krill {
         }
         let mut child = command.spawn().expect("spawn krill");
         let log = Arc::new(Mutex::new(String::new()));
+        if output == Output::Closed {
+            drop(child.stderr.take());
+            drop(child.stdout.take());
+        }
         for stream in [
             child
                 .stderr

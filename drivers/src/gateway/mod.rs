@@ -494,18 +494,18 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         }
     }
     if report.ready.is_empty() {
-        eprintln!(
+        crate::logging::say(format_args!(
             "krill gateway: no channel has a bot token. Set DISCORD_BOT_TOKEN and/or \
              KOOK_BOT_TOKEN, or channels.discord.token / channels.kook.token in {}. \
              To try your agent without a bot, run `krill chat`.",
             loaded.location.path.display()
-        );
+        ));
         return crate::cli::EXIT_FAILURE;
     }
     let _lock = match lock_state_dir(&state_dir, force) {
         Ok(lock) => lock,
         Err(message) => {
-            eprintln!("krill gateway: {message}");
+            crate::logging::say(format_args!("krill gateway: {message}"));
             return crate::cli::EXIT_FAILURE;
         }
     };
@@ -513,7 +513,9 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
     let store = match Store::open(&state_dir) {
         Ok(store) => Arc::new(store),
         Err(error) => {
-            eprintln!("krill gateway: cannot open the store: {error}");
+            crate::logging::say(format_args!(
+                "krill gateway: cannot open the store: {error}"
+            ));
             return crate::cli::EXIT_FAILURE;
         }
     };
@@ -628,10 +630,12 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
             warn!("store checkpoint failed: {error}");
         }
         if stopped {
-            eprintln!("krill gateway: stopped");
+            crate::logging::say(format_args!("krill gateway: stopped"));
             crate::cli::EXIT_OK
         } else {
-            eprintln!("krill gateway: all {total} channel(s) stopped");
+            crate::logging::say(format_args!(
+                "krill gateway: all {total} channel(s) stopped"
+            ));
             crate::cli::EXIT_FAILURE
         }
     })
@@ -653,18 +657,28 @@ async fn wait_for_channels(
         Ended(Option<ChannelEnd>),
         Reload(Option<Arc<Config>>),
         Signal,
+        SignalsClosed,
         Deadline,
     }
     let mut deadline: Option<Instant> = None;
+    // A source that has ended (the reload watcher gone, the signal stream
+    // closed) is no longer waited on: a closed channel is ready at once,
+    // and waiting on it again would turn this loop into a busy one.
+    let mut reloads = Some(reloads);
     while supervisor.running() > 0 {
         let wake = async { Wake::Ended(ended.recv().await.ok()) }
-            .or(async { Wake::Reload(reloads.recv().await.ok()) })
+            .or(async {
+                match reloads {
+                    Some(reloads) => Wake::Reload(reloads.recv().await.ok()),
+                    None => std::future::pending().await,
+                }
+            })
             .or(async {
                 match signals.as_mut() {
-                    Some(signals) => {
-                        signals.next().await;
-                        Wake::Signal
-                    }
+                    Some(stream) => match stream.next().await {
+                        Some(_) => Wake::Signal,
+                        None => Wake::SignalsClosed,
+                    },
                     None => std::future::pending().await,
                 }
             })
@@ -683,20 +697,34 @@ async fn wait_for_channels(
             Wake::Ended(None) => break,
             // No reload while stopping.
             Wake::Reload(Some(config)) if deadline.is_none() => supervisor.apply(config),
-            Wake::Reload(_) => {}
+            Wake::Reload(Some(_)) => {}
+            Wake::Reload(None) => {
+                warn!(
+                    "the config file watcher stopped: edits of the config file now need a restart"
+                );
+                reloads = None;
+            }
+            Wake::SignalsClosed => {
+                warn!("no longer listening for SIGTERM/SIGINT: a signal now stops krill at once");
+                signals = None;
+            }
             Wake::Signal if deadline.is_none() => {
                 info!(
                     "stopping: finishing running turns and replies (at most {}s; a second signal stops at once)",
                     timeout.as_secs()
                 );
-                eprintln!("krill gateway: stopping (a second signal stops at once)");
+                crate::logging::say(format_args!(
+                    "krill gateway: stopping (a second signal stops at once)"
+                ));
                 deadline = Some(Instant::now() + timeout);
                 for inbox in supervisor.drain_all() {
                     let _ = inbox.send(Input::Drain).await;
                 }
             }
             Wake::Signal => {
-                eprintln!("krill gateway: stopped at once; the next start finishes what was left");
+                crate::logging::say(format_args!(
+                    "krill gateway: stopped at once; the next start finishes what was left"
+                ));
                 std::process::exit(crate::cli::EXIT_OK);
             }
             Wake::Deadline => {

@@ -172,7 +172,10 @@ impl Supervisor {
             info!(channel = %end.name, "channel stopped: {}", end.reason);
         } else {
             error!(channel = %end.name, "channel stopped: {}", end.reason);
-            eprintln!("krill gateway: {} stopped: {}", end.name, end.reason);
+            crate::logging::say(format_args!(
+                "krill gateway: {} stopped: {}",
+                end.name, end.reason
+            ));
         }
     }
 
