@@ -258,3 +258,31 @@ fn notify_sends_the_approved_user_a_dm_through_the_api() {
     let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert!(!all.contains(&fake.options().token));
 }
+
+/// `krill pairing list | head -1` where `head` has already gone: the lines
+/// that cannot be written are dropped and the command ends normally (the
+/// `println!` it used panicked with "failed printing to stdout", exit 101).
+#[test]
+fn list_with_closed_stdout_and_stderr_ends_normally() {
+    let home = tempfile::tempdir().unwrap();
+    let now = now_unix_ms();
+    issue(home.path(), Platform::Discord, "111", now);
+    issue(home.path(), Platform::Discord, "222", now);
+    // Pipes whose reading ends are closed before krill starts: every write
+    // fails with EPIPE.
+    let (out_reader, out_writer) = std::io::pipe().expect("pipe");
+    let (err_reader, err_writer) = std::io::pipe().expect("pipe");
+    drop(out_reader);
+    drop(err_reader);
+    let status = Command::new(env!("CARGO_BIN_EXE_krill"))
+        .args(["pairing", "list", "discord"])
+        .env("HOME", home.path())
+        .env("KRILL_STATE_DIR", home.path().join("state"))
+        .env_remove("KRILL_CONFIG")
+        .env("KRILL_LOG", "warn")
+        .stdout(out_writer)
+        .stderr(err_writer)
+        .status()
+        .expect("run krill");
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}

@@ -36,7 +36,7 @@ pub fn run(config: Option<&Path>, args: ChatArgs) -> i32 {
         Some(id) if id == config.default_agent_id() || config.agent(&id).is_some() => id,
         Some(id) => {
             let known: Vec<&str> = config.agents.list.iter().map(|a| a.id.as_str()).collect();
-            eprintln!(
+            errln!(
                 "krill chat: no agent {id:?} in agents.list (known: {})",
                 if known.is_empty() {
                     config.default_agent_id().to_owned()
@@ -110,7 +110,7 @@ fn converse(
                 Ok(0) => return super::EXIT_OK,
                 Ok(_) => {}
                 Err(e) => {
-                    eprintln!("krill chat: reading input: {e}");
+                    errln!("krill chat: reading input: {e}");
                     return super::EXIT_FAILURE;
                 }
             }

@@ -72,7 +72,7 @@ impl Findings {
             Level::Warn => self.warnings += 1,
             Level::Error => self.errors += 1,
         }
-        println!("{level:<5}  {topic}: {message}");
+        outln!("{level:<5}  {topic}: {message}");
     }
     fn ok(&mut self, topic: &str, message: impl fmt::Display) {
         self.push(Level::Ok, topic, message);
@@ -94,7 +94,7 @@ pub fn run(config: Option<&Path>, _args: DoctorArgs) -> i32 {
             for line in e.to_string().lines() {
                 f.error("config", line);
             }
-            println!("\nThe config file must load before anything else can be checked.");
+            outln!("\nThe config file must load before anything else can be checked.");
             return EXIT_USAGE;
         }
     };
@@ -107,10 +107,10 @@ pub fn run(config: Option<&Path>, _args: DoctorArgs) -> i32 {
     check_agents(&mut f, &loaded.config, &env);
     check_pairing(&mut f, &state);
 
-    println!();
+    outln!();
     match (f.errors, f.warnings) {
-        (0, 0) => println!("All checks passed."),
-        (e, w) => println!("{e} error(s), {w} warning(s)."),
+        (0, 0) => outln!("All checks passed."),
+        (e, w) => outln!("{e} error(s), {w} warning(s)."),
     }
     if f.errors > 0 {
         EXIT_FAILURE

@@ -51,16 +51,16 @@ pub fn run(_config: Option<&Path>, command: MessageCommand) -> i32 {
 
 fn send(args: SendArgs) -> i32 {
     if let Err(error) = args.channel.parse::<krill_core::platform::Platform>() {
-        eprintln!("krill message send: {error}");
+        errln!("krill message send: {error}");
         return EXIT_USAGE;
     }
     if let Err(error) = parse_target(&args.to) {
-        eprintln!("krill message send: {error}");
+        errln!("krill message send: {error}");
         return EXIT_USAGE;
     }
     let text = args.text.join(" ");
     if text.trim().is_empty() && args.media.is_empty() {
-        eprintln!("krill message send: the message is empty");
+        errln!("krill message send: the message is empty");
         return EXIT_USAGE;
     }
     let mut media = Vec::with_capacity(args.media.len());
@@ -70,14 +70,14 @@ fn send(args: SendArgs) -> i32 {
                 media.push(resolved.to_string_lossy().into_owned())
             }
             Ok(_) => {
-                eprintln!(
+                errln!(
                     "krill message send: --media {}: not a regular file",
                     path.display()
                 );
                 return EXIT_USAGE;
             }
             Err(error) => {
-                eprintln!("krill message send: --media {}: {error}", path.display());
+                errln!("krill message send: --media {}: {error}", path.display());
                 return EXIT_USAGE;
             }
         }
@@ -94,12 +94,12 @@ fn send(args: SendArgs) -> i32 {
     match reply {
         Ok(reply) if reply.ok => {
             for id in &reply.message_ids {
-                println!("sent {id}");
+                outln!("sent {id}");
             }
             EXIT_OK
         }
         Ok(reply) => {
-            eprintln!(
+            errln!(
                 "krill message send: {}",
                 reply
                     .error
@@ -109,7 +109,7 @@ fn send(args: SendArgs) -> i32 {
             EXIT_FAILURE
         }
         Err(error) => {
-            eprintln!("krill message send: {error}");
+            errln!("krill message send: {error}");
             EXIT_FAILURE
         }
     }

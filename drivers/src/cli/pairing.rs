@@ -135,7 +135,7 @@ pub fn run_with_notifier(
                 None => Platform::ALL.to_vec(),
                 Some(Ok(p)) => vec![p],
                 Some(Err(e)) => {
-                    eprintln!("error: {e}");
+                    errln!("error: {e}");
                     return EXIT_USAGE;
                 }
             };
@@ -152,7 +152,7 @@ pub fn run_with_notifier(
             let platform = match channel.parse::<Platform>() {
                 Ok(p) => p,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    errln!("error: {e}");
                     return EXIT_USAGE;
                 }
             };
@@ -164,12 +164,12 @@ pub fn run_with_notifier(
             let request = match store.approve(now_unix_ms(), &code) {
                 Ok(r) => r,
                 Err(ApproveFailure::Code(e)) => {
-                    eprintln!("error: {e}");
-                    eprintln!("(pending codes: krill pairing list {platform})");
+                    errln!("error: {e}");
+                    errln!("(pending codes: krill pairing list {platform})");
                     return EXIT_FAILURE;
                 }
                 Err(ApproveFailure::Store(e)) => {
-                    eprintln!("error: {e}");
+                    errln!("error: {e}");
                     return EXIT_FAILURE;
                 }
             };
@@ -177,7 +177,7 @@ pub fn run_with_notifier(
                 Some(name) => format!("{name} ({})", request.sender_id),
                 None => request.sender_id.clone(),
             };
-            println!("Approved {who} on {platform}: they can DM the bot now.");
+            outln!("Approved {who} on {platform}: they can DM the bot now.");
             if notify {
                 let accounts = resolve_accounts(&loaded.config, &|k| std::env::var(k).ok());
                 let account = accounts
@@ -186,13 +186,13 @@ pub fn run_with_notifier(
                     .find(|a| a.account_id == request.account_id)
                     .or_else(|| accounts.iter().find(|a| a.platform == platform));
                 match account {
-                    None => eprintln!(
+                    None => errln!(
                         "warning: --notify: no {platform} token (channels.{platform}.token or {}); {who} was not notified",
                         platform.token_env()
                     ),
                     Some(account) => match notifier.notify(account, &request, approved_text()) {
-                        Ok(()) => println!("Notified {who}."),
-                        Err(e) => eprintln!("warning: --notify: {e}; {who} was not notified"),
+                        Ok(()) => outln!("Notified {who}."),
+                        Err(e) => errln!("warning: --notify: {e}; {who} was not notified"),
                     },
                 }
             }
@@ -208,7 +208,7 @@ fn list(platforms: &[Platform], json: bool) -> i32 {
         match PairingStore::in_state_dir(p).pending(now) {
             Ok(reqs) => rows.extend(reqs.into_iter().map(|r| (p, r))),
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 return EXIT_FAILURE;
             }
         }
@@ -228,20 +228,23 @@ fn list(platforms: &[Platform], json: bool) -> i32 {
                 })
             })
             .collect();
-        println!("{}", serde_json::Value::Array(items));
+        outln!("{}", serde_json::Value::Array(items));
         return EXIT_OK;
     }
     if rows.is_empty() {
-        println!("No pending pairing requests.");
+        outln!("No pending pairing requests.");
         return EXIT_OK;
     }
-    println!(
+    outln!(
         "{:<8} {:<9} {:<20} {:<24} EXPIRES",
-        "CHANNEL", "CODE", "SENDER ID", "NAME"
+        "CHANNEL",
+        "CODE",
+        "SENDER ID",
+        "NAME"
     );
     for (p, r) in &rows {
         let minutes = r.expires_at_ms.saturating_sub(now).div_ceil(60_000);
-        println!(
+        outln!(
             "{:<8} {:<9} {:<20} {:<24} in {minutes} min",
             p.as_str(),
             r.code,
@@ -249,6 +252,6 @@ fn list(platforms: &[Platform], json: bool) -> i32 {
             r.sender_name.as_deref().unwrap_or("-"),
         );
     }
-    println!("Approve with: krill pairing approve <channel> <code>");
+    outln!("Approve with: krill pairing approve <channel> <code>");
     EXIT_OK
 }

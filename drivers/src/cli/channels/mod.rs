@@ -450,15 +450,15 @@ fn print_table(
     probed: bool,
 ) {
     if from_file {
-        println!("Config:  {}", config_path.display());
+        outln!("Config:  {}", config_path.display());
     } else {
-        println!(
+        outln!(
             "Config:  no file at {} (defaults; tokens from DISCORD_BOT_TOKEN / KOOK_BOT_TOKEN)",
             config_path.display()
         );
     }
-    println!("Gateway: {}", gateway_line(gateway, &state_dir(), now));
-    println!();
+    outln!("Gateway: {}", gateway_line(gateway, &state_dir(), now));
+    outln!();
     let header = ["CHANNEL", "ACCOUNT", "TOKEN", "STATE", "DETAILS"];
     let cells: Vec<[String; 5]> = rows
         .iter()
@@ -491,7 +491,7 @@ fn print_table(
                 s.push_str(&format!("{cell:<w$}  ", w = widths[i]));
             }
         }
-        println!("{}", s.trim_end());
+        outln!("{}", s.trim_end());
     };
     line(header);
     for c in &cells {
@@ -506,25 +506,25 @@ fn print_table(
         })
         .collect();
     if !warnings.is_empty() {
-        println!();
+        outln!();
         for (who, w) in warnings {
-            println!("warning: {who}: {w}");
+            outln!("warning: {who}: {w}");
         }
     }
     if !probed {
         if rows.iter().any(|r| r.token.is_some() && r.in_config) {
-            println!();
-            println!("Check the tokens and permissions with: krill channels status --probe");
+            outln!();
+            outln!("Check the tokens and permissions with: krill channels status --probe");
         }
         return;
     }
-    println!();
+    outln!();
     let probed_rows: Vec<&Row> = rows.iter().filter(|r| !r.probes.is_empty()).collect();
     if probed_rows.is_empty() {
-        println!("Probes: nothing to probe (no account has a token).");
+        outln!("Probes: nothing to probe (no account has a token).");
         return;
     }
-    println!("Probes:");
+    outln!("Probes:");
     let who_width = probed_rows
         .iter()
         .map(|r| r.platform.len() + 1 + r.account_id.len())
@@ -533,7 +533,7 @@ fn print_table(
     for r in probed_rows {
         let who = format!("{}/{}", r.platform, r.account_id);
         for p in &r.probes {
-            println!(
+            outln!(
                 "  {who:<who_width$}  {:<4}  {}",
                 p.level.as_str(),
                 p.message
@@ -593,5 +593,5 @@ fn print_json(
         },
         "accounts": accounts,
     });
-    println!("{doc:#}");
+    outln!("{doc:#}");
 }
