@@ -169,7 +169,7 @@ pub fn load_or_exit(flag: Option<&Path>) -> Result<LoadedConfig, i32> {
         }
         Err(e) => {
             for line in e.to_string().lines() {
-                crate::logging::say(format_args!("error: {line}"));
+                errln!("error: {line}");
             }
             Err(crate::cli::EXIT_USAGE)
         }

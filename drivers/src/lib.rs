@@ -24,6 +24,9 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+// First: its macros (`outln!`, `errln!`) serve every module after it.
+#[macro_use]
+mod console;
 pub mod agent;
 pub mod cli;
 pub mod config_file;

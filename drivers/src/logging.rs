@@ -3,12 +3,11 @@
 //! reach it: tokens are `krill_core::secret::Secret`, which prints redacted.
 //!
 //! A long-running gateway outlives its stderr at times (the reader of its
-//! pipe, a `tee` or a log shipper, goes away): lines that cannot be written
-//! are dropped. `eprintln!` would panic there, and so would the subscriber,
-//! which reports a failed write with `eprintln!`; [`say`] is the gateway's
-//! non-panicking `eprintln!`.
+//! pipe, a `tee` or a log shipper, goes away): log lines that cannot be
+//! written are dropped. The subscriber would otherwise report each failed
+//! write with `eprintln!`, which panics there.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
@@ -35,10 +34,4 @@ pub fn init() {
         .with_target(false)
         .log_internal_errors(false)
         .try_init();
-}
-
-/// Writes `line` and a newline to stderr, for the person running krill;
-/// dropped when stderr is closed.
-pub(crate) fn say(line: std::fmt::Arguments<'_>) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }

@@ -8,7 +8,7 @@
 //! driver applies it to every address a host name resolves to, redirects
 //! included.
 
-// `core::net`: address values only (the same types as `std::net`), no sockets.
+// Address values only (plain data from the `core` library), nothing that reaches the network.
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// True when krill may fetch from `ip` (see the module docs).

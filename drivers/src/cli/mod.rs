@@ -2,37 +2,12 @@
 //! module per subcommand. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or
 //! bad config.
 //!
-//! Commands print through `outln!` and `errln!`, not `println!` and
-//! `eprintln!`, which panic when the reader of a pipe has gone
-//! (`krill pairing list | head -1`): a line that cannot be written is
-//! dropped.
+//! Commands print through `outln!` and `errln!` (`console.rs`), which
+//! drop a line whose pipe has no reader where `println!` would panic.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-
-/// `println!` that drops the line when stdout is closed.
-macro_rules! outln {
-    () => {
-        $crate::cli::print_line(format_args!(""))
-    };
-    ($($arg:tt)*) => {
-        $crate::cli::print_line(format_args!($($arg)*))
-    };
-}
-
-/// `eprintln!` that drops the line when stderr is closed.
-macro_rules! errln {
-    ($($arg:tt)*) => {
-        $crate::logging::say(format_args!($($arg)*))
-    };
-}
-
-/// Writes `line` and a newline to stdout; dropped when stdout is closed.
-pub(crate) fn print_line(line: std::fmt::Arguments<'_>) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stdout().lock(), "{line}");
-}
 
 pub mod channels;
 pub mod chat;

@@ -494,18 +494,18 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         }
     }
     if report.ready.is_empty() {
-        crate::logging::say(format_args!(
+        errln!(
             "krill gateway: no channel has a bot token. Set DISCORD_BOT_TOKEN and/or \
              KOOK_BOT_TOKEN, or channels.discord.token / channels.kook.token in {}. \
              To try your agent without a bot, run `krill chat`.",
             loaded.location.path.display()
-        ));
+        );
         return crate::cli::EXIT_FAILURE;
     }
     let _lock = match lock_state_dir(&state_dir, force) {
         Ok(lock) => lock,
         Err(message) => {
-            crate::logging::say(format_args!("krill gateway: {message}"));
+            errln!("krill gateway: {message}");
             return crate::cli::EXIT_FAILURE;
         }
     };
@@ -513,9 +513,7 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
     let store = match Store::open(&state_dir) {
         Ok(store) => Arc::new(store),
         Err(error) => {
-            crate::logging::say(format_args!(
-                "krill gateway: cannot open the store: {error}"
-            ));
+            errln!("krill gateway: cannot open the store: {error}");
             return crate::cli::EXIT_FAILURE;
         }
     };
@@ -630,12 +628,10 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
             warn!("store checkpoint failed: {error}");
         }
         if stopped {
-            crate::logging::say(format_args!("krill gateway: stopped"));
+            errln!("krill gateway: stopped");
             crate::cli::EXIT_OK
         } else {
-            crate::logging::say(format_args!(
-                "krill gateway: all {total} channel(s) stopped"
-            ));
+            errln!("krill gateway: all {total} channel(s) stopped");
             crate::cli::EXIT_FAILURE
         }
     })
@@ -713,18 +709,14 @@ async fn wait_for_channels(
                     "stopping: finishing running turns and replies (at most {}s; a second signal stops at once)",
                     timeout.as_secs()
                 );
-                crate::logging::say(format_args!(
-                    "krill gateway: stopping (a second signal stops at once)"
-                ));
+                errln!("krill gateway: stopping (a second signal stops at once)");
                 deadline = Some(Instant::now() + timeout);
                 for inbox in supervisor.drain_all() {
                     let _ = inbox.send(Input::Drain).await;
                 }
             }
             Wake::Signal => {
-                crate::logging::say(format_args!(
-                    "krill gateway: stopped at once; the next start finishes what was left"
-                ));
+                errln!("krill gateway: stopped at once; the next start finishes what was left");
                 std::process::exit(crate::cli::EXIT_OK);
             }
             Wake::Deadline => {

@@ -172,10 +172,7 @@ impl Supervisor {
             info!(channel = %end.name, "channel stopped: {}", end.reason);
         } else {
             error!(channel = %end.name, "channel stopped: {}", end.reason);
-            crate::logging::say(format_args!(
-                "krill gateway: {} stopped: {}",
-                end.name, end.reason
-            ));
+            errln!("krill gateway: {} stopped: {}", end.name, end.reason);
         }
     }
 
