@@ -30,6 +30,8 @@ pub(crate) struct AckTracker {
     add_of: HashMap<AckTarget, RequestId>,
     /// Removals due once a request finishes.
     remove_after: HashMap<RequestId, AckTarget>,
+    /// Removals due once an outbox reply (by reply id) is delivered.
+    replies: HashMap<i64, AckTarget>,
 }
 
 impl AckTracker {
@@ -39,20 +41,28 @@ impl AckTracker {
         self.adding.insert(add, target);
     }
 
-    /// The reply is planned; its last message is `last` (`None`: nothing
-    /// was sent). Returns the target to remove now, if nothing is pending.
-    pub(crate) fn remove_after_reply(
+    /// The turn's reply went into the outbox as `reply` (`None`: nothing to
+    /// send). Returns the target to remove now: none while the reply is
+    /// undelivered or the add still in flight.
+    pub(crate) fn after_reply(
         &mut self,
-        last: Option<RequestId>,
+        reply: Option<i64>,
         target: AckTarget,
     ) -> Option<AckTarget> {
-        match last.or_else(|| self.add_of.get(&target).copied()) {
-            Some(wait_for) => {
-                self.remove_after.insert(wait_for, target);
+        match reply {
+            Some(reply) => {
+                self.replies.insert(reply, target);
                 None
             }
-            None => Some(target),
+            None => self.remove_once_added(target),
         }
+    }
+
+    /// Outbox reply `reply` is delivered. Returns the target whose removal
+    /// is due now.
+    pub(crate) fn reply_delivered(&mut self, reply: i64) -> Option<AckTarget> {
+        let target = self.replies.remove(&reply)?;
+        self.remove_once_added(target)
     }
 
     /// Request `id` finished (either way). Returns the target whose removal
@@ -62,6 +72,12 @@ impl AckTracker {
             self.add_of.remove(&target);
         }
         let target = self.remove_after.remove(&id)?;
+        self.remove_once_added(target)
+    }
+
+    /// `target` now, or nothing while its add is in flight (the removal
+    /// then waits for the add).
+    fn remove_once_added(&mut self, target: AckTarget) -> Option<AckTarget> {
         match self.add_of.get(&target) {
             Some(add) => {
                 self.remove_after.insert(*add, target);
@@ -69,5 +85,75 @@ impl AckTracker {
             }
             None => Some(target),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use krill_core::config::Platform;
+    use krill_core::rest::discord::Request as DiscordRequest;
+    use krill_core::rest::{Api, Planner, RetryPolicy};
+    use krill_core::secret::Secret;
+    use std::time::Instant;
+
+    /// `n` distinct request ids, as a planner hands them out.
+    fn request_ids(n: usize) -> Vec<RequestId> {
+        let api = Api::with_default_base(Platform::Discord, Secret::new("t"));
+        let mut planner = Planner::new(api, RetryPolicy::default(), 1);
+        let now = Instant::now();
+        (0..n)
+            .map(|i| {
+                let request = DiscordRequest::TriggerTyping {
+                    channel_id: i.to_string(),
+                };
+                planner.submit(now, request).expect("queued")
+            })
+            .collect()
+    }
+
+    fn target(message_id: &str) -> AckTarget {
+        AckTarget {
+            chat_id: "c".to_owned(),
+            direct: false,
+            message_id: message_id.to_owned(),
+            emoji: "👀".to_owned(),
+        }
+    }
+
+    #[test]
+    fn nothing_to_send_and_add_done_removes_at_once() {
+        let mut acks = AckTracker::default();
+        assert_eq!(acks.after_reply(None, target("m")), Some(target("m")));
+    }
+
+    #[test]
+    fn removal_waits_for_the_reply_to_be_delivered() {
+        let mut acks = AckTracker::default();
+        assert_eq!(acks.after_reply(Some(7), target("m")), None);
+        assert_eq!(acks.reply_delivered(8), None, "another reply");
+        assert_eq!(acks.reply_delivered(7), Some(target("m")));
+        assert_eq!(acks.reply_delivered(7), None, "removed once");
+    }
+
+    #[test]
+    fn removal_waits_for_an_add_still_in_flight() {
+        let ids = request_ids(2);
+        let mut acks = AckTracker::default();
+        acks.adding(ids[0], target("m"));
+        assert_eq!(acks.after_reply(Some(1), target("m")), None);
+        assert_eq!(acks.reply_delivered(1), None, "the add is still in flight");
+        assert_eq!(acks.finished(ids[1]), None, "another request");
+        assert_eq!(acks.finished(ids[0]), Some(target("m")));
+        assert_eq!(acks.finished(ids[0]), None, "removed once");
+    }
+
+    #[test]
+    fn an_add_that_finished_first_does_not_hold_the_removal() {
+        let ids = request_ids(1);
+        let mut acks = AckTracker::default();
+        acks.adding(ids[0], target("m"));
+        assert_eq!(acks.finished(ids[0]), None, "no removal asked yet");
+        assert_eq!(acks.after_reply(None, target("m")), Some(target("m")));
     }
 }

@@ -121,15 +121,8 @@ impl DiscordLoop {
             message_id: ctx.message_id,
             emoji,
         };
-        match reply {
-            Some(reply) => {
-                self.acks_after_reply.insert(reply, target);
-            }
-            None => {
-                if let Some(ack) = self.acks.remove_after_reply(None, target) {
-                    self.remove_ack(now, ack);
-                }
-            }
+        if let Some(ack) = self.acks.after_reply(reply, target) {
+            self.remove_ack(now, ack);
         }
     }
 

@@ -228,8 +228,6 @@ struct DiscordLoop {
     stopped: Option<String>,
     /// Sessions saved, journal, outbox.
     durable: Durable,
-    /// Acks to remove once their reply (by outbox reply id) is delivered.
-    acks_after_reply: HashMap<i64, AckTarget>,
     /// The `discord` tool's specs per set of offered actions.
     tool_specs: SpecCache,
 }
@@ -357,7 +355,6 @@ impl DiscordLoop {
             deliveries: Deliveries::default(),
             stopped: None,
             durable,
-            acks_after_reply: HashMap::new(),
             tool_specs: SpecCache::default(),
         }
     }
@@ -621,10 +618,8 @@ impl DiscordLoop {
     /// Removes the acks of replies that are now delivered.
     fn finish_replies(&mut self, now: Instant) {
         for reply in self.durable.take_finished() {
-            if let Some(target) = self.acks_after_reply.remove(&reply) {
-                if let Some(ack) = self.acks.remove_after_reply(None, target) {
-                    self.remove_ack(now, ack);
-                }
+            if let Some(ack) = self.acks.reply_delivered(reply) {
+                self.remove_ack(now, ack);
             }
         }
     }

@@ -67,7 +67,6 @@ use krill_core::durable::{Admission, JournaledTurn, ListedMessage, SendKind, UPL
 use krill_core::kook::Body;
 use krill_core::media::{delivery_notes, kook_media, plan_kook_delivery, KookSend};
 use krill_core::rest::kook::{MediaMessageCreate, MediaTarget};
-use std::collections::HashMap;
 
 /// Channels whose context is kept at most.
 const MAX_HISTORY_CHANNELS: usize = 512;
@@ -123,8 +122,6 @@ struct KookLoop {
     stopped: Option<String>,
     /// Session saved, journal, outbox.
     durable: Durable,
-    /// Acks to remove once their reply (by outbox reply id) is delivered.
-    acks_after_reply: HashMap<i64, AckTarget>,
 }
 
 impl KookLoop {
@@ -199,7 +196,6 @@ impl KookLoop {
             deliveries: Deliveries::default(),
             stopped: None,
             durable,
-            acks_after_reply: HashMap::new(),
         }
     }
 
@@ -231,10 +227,8 @@ impl KookLoop {
     /// Removes the acks of replies that are now delivered.
     fn finish_replies(&mut self, now: Instant) {
         for reply in self.durable.take_finished() {
-            if let Some(target) = self.acks_after_reply.remove(&reply) {
-                if let Some(ack) = self.acks.remove_after_reply(None, target) {
-                    self.remove_ack(now, ack);
-                }
+            if let Some(ack) = self.acks.reply_delivered(reply) {
+                self.remove_ack(now, ack);
             }
         }
     }
