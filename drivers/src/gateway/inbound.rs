@@ -1,5 +1,5 @@
 //! What both channel loops do with an inbound message once the platform's
-//! payload is turned into the core's [`InboundMessage`]: log senders the way
+//! payload is turned into the core's [`InboundMessage`](krill_core::access::InboundMessage): log senders the way
 //! the channel docs promise (`authorId` at info when the operator needs it, drops
 //! at debug with the reason), answer pairing challenges, and shape command
 //! answers and agent replies into messages. What becomes of a message (its

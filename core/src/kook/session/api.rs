@@ -70,7 +70,7 @@ pub enum State {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
     /// `GET {apiBase}/gateway/index?compress=0|1`
-    /// ([`super::gateway_index_path`]), then
+    /// ([`crate::kook::gateway::gateway_index_path`]), then
     /// [`Session::handle_gateway_fetched`].
     FetchGateway {
         /// The `compress` query value.
