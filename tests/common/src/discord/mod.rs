@@ -41,21 +41,16 @@ use crate::server::{start_servers, Guard, Shared};
 use crate::ws::{Encoding, Handshake, Out, OutTx, WsHandler};
 use crate::Timeout;
 
-#[path = "discord_rest.rs"]
-mod rest;
-pub use rest::RoleChange;
-#[path = "discord_gateway.rs"]
 mod gateway;
-#[path = "discord_interactions.rs"]
 mod interactions;
-#[path = "discord_messages.rs"]
-mod messages;
-#[path = "discord_payloads.rs"]
 mod payloads;
+mod resources;
+mod rest;
 use gateway::dispatch_frame;
 pub use interactions::{InteractionRecord, SlashCaller, CALLBACK_DEADLINE};
 use payloads::{contents, frame, snowflake};
 pub use payloads::{message_create_dm, message_create_guild, message_reaction_add, next_event_id};
+pub use resources::RoleChange;
 
 /// The fixtures' bot id (`krill`).
 pub const BOT_USER_ID: &str = "1297484454297731072";
@@ -730,7 +725,7 @@ struct State {
     gateway_bot_fetches: usize,
     uploads: Vec<crate::multipart::UploadedFile>,
     /// Channels, messages, pins, members, roles (the `discord` tool's routes).
-    resources: rest::Resources,
+    resources: resources::Resources,
     interactions: interactions::Interactions,
 }
 

@@ -32,10 +32,8 @@
 //! answers a request late after handling it (the client may die in
 //! between).
 
-#[path = "kook_gateway.rs"]
 mod gateway;
-#[path = "kook_messages.rs"]
-mod messages;
+mod rest;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
