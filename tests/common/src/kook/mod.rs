@@ -31,12 +31,23 @@
 //! messages the bot posted to that chat; [`FakeKook::delay_http_answer`]
 //! answers a request late after handling it (the client may die in
 //! between).
+//!
+//! | module | owns |
+//! |---|---|
+//! | `kook` itself | [`KookHello`], [`FakeKookOptions`], [`FakeKook`]'s start and URLs, the state both servers share |
+//! | `gateway` | the gateway server: HELLO and new sessions, resumes and their replay, PING/PONG |
+//! | `gateway_controls` | what a test does to the gateway and reads back ([`KookConnection`]) |
+//! | `rest` | the REST server: authorization, scripted answers, the routes, the `{code, message, data}` envelope |
+//! | `rest_controls` | what a test scripts on the REST side and reads back ([`KookPost`], [`KookReaction`]) |
+//! | `payloads` | event payloads ([`person_text`], [`group_kmarkdown`], [`added_reaction`]), message ids, event frames |
 
 mod gateway;
+mod gateway_controls;
+mod payloads;
 mod rest;
+mod rest_controls;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -45,7 +56,11 @@ use serde_json::{json, Value};
 use crate::http::{self, Incoming, RecordedRequest, Route, ScriptedResponse};
 use crate::server::{start_servers, Guard, Shared};
 use crate::ws::{Encoding, Handshake, Out, OutTx, WsHandler};
-use crate::Timeout;
+
+pub use gateway_controls::KookConnection;
+use payloads::event_frame;
+pub use payloads::{added_reaction, group_kmarkdown, next_msg_id, person_text};
+pub use rest_controls::{KookPost, KookReaction};
 
 /// The fixtures' KOOK bot id.
 pub const BOT_USER_ID: &str = "2862900000";
@@ -57,7 +72,6 @@ pub const GUILD_ID: &str = "6016389914000000";
 pub const CHANNEL_ID: &str = "48818200000000000";
 
 const OK: &str = "操作成功";
-static MSG_IDS: AtomicU64 = AtomicU64::new(0);
 
 /// What a new connection gets instead of (or before) a good HELLO.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -113,72 +127,6 @@ impl Default for FakeKookOptions {
         }
     }
 }
-
-/// A message the bot sent (`/message/create` or `/direct-message/create`,
-/// answered `code: 0`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct KookPost {
-    /// True for `/direct-message/create`.
-    pub direct: bool,
-    /// `target_id` (channel id, or user id for DMs); empty when absent.
-    pub target_id: String,
-    /// `chat_code` (DMs), if given.
-    pub chat_code: Option<String>,
-    /// `type` (9 KMarkdown, 1 text...); 0 when absent.
-    pub msg_type: u64,
-    /// `content`.
-    pub content: String,
-    /// `quote`, if given.
-    pub quote: Option<String>,
-    /// The `msg_id` the fake gave it.
-    pub msg_id: String,
-    /// When the fake created it (Unix ms), as `create_at` in the lists.
-    pub created_ms: u64,
-    /// The whole JSON body.
-    pub body: Value,
-    /// Request headers.
-    pub headers: Vec<(String, String)>,
-}
-
-/// A reaction the bot added or removed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KookReaction {
-    /// True for the `/direct-message/...` routes.
-    pub direct: bool,
-    /// `msg_id`.
-    pub msg_id: String,
-    /// `emoji`.
-    pub emoji: String,
-    /// True for add, false for delete.
-    pub added: bool,
-}
-
-/// One gateway connection's upgrade request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KookConnection {
-    /// Request path (`/gateway`).
-    pub path: String,
-    /// Query parameters (`compress`, `token`, `resume`, `sn`, `session_id`).
-    pub query: Vec<(String, String)>,
-    /// Request headers.
-    pub headers: Vec<(String, String)>,
-}
-
-impl KookConnection {
-    /// The first query parameter named `name`.
-    pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// True when it asked to resume (`resume=1`).
-    pub fn is_resume(&self) -> bool {
-        self.query_param("resume") == Some("1")
-    }
-}
-
 /// A running fake KOOK. Dropping it stops both servers.
 pub struct FakeKook {
     core: Arc<Core>,
@@ -242,433 +190,7 @@ impl FakeKook {
     pub fn bot_mention(&self) -> String {
         format!("(met){}(met)", self.core.opts.bot_user_id)
     }
-
-    // ---- REST script and records ----
-
-    /// The next request `route` matches is handled as usual (a message is
-    /// posted, an asset stored) but answered only after `delay`: the client
-    /// can die between the server acting and the answer.
-    pub fn delay_http_answer(&self, route: impl Into<Route>, delay: Duration) {
-        let route = route.into();
-        self.core
-            .shared
-            .update(|s| s.delayed.push_back((route, delay)));
-    }
-
-    /// Queues `response` for the next request `route` matches (path below
-    /// `/api/v3`, e.g. `"POST /message/create"`), ahead of normal handling
-    /// and of the token check.
-    pub fn push_http_response(&self, route: impl Into<Route>, response: ScriptedResponse) {
-        let route = route.into();
-        self.core
-            .shared
-            .update(|s| s.scripted.push_back((route, response)));
-    }
-
-    /// Every HTTP request so far, in order.
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.core.shared.lock().requests.clone()
-    }
-
-    /// Files uploaded with `POST /asset/create`, in order (`message_id`
-    /// holds the asset URL the fake answered).
-    pub fn uploaded_assets(&self) -> Vec<crate::multipart::UploadedFile> {
-        self.core.shared.lock().assets.clone()
-    }
-
-    /// Messages sent (channel and direct), in order.
-    pub fn posted_messages(&self) -> Vec<KookPost> {
-        self.core.shared.lock().posts.clone()
-    }
-
-    /// Waits until at least `n` messages were sent; returns all of them.
-    pub fn wait_for_posts(&self, n: usize, timeout: Duration) -> Result<Vec<KookPost>, Timeout> {
-        self.core.shared.wait_until(
-            timeout,
-            |s| {
-                let c: Vec<&str> = s.posts.iter().map(|p| p.content.as_str()).collect();
-                format!("{n} posted messages (got {}: {c:?})", s.posts.len())
-            },
-            |s| (s.posts.len() >= n).then(|| s.posts.clone()),
-        )
-    }
-
-    /// Reactions added or removed, in order.
-    pub fn reactions(&self) -> Vec<KookReaction> {
-        self.core.shared.lock().reactions.clone()
-    }
-
-    /// How often `GET /gateway/index` was answered.
-    pub fn gateway_fetch_count(&self) -> usize {
-        self.core.shared.lock().gateway_tokens.len()
-    }
-
-    /// The gateway token of the last `GET /gateway/index` (to check it never
-    /// shows up in a log).
-    pub fn last_gateway_token(&self) -> Option<String> {
-        self.core.shared.lock().last_token.clone()
-    }
-
-    /// Every gateway token issued so far now gets HELLO 40103.
-    pub fn expire_gateway_tokens(&self) {
-        self.core
-            .shared
-            .update(|s| s.gateway_tokens.values_mut().for_each(|e| *e = true));
-    }
-
-    // ---- gateway controls ----
-
-    /// Sends event `d` with the next `sn` now if a client holds the current
-    /// session; otherwise keeps it for a resume (or the next session).
-    /// Returns the `sn` given (`None`: no session yet, queued).
-    pub fn event(&self, d: Value) -> Option<u64> {
-        self.core.shared.update(|s| match s.current_valid() {
-            Some(sid) => s.deliver(&sid, d),
-            None => {
-                s.pending.push(d);
-                None
-            }
-        })
-    }
-
-    /// Sends event `d` with this `sn` as is (out of order, or a duplicate).
-    /// It joins the session's log unless that `sn` is taken.
-    pub fn event_with_sn(&self, sn: u64, d: Value) {
-        self.core.shared.update(|s| {
-            let Some(sid) = s.current_valid() else {
-                return;
-            };
-            let Some(sess) = s.sessions.get_mut(&sid) else {
-                return;
-            };
-            let conn = sess
-                .conn
-                .filter(|c| s.conns.get(c).is_some_and(|x| !x.closing));
-            sess.log.entry(sn).or_insert(Entry {
-                d: d.clone(),
-                delivered: conn.is_some(),
-            });
-            if let Some(c) = conn {
-                s.send(c, &event_frame(sn, &d));
-            }
-        });
-    }
-
-    /// Sends s=5 RECONNECT with `code` (40106/40107/40108) and invalidates
-    /// the session.
-    pub fn send_reconnect(&self, code: u32) -> bool {
-        self.core.shared.update(|s| {
-            let Some(id) = s.newest_conn() else {
-                return false;
-            };
-            if let Some(sid) = s.conns.get(&id).and_then(|c| c.session.clone()) {
-                s.invalidate(&sid);
-            }
-            let f = json!({"s": 5, "d": {"code": code, "err": "reconnect"}});
-            s.send(id, &f);
-            true
-        })
-    }
-
-    /// Sends `text` as is. False when no client is connected.
-    pub fn send_raw_text(&self, text: &str) -> bool {
-        self.send_now(Out::Text(text.to_owned()))
-    }
-
-    /// Closes the newest connection with `code`.
-    pub fn close(&self, code: u16) -> bool {
-        self.send_now(Out::Close(code, String::new()))
-    }
-
-    /// Drops the newest connection's TCP stream with no close frame.
-    pub fn drop_tcp(&self) -> bool {
-        self.send_now(Out::Drop)
-    }
-
-    /// Turns PONGs on or off.
-    pub fn set_pong(&self, on: bool) {
-        self.core.shared.update(|s| s.pong = on);
-    }
-
-    /// What new sessions' connections get from now on.
-    pub fn set_hello(&self, hello: KookHello) {
-        self.core.shared.update(|s| s.hello = hello);
-    }
-
-    // ---- gateway records ----
-
-    /// Connections accepted so far.
-    pub fn connection_count(&self) -> usize {
-        self.core.shared.lock().connections.len()
-    }
-
-    /// Connections open now.
-    pub fn live_connection_count(&self) -> usize {
-        self.core.shared.lock().conns.len()
-    }
-
-    /// Every connection's upgrade request, in order.
-    pub fn connections(&self) -> Vec<KookConnection> {
-        self.core.shared.lock().connections.clone()
-    }
-
-    /// Successful resumes (s=6 sent).
-    pub fn resume_count(&self) -> usize {
-        self.core.shared.lock().resumed
-    }
-
-    /// Every PING's `sn`, in order.
-    pub fn pings(&self) -> Vec<u64> {
-        self.core.shared.lock().pings.clone()
-    }
-
-    /// Every frame the client sent that parsed as JSON.
-    pub fn client_frames(&self) -> Vec<Value> {
-        self.core.shared.lock().frames.clone()
-    }
-
-    /// The current session's id.
-    pub fn session_id(&self) -> Option<String> {
-        self.core.shared.lock().current.clone()
-    }
-
-    /// The current session's highest `sn`.
-    pub fn last_sn(&self) -> Option<u64> {
-        let s = self.core.shared.lock();
-        let id = s.current.as_ref()?;
-        s.sessions.get(id).map(|x| x.last_sn())
-    }
-
-    /// Waits until a live connection holds a session (HELLO or s=6 sent).
-    pub fn wait_for_ready_client(&self, timeout: Duration) -> Result<(), Timeout> {
-        self.core.shared.wait_until(
-            timeout,
-            |s| format!("a ready client ({} live connections)", s.conns.len()),
-            |s| {
-                s.conns
-                    .values()
-                    .any(|c| c.session.is_some() && !c.closing)
-                    .then_some(())
-            },
-        )
-    }
-
-    /// Waits until `n` connections were accepted in total.
-    pub fn wait_for_connections(&self, n: usize, timeout: Duration) -> Result<(), Timeout> {
-        self.core.shared.wait_until(
-            timeout,
-            |s| format!("{n} connections (got {})", s.connections.len()),
-            |s| (s.connections.len() >= n).then_some(()),
-        )
-    }
-
-    /// Waits until `n` PINGs arrived; returns their `sn`s.
-    pub fn wait_for_pings(&self, n: usize, timeout: Duration) -> Result<Vec<u64>, Timeout> {
-        self.core.shared.wait_until(
-            timeout,
-            |s| format!("{n} pings (got {})", s.pings.len()),
-            |s| (s.pings.len() >= n).then(|| s.pings.clone()),
-        )
-    }
-
-    /// Waits until `n` resumes succeeded.
-    pub fn wait_for_resumed(&self, n: usize, timeout: Duration) -> Result<(), Timeout> {
-        self.core.shared.wait_until(
-            timeout,
-            |s| format!("{n} successful resumes (got {})", s.resumed),
-            |s| (s.resumed >= n).then_some(()),
-        )
-    }
-
-    /// Waits until `n` gateway fetches happened.
-    pub fn wait_for_gateway_fetches(&self, n: usize, timeout: Duration) -> Result<(), Timeout> {
-        self.core.shared.wait_until(
-            timeout,
-            |s| format!("{n} gateway fetches (got {})", s.gateway_tokens.len()),
-            |s| (s.gateway_tokens.len() >= n).then_some(()),
-        )
-    }
-
-    /// Waits until no connection is open.
-    pub fn wait_for_disconnect(&self, timeout: Duration) -> Result<(), Timeout> {
-        self.core.shared.wait_until(
-            timeout,
-            |s| format!("no live connection ({} live)", s.conns.len()),
-            |s| s.conns.is_empty().then_some(()),
-        )
-    }
-
-    // ---- payload helpers bound to this bot ----
-
-    /// A PERSON (DM) KMarkdown event to this bot.
-    pub fn person_text(&self, author_id: &str, content: &str) -> Value {
-        person_text(&self.core.opts.bot_user_id, author_id, content)
-    }
-
-    /// A GROUP KMarkdown event; `mentions` are user ids (write
-    /// `(met)id(met)` into `content` yourself).
-    pub fn group_kmarkdown(
-        &self,
-        channel_id: &str,
-        guild_id: &str,
-        author_id: &str,
-        content: &str,
-        mentions: &[&str],
-    ) -> Value {
-        group_kmarkdown(channel_id, guild_id, author_id, content, mentions)
-    }
-
-    fn send_now(&self, out: Out) -> bool {
-        self.core.shared.update(|s| match s.newest_conn() {
-            Some(id) => {
-                if let Some(c) = s.conns.get_mut(&id) {
-                    // Nothing more goes to a connection on its way out.
-                    c.closing |= matches!(out, Out::Close(..) | Out::Drop);
-                    let _ = c.out.try_send(out);
-                }
-                true
-            }
-            None => false,
-        })
-    }
 }
-
-// ---- payload helpers ----
-
-/// A PERSON (DM) KMarkdown event `d` from `author_id` to `bot_id`, shaped
-/// like `fixtures/kook/gateway/event_person_text.json`.
-pub fn person_text(bot_id: &str, author_id: &str, content: &str) -> Value {
-    json!({
-        "channel_type": "PERSON",
-        "type": 9,
-        "target_id": bot_id,
-        "author_id": author_id,
-        "content": content,
-        "extra": {
-            "type": 9,
-            "code": format!("{:0>32}", digits(author_id)),
-            "author": author(author_id, false),
-            "mention": [],
-            "mention_all": false,
-            "mention_roles": [],
-            "mention_here": false,
-            "nav_channels": [],
-            "kmarkdown": {"raw_content": content, "mention_part": [], "mention_role_part": []}
-        },
-        "msg_id": next_msg_id(),
-        "msg_timestamp": 1_741_944_490_044u64,
-        "nonce": "",
-        "verify_token": "xxx"
-    })
-}
-
-/// A GROUP KMarkdown event `d`, shaped like
-/// `fixtures/kook/gateway/event_group_kmarkdown_mention.json`.
-pub fn group_kmarkdown(
-    channel_id: &str,
-    guild_id: &str,
-    author_id: &str,
-    content: &str,
-    mentions: &[&str],
-) -> Value {
-    let parts: Vec<Value> = mentions
-        .iter()
-        .map(|id| {
-            json!({"id": id, "username": format!("user-{id}"),
-            "full_name": format!("user-{id}#0001"), "avatar": ""})
-        })
-        .collect();
-    json!({
-        "channel_type": "GROUP",
-        "type": 9,
-        "target_id": channel_id,
-        "author_id": author_id,
-        "content": content,
-        "extra": {
-            "type": 9,
-            "guild_id": guild_id,
-            "channel_name": "文字频道",
-            "mention": mentions,
-            "mention_all": false,
-            "mention_roles": [],
-            "mention_here": false,
-            "nav_channels": [],
-            "code": "",
-            "author": author(author_id, false),
-            "kmarkdown": {"raw_content": content, "mention_part": parts, "mention_role_part": []},
-            "channel_type": 1
-        },
-        "msg_id": next_msg_id(),
-        "msg_timestamp": 1_741_944_413_589u64,
-        "nonce": "",
-        "verify_token": "xxx"
-    })
-}
-
-/// An `added_reaction` system event `d` (GROUP), shaped like
-/// `fixtures/kook/gateway/event_added_reaction.json`.
-pub fn added_reaction(
-    guild_id: &str,
-    channel_id: &str,
-    msg_id: &str,
-    user_id: &str,
-    emoji: &str,
-) -> Value {
-    json!({
-        "channel_type": "GROUP",
-        "type": 255,
-        "target_id": guild_id,
-        "author_id": "1",
-        "content": "[系统消息]",
-        "extra": {
-            "type": "added_reaction",
-            "body": {
-                "channel_id": channel_id,
-                "channel_type": 1,
-                "emoji": {"id": emoji, "name": emoji},
-                "user_id": user_id,
-                "msg_id": msg_id
-            }
-        },
-        "msg_id": next_msg_id(),
-        "msg_timestamp": 1_612_703_779_612u64,
-        "nonce": "",
-        "verify_token": "xxxx"
-    })
-}
-
-/// A fresh uuid-shaped message id.
-pub fn next_msg_id() -> String {
-    let n = MSG_IDS.fetch_add(1, Ordering::Relaxed);
-    format!("6a0e2d4c-3f1b-4c8a-9e7d-{n:012x}")
-}
-
-fn author(id: &str, bot: bool) -> Value {
-    json!({
-        "id": id,
-        "username": format!("user-{id}"),
-        "identify_num": "5618",
-        "online": true,
-        "os": "Websocket",
-        "status": 1,
-        "avatar": "https://img.kaiheila.cn/avatars/2020-02/xxxx.jpg/icon",
-        "vip_avatar": "https://img.kaiheila.cn/avatars/2020-02/xxxx.jpg/icon",
-        "nickname": format!("user-{id}"),
-        "roles": [],
-        "is_vip": false,
-        "bot": bot,
-        "mobile_verified": true
-    })
-}
-
-fn digits(s: &str) -> String {
-    s.chars().filter(char::is_ascii_digit).take(18).collect()
-}
-
-fn event_frame(sn: u64, d: &Value) -> Value {
-    json!({"s": 0, "d": d, "sn": sn})
-}
-
 // ---- internals ----
 
 struct Core {
@@ -793,8 +315,6 @@ impl State {
         }
     }
 }
-
-impl Core {}
 
 fn unix_ms() -> u64 {
     std::time::SystemTime::now()
