@@ -1,7 +1,7 @@
 //! The REST side of [`FakeDiscord`]'s server: authorization, scripted
 //! answers, the message routes (create with `nonce`/`enforce_nonce` and
 //! multipart files, DMs, reactions, typing, member search); the guild
-//! resources live in `discord_rest.rs`.
+//! resources live in `resources.rs`.
 
 use super::*;
 

@@ -1,6 +1,6 @@
 //! The gateway side of [`FakeKook`]'s server: HELLO and new sessions,
 //! resumes (`resume=1&sn&session_id`) and their replay, PING/PONG, as the
-//! module docs of `kook.rs` describe.
+//! module docs of `kook/mod.rs` describe.
 
 use super::*;
 

@@ -1,8 +1,99 @@
 //! Dispatch payloads a test sends through [`FakeDiscord::dispatch`]
-//! (MESSAGE_CREATE in a DM or a guild, MESSAGE_REACTION_ADD), and the ids
+//! (MESSAGE_CREATE in a DM or a guild, MESSAGE_REACTION_ADD), the users in
+//! them ([`Author`], and [`GuildMember`] for member search), and the ids
 //! and frames the fake builds.
 
 use super::*;
+
+/// Ids the payload helpers hand out (an hour before `REST_ID_BASE_MS`,
+/// never colliding with the REST side's).
+const EVENT_ID_BASE_MS: u64 = 321_877_243_500;
+static EVENT_IDS: AtomicU64 = AtomicU64::new(0);
+
+/// A message author for the payload helpers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    /// User id.
+    pub id: String,
+    /// Username.
+    pub username: String,
+    /// `author.bot` (absent when false, as in the fixtures).
+    pub bot: bool,
+}
+
+impl Author {
+    /// A human user.
+    pub fn user(id: &str, username: &str) -> Self {
+        Self {
+            id: id.into(),
+            username: username.into(),
+            bot: false,
+        }
+    }
+
+    /// Another bot.
+    pub fn bot(id: &str, username: &str) -> Self {
+        Self {
+            id: id.into(),
+            username: username.into(),
+            bot: true,
+        }
+    }
+
+    /// The fixtures' user `nelly`.
+    pub fn nelly() -> Self {
+        Self::user(USER_ID, "nelly")
+    }
+
+    pub(super) fn to_json(&self) -> Value {
+        let mut v = json!({
+            "id": self.id,
+            "username": self.username,
+            "global_name": null,
+            "discriminator": "0",
+            "avatar": null,
+            "public_flags": 0,
+            "avatar_decoration_data": null,
+        });
+        if self.bot {
+            v["bot"] = json!(true);
+        }
+        v
+    }
+}
+
+/// A guild member the fake's member search can find.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuildMember {
+    /// The user.
+    pub user: Author,
+    /// The guild nickname, if any.
+    pub nick: Option<String>,
+}
+
+impl GuildMember {
+    /// A member without a nickname.
+    pub fn new(user: Author) -> Self {
+        Self { user, nick: None }
+    }
+
+    /// The guild member object (`developers/resources/guild.mdx`).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "user": self.user.to_json(),
+            "nick": self.nick,
+            "avatar": null,
+            "roles": [],
+            "joined_at": "2024-06-01T12:00:00.000000+00:00",
+            "premium_since": null,
+            "deaf": false,
+            "mute": false,
+            "flags": 0,
+            "pending": false,
+            "communication_disabled_until": null
+        })
+    }
+}
 
 /// A MESSAGE_CREATE `d` for a DM (no `guild_id`/`member`, `channel_type` 1),
 /// shaped like `fixtures/discord/gateway/message_create_dm.json`.
@@ -114,8 +205,4 @@ pub(super) fn snowflake(base_ms: u64, n: u64) -> String {
 
 pub(super) fn frame(op: u8, d: Value) -> String {
     json!({"op": op, "d": d, "s": null, "t": null}).to_string()
-}
-
-pub(super) fn contents(posts: &[PostedMessage]) -> Vec<&str> {
-    posts.iter().map(|p| p.content.as_str()).collect()
 }

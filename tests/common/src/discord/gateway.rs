@@ -1,7 +1,7 @@
 //! The gateway side of [`FakeDiscord`]'s server: each connection's
 //! frames (Hello, Identify and READY, Resume and its replay, heartbeats,
 //! the close codes Discord uses for bad frames), as the module docs of
-//! `discord.rs` describe.
+//! `discord/mod.rs` describe.
 
 use super::*;
 
