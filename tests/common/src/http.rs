@@ -224,6 +224,49 @@ pub(crate) fn take_scripted(
     queue.remove(i).map(|(_, resp)| resp)
 }
 
+/// A fake's REST state as [`answer`] needs it: the scripted responses, the
+/// delays and the record of requests.
+pub(crate) trait ScriptedRest {
+    fn scripted(&mut self) -> &mut VecDeque<(Route, ScriptedResponse)>;
+    fn delayed(&mut self) -> &mut VecDeque<(Route, Duration)>;
+    fn requests(&mut self) -> &mut Vec<RecordedRequest>;
+}
+
+/// Answers `inc` as both fakes do: outside the API `prefix`, `outside()`;
+/// inside it, the first scripted response queued for its route, else
+/// `route`'s answer (late if a delay is queued for the route). Every
+/// request is recorded, with its path relative to `prefix`.
+pub(crate) fn answer<S: ScriptedRest>(
+    s: &mut S,
+    inc: &Incoming,
+    prefix: &str,
+    outside: impl FnOnce() -> ScriptedResponse,
+    route: impl FnOnce(&mut S, &str) -> ScriptedResponse,
+) -> ScriptedResponse {
+    let (path, resp, scripted) = match inc.path.strip_prefix(prefix) {
+        Some(rel) => {
+            let rel = rel.to_owned();
+            match take_scripted(s.scripted(), &inc.method, &rel) {
+                Some(r) => (rel, r, true),
+                None => {
+                    let mut r = route(s, &rel);
+                    let delayed = s.delayed();
+                    if let Some(i) = delayed
+                        .iter()
+                        .position(|(d, _)| d.matches(&inc.method, &rel))
+                    {
+                        r.delay = delayed.remove(i).map(|(_, delay)| delay);
+                    }
+                    (rel, r, false)
+                }
+            }
+        }
+        None => (inc.path.clone(), outside(), false),
+    };
+    s.requests().push(inc.record(path, resp.status, scripted));
+    resp
+}
+
 pub(crate) type Handler = Arc<dyn Fn(Incoming) -> ScriptedResponse + Send + Sync>;
 
 /// Starts the HTTP thread on 127.0.0.1:0; returns its port. The thread stops

@@ -356,3 +356,15 @@ fn not_found() -> ScriptedResponse {
 fn bad_request(code: u32, message: &str) -> ScriptedResponse {
     ScriptedResponse::json(400, &[], &json!({"message": message, "code": code}))
 }
+
+impl http::ScriptedRest for State {
+    fn scripted(&mut self) -> &mut VecDeque<(Route, ScriptedResponse)> {
+        &mut self.scripted
+    }
+    fn delayed(&mut self) -> &mut VecDeque<(Route, Duration)> {
+        &mut self.delayed
+    }
+    fn requests(&mut self) -> &mut Vec<RecordedRequest> {
+        &mut self.requests
+    }
+}

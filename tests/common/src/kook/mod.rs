@@ -353,3 +353,15 @@ fn not_found() -> ScriptedResponse {
         &json!({"code": 404, "message": "Not Found", "data": []}),
     )
 }
+
+impl http::ScriptedRest for State {
+    fn scripted(&mut self) -> &mut VecDeque<(Route, ScriptedResponse)> {
+        &mut self.scripted
+    }
+    fn delayed(&mut self) -> &mut VecDeque<(Route, Duration)> {
+        &mut self.delayed
+    }
+    fn requests(&mut self) -> &mut Vec<RecordedRequest> {
+        &mut self.requests
+    }
+}

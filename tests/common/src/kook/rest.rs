@@ -8,28 +8,9 @@ use super::*;
 impl Core {
     pub(super) fn on_http(&self, inc: Incoming) -> ScriptedResponse {
         self.shared.update(|s| {
-            let (path, resp, scripted) = match inc.path.strip_prefix("/api/v3") {
-                Some(rel) => {
-                    let rel = rel.to_owned();
-                    match http::take_scripted(&mut s.scripted, &inc.method, &rel) {
-                        Some(r) => (rel, r, true),
-                        None => {
-                            let mut r = self.route(s, &inc, &rel);
-                            if let Some(i) = s
-                                .delayed
-                                .iter()
-                                .position(|(d, _)| d.matches(&inc.method, &rel))
-                            {
-                                r.delay = s.delayed.remove(i).map(|(_, delay)| delay);
-                            }
-                            (rel, r, false)
-                        }
-                    }
-                }
-                None => (inc.path.clone(), not_found(), false),
-            };
-            s.requests.push(inc.record(path, resp.status, scripted));
-            resp
+            http::answer(s, &inc, "/api/v3", not_found, |s, rel| {
+                self.route(s, &inc, rel)
+            })
         })
     }
 
