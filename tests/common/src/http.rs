@@ -214,29 +214,33 @@ impl Incoming {
     }
 }
 
-/// Takes the first queued response whose route matches.
-pub(crate) fn take_scripted(
-    queue: &mut VecDeque<(Route, ScriptedResponse)>,
-    method: &str,
-    path: &str,
-) -> Option<ScriptedResponse> {
+/// Takes the first queued entry (a scripted response, a delay) whose route
+/// matches.
+fn take_first<T>(queue: &mut VecDeque<(Route, T)>, method: &str, path: &str) -> Option<T> {
     let i = queue.iter().position(|(r, _)| r.matches(method, path))?;
-    queue.remove(i).map(|(_, resp)| resp)
+    queue.remove(i).map(|(_, entry)| entry)
 }
 
-/// A fake's REST state as [`answer`] needs it: the scripted responses, the
-/// delays and the record of requests.
-pub(crate) trait ScriptedRest {
-    fn scripted(&mut self) -> &mut VecDeque<(Route, ScriptedResponse)>;
-    fn delayed(&mut self) -> &mut VecDeque<(Route, Duration)>;
-    fn requests(&mut self) -> &mut Vec<RecordedRequest>;
+/// What a fake's REST side keeps for [`answer`]: the responses and delays
+/// a test queued, and every request received.
+#[derive(Debug, Default)]
+pub(crate) struct RestBook {
+    pub(crate) requests: Vec<RecordedRequest>,
+    pub(crate) scripted: VecDeque<(Route, ScriptedResponse)>,
+    /// Requests handled as usual but answered late.
+    pub(crate) delayed: VecDeque<(Route, Duration)>,
+}
+
+/// A fake's state, which holds a [`RestBook`].
+pub(crate) trait HasRestBook {
+    fn rest_book(&mut self) -> &mut RestBook;
 }
 
 /// Answers `inc` as both fakes do: outside the API `prefix`, `outside()`;
 /// inside it, the first scripted response queued for its route, else
 /// `route`'s answer (late if a delay is queued for the route). Every
 /// request is recorded, with its path relative to `prefix`.
-pub(crate) fn answer<S: ScriptedRest>(
+pub(crate) fn answer<S: HasRestBook>(
     s: &mut S,
     inc: &Incoming,
     prefix: &str,
@@ -246,16 +250,12 @@ pub(crate) fn answer<S: ScriptedRest>(
     let (path, resp, scripted) = match inc.path.strip_prefix(prefix) {
         Some(rel) => {
             let rel = rel.to_owned();
-            match take_scripted(s.scripted(), &inc.method, &rel) {
+            match take_first(&mut s.rest_book().scripted, &inc.method, &rel) {
                 Some(r) => (rel, r, true),
                 None => {
                     let mut r = route(s, &rel);
-                    let delayed = s.delayed();
-                    if let Some(i) = delayed
-                        .iter()
-                        .position(|(d, _)| d.matches(&inc.method, &rel))
-                    {
-                        r.delay = delayed.remove(i).map(|(_, delay)| delay);
+                    if let Some(delay) = take_first(&mut s.rest_book().delayed, &inc.method, &rel) {
+                        r.delay = Some(delay);
                     }
                     (rel, r, false)
                 }
@@ -263,7 +263,9 @@ pub(crate) fn answer<S: ScriptedRest>(
         }
         None => (inc.path.clone(), outside(), false),
     };
-    s.requests().push(inc.record(path, resp.status, scripted));
+    s.rest_book()
+        .requests
+        .push(inc.record(path, resp.status, scripted));
     resp
 }
 

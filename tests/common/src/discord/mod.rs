@@ -47,7 +47,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::http::{self, Incoming, RecordedRequest, Route, ScriptedResponse};
+use crate::http::{self, Incoming, ScriptedResponse};
 use crate::server::{start_servers, Guard, Shared};
 use crate::ws::{Encoding, Handshake, Out, OutTx, WsHandler};
 
@@ -232,10 +232,7 @@ struct State {
     reject_resumes: usize,
     fail_identify: Option<(u16, String)>,
     // REST
-    requests: Vec<RecordedRequest>,
-    scripted: VecDeque<(Route, ScriptedResponse)>,
-    /// Requests handled as usual but answered late.
-    delayed: VecDeque<(Route, Duration)>,
+    rest: http::RestBook,
     posts: Vec<PostedMessage>,
     duplicate_posts: Vec<PostedMessage>,
     nonces: HashMap<(String, String), Value>,
@@ -357,14 +354,8 @@ fn bad_request(code: u32, message: &str) -> ScriptedResponse {
     ScriptedResponse::json(400, &[], &json!({"message": message, "code": code}))
 }
 
-impl http::ScriptedRest for State {
-    fn scripted(&mut self) -> &mut VecDeque<(Route, ScriptedResponse)> {
-        &mut self.scripted
-    }
-    fn delayed(&mut self) -> &mut VecDeque<(Route, Duration)> {
-        &mut self.delayed
-    }
-    fn requests(&mut self) -> &mut Vec<RecordedRequest> {
-        &mut self.requests
+impl http::HasRestBook for State {
+    fn rest_book(&mut self) -> &mut http::RestBook {
+        &mut self.rest
     }
 }

@@ -55,7 +55,7 @@ impl FakeDiscord {
         let route = route.into();
         self.core
             .shared
-            .update(|s| s.scripted.push_back((route, response)));
+            .update(|s| s.rest.scripted.push_back((route, response)));
     }
 
     /// The next request `route` matches is handled as usual (a message is
@@ -65,12 +65,12 @@ impl FakeDiscord {
         let route = route.into();
         self.core
             .shared
-            .update(|s| s.delayed.push_back((route, delay)));
+            .update(|s| s.rest.delayed.push_back((route, delay)));
     }
 
     /// Every HTTP request so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.core.shared.lock().requests.clone()
+        self.core.shared.lock().rest.requests.clone()
     }
 
     /// Files uploaded with messages (multipart `files[n]`), in order.
@@ -118,9 +118,15 @@ impl FakeDiscord {
         let route = route.into();
         self.core.shared.wait_until(
             timeout,
-            |s| format!("{n} requests matching {route:?} (got {})", s.requests.len()),
+            |s| {
+                format!(
+                    "{n} requests matching {route:?} (got {})",
+                    s.rest.requests.len()
+                )
+            },
             |s| {
                 let m: Vec<_> = s
+                    .rest
                     .requests
                     .iter()
                     .filter(|r| route.matches(&r.method, &r.path))

@@ -47,13 +47,13 @@ mod payloads;
 mod rest;
 mod rest_controls;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::http::{self, Incoming, RecordedRequest, Route, ScriptedResponse};
+use crate::http::{self, Incoming, ScriptedResponse};
 use crate::server::{start_servers, Guard, Shared};
 use crate::ws::{Encoding, Handshake, Out, OutTx, WsHandler};
 
@@ -216,10 +216,7 @@ struct State {
     gateway_tokens: HashMap<String, bool>,
     last_token: Option<String>,
     // REST
-    requests: Vec<RecordedRequest>,
-    scripted: VecDeque<(Route, ScriptedResponse)>,
-    /// Requests handled as usual but answered late.
-    delayed: VecDeque<(Route, Duration)>,
+    rest: http::RestBook,
     posts: Vec<KookPost>,
     reactions: Vec<KookReaction>,
     /// Files received by `/asset/create` (`message_id` = the URL given).
@@ -354,14 +351,8 @@ fn not_found() -> ScriptedResponse {
     )
 }
 
-impl http::ScriptedRest for State {
-    fn scripted(&mut self) -> &mut VecDeque<(Route, ScriptedResponse)> {
-        &mut self.scripted
-    }
-    fn delayed(&mut self) -> &mut VecDeque<(Route, Duration)> {
-        &mut self.delayed
-    }
-    fn requests(&mut self) -> &mut Vec<RecordedRequest> {
-        &mut self.requests
+impl http::HasRestBook for State {
+    fn rest_book(&mut self) -> &mut http::RestBook {
+        &mut self.rest
     }
 }

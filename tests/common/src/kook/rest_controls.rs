@@ -59,7 +59,7 @@ impl FakeKook {
         let route = route.into();
         self.core
             .shared
-            .update(|s| s.delayed.push_back((route, delay)));
+            .update(|s| s.rest.delayed.push_back((route, delay)));
     }
 
     /// Queues `response` for the next request `route` matches (path below
@@ -69,12 +69,12 @@ impl FakeKook {
         let route = route.into();
         self.core
             .shared
-            .update(|s| s.scripted.push_back((route, response)));
+            .update(|s| s.rest.scripted.push_back((route, response)));
     }
 
     /// Every HTTP request so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.core.shared.lock().requests.clone()
+        self.core.shared.lock().rest.requests.clone()
     }
 
     /// Files uploaded with `POST /asset/create`, in order (`message_id`
