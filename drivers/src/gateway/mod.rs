@@ -463,6 +463,7 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         });
         let writer = crate::runtime::spawn(board.clone().run_writer());
         let pruner = crate::runtime::spawn(prune_periodically(store.clone()));
+        let write_back = crate::runtime::spawn(write_back_when_wanted(store.clone()));
         let sweeper =
             crate::runtime::spawn(crate::media::retention::run(swept_media, retention_hours));
         let reloads = reload::watch(config_path, config_bytes);
@@ -470,6 +471,7 @@ pub fn run(loaded: LoadedConfig, state_dir: PathBuf, force: bool) -> i32 {
         let stopped =
             wait_for_channels(&mut supervisor, &ended, &reloads, signals, shutdown_timeout).await;
         drop(pruner);
+        drop(write_back);
         drop(writer);
         drop(sweeper);
         board.write().await;
@@ -587,6 +589,21 @@ async fn prune_periodically(store: Arc<Store>) {
             Err(error) => warn!("store: pruning failed: {error}"),
         }
         smol::Timer::after(std::time::Duration::from_secs(600)).await;
+    }
+}
+
+/// Writes the store's WAL back on a worker thread whenever the store asks
+/// ([`Store::write_back_wanted`]): the loops never wait for its syncs
+/// unless they need the store while it runs.
+async fn write_back_when_wanted(store: Arc<Store>) {
+    let wanted = store.write_back_wanted();
+    while wanted.recv().await.is_ok() {
+        let store = store.clone();
+        match crate::workers::run(move || store.write_back()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => warn!("store: writing the WAL back failed: {error}"),
+            Err(error) => warn!("store: writing the WAL back failed: {error}"),
+        }
     }
 }
 

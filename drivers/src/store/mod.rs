@@ -6,7 +6,13 @@
 //!
 //! One connection, prepared statements cached, `synchronous = NORMAL`: in
 //! WAL mode every committed transaction survives a crash of the process
-//! (`kill -9`); only a power loss can take back the last few. The
+//! (`kill -9`); only a power loss can take back the last few. Every
+//! [`WRITE_BACK_AFTER_COMMITS`] commits the store asks for the WAL to be
+//! written back into the main file ([`Store::write_back_wanted`]); the
+//! gateway does that on a worker thread, between the loops' transactions,
+//! so no message waits for its syncs and the WAL stays small (a few hundred
+//! KiB, rewritten in place and hot in the page cache, instead of growing
+//! into fresh file pages). The
 //! connection holds the file exclusively (`locking_mode = EXCLUSIVE`: no
 //! shared-memory index, no file lock per transaction); only the gateway,
 //! which holds `gateway.lock`, opens it (one started with `--force` beside
@@ -36,6 +42,7 @@ use std::time::{Duration, Instant};
 use tracing::warn;
 
 use rusqlite::Connection;
+use smol::channel::{Receiver, Sender};
 use thiserror::Error;
 
 /// The file name under the state dir.
@@ -136,6 +143,8 @@ pub enum StoreError {
 pub struct Store {
     path: PathBuf,
     conn: Mutex<Held>,
+    /// Requests for a write-back of the WAL (at most one waits).
+    write_back: (Sender<()>, Receiver<()>),
 }
 
 /// When a write must be on disk.
@@ -161,6 +170,11 @@ pub const LAZY_COMMIT: Duration = Duration::from_secs(1);
 /// checks a chat's 50 newest messages for them at start).
 pub const LAZY_MAX_WRITES: usize = 32;
 
+/// Commits after which the store asks for a write-back of the WAL
+/// ([`Store::write_back_wanted`]): ~2 commits and ~4 WAL pages per message
+/// one at a time, so ~64 messages and ~1 MiB of WAL.
+pub const WRITE_BACK_AFTER_COMMITS: u32 = 128;
+
 /// A [`Commit::Lazy`] write waiting in memory.
 type LazyWrite = Box<dyn FnOnce(&Connection) -> rusqlite::Result<()> + Send>;
 
@@ -176,6 +190,8 @@ struct Held {
     lazy: Vec<LazyWrite>,
     /// When the first of them was made.
     lazy_since: Option<Instant>,
+    /// Transactions committed since the WAL was last written back.
+    commits: u32,
 }
 
 impl std::fmt::Debug for Held {
@@ -233,8 +249,11 @@ impl Held {
             return Ok(());
         }
         let committed = run(&self.conn, "COMMIT");
-        if committed.is_err() {
-            let _ = run(&self.conn, "ROLLBACK");
+        match committed {
+            Ok(()) => self.commits = self.commits.saturating_add(1),
+            Err(_) => {
+                let _ = run(&self.conn, "ROLLBACK");
+            }
         }
         committed
     }
@@ -268,6 +287,10 @@ impl Drop for Batch<'_> {
                     "{}: cannot commit the journal and outbox writes: {error}",
                     self.store.path.display()
                 );
+            }
+            if held.commits >= WRITE_BACK_AFTER_COMMITS {
+                // Full: a request is waiting already.
+                let _ = self.store.write_back.0.try_send(());
             }
         }
     }
@@ -322,7 +345,9 @@ impl Store {
                 urgent: false,
                 lazy: Vec::new(),
                 lazy_since: None,
+                commits: 0,
             }),
+            write_back: smol::channel::bounded(1),
         })
     }
 
@@ -372,6 +397,31 @@ impl Store {
             return held.lazy_since.map(|_| Instant::now());
         }
         held.lazy_since.map(|since| since + LAZY_COMMIT)
+    }
+
+    /// Receives a message whenever [`WRITE_BACK_AFTER_COMMITS`] commits
+    /// gathered in the WAL: the owner should then call
+    /// [`write_back`](Self::write_back), off the loops' thread. Without
+    /// one, SQLite writes the WAL back itself every 4000 pages, inside
+    /// the commit that reaches them.
+    pub fn write_back_wanted(&self) -> Receiver<()> {
+        self.write_back.1.clone()
+    }
+
+    /// Writes the committed WAL back into the main file (a passive
+    /// checkpoint: two syncs, the loops' writes wait for the connection
+    /// meanwhile). Returns `false` when a transaction is open: nothing is
+    /// done, and the next commit asks again.
+    pub fn write_back(&self) -> Result<bool, StoreError> {
+        let mut held = self.lock();
+        if !held.conn.is_autocommit() {
+            return Ok(false);
+        }
+        held.conn
+            .execute_batch("PRAGMA wal_checkpoint(PASSIVE);")
+            .map_err(|source| self.error(source))?;
+        held.commits = 0;
+        Ok(true)
     }
 
     /// Commits every write still waiting, then writes the WAL back into
@@ -492,10 +542,10 @@ impl Store {
 
 /// Opens `path` in WAL mode with locking mode `locking` (set before the
 /// first access: with `EXCLUSIVE` the WAL index lives in this process's
-/// memory, and the file lock is taken here, once). The WAL is written back
-/// every 4000 pages (16 MiB; SQLite's default is 1000): each write-back
-/// syncs twice and copies every page changed since the last, and the
-/// journal's few hot pages change with every message.
+/// memory, and the file lock is taken here, once). SQLite writes the WAL
+/// back itself only past 4000 pages (16 MiB; its default is 1000), inside
+/// the commit that reaches them: the gateway writes it back much earlier,
+/// off the loops ([`Store::write_back_wanted`]); this is the backstop.
 fn connect(path: &Path, locking: &str) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.execute_batch(&format!(
@@ -520,3 +570,6 @@ fn restrict_permissions(path: &Path) {
     #[cfg(not(unix))]
     let _ = path;
 }
+
+#[cfg(test)]
+mod tests;
