@@ -540,6 +540,14 @@ impl Store {
     }
 }
 
+/// The page size of a new database file (SQLite's default is 4096): each
+/// commit writes every page it changed whole into the WAL, and a message's
+/// rows change two or three pages; 2048 writes half the bytes per commit
+/// (-10 to -20 % CPU per message one at a time in the e2e bench) while a
+/// reply of up to 2000 characters still fits a page or two (1024 did
+/// worse: more overflow pages). A file made with another size keeps it.
+const PAGE_SIZE: u32 = 2048;
+
 /// Opens `path` in WAL mode with locking mode `locking` (set before the
 /// first access: with `EXCLUSIVE` the WAL index lives in this process's
 /// memory, and the file lock is taken here, once). SQLite writes the WAL
@@ -550,6 +558,7 @@ fn connect(path: &Path, locking: &str) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.execute_batch(&format!(
         "PRAGMA busy_timeout = 5000;
+         PRAGMA page_size = {PAGE_SIZE};
          PRAGMA locking_mode = {locking};
          PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;

@@ -67,3 +67,28 @@ fn a_write_back_waits_for_the_open_transaction() {
     assert!(store.write_back().unwrap());
     assert_eq!(store.turn_count().unwrap(), 1);
 }
+
+#[test]
+fn a_new_file_uses_the_small_page_size_and_an_old_one_keeps_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let size = |store: &Store| -> i64 {
+        store
+            .with(|conn| conn.query_row("PRAGMA page_size", [], |row| row.get(0)))
+            .unwrap()
+    };
+    assert_eq!(size(&store), i64::from(PAGE_SIZE));
+
+    let old = dir.path().join("old.db");
+    {
+        let conn = Connection::open(&old).unwrap();
+        conn.execute_batch(
+            "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t (x);",
+        )
+        .unwrap();
+    }
+    let store = Store::open_file(&old).unwrap();
+    assert_eq!(size(&store), 4096);
+    accept(&store, 1);
+    assert_eq!(store.turn_count().unwrap(), 1);
+}
