@@ -8,12 +8,15 @@ use std::collections::HashMap;
 
 use krill_core::rest::RequestId;
 
+use super::TurnCtx;
+
 /// An ack reaction on one inbound message.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct AckTarget {
     /// The chat: Discord channel id; KOOK channel or user id.
     pub(crate) chat_id: String,
-    /// KOOK: a DM (reactions go through `/direct-message/`).
+    /// A DM (KOOK: reactions go through `/direct-message/`; Discord: the
+    /// same routes either way).
     pub(crate) direct: bool,
     /// The reacted-to message.
     pub(crate) message_id: String,
@@ -56,6 +59,26 @@ impl AckTracker {
             }
             None => self.remove_once_added(target),
         }
+    }
+
+    /// `ctx`'s turn ended with its reply in the outbox as `reply` (`None`:
+    /// nothing to send). With `messages.removeAckAfterReply`
+    /// (`remove_after_reply`) and an ack on the turn's message, returns
+    /// the target to remove now, as [`after_reply`](Self::after_reply).
+    pub(crate) fn after_turn(
+        &mut self,
+        remove_after_reply: bool,
+        ctx: TurnCtx,
+        reply: Option<i64>,
+    ) -> Option<AckTarget> {
+        let emoji = ctx.ack.filter(|_| remove_after_reply)?;
+        let target = AckTarget {
+            chat_id: ctx.reply_to.chat_id,
+            direct: ctx.reply_to.direct,
+            message_id: ctx.message_id,
+            emoji,
+        };
+        self.after_reply(reply, target)
     }
 
     /// Outbox reply `reply` is delivered. Returns the target whose removal
@@ -119,6 +142,40 @@ mod tests {
             message_id: message_id.to_owned(),
             emoji: "👀".to_owned(),
         }
+    }
+
+    fn turn(ack: Option<&str>) -> TurnCtx {
+        TurnCtx {
+            channel: 0,
+            reply_to: krill_core::routing::ReplyTarget {
+                platform: Platform::Kook,
+                account_id: "a".to_owned(),
+                chat_id: "c".to_owned(),
+                direct: true,
+            },
+            message_id: "m".to_owned(),
+            ack: ack.map(str::to_owned),
+            journal: None,
+            participants: Vec::new(),
+            interaction: None,
+        }
+    }
+
+    #[test]
+    fn a_turn_removes_its_ack_only_when_configured_and_added() {
+        let mut acks = AckTracker::default();
+        assert_eq!(acks.after_turn(false, turn(Some("👀")), None), None);
+        assert_eq!(acks.after_turn(true, turn(None), None), None);
+        let dm = AckTarget {
+            direct: true,
+            ..target("m")
+        };
+        assert_eq!(
+            acks.after_turn(true, turn(Some("👀")), None),
+            Some(dm.clone())
+        );
+        assert_eq!(acks.after_turn(true, turn(Some("👀")), Some(3)), None);
+        assert_eq!(acks.reply_delivered(3), Some(dm));
     }
 
     #[test]

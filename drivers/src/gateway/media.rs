@@ -2,15 +2,20 @@
 //! attachments once they are downloaded (keeping its place in the
 //! session's order), and split an agent's reply into its text and the
 //! files its `MEDIA:` lines name, reading those files off the loop and
-//! handing them back as an [`Input::Media`]. The decisions are
-//! `krill_core::media`'s; the loops record the messages the core plans in
-//! the outbox (uploads included, see `super::durable`), which sends them.
+//! handing them back as an [`Input::Media`], and recording a turn's reply in
+//! the outbox (at once, or once its files are read; uploads included, see
+//! `super::durable`), which sends it. The decisions are
+//! `krill_core::media`'s; each loop only maps the core's plan of a reply's
+//! files onto its platform's messages.
 
 use krill_core::agent::TurnInput;
-use krill_core::media::{attach_media, extract_media, InboundMedia, MediaRef};
+use krill_core::media::{
+    attach_media, delivery_notes, extract_media, InboundMedia, MediaFailure, MediaRef,
+};
 use krill_core::reply::{reply_target, ChunkLimits, MentionPolicy, OutboundChunk, ReplyToMode};
 use smol::channel::Sender;
 
+use super::durable::{Durable, ReplyMessage};
 use super::inbound::{reply_chunks, text_chunks};
 use super::{Input, Shared, TurnCtx};
 use crate::agent::{TurnOutcome, TurnTools};
@@ -100,6 +105,55 @@ pub(crate) fn read_reply_files(
         let _ = inbox.send(Input::Media { ctx, delivery }).await;
     })
     .detach();
+}
+
+/// Records `reply` in the outbox, answering `ctx`'s turn, and gives back
+/// `ctx` with the outbox id of the reply's last message (`None`: nothing
+/// to send). A reply that names files is not recorded yet (`None`): the
+/// files are read off the loop ([`read_reply_files`]) and the loop records
+/// it when they are back ([`record_media_reply`]), so its order is kept
+/// and a crash meanwhile runs the turn again.
+pub(crate) fn record_reply(
+    durable: &mut Durable,
+    settings: &MediaSettings,
+    inbox: &Sender<Input>,
+    ctx: TurnCtx,
+    reply: ShapedReply,
+) -> Option<(TurnCtx, Option<i64>)> {
+    if !reply.media.is_empty() {
+        read_reply_files(settings, inbox, ctx, reply);
+        return None;
+    }
+    let recorded = durable.reply(
+        ctx.journal,
+        &ctx.reply_to.chat_id,
+        ctx.reply_to.direct,
+        reply.chunks,
+        &ctx.participants,
+    );
+    Some((ctx, recorded))
+}
+
+/// Records a reply whose files are read, answering `ctx`'s turn:
+/// `messages` (the platform's plan of its chunks and files), then a note
+/// naming the files that cannot go. Returns the outbox id of its last
+/// message (`None`: nothing to send).
+pub(crate) fn record_media_reply(
+    durable: &mut Durable,
+    ctx: &TurnCtx,
+    mut messages: Vec<ReplyMessage>,
+    failures: &[MediaFailure],
+) -> Option<i64> {
+    if let Some(note) = delivery_notes(failures) {
+        messages.push(ReplyMessage::Note(note));
+    }
+    durable.reply_messages(
+        ctx.journal,
+        &ctx.reply_to.chat_id,
+        ctx.reply_to.direct,
+        messages,
+        &ctx.participants,
+    )
 }
 
 /// The attachments of a turn's message and where they go.

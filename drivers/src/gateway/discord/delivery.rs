@@ -80,7 +80,7 @@ impl DiscordLoop {
             delivery.target.as_ref(),
             self.settings.reply_to_mode,
         );
-        let mut messages: Vec<ReplyMessage> = plan
+        let messages: Vec<ReplyMessage> = plan
             .sends
             .into_iter()
             .map(|send| match send {
@@ -92,16 +92,11 @@ impl DiscordLoop {
                 },
             })
             .collect();
-        if let Some(note) = delivery_notes(&delivery.prepared.failures) {
-            messages.push(ReplyMessage::Note(note));
-        }
-        let channel_id = ctx.reply_to.chat_id.clone();
-        let reply = self.durable.reply_messages(
-            ctx.journal,
-            &channel_id,
-            ctx.reply_to.direct,
+        let reply = record_media_reply(
+            &mut self.durable,
+            &ctx,
             messages,
-            &ctx.participants,
+            &delivery.prepared.failures,
         );
         self.ack_after_reply(now, ctx, reply);
     }
@@ -109,19 +104,8 @@ impl DiscordLoop {
     /// Removes the ack of `ctx`'s message once `reply` is delivered (at
     /// once when there is nothing to send), when configured.
     pub(super) fn ack_after_reply(&mut self, now: Instant, ctx: TurnCtx, reply: Option<i64>) {
-        let Some(emoji) = ctx.ack else {
-            return;
-        };
-        if !self.shared.config.messages.remove_ack_after_reply {
-            return;
-        }
-        let target = AckTarget {
-            chat_id: ctx.reply_to.chat_id,
-            direct: false,
-            message_id: ctx.message_id,
-            emoji,
-        };
-        if let Some(ack) = self.acks.after_reply(reply, target) {
+        let remove = self.shared.config.messages.remove_ack_after_reply;
+        if let Some(ack) = self.acks.after_turn(remove, ctx, reply) {
             self.remove_ack(now, ack);
         }
     }
@@ -144,20 +128,10 @@ impl DiscordLoop {
             self.settings.max_reply_chars,
             None,
         );
-        if !reply.media.is_empty() {
-            // The files are read off the loop; the reply is recorded (and
-            // the turn answered) when they are (`Input::Media`), so its
-            // order is kept and a crash meanwhile runs the turn again.
-            read_reply_files(&self.media, &self.inbox, ctx, reply);
-            return;
+        if let Some((ctx, reply)) =
+            record_reply(&mut self.durable, &self.media, &self.inbox, ctx, reply)
+        {
+            self.ack_after_reply(now, ctx, reply);
         }
-        let reply = self.durable.reply(
-            ctx.journal,
-            &channel_id,
-            ctx.reply_to.direct,
-            reply.chunks,
-            &ctx.participants,
-        );
-        self.ack_after_reply(now, ctx, reply);
     }
 }

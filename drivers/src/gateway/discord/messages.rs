@@ -197,7 +197,7 @@ impl DiscordLoop {
                     add,
                     AckTarget {
                         chat_id: channel_id.to_owned(),
-                        direct: false,
+                        direct: allowed.route.reply_to.direct,
                         message_id: message_id.clone(),
                         emoji: emoji.clone(),
                     },

@@ -71,7 +71,7 @@ use super::durable::{Durable, Outgoing, ReplyMessage, TEXT};
 use super::inbound::{answer_chunks, log_decision, pairing_reply};
 use super::link::RestLink;
 use super::media::{
-    read_reply_files, shape_reply, submit_turn_with_media, MediaDelivery, MediaTurn,
+    record_media_reply, record_reply, shape_reply, submit_turn_with_media, MediaDelivery, MediaTurn,
 };
 use super::member_lookup::NameLookup;
 use super::socket::{feed, Socket};
@@ -94,9 +94,7 @@ use crate::media::MediaSettings;
 use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
 use crate::store::resume::SavedSession;
 use krill_core::durable::UPLOAD;
-use krill_core::media::{
-    delivery_notes, discord_media, plan_discord_delivery, DiscordSend, InboundMedia,
-};
+use krill_core::media::{discord_media, plan_discord_delivery, DiscordSend, InboundMedia};
 use krill_core::rest::discord::CreateMessageWithFiles;
 
 /// Channel kinds Discord uses for threads (announcement, public, private).

@@ -51,7 +51,7 @@ use super::durable::{Durable, Outgoing, ReplyMessage, TEXT};
 use super::inbound::{answer_chunks, log_decision, pairing_reply};
 use super::link::RestLink;
 use super::media::{
-    read_reply_files, shape_reply, submit_turn_with_media, MediaDelivery, MediaTurn,
+    record_media_reply, record_reply, shape_reply, submit_turn_with_media, MediaDelivery, MediaTurn,
 };
 use super::socket::{feed, Socket};
 use super::status::Health;
@@ -65,7 +65,7 @@ use crate::ws::redact_url;
 use krill_core::durable::kook_check::LIST_PAGE_SIZE;
 use krill_core::durable::{Admission, JournaledTurn, ListedMessage, SendKind, UPLOAD};
 use krill_core::kook::Body;
-use krill_core::media::{delivery_notes, kook_media, plan_kook_delivery, KookSend};
+use krill_core::media::{kook_media, plan_kook_delivery, KookSend};
 use krill_core::rest::kook::{MediaMessageCreate, MediaTarget};
 
 /// Channels whose context is kept at most.
