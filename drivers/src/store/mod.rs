@@ -10,8 +10,8 @@
 //! [`WRITE_BACK_AFTER_COMMITS`] commits the store asks for the WAL to be
 //! written back into the main file ([`Store::write_back_wanted`]); the
 //! gateway does that on a worker thread, between the loops' transactions,
-//! so no message waits for its syncs and the WAL stays small (a few hundred
-//! KiB, rewritten in place and hot in the page cache, instead of growing
+//! so no message waits for its syncs and the WAL stays small (about half a
+//! MiB, rewritten in place and hot in the page cache, instead of growing
 //! into fresh file pages). The
 //! connection holds the file exclusively (`locking_mode = EXCLUSIVE`: no
 //! shared-memory index, no file lock per transaction); only the gateway,
@@ -171,8 +171,8 @@ pub const LAZY_COMMIT: Duration = Duration::from_secs(1);
 pub const LAZY_MAX_WRITES: usize = 32;
 
 /// Commits after which the store asks for a write-back of the WAL
-/// ([`Store::write_back_wanted`]): ~2 commits and ~4 WAL pages per message
-/// one at a time, so ~64 messages and ~1 MiB of WAL.
+/// ([`Store::write_back_wanted`]): ~2 commits and ~4 WAL pages of 2 KiB
+/// per message one at a time, so ~64 messages and ~0.5 MiB of WAL.
 pub const WRITE_BACK_AFTER_COMMITS: u32 = 128;
 
 /// A [`Commit::Lazy`] write waiting in memory.
@@ -411,11 +411,16 @@ impl Store {
     /// Writes the committed WAL back into the main file (a passive
     /// checkpoint: two syncs, the loops' writes wait for the connection
     /// meanwhile). Returns `false` when a transaction is open: nothing is
-    /// done, and the next commit asks again.
+    /// done, and the next commit asks again. With nothing committed since
+    /// the last write-back (a request that waited while it ran) there is
+    /// nothing to do.
     pub fn write_back(&self) -> Result<bool, StoreError> {
         let mut held = self.lock();
         if !held.conn.is_autocommit() {
             return Ok(false);
+        }
+        if held.commits == 0 {
+            return Ok(true);
         }
         held.conn
             .execute_batch("PRAGMA wal_checkpoint(PASSIVE);")
