@@ -15,8 +15,8 @@
 //! is made once under the target dir; without Python or network the
 //! baseline rows are skipped with a note.)
 //!
-//! Per bot (Discord: krill, then discord.py; KOOK: krill), one process on a
-//! fresh fake:
+//! Per bot (Discord: krill, then discord.py, then `floor_echo`; KOOK:
+//! krill), one process on a fresh fake:
 //! 1. start, wait for READY (Discord: then a GUILD_CREATE with the
 //!    channels) / HELLO (KOOK), idle 2 s, read `VmRSS`/`VmHWM` (idle),
 //!    then reset `VmHWM`;
@@ -44,8 +44,15 @@
 //! (`requireMention: false`), so neither bot adds reactions; krill also
 //! sends its typing indicator (once per channel per 8 s).
 //!
+//! `floor_echo` (`benches/src/bin/floor_echo.rs`, built like krill) is the
+//! smallest Rust echo bot: one thread, blocking tungstenite + ureq, no
+//! store or features. Its row and ratio show what any Rust bot pays on the
+//! machine; krill's distance to it is what krill's features and runtime
+//! cost.
+//!
 //! Other knobs: `KRILL_E2E_PLATFORMS=discord,kook`, `KRILL_E2E_BASELINE=0`
-//! (no discord.py), `KRILL_E2E_LOG=<filter>` (krill's `KRILL_LOG`; unset =
+//! (no discord.py), `KRILL_E2E_FLOOR=0` (no `floor_echo`),
+//! `KRILL_E2E_LOG=<filter>` (krill's `KRILL_LOG`; unset =
 //! krill's default, `info`), `KRILL_E2E_DUMP=<dir>` (each sequential run's
 //! latencies in µs, one per line).
 //!
@@ -83,6 +90,8 @@ enum Bot {
     Krill(PathBuf),
     /// The venv's python with discord.py.
     DiscordPy(PathBuf),
+    /// `floor_echo`: started like krill.
+    Floor(PathBuf),
 }
 
 impl Bot {
@@ -90,6 +99,7 @@ impl Bot {
         match self {
             Bot::Krill(_) => "krill",
             Bot::DiscordPy(_) => "discord.py",
+            Bot::Floor(_) => "floor_echo",
         }
     }
 }
@@ -140,6 +150,17 @@ fn main() {
             }
         } else {
             notes.push("discord.py baseline skipped: KRILL_E2E_BASELINE=0".to_owned());
+        }
+        if settings.floor {
+            match release_binary("krill-benches", "floor_echo") {
+                Ok(bin) => reports.push(run(
+                    &Bot::Floor(bin),
+                    &DiscordSide::start(settings.global_limit),
+                    &settings,
+                    settings.load_discord,
+                )),
+                Err(why) => notes.push(format!("floor_echo skipped: {why}")),
+            }
         }
     }
     if settings.platforms.iter().any(|p| p == "kook") {
@@ -197,6 +218,8 @@ struct Settings {
     platforms: Vec<String>,
     krill_log: Option<String>,
     baseline: bool,
+    /// Run `floor_echo` too.
+    floor: bool,
     /// krill's `globalRateLimit`; 0 leaves the key out (krill's default).
     global_limit: usize,
 }
@@ -222,6 +245,7 @@ impl Settings {
                 .collect(),
             krill_log: std::env::var("KRILL_E2E_LOG").ok(),
             baseline: num("KRILL_E2E_BASELINE", 1) != 0,
+            floor: num("KRILL_E2E_FLOOR", 1) != 0,
             global_limit: num("KRILL_E2E_GLOBAL_LIMIT", 1_000_000),
         }
     }
@@ -238,39 +262,34 @@ fn krill_binary() -> Result<PathBuf, String> {
             Err(format!("KRILL_E2E_BIN={} is not a file", bin.display()))
         };
     }
+    release_binary("krill-drivers", "krill")
+}
+
+/// Builds (unless `KRILL_E2E_NO_BUILD`) and locates the release binary
+/// `bin` of `package`.
+fn release_binary(package: &str, bin: &str) -> Result<PathBuf, String> {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let bin = target_dir().join("release").join("krill");
+    let path = target_dir().join("release").join(bin);
+    let build = format!("cargo build --release -p {package} --bin {bin}");
     if std::env::var_os("KRILL_E2E_NO_BUILD").is_none() {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        println!("e2e: cargo build --release -p krill-drivers --bin krill");
+        println!("e2e: {build}");
         let status = Command::new(cargo)
-            .args([
-                "build",
-                "--release",
-                "-p",
-                "krill-drivers",
-                "--bin",
-                "krill",
-            ])
+            .args(["build", "--release", "-p", package, "--bin", bin])
             .current_dir(&workspace)
             .status();
         match status {
             Ok(s) if s.success() => {}
-            Ok(s) => {
-                return Err(format!(
-                    "`cargo build --release -p krill-drivers --bin krill` failed ({s})"
-                ))
-            }
-            Err(e) => return Err(format!("cannot run cargo to build the release krill: {e}")),
+            Ok(s) => return Err(format!("`{build}` failed ({s})")),
+            Err(e) => return Err(format!("cannot run cargo to build {bin}: {e}")),
         }
     }
-    if bin.is_file() {
-        Ok(bin)
+    if path.is_file() {
+        Ok(path)
     } else {
         Err(format!(
-            "the release binary {} is missing. Build it first: \
-             cargo build --release -p krill-drivers --bin krill",
-            bin.display()
+            "the release binary {} is missing. Build it first: {build}",
+            path.display()
         ))
     }
 }
@@ -304,7 +323,7 @@ impl BotProcess {
     ) -> Result<Self, String> {
         let state = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
         let mut command = match bot {
-            Bot::Krill(bin) => {
+            Bot::Krill(bin) | Bot::Floor(bin) => {
                 let config_path = state.path().join("krill.json5");
                 std::fs::write(&config_path, side.config(api_base))
                     .map_err(|e| format!("write config: {e}"))?;
@@ -682,16 +701,16 @@ fn print_reports(
             );
         }
     }
-    let krill = reports
-        .iter()
-        .find(|r| r.platform == "discord" && r.bot == "krill");
     let baseline = reports.iter().find(|r| r.bot == "discord.py");
-    if let (Some(k), Some(b)) = (krill, baseline) {
+    if let Some(b) = baseline {
         println!();
-        println!("## krill / discord.py (same fake, same run; target: CPU/msg ≤ 0.1)");
+        println!(
+            "## bot / discord.py (same fake, same run; krill's target: CPU/msg ≤ 0.1; \
+             floor_echo: what the smallest Rust bot reaches)"
+        );
         println!();
-        println!("| phase | CPU/msg | ctx switches/msg | p99 |");
-        println!("|---|---:|---:|---:|");
+        println!("| bot | phase | CPU/msg | ctx switches/msg | p99 |");
+        println!("|---|---|---:|---:|---:|");
         let ratio = |a: f64, b: f64| {
             if b > 0.0 {
                 format!("{:.3}", a / b)
@@ -699,17 +718,23 @@ fn print_reports(
                 "n/a".to_owned()
             }
         };
-        for (label, kp, bp) in [("1 in flight", &k.seq, &b.seq), ("load", &k.load, &b.load)] {
-            let p99 = |p: &Phase| p.latency.map_or(0.0, |s| s.p99.as_secs_f64());
-            println!(
-                "| {label} | **{}** | {} | {} |",
-                ratio(
-                    kp.cpu_per_message().as_secs_f64(),
-                    bp.cpu_per_message().as_secs_f64()
-                ),
-                ratio(kp.switches_per_message(), bp.switches_per_message()),
-                ratio(p99(kp), p99(bp)),
-            );
+        let rust_bots = reports
+            .iter()
+            .filter(|r| r.platform == "discord" && r.bot != "discord.py");
+        for k in rust_bots {
+            for (label, kp, bp) in [("1 in flight", &k.seq, &b.seq), ("load", &k.load, &b.load)] {
+                let p99 = |p: &Phase| p.latency.map_or(0.0, |s| s.p99.as_secs_f64());
+                println!(
+                    "| {} | {label} | **{}** | {} | {} |",
+                    k.bot,
+                    ratio(
+                        kp.cpu_per_message().as_secs_f64(),
+                        bp.cpu_per_message().as_secs_f64()
+                    ),
+                    ratio(kp.switches_per_message(), bp.switches_per_message()),
+                    ratio(p99(kp), p99(bp)),
+                );
+            }
         }
     }
     println!();
