@@ -86,12 +86,14 @@ pub fn now_unix_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// A fresh random seed for pairing codes (std's randomly keyed hasher).
+/// A fresh random seed for pairing codes, nonces and retry jitter: std's
+/// randomly keyed hasher (keys drawn from the OS once per thread, then a
+/// new key per call) over the time. No process id: the keys already differ
+/// per process, and reading it is a system call per outbox message.
 pub fn random_seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(now_unix_ms());
-    h.write_u32(std::process::id());
     h.finish()
 }
 
@@ -360,6 +362,12 @@ mod tests {
             }
             other => panic!("no code: {other:?}"),
         }
+    }
+
+    #[test]
+    fn random_seeds_differ_call_to_call() {
+        let seeds: std::collections::HashSet<u64> = (0..1000).map(|_| random_seed()).collect();
+        assert_eq!(seeds.len(), 1000);
     }
 
     #[test]
