@@ -28,7 +28,8 @@
 //!    `KRILL_E2E_WINDOW` (200) unanswered at any time;
 //! 4. per phase: CPU time per message (`utime + stime` of
 //!    `/proc/<pid>/stat`, every thread), context switches per message (all
-//!    live threads, `/proc/<pid>/task/*/status`), threads, peak RSS,
+//!    live threads, `/proc/<pid>/task/*/status`; also per kind of thread:
+//!    main, `async-io`, workers), threads, peak RSS,
 //!    latency p50/p99.
 //!
 //! Latency is measured in this process (where the fakes run): from just
@@ -68,7 +69,7 @@ use std::time::{Duration, Instant};
 
 use krill_benches::discordpy;
 use krill_benches::proc_status::{
-    read_context_switches, read_cpu_time, read_status, reset_peak, ProcStatus,
+    read_cpu_time, read_status, read_thread_switches, reset_peak, ProcStatus, ThreadSwitches,
 };
 use krill_benches::stamp_proxy::{StampProxy, Stamped};
 use krill_benches::stats::{ms, summarize, Summary};
@@ -380,10 +381,10 @@ impl BotProcess {
     }
 
     /// (CPU time, context switches) so far.
-    fn usage(&self) -> (Duration, u64) {
+    fn usage(&self) -> (Duration, ThreadSwitches) {
         (
             read_cpu_time(self.pid()).unwrap_or_default(),
-            read_context_switches(self.pid()).unwrap_or_default(),
+            read_thread_switches(self.pid()).unwrap_or_default(),
         )
     }
 
@@ -418,7 +419,7 @@ struct Phase {
     messages: usize,
     wall: Duration,
     cpu: Duration,
-    switches: u64,
+    switches: ThreadSwitches,
     threads: u64,
 }
 
@@ -428,7 +429,19 @@ impl Phase {
     }
 
     fn switches_per_message(&self) -> f64 {
-        self.switches as f64 / self.messages.max(1) as f64
+        self.switches.total() as f64 / self.messages.max(1) as f64
+    }
+
+    /// Context switches per message of each kind of thread, busiest first.
+    fn switches_by_thread(&self) -> String {
+        let mut kinds: Vec<(&String, &u64)> = self.switches.0.iter().collect();
+        kinds.sort_by(|a, b| b.1.cmp(a.1));
+        let per = |n: u64| n as f64 / self.messages.max(1) as f64;
+        let shown: Vec<String> = kinds
+            .into_iter()
+            .map(|(kind, n)| format!("{kind} {:.2}", per(*n)))
+            .collect();
+        shown.join(", ")
     }
 }
 
@@ -540,7 +553,7 @@ fn run(which: &Bot, side: &dyn Side, settings: &Settings, load_count: usize) -> 
         messages: settings.seq,
         wall: measured_start.elapsed(),
         cpu: usage.0.saturating_sub(usage_start.0),
-        switches: usage.1.saturating_sub(usage_start.1),
+        switches: usage.1.since(&usage_start.1),
         threads: bot.status().threads,
     };
     if let Some(dir) = std::env::var_os("KRILL_E2E_DUMP") {
@@ -609,7 +622,7 @@ fn run(which: &Bot, side: &dyn Side, settings: &Settings, load_count: usize) -> 
         messages: load_count,
         wall: last_reply.saturating_duration_since(load_start),
         cpu: usage.0.saturating_sub(usage_start.0),
-        switches: usage.1.saturating_sub(usage_start.1),
+        switches: usage.1.since(&usage_start.1),
         threads: threads.max(loaded.threads),
     };
     println!(
@@ -698,6 +711,19 @@ fn print_reports(
                 ms(s.p99),
                 ms(s.max),
                 p.messages as f64 / p.wall.as_secs_f64().max(1e-9),
+            );
+        }
+    }
+    println!();
+    println!("Context switches per message, by thread:");
+    println!();
+    for r in reports {
+        for (label, p) in [("1 in flight", &r.seq), ("load", &r.load)] {
+            println!(
+                "- {} / {} / {label}: {}",
+                r.platform,
+                r.bot,
+                p.switches_by_thread()
             );
         }
     }

@@ -6,6 +6,7 @@
 //!   `VmHWM` to the current RSS (Linux ≥ 4.0), so a later peak covers only
 //!   what happened after it.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::time::Duration;
 
@@ -66,19 +67,66 @@ pub fn parse_cpu_time(text: &str) -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
-/// Context switches (voluntary + involuntary) of every live thread of the
-/// process, summed over `/proc/<pid>/task/*/status`. Threads that already
+/// Context switches (voluntary + involuntary) of the live threads of a
+/// process, per kind of thread: `main` (the process's first thread), else
+/// the thread's name without a trailing `-<n>` (`krill-worker-0` and
+/// `krill-worker-1` are one kind, `krill-worker`). Threads that already
 /// ended are not counted (the kernel keeps no per-process total).
-pub fn read_context_switches(pid: u32) -> io::Result<u64> {
-    let mut total = 0;
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ThreadSwitches(pub BTreeMap<String, u64>);
+
+impl ThreadSwitches {
+    /// All kinds together.
+    pub fn total(&self) -> u64 {
+        self.0.values().sum()
+    }
+
+    /// What `self` counts beyond `earlier`, per kind (a kind `earlier`
+    /// lacks counts whole).
+    pub fn since(&self, earlier: &Self) -> Self {
+        let delta = self
+            .0
+            .iter()
+            .map(|(kind, n)| {
+                let before = earlier.0.get(kind).copied().unwrap_or(0);
+                (kind.clone(), n.saturating_sub(before))
+            })
+            .collect();
+        Self(delta)
+    }
+}
+
+/// The kind of thread `tid` named `name` is in process `pid` (see
+/// [`ThreadSwitches`]).
+pub fn thread_kind(pid: u32, tid: u32, name: &str) -> String {
+    if tid == pid {
+        return "main".to_owned();
+    }
+    let name = name.trim();
+    match name.rsplit_once('-') {
+        Some((kind, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+            kind.to_owned()
+        }
+        _ => name.to_owned(),
+    }
+}
+
+/// Reads every live thread's switches from `/proc/<pid>/task/*/status`.
+pub fn read_thread_switches(pid: u32) -> io::Result<ThreadSwitches> {
+    let mut kinds = ThreadSwitches::default();
     for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
         let Ok(task) = task else { continue };
         let Ok(text) = std::fs::read_to_string(task.path().join("status")) else {
             continue;
         };
-        total += parse_context_switches(&text);
+        let tid = task.file_name().to_string_lossy().parse().unwrap_or(0);
+        let name = text
+            .lines()
+            .find_map(|line| line.strip_prefix("Name:"))
+            .unwrap_or("");
+        *kinds.0.entry(thread_kind(pid, tid, name)).or_insert(0) += parse_context_switches(&text);
     }
-    Ok(total)
+    Ok(kinds)
 }
 
 /// `voluntary_ctxt_switches + nonvoluntary_ctxt_switches` of one status text.
@@ -109,6 +157,26 @@ mod tests {
         let text = "Name:\tkrill\nvoluntary_ctxt_switches:\t120\nnonvoluntary_ctxt_switches:\t7\n";
         assert_eq!(parse_context_switches(text), 127);
         assert_eq!(parse_context_switches("Name:\tx\n"), 0);
+    }
+
+    #[test]
+    fn threads_are_grouped_by_kind() {
+        assert_eq!(thread_kind(10, 10, "krill"), "main");
+        assert_eq!(thread_kind(10, 11, "krill-worker-3"), "krill-worker");
+        assert_eq!(thread_kind(10, 12, "async-io"), "async-io");
+        assert_eq!(thread_kind(10, 13, "blocking-1"), "blocking");
+        let me = read_thread_switches(std::process::id()).expect("/proc is mounted");
+        assert!(me.0.contains_key("main"));
+        let before = ThreadSwitches([("main".to_owned(), 5)].into_iter().collect());
+        let after = ThreadSwitches(
+            [("main".to_owned(), 9), ("async-io".to_owned(), 2)]
+                .into_iter()
+                .collect(),
+        );
+        let delta = after.since(&before);
+        assert_eq!(delta.0["main"], 4);
+        assert_eq!(delta.0["async-io"], 2);
+        assert_eq!(delta.total(), 6);
     }
 
     #[test]
