@@ -47,11 +47,7 @@ impl AckTracker {
     /// The turn's reply went into the outbox as `reply` (`None`: nothing to
     /// send). Returns the target to remove now: none while the reply is
     /// undelivered or the add still in flight.
-    pub(crate) fn after_reply(
-        &mut self,
-        reply: Option<i64>,
-        target: AckTarget,
-    ) -> Option<AckTarget> {
+    fn after_reply(&mut self, reply: Option<i64>, target: AckTarget) -> Option<AckTarget> {
         match reply {
             Some(reply) => {
                 self.replies.insert(reply, target);

@@ -87,7 +87,7 @@ pub(crate) fn shape_reply(
 
 /// Reads the files of `reply` off the loop; the loop gets them back as
 /// [`Input::Media`].
-pub(crate) fn read_reply_files(
+fn read_reply_files(
     settings: &MediaSettings,
     inbox: &Sender<Input>,
     ctx: TurnCtx,

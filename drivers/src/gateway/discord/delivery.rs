@@ -103,7 +103,7 @@ impl DiscordLoop {
 
     /// Removes the ack of `ctx`'s message once `reply` is delivered (at
     /// once when there is nothing to send), when configured.
-    pub(super) fn ack_after_reply(&mut self, now: Instant, ctx: TurnCtx, reply: Option<i64>) {
+    fn ack_after_reply(&mut self, now: Instant, ctx: TurnCtx, reply: Option<i64>) {
         let remove = self.shared.config.messages.remove_ack_after_reply;
         if let Some(ack) = self.acks.after_turn(remove, ctx, reply) {
             self.remove_ack(now, ack);
@@ -111,8 +111,7 @@ impl DiscordLoop {
     }
 
     pub(super) fn handle_outcome(&mut self, now: Instant, ctx: TurnCtx, outcome: TurnOutcome) {
-        let channel_id = ctx.reply_to.chat_id.clone();
-        self.stop_typing(&channel_id);
+        self.stop_typing(&ctx.reply_to.chat_id);
         if let Some(interaction) = &ctx.interaction {
             // Answered through the interaction, not the outbox.
             self.durable.turn_ended();

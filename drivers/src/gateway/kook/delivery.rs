@@ -73,7 +73,7 @@ impl KookLoop {
 
     /// Removes the ack of `ctx`'s message once `reply` is delivered (at
     /// once when there is nothing to send), when configured.
-    pub(super) fn ack_after_reply(&mut self, now: Instant, ctx: TurnCtx, reply: Option<i64>) {
+    fn ack_after_reply(&mut self, now: Instant, ctx: TurnCtx, reply: Option<i64>) {
         let remove = self.shared.config.messages.remove_ack_after_reply;
         if let Some(ack) = self.acks.after_turn(remove, ctx, reply) {
             self.remove_ack(now, ack);
