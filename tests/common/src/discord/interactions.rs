@@ -273,13 +273,9 @@ pub(crate) fn route_token(s: &mut State, inc: &Incoming, seg: &[&str]) -> Option
             Some(ScriptedResponse::empty(204))
         }
         ("PATCH", ["webhooks", _, token, "messages", "@original"]) => {
-            let record = s
-                .interactions
-                .records
-                .iter_mut()
-                .find(|r| r.token == *token && r.callback.is_some());
-            let Some(record) = record else {
-                return Some(error(404, 10015, "Unknown Webhook"));
+            let record = match s.interactions.acknowledged(token) {
+                Ok(record) => record,
+                Err(unknown) => return Some(unknown),
             };
             let content = body["content"].as_str().unwrap_or_default().to_owned();
             record.original_edits.push(content.clone());
@@ -288,13 +284,9 @@ pub(crate) fn route_token(s: &mut State, inc: &Incoming, seg: &[&str]) -> Option
             ))
         }
         ("POST", ["webhooks", _, token]) => {
-            let record = s
-                .interactions
-                .records
-                .iter_mut()
-                .find(|r| r.token == *token && r.callback.is_some());
-            let Some(record) = record else {
-                return Some(error(404, 10015, "Unknown Webhook"));
+            let record = match s.interactions.acknowledged(token) {
+                Ok(record) => record,
+                Err(unknown) => return Some(unknown),
             };
             record.followups.push(body);
             Some(ScriptedResponse::empty(204))
@@ -355,6 +347,17 @@ pub(crate) fn route_commands(
             Some(ok_json(&Value::Array(stored)))
         }
         _ => Some(error(405, 0, "405: Method Not Allowed")),
+    }
+}
+
+impl Interactions {
+    /// The interaction whose webhook `token` names, once its callback came
+    /// (before it the webhook does not exist); else Discord's 404.
+    fn acknowledged(&mut self, token: &str) -> Result<&mut InteractionRecord, ScriptedResponse> {
+        self.records
+            .iter_mut()
+            .find(|r| r.token == token && r.callback.is_some())
+            .ok_or_else(|| error(404, 10015, "Unknown Webhook"))
     }
 }
 
