@@ -55,3 +55,47 @@ fn a_media_line_uploads_the_file_to_discord() {
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(discord.posted_messages().len(), 1);
 }
+
+/// `/ask` whose reply names a file: the interaction's webhook messages
+/// carry no files, so the text answers the interaction and the file is
+/// uploaded to the command's chat (quoting nothing: the interaction is no
+/// message); the `MEDIA:` line shows nowhere.
+#[test]
+fn a_slash_command_reply_sends_its_file_to_the_chat() {
+    use krill_testkit::discord::{SlashCaller, DM_CHANNEL_ID};
+
+    let discord = FakeDiscord::start(FakeDiscordOptions::default());
+    let krill = scenario::start_discord(&discord, "");
+    let out = krill.state_dir().join("media").join("out");
+    std::fs::create_dir_all(&out).expect("mkdir media/out");
+    let bytes = media::png_bytes();
+    std::fs::write(out.join("chart.png"), &bytes).expect("write chart");
+
+    let alice = scenario::alice();
+    let caller = SlashCaller {
+        user: &alice,
+        channel_id: DM_CHANNEL_ID,
+        guild_id: None,
+    };
+    let ask = discord.dispatch_interaction(&caller, "ask", &[("text", "MEDIA: out/chart.png")]);
+    let record = discord
+        .wait_for_original_edits(&ask, 1, WAIT)
+        .unwrap_or_else(|e| panic!("{e}\nlog:\n{}", krill.log()));
+    assert_eq!(record.original_edits[0], "The files follow in this chat.");
+    let posts = discord
+        .wait_for_posts(1, WAIT)
+        .unwrap_or_else(|t| panic!("{t}\nlog:\n{}", krill.log()));
+    assert_eq!(posts[0].channel_id, DM_CHANNEL_ID);
+    assert_eq!(posts[0].content, "");
+    assert!(posts[0].body.get("message_reference").is_none());
+    let files = discord.uploaded_files();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].filename, "chart.png");
+    assert_eq!(files[0].data, bytes);
+
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(discord.posted_messages().len(), 1);
+    let record = discord.wait_for_original_edits(&ask, 1, WAIT).unwrap();
+    assert_eq!(record.original_edits.len(), 1);
+    assert!(record.followups.is_empty(), "{record:?}");
+}

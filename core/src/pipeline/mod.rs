@@ -13,9 +13,12 @@
 //! |---|---|
 //! | this one | [`plan_inbound`]: decision + facts → [`InboundAction`]; [`plan_reaction_turn`]: a reaction trigger's turn |
 //! | [`turn`] | [`build_turn`] and [`turn_participants`]: the turn a message becomes |
+//! | [`reply`] | [`shape_agent_reply`]: what the agent's reply becomes (files, chunks); [`answer_chunks`] for a command's answer |
 
+mod reply;
 mod turn;
 
+pub use reply::{answer_chunks, shape_agent_reply, ReplyShape, ShapedReply};
 pub use turn::{build_turn, turn_participants, TurnSource};
 
 use crate::access::{

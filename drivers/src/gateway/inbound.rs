@@ -1,18 +1,15 @@
 //! What both channel loops do with an inbound message once the platform's
 //! payload is turned into the core's [`InboundMessage`](krill_core::access::InboundMessage): log senders the way
 //! the channel docs promise (`authorId` at info when the operator needs it, drops
-//! at debug with the reason), answer pairing challenges, and shape command
-//! answers and agent replies into messages. What becomes of a message (its
+//! at debug with the reason), answer pairing challenges, and log a failed
+//! turn before its reply is shaped. What becomes of a message (its
 //! turn, context, command) is the core's [`krill_core::pipeline`]; this
 //! module only assembles inputs and carries out results.
 
 use krill_core::access::{Author, Decision, SenderNotice};
 use krill_core::config::Platform;
 use krill_core::pairing::{challenge_text, PairingOutcome, Requester};
-use krill_core::reply::{
-    bound_reply, neutralize_kmarkdown, plan_reply, ChunkLimits, MentionPolicy, OutboundChunk,
-    ReplyToMode,
-};
+use krill_core::pipeline::{shape_agent_reply, ReplyShape, ShapedReply};
 use tracing::{debug, info, warn};
 
 use super::TurnCtx;
@@ -96,54 +93,26 @@ pub(crate) fn pairing_reply(
     }
 }
 
-/// The messages that carry a command's answer (plain text, chunked).
-pub(crate) fn answer_chunks(text: &str, limits: &ChunkLimits) -> Vec<OutboundChunk> {
-    plan_reply(text, None, limits, ReplyToMode::Off)
-}
-
-/// The messages that carry an agent's answer: the reply shaped by the core
-/// (tags, `replyToMode`, chunking to `limits`), nothing when the agent gave
-/// no reply. A failed turn is logged here (its reply is the failure text).
-pub(crate) fn reply_chunks(
+/// Shapes the reply of `outcome` through the core
+/// ([`shape_agent_reply`]): its files, then its chunks; nothing when the
+/// agent gave no reply. A failed turn is logged here (its reply is the
+/// failure text).
+pub(crate) fn shape_outcome(
     channel: &str,
     ctx: &TurnCtx,
     outcome: &TurnOutcome,
-    limits: &ChunkLimits,
-    mode: ReplyToMode,
-    max_reply_chars: u32,
-    kmarkdown: Option<&MentionPolicy>,
-) -> Vec<OutboundChunk> {
+    shape: &ReplyShape<'_>,
+) -> ShapedReply {
     if let Some(error) = &outcome.error {
         warn!(
             "{channel}: agent {} failed for {}: {error}",
             outcome.agent_id, outcome.session_key
         );
     }
-    match &outcome.reply {
-        Some(text) => text_chunks(text, ctx, limits, mode, max_reply_chars, kmarkdown),
-        None => Vec::new(),
-    }
-}
-
-/// The messages of one reply text: a text over `maxReplyChars` is cut,
-/// with a note saying so; on KOOK mention markup that may not ping is
-/// escaped; then tags and chunks.
-pub(crate) fn text_chunks(
-    text: &str,
-    ctx: &TurnCtx,
-    limits: &ChunkLimits,
-    mode: ReplyToMode,
-    max_reply_chars: u32,
-    kmarkdown: Option<&MentionPolicy>,
-) -> Vec<OutboundChunk> {
-    let bounded = bound_reply(text, max_reply_chars as usize);
-    match kmarkdown {
-        Some(policy) => plan_reply(
-            &neutralize_kmarkdown(&bounded, policy),
-            Some(&ctx.message_id),
-            limits,
-            mode,
-        ),
-        None => plan_reply(&bounded, Some(&ctx.message_id), limits, mode),
-    }
+    shape_agent_reply(
+        outcome.reply.as_deref(),
+        outcome.failed,
+        &ctx.message_id,
+        shape,
+    )
 }

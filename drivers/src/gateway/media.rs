@@ -1,24 +1,22 @@
 //! What both channel loops do about media: submit a turn whose message has
 //! attachments once they are downloaded (keeping its place in the
-//! session's order), and split an agent's reply into its text and the
-//! files its `MEDIA:` lines name, reading those files off the loop and
-//! handing them back as an [`Input::Media`], and recording a turn's reply in
+//! session's order), read the files an agent's reply names (its
+//! `MEDIA:` lines, taken out by `krill_core::pipeline::shape_agent_reply`)
+//! off the loop, handing them back as an [`Input::Media`], and record a turn's reply in
 //! the outbox (at once, or once its files are read; uploads included, see
 //! `super::durable`), which sends it. The decisions are
 //! `krill_core::media`'s; each loop only maps the core's plan of a reply's
 //! files onto its platform's messages.
 
 use krill_core::agent::TurnInput;
-use krill_core::media::{
-    attach_media, delivery_notes, extract_media, InboundMedia, MediaFailure, MediaRef,
-};
-use krill_core::reply::{reply_target, ChunkLimits, MentionPolicy, OutboundChunk, ReplyToMode};
+use krill_core::media::{attach_media, delivery_notes, InboundMedia, MediaFailure};
+use krill_core::pipeline::ShapedReply;
+use krill_core::reply::OutboundChunk;
 use smol::channel::Sender;
 
 use super::durable::{Durable, ReplyMessage};
-use super::inbound::{reply_chunks, text_chunks};
 use super::{Input, Shared, TurnCtx};
-use crate::agent::{TurnOutcome, TurnTools};
+use crate::agent::TurnTools;
 use crate::media::outbound::{prepare, Prepared};
 use crate::media::{inbound::download_all, MediaSettings};
 
@@ -32,57 +30,6 @@ pub(crate) struct MediaDelivery {
     pub(crate) target: Option<String>,
     /// The files, and those that cannot be sent.
     pub(crate) prepared: Prepared,
-}
-
-/// An agent's reply: its chunks, and the files it names.
-pub(crate) struct ShapedReply {
-    pub(crate) chunks: Vec<OutboundChunk>,
-    pub(crate) media: Vec<MediaRef>,
-    pub(crate) target: Option<String>,
-}
-
-/// Shapes the reply of `outcome` ([`reply_chunks`], `kmarkdown` as there),
-/// taking its `MEDIA:` lines out first.
-pub(crate) fn shape_reply(
-    channel: &str,
-    ctx: &TurnCtx,
-    outcome: &TurnOutcome,
-    limits: &ChunkLimits,
-    mode: ReplyToMode,
-    max_reply_chars: u32,
-    kmarkdown: Option<&MentionPolicy>,
-) -> ShapedReply {
-    let extracted = match (&outcome.reply, outcome.failed) {
-        (Some(text), false) => extract_media(text),
-        _ => Default::default(),
-    };
-    if extracted.media.is_empty() {
-        return ShapedReply {
-            chunks: reply_chunks(
-                channel,
-                ctx,
-                outcome,
-                limits,
-                mode,
-                max_reply_chars,
-                kmarkdown,
-            ),
-            media: Vec::new(),
-            target: None,
-        };
-    }
-    ShapedReply {
-        chunks: text_chunks(
-            &extracted.text,
-            ctx,
-            limits,
-            mode,
-            max_reply_chars,
-            kmarkdown,
-        ),
-        target: reply_target(&extracted.text, Some(&ctx.message_id)),
-        media: extracted.media,
-    }
 }
 
 /// Reads the files of `reply` off the loop; the loop gets them back as

@@ -112,21 +112,18 @@ impl DiscordLoop {
 
     pub(super) fn handle_outcome(&mut self, now: Instant, ctx: TurnCtx, outcome: TurnOutcome) {
         self.stop_typing(&ctx.reply_to.chat_id);
-        if let Some(interaction) = &ctx.interaction {
+        let shape = ReplyShape {
+            limits: &self.limits,
+            mode: self.settings.reply_to_mode,
+            max_reply_chars: self.settings.max_reply_chars,
+            kmarkdown: None,
+        };
+        let reply = shape_outcome(&self.name, &ctx, &outcome, &shape);
+        if let Some(interaction) = ctx.interaction.clone() {
             // Answered through the interaction, not the outbox.
-            self.durable.turn_ended();
-            self.answer_deferred(now, interaction, &ctx, &outcome);
+            self.answer_deferred(now, &interaction, ctx, outcome.cancelled, reply);
             return;
         }
-        let reply = shape_reply(
-            &self.name,
-            &ctx,
-            &outcome,
-            &self.limits,
-            self.settings.reply_to_mode,
-            self.settings.max_reply_chars,
-            None,
-        );
         if let Some((ctx, reply)) =
             record_reply(&mut self.durable, &self.media, &self.inbox, ctx, reply)
         {

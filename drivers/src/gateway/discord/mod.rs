@@ -53,8 +53,8 @@ use krill_core::discord::{
 use krill_core::durable::{Admission, JournaledTurn, SendKind};
 use krill_core::pairing::Requester;
 use krill_core::pipeline::{
-    build_turn, plan_inbound, plan_reaction_turn, InboundAction, MessageFacts, MessageLine,
-    PlannedTurn, ReactionFacts, ReactionTurn, TurnSource,
+    answer_chunks, build_turn, plan_inbound, plan_reaction_turn, InboundAction, MessageFacts,
+    MessageLine, PlannedTurn, ReactionFacts, ReactionTurn, ReplyShape, TurnSource,
 };
 use krill_core::reply::{ChunkLimits, MentionPolicy, MentionScope};
 use krill_core::rest::discord::{CreateMessage, Request as DiscordRequest};
@@ -68,10 +68,10 @@ use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite};
 use super::deliveries::Deliveries;
 use super::durable::{Durable, Outgoing, ReplyMessage, TEXT};
-use super::inbound::{answer_chunks, log_decision, pairing_reply};
+use super::inbound::{log_decision, pairing_reply, shape_outcome};
 use super::link::RestLink;
 use super::media::{
-    record_media_reply, record_reply, shape_reply, submit_turn_with_media, MediaDelivery, MediaTurn,
+    record_media_reply, record_reply, submit_turn_with_media, MediaDelivery, MediaTurn,
 };
 use super::member_lookup::NameLookup;
 use super::socket::{feed, Socket};

@@ -19,17 +19,22 @@
 use krill_core::access::{Author, Decision, InboundMessage};
 use krill_core::commands::{parse_interaction, sync_plan, NOT_AUTHORIZED};
 use krill_core::config::Platform;
+use krill_core::pipeline::{answer_chunks, ShapedReply};
 use krill_core::reply::MentionPolicy;
 use krill_core::rest::discord::{InteractionResponse, Request as DiscordRequest};
 use serde_json::Value;
 use tracing::{debug, info, warn};
 
 use super::super::commands::{execute, CommandSite};
-use super::super::inbound::{answer_chunks, log_decision, reply_chunks};
+use super::super::inbound::log_decision;
+use super::super::media::record_reply;
 use super::{DiscordLoop, Located};
-use crate::agent::TurnOutcome;
 use crate::gateway::{InteractionToken, TurnCtx};
 use std::time::Instant;
+
+/// A slash command's answer when the agent's reply is only files: they
+/// follow in the command's chat.
+const FILES_FOLLOW: &str = "The files follow in this chat.";
 
 impl DiscordLoop {
     /// Asks Discord for the registered commands (see the module docs).
@@ -216,30 +221,28 @@ impl DiscordLoop {
     }
 
     /// The agent's reply to a deferred interaction: the first chunk edits
-    /// the "thinking…" response, the others follow.
+    /// the "thinking…" response, the others follow. Files the reply names
+    /// cannot ride on the interaction's webhook messages: they are sent to
+    /// the command's chat through the outbox like any reply's files (that
+    /// ends the turn); otherwise the turn ends here.
     pub(super) fn answer_deferred(
         &mut self,
         now: Instant,
         token: &InteractionToken,
-        ctx: &TurnCtx,
-        outcome: &TurnOutcome,
+        ctx: TurnCtx,
+        cancelled: bool,
+        reply: ShapedReply,
     ) {
-        let chunks = reply_chunks(
-            &self.name,
-            ctx,
-            outcome,
-            &self.limits,
-            self.settings.reply_to_mode,
-            self.settings.max_reply_chars,
-            None,
-        );
         let mentions = MentionPolicy::new(
             self.settings.allowed_mentions,
             ctx.participants.iter().map(String::as_str),
         );
-        let mut texts = chunks.into_iter().map(|c| c.text);
+        let files = !reply.media.is_empty();
+        let mut texts = reply.chunks.into_iter().map(|c| c.text);
         let first = texts.next().unwrap_or_else(|| {
-            if outcome.cancelled {
+            if files {
+                FILES_FOLLOW.to_owned()
+            } else if cancelled {
                 "Stopped.".to_owned()
             } else {
                 "The agent did not reply.".to_owned()
@@ -266,5 +269,17 @@ impl DiscordLoop {
                 },
             );
         }
+        if !files {
+            self.durable.turn_ended();
+            return;
+        }
+        // The interaction's id is no message: the files quote nothing.
+        let files_only = ShapedReply {
+            media: reply.media,
+            ..ShapedReply::default()
+        };
+        // Recorded once the files are read (`Input::Media`).
+        let recorded = record_reply(&mut self.durable, &self.media, &self.inbox, ctx, files_only);
+        debug_assert!(recorded.is_none(), "a reply with files waits for them");
     }
 }

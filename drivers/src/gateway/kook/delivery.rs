@@ -81,18 +81,17 @@ impl KookLoop {
     }
 
     pub(super) fn handle_outcome(&mut self, now: Instant, ctx: TurnCtx, outcome: TurnOutcome) {
-        let reply = shape_reply(
-            &self.name,
-            &ctx,
-            &outcome,
-            &self.limits,
-            self.settings.reply_to_mode,
-            self.settings.max_reply_chars,
-            Some(&MentionPolicy::new(
-                self.settings.allowed_mentions,
-                ctx.participants.iter().map(String::as_str),
-            )),
+        let mentions = MentionPolicy::new(
+            self.settings.allowed_mentions,
+            ctx.participants.iter().map(String::as_str),
         );
+        let shape = ReplyShape {
+            limits: &self.limits,
+            mode: self.settings.reply_to_mode,
+            max_reply_chars: self.settings.max_reply_chars,
+            kmarkdown: Some(&mentions),
+        };
+        let reply = shape_outcome(&self.name, &ctx, &outcome, &shape);
         if let Some((ctx, reply)) =
             record_reply(&mut self.durable, &self.media, &self.inbox, ctx, reply)
         {

@@ -33,7 +33,8 @@ use krill_core::kook::{
     Event, GatewayFetchError, Message, Output, ResumeState, Session, SessionConfig, State,
 };
 use krill_core::pipeline::{
-    build_turn, plan_inbound, InboundAction, MessageFacts, MessageLine, PlannedTurn, TurnSource,
+    answer_chunks, build_turn, plan_inbound, InboundAction, MessageFacts, MessageLine, PlannedTurn,
+    ReplyShape, TurnSource,
 };
 use krill_core::reply::{ChunkLimits, MentionPolicy, OutboundChunk};
 use krill_core::rest::kook::{
@@ -48,10 +49,10 @@ use super::acks::{AckTarget, AckTracker};
 use super::commands::{execute, CommandSite, Executed};
 use super::deliveries::Deliveries;
 use super::durable::{Durable, Outgoing, ReplyMessage, TEXT};
-use super::inbound::{answer_chunks, log_decision, pairing_reply};
+use super::inbound::{log_decision, pairing_reply, shape_outcome};
 use super::link::RestLink;
 use super::media::{
-    record_media_reply, record_reply, shape_reply, submit_turn_with_media, MediaDelivery, MediaTurn,
+    record_media_reply, record_reply, submit_turn_with_media, MediaDelivery, MediaTurn,
 };
 use super::socket::{feed, Socket};
 use super::status::Health;
