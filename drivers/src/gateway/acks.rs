@@ -6,7 +6,10 @@
 
 use std::collections::HashMap;
 
-use krill_core::rest::RequestId;
+use krill_core::config::Platform;
+use krill_core::rest::discord::Request as DiscordRequest;
+use krill_core::rest::kook::Request as KookRequest;
+use krill_core::rest::{Request, RequestId};
 
 use super::TurnCtx;
 
@@ -22,6 +25,27 @@ pub(crate) struct AckTarget {
     pub(crate) message_id: String,
     /// The emoji.
     pub(crate) emoji: String,
+}
+
+impl AckTarget {
+    /// The request that removes the reaction on `platform`.
+    pub(crate) fn removal(self, platform: Platform) -> Request {
+        match platform {
+            Platform::Discord => DiscordRequest::DeleteOwnReaction {
+                channel_id: self.chat_id,
+                message_id: self.message_id,
+                emoji: self.emoji,
+            }
+            .into(),
+            _ => KookRequest::DeleteReaction {
+                direct: self.direct,
+                msg_id: self.message_id,
+                emoji: self.emoji,
+                user_id: None,
+            }
+            .into(),
+        }
+    }
 }
 
 /// Which removals wait for which requests.

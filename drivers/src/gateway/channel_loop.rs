@@ -11,6 +11,7 @@ use krill_core::rest::RestEvent;
 use smol::channel::Receiver;
 use tracing::info;
 
+use super::account::AccountLoop;
 use super::link::RestLink;
 use super::status::{Health, StatusBoard};
 use super::{ChannelEnd, Input};
@@ -20,18 +21,17 @@ use crate::store::Store;
 /// [`run_loop`]. Implementors only map inputs to the core and the core's
 /// outputs to actions; the loop shape is the same for every platform.
 pub(crate) trait ChannelLoop {
-    /// `discord:<account>` / `kook:<account>`, for logs.
-    fn name(&self) -> &str;
+    /// What the loop holds for its account on every platform.
+    fn base(&self) -> &AccountLoop;
+    /// [`ChannelLoop::base`], to change.
+    fn base_mut(&mut self) -> &mut AccountLoop;
     /// Starts the machines.
     fn start(&mut self, now: Instant);
     /// Handles one output of the gateway machine; false when it had none.
     fn step_machine(&mut self, now: Instant) -> bool;
-    /// The account's REST link.
-    fn link(&mut self) -> &mut RestLink;
-    /// Handles one outcome of a REST request.
-    fn handle_rest_event(&mut self, now: Instant, event: RestEvent);
-    /// The reason to stop, once the channel must stop for good.
-    fn take_stop(&mut self) -> Option<String>;
+    /// Handles one outcome of a REST request that is not a `krill message
+    /// send` delivery's.
+    fn on_rest_event(&mut self, now: Instant, event: RestEvent);
     /// Ends the session properly before the loop returns.
     fn shut_down(&mut self, now: Instant);
     /// The earliest deadline of every machine the loop drives.
@@ -49,12 +49,41 @@ pub(crate) trait ChannelLoop {
     /// Graceful stop: closes the gateway sockets without ending the
     /// sessions and takes no more events.
     fn suspend(&mut self, now: Instant);
-    /// No turn running and no reply message waiting.
-    fn idle(&self) -> bool;
     /// Takes a reloaded config for this account (same connection).
     fn reload(&mut self, now: Instant, config: Arc<Config>, account: ResolvedAccount);
+
+    /// `discord:<account>` / `kook:<account>`, for logs.
+    fn name(&self) -> &str {
+        &self.base().name
+    }
+
+    /// The account's REST link.
+    fn link(&mut self) -> &mut RestLink {
+        &mut self.base_mut().link
+    }
+
+    /// Handles one outcome of a REST request: a delivery's goes to the
+    /// deliveries, any other to [`ChannelLoop::on_rest_event`].
+    fn handle_rest_event(&mut self, now: Instant, event: RestEvent) {
+        if let Some(event) = self.base_mut().rest_event(now, event) {
+            self.on_rest_event(now, event);
+        }
+    }
+
+    /// The reason to stop, once the channel must stop for good.
+    fn take_stop(&mut self) -> Option<String> {
+        self.base_mut().stopped.take()
+    }
+
     /// Stops the loop at the next turn (config reload).
-    fn request_stop(&mut self, reason: String);
+    fn request_stop(&mut self, reason: String) {
+        self.base_mut().stopped = Some(reason);
+    }
+
+    /// No turn running and no reply message waiting.
+    fn idle(&self) -> bool {
+        self.base().durable.idle()
+    }
 
     /// Drains the gateway machine's outputs and the planner's transmits and
     /// events until both are idle.

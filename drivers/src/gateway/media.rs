@@ -14,7 +14,10 @@ use krill_core::pipeline::ShapedReply;
 use krill_core::reply::OutboundChunk;
 use smol::channel::Sender;
 
-use super::durable::{Durable, ReplyMessage};
+use std::time::Instant;
+
+use super::account::AccountLoop;
+use super::durable::ReplyMessage;
 use super::{Input, Shared, TurnCtx};
 use crate::agent::TurnTools;
 use crate::media::outbound::{prepare, Prepared};
@@ -54,53 +57,51 @@ fn read_reply_files(
     .detach();
 }
 
-/// Records `reply` in the outbox, answering `ctx`'s turn, and gives back
-/// `ctx` with the outbox id of the reply's last message (`None`: nothing
-/// to send). A reply that names files is not recorded yet (`None`): the
-/// files are read off the loop ([`read_reply_files`]) and the loop records
-/// it when they are back ([`record_media_reply`]), so its order is kept
-/// and a crash meanwhile runs the turn again.
-pub(crate) fn record_reply(
-    durable: &mut Durable,
-    settings: &MediaSettings,
-    inbox: &Sender<Input>,
-    ctx: TurnCtx,
-    reply: ShapedReply,
-) -> Option<(TurnCtx, Option<i64>)> {
-    if !reply.media.is_empty() {
-        read_reply_files(settings, inbox, ctx, reply);
-        return None;
+impl AccountLoop {
+    /// Records `reply` in the outbox, answering `ctx`'s turn, and removes
+    /// the turn's ack once the reply is delivered (at once when there is
+    /// nothing to send). A reply that names files is not recorded yet: the
+    /// files are read off the loop ([`read_reply_files`]) and the loop
+    /// records it when they are back ([`AccountLoop::record_media_reply`]),
+    /// so its order is kept and a crash meanwhile runs the turn again.
+    pub(crate) fn record_reply(&mut self, now: Instant, ctx: TurnCtx, reply: ShapedReply) {
+        if !reply.media.is_empty() {
+            read_reply_files(&self.media, &self.inbox, ctx, reply);
+            return;
+        }
+        let recorded = self.durable.reply(
+            ctx.journal,
+            &ctx.reply_to.chat_id,
+            ctx.reply_to.direct,
+            reply.chunks,
+            &ctx.participants,
+        );
+        self.ack_after_reply(now, ctx, recorded);
     }
-    let recorded = durable.reply(
-        ctx.journal,
-        &ctx.reply_to.chat_id,
-        ctx.reply_to.direct,
-        reply.chunks,
-        &ctx.participants,
-    );
-    Some((ctx, recorded))
-}
 
-/// Records a reply whose files are read, answering `ctx`'s turn:
-/// `messages` (the platform's plan of its chunks and files), then a note
-/// naming the files that cannot go. Returns the outbox id of its last
-/// message (`None`: nothing to send).
-pub(crate) fn record_media_reply(
-    durable: &mut Durable,
-    ctx: &TurnCtx,
-    mut messages: Vec<ReplyMessage>,
-    failures: &[MediaFailure],
-) -> Option<i64> {
-    if let Some(note) = delivery_notes(failures) {
-        messages.push(ReplyMessage::Note(note));
+    /// Records a reply whose files are read, answering `ctx`'s turn:
+    /// `messages` (the platform's plan of its chunks and files), then a
+    /// note naming the files that cannot go; the ack as
+    /// [`AccountLoop::record_reply`].
+    pub(crate) fn record_media_reply(
+        &mut self,
+        now: Instant,
+        ctx: TurnCtx,
+        mut messages: Vec<ReplyMessage>,
+        failures: &[MediaFailure],
+    ) {
+        if let Some(note) = delivery_notes(failures) {
+            messages.push(ReplyMessage::Note(note));
+        }
+        let recorded = self.durable.reply_messages(
+            ctx.journal,
+            &ctx.reply_to.chat_id,
+            ctx.reply_to.direct,
+            messages,
+            &ctx.participants,
+        );
+        self.ack_after_reply(now, ctx, recorded);
     }
-    durable.reply_messages(
-        ctx.journal,
-        &ctx.reply_to.chat_id,
-        ctx.reply_to.direct,
-        messages,
-        &ctx.participants,
-    )
 }
 
 /// The attachments of a turn's message and where they go.

@@ -27,6 +27,7 @@
 //! clear error and leaves the others running; when every channel has
 //! stopped the process exits 1.
 
+mod account;
 mod acks;
 mod channel_loop;
 mod commands;
@@ -50,23 +51,20 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use krill_core::access::{AccessPolicy, ResolvedAllowlists};
 use krill_core::agent::BackendSpec;
 use krill_core::config::ResolvedAccount;
 use krill_core::config::{resolve_accounts_report, Config, Platform, SkipReason};
 use krill_core::durable::JournaledTurn;
 use krill_core::rest::http::HttpResponse;
-use krill_core::rest::{Api, Planner, RequestId, RetryPolicy};
+use krill_core::rest::RequestId;
 use krill_core::routing::ReplyTarget;
-use smol::channel::{Receiver, Sender};
+use smol::channel::Receiver;
 use tracing::{debug, info, warn};
 
 use crate::agent::{AgentRunner, AgentSpec, AgentsTable, TranscriptStore, TurnOutcome};
 use crate::config_file::LoadedConfig;
 use crate::http::TransportError;
-use crate::pairing_store::{AllowFromWatcher, PairingStore};
 use crate::store::Store;
-use link::RestLink;
 use socket::SocketEvent;
 use status::StatusBoard;
 
@@ -222,48 +220,6 @@ pub(crate) struct Shared {
     pub(crate) transcripts: Arc<TranscriptStore>,
     /// The config file (`/config` reads and edits it).
     pub(crate) config_path: PathBuf,
-}
-
-/// What every channel loop starts with for its bot account: the REST link
-/// (a planner for the account's API), the access policy (its start-up
-/// warnings logged), the pairing store and the watcher of its approvals.
-pub(crate) struct AccountParts {
-    pub(crate) link: RestLink,
-    pub(crate) policy: AccessPolicy,
-    pub(crate) pairing: PairingStore,
-    pub(crate) approved: AllowFromWatcher,
-}
-
-impl AccountParts {
-    /// Builds them for `account` (logs as `name`).
-    pub(crate) fn new(
-        name: &str,
-        account: &ResolvedAccount,
-        rest: (&str, RetryPolicy),
-        names: ResolvedAllowlists,
-        shared: &Shared,
-        inbox: &Sender<Input>,
-        seed: u64,
-    ) -> Self {
-        let (api_base_url, retry) = rest;
-        let api = Api::new(account.platform, api_base_url, account.token.clone());
-        let planner = Planner::new(api, retry, seed.rotate_left(17));
-        let policy = AccessPolicy::new(&shared.config, account, names);
-        for warning in policy.startup_warnings() {
-            warn!("{name}: {warning}");
-        }
-        let pairing = PairingStore::new(
-            crate::paths::credentials_dir(&shared.state_dir),
-            account.platform,
-        );
-        let approved = AllowFromWatcher::new(&pairing);
-        Self {
-            link: RestLink::new(planner, inbox.clone()),
-            policy,
-            pairing,
-            approved,
-        }
-    }
 }
 
 /// The agents of the config: every `agents.list[]` entry, plus the default

@@ -3,30 +3,34 @@
 //! reload, shutdown and the health report).
 
 use super::*;
-use crate::gateway::deliveries::DeliveryShape;
 
 impl ChannelLoop for DiscordLoop {
-    fn name(&self) -> &str {
-        &self.name
+    fn base(&self) -> &AccountLoop {
+        &self.base
+    }
+
+    fn base_mut(&mut self) -> &mut AccountLoop {
+        &mut self.base
     }
 
     fn start(&mut self, now: Instant) {
         for slot in &mut self.shards {
             slot.shard.start(now);
         }
-        let media = &self.media;
-        self.durable
+        let media = &self.base.media;
+        self.base
+            .durable
             .recover_outbox(false, |file| read_recorded(media, file));
         self.recover_turns(now);
     }
 
     fn pump_outbox(&mut self, now: Instant) {
-        let (link, name) = (&mut self.link, &self.name);
+        let (link, name) = (&mut self.base.link, &self.base.name);
         let scope = self.settings.allowed_mentions;
-        self.durable.pump(now, |kind, out| {
+        self.base.durable.pump(now, |kind, out| {
             send_outgoing(link, name, scope, now, kind, out)
         });
-        self.finish_replies(now);
+        self.base.finish_replies(now);
     }
 
     fn save_sessions(&mut self) {
@@ -36,7 +40,8 @@ impl ChannelLoop for DiscordLoop {
                 resume_url: state.resume_gateway_url,
                 seq: state.seq,
             });
-            self.durable
+            self.base
+                .durable
                 .save_session(slot.shard.config().shard_id, saved);
         }
     }
@@ -54,10 +59,6 @@ impl ChannelLoop for DiscordLoop {
         }
     }
 
-    fn idle(&self) -> bool {
-        self.durable.idle()
-    }
-
     fn step_machine(&mut self, now: Instant) -> bool {
         let mut stepped = false;
         for index in 0..self.shards.len() {
@@ -69,18 +70,100 @@ impl ChannelLoop for DiscordLoop {
         stepped
     }
 
-    fn link(&mut self) -> &mut RestLink {
-        &mut self.link
-    }
-
-    fn handle_rest_event(&mut self, now: Instant, event: RestEvent) {
-        if let Some(event) = self.deliveries.handle(now, &mut self.link, event) {
-            self.on_rest_event(now, event);
+    fn on_rest_event(&mut self, now: Instant, event: RestEvent) {
+        let event = match event {
+            RestEvent::Completed { id, response } => {
+                let posted = match &response {
+                    Response::DiscordMessage(m) => Some((m.id.clone(), m.channel_id.clone())),
+                    _ => None,
+                };
+                if self
+                    .tool_calls
+                    .on_outcome(now, &mut self.base.link, id, Ok(response.clone()))
+                {
+                    // A message the tool sent is the bot's too (reactions
+                    // on it can trigger turns).
+                    if let Some((message_id, channel_id)) = posted {
+                        self.remember_bot_message(now, &message_id, &channel_id);
+                    }
+                    return;
+                }
+                RestEvent::Completed { id, response }
+            }
+            RestEvent::Failed { id, error } => {
+                if self
+                    .tool_calls
+                    .on_outcome(now, &mut self.base.link, id, Err(error.clone()))
+                {
+                    self.stop_if_halted();
+                    return;
+                }
+                RestEvent::Failed { id, error }
+            }
+            other => other,
+        };
+        match event {
+            RestEvent::Completed { id, response } => {
+                if let Some(slot) = self.fetching(id) {
+                    slot.gateway_fetch = None;
+                    match response {
+                        Response::DiscordGatewayBot(info) => {
+                            slot.shard.handle_gateway_fetched(now, Ok(info))
+                        }
+                        _ => slot.shard.handle_gateway_fetched(
+                            now,
+                            Err(GatewayFetchError::Transient { retry_after: None }),
+                        ),
+                    }
+                } else if let Some(added) = self.lookup.answered(&self.base.name, id, Ok(&response))
+                {
+                    if added {
+                        self.rebuild_policy();
+                    }
+                } else if let Response::DiscordMessage(posted) = &response {
+                    self.base.replies_out += 1;
+                    self.remember_bot_message(now, &posted.id, &posted.channel_id);
+                    self.base.durable.completed(id, Some(&posted.id));
+                } else if self.commands_fetch == Some(id) {
+                    self.commands_fetch = None;
+                    if let Response::DiscordCommands(registered) = &response {
+                        self.commands_fetched(now, registered);
+                    }
+                } else {
+                    self.base.durable.completed(id, None);
+                }
+                self.base.finish(now, id);
+            }
+            RestEvent::Failed { id, error } => {
+                let name = self.base.name.clone();
+                if let Some(slot) = self.fetching(id) {
+                    slot.gateway_fetch = None;
+                    let fetch_error = match error {
+                        RestError::Unauthorized { .. } => GatewayFetchError::Unauthorized,
+                        _ => GatewayFetchError::Transient { retry_after: None },
+                    };
+                    warn!("{name}: GET /gateway/bot failed: {error}");
+                    slot.shard.handle_gateway_fetched(now, Err(fetch_error));
+                } else if self.lookup.answered(&name, id, Err(&error)).is_some() {
+                    debug!("{name}: member search failed: {error}");
+                } else if self.base.durable.owns(id) {
+                    self.base.durable.failed(now, id, &error);
+                } else {
+                    if self.commands_fetch == Some(id) {
+                        self.commands_fetch = None;
+                    }
+                    warn!("{}: request failed: {error}", self.base.name);
+                }
+                self.base.finish(now, id);
+            }
+            RestEvent::Retrying { id, at, reason } => debug!(
+                "{}: request {id:?} retried in {:.1}s: {reason:?}",
+                self.base.name,
+                at.saturating_duration_since(now).as_secs_f64()
+            ),
+            _ => {}
         }
-    }
-
-    fn take_stop(&mut self) -> Option<String> {
-        self.stopped.take()
+        self.stop_if_halted();
     }
 
     fn shut_down(&mut self, now: Instant) {
@@ -89,7 +172,8 @@ impl ChannelLoop for DiscordLoop {
         for slot in &mut self.shards {
             slot.shard.shutdown(now);
             // Closed with 1000: the session is over, nothing to resume.
-            self.durable
+            self.base
+                .durable
                 .save_session(slot.shard.config().shard_id, None);
             while let Some(output) = slot.shard.poll_output() {
                 if let Output::Close { code } = output {
@@ -108,8 +192,7 @@ impl ChannelLoop for DiscordLoop {
             .filter_map(|slot| slot.shard.poll_timeout());
         [
             shards.min(),
-            self.link.poll_timeout(),
-            self.durable.deadline(),
+            self.base.deadline(),
             self.typing
                 .values()
                 .filter(|typing| typing.turns > 0)
@@ -132,31 +215,26 @@ impl ChannelLoop for DiscordLoop {
                     feed(
                         &mut slot.shard,
                         &mut slot.socket,
-                        &self.name,
+                        &self.base.name,
                         now,
                         conn,
                         event,
                     );
                 }
             }
-            Input::Http { id, result } => self.link.handle(now, id, result),
+            Input::Http { id, result } => self.base.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, *outcome),
             Input::Media { ctx, delivery } => self.deliver_media(now, ctx, delivery),
             Input::Deliver(request) => {
-                let shape = DeliveryShape {
-                    platform: Platform::Discord,
-                    limits: &self.limits,
-                    file_limits: self.media.file_limits(),
-                    mentions: self.settings.allowed_mentions,
-                };
-                self.deliveries
-                    .deliver(now, &mut self.link, &shape, request);
+                let mentions = self.settings.allowed_mentions;
+                self.base.deliver(now, request, mentions);
             }
             // `run_loop` hands these to `suspend` / `reload` / `request_stop`.
             Input::Drain | Input::Reload { .. } | Input::Stop { .. } => {}
             Input::Tool(call) => {
                 let facts = KnownChannels(&self.channels);
-                self.tool_calls.start(now, &mut self.link, &facts, call);
+                self.tool_calls
+                    .start(now, &mut self.base.link, &facts, call);
             }
         }
     }
@@ -172,32 +250,28 @@ impl ChannelLoop for DiscordLoop {
         let Some(settings) = account.discord().cloned() else {
             return;
         };
-        self.limits = ChunkLimits::discord(
+        self.base.limits = ChunkLimits::discord(
             Some(settings.text_chunk_limit as usize),
             Some(settings.max_lines_per_message as usize),
             settings.chunk_mode,
         );
-        self.media = MediaSettings::new(
+        self.base.media = MediaSettings::new(
             &config,
-            &self.shared.state_dir,
+            &self.base.shared.state_dir,
             Platform::Discord,
             settings.media_max_mb,
         );
-        self.shared.config = config;
-        self.account = account;
+        self.base.shared.config = config;
+        self.base.account = account;
         self.settings = settings;
         let unresolved = self.rebuild_policy();
         let guilds: Vec<String> = self.guilds.keys().cloned().collect();
         for guild_id in guilds {
             self.lookup
-                .search(now, &mut self.link, &guild_id, &unresolved);
+                .search(now, &mut self.base.link, &guild_id, &unresolved);
         }
-        info!("{}: config reloaded", self.name);
+        info!("{}: config reloaded", self.base.name);
         self.sync_commands(now);
-    }
-
-    fn request_stop(&mut self, reason: String) {
-        self.stopped = Some(reason);
     }
 
     fn report(&self, now: Instant, health: &mut Health) {
@@ -237,8 +311,8 @@ impl ChannelLoop for DiscordLoop {
             .max()
             .flatten()
             .map(|d| now - d);
-        health.messages_in = self.messages_in;
-        health.replies_out = self.replies_out;
+        health.messages_in = self.base.messages_in;
+        health.replies_out = self.base.replies_out;
         health.content_seen = self.content_seen;
         health.notices = self
             .lookup

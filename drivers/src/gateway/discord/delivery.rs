@@ -15,7 +15,7 @@ impl DiscordLoop {
         typing.turns += 1;
         if typing.turns == 1 && typing.renew_at <= now {
             typing.renew_at = now + TYPING_RENEW;
-            self.link.submit(
+            self.base.link.submit(
                 now,
                 DiscordRequest::TriggerTyping {
                     channel_id: channel_id.to_owned(),
@@ -46,7 +46,8 @@ impl DiscordLoop {
             if let Some(typing) = self.typing.get_mut(&channel_id) {
                 typing.renew_at = now + TYPING_RENEW;
             }
-            self.link
+            self.base
+                .link
                 .submit(now, DiscordRequest::TriggerTyping { channel_id });
         }
     }
@@ -58,7 +59,7 @@ impl DiscordLoop {
         text: String,
         reply_to: Option<String>,
     ) {
-        self.link.submit(
+        self.base.link.submit(
             now,
             DiscordRequest::CreateMessage(CreateMessage {
                 channel_id: channel_id.to_owned(),
@@ -92,42 +93,24 @@ impl DiscordLoop {
                 },
             })
             .collect();
-        let reply = record_media_reply(
-            &mut self.durable,
-            &ctx,
-            messages,
-            &delivery.prepared.failures,
-        );
-        self.ack_after_reply(now, ctx, reply);
-    }
-
-    /// Removes the ack of `ctx`'s message once `reply` is delivered (at
-    /// once when there is nothing to send), when configured.
-    fn ack_after_reply(&mut self, now: Instant, ctx: TurnCtx, reply: Option<i64>) {
-        let remove = self.shared.config.messages.remove_ack_after_reply;
-        if let Some(ack) = self.acks.after_turn(remove, ctx, reply) {
-            self.remove_ack(now, ack);
-        }
+        self.base
+            .record_media_reply(now, ctx, messages, &delivery.prepared.failures);
     }
 
     pub(super) fn handle_outcome(&mut self, now: Instant, ctx: TurnCtx, outcome: TurnOutcome) {
         self.stop_typing(&ctx.reply_to.chat_id);
         let shape = ReplyShape {
-            limits: &self.limits,
+            limits: &self.base.limits,
             mode: self.settings.reply_to_mode,
             max_reply_chars: self.settings.max_reply_chars,
             kmarkdown: None,
         };
-        let reply = shape_outcome(&self.name, &ctx, &outcome, &shape);
+        let reply = shape_outcome(&self.base.name, &ctx, &outcome, &shape);
         if let Some(interaction) = ctx.interaction.clone() {
             // Answered through the interaction, not the outbox.
             self.answer_deferred(now, &interaction, ctx, outcome.cancelled, reply);
             return;
         }
-        if let Some((ctx, reply)) =
-            record_reply(&mut self.durable, &self.media, &self.inbox, ctx, reply)
-        {
-            self.ack_after_reply(now, ctx, reply);
-        }
+        self.base.record_reply(now, ctx, reply);
     }
 }

@@ -49,7 +49,7 @@ impl DiscordLoop {
         };
         info!(
             "{}: guild {} available as discord:{} ({} channels)",
-            self.name,
+            self.base.name,
             guild.id,
             guild_slug(&self.settings.guilds, &place),
             guild.channels.len()
@@ -58,17 +58,17 @@ impl DiscordLoop {
         self.guilds.insert(guild_id.clone(), guild);
         let unresolved = self.rebuild_policy();
         self.lookup
-            .search(now, &mut self.link, &guild_id, &unresolved);
+            .search(now, &mut self.base.link, &guild_id, &unresolved);
     }
 
     /// The access policy from the settings in force and the names the bot
     /// can see now (allowlist names resolved, each new mapping logged);
     /// returns the names still unresolved.
     pub(super) fn rebuild_policy(&mut self) -> Vec<String> {
-        let (names, unresolved) = self
-            .lookup
-            .resolve(&self.name, &self.settings, &self.guilds);
-        self.policy = AccessPolicy::new(&self.shared.config, &self.account, names);
+        let (names, unresolved) =
+            self.lookup
+                .resolve(&self.base.name, &self.settings, &self.guilds);
+        self.base.policy = AccessPolicy::new(&self.base.shared.config, &self.base.account, names);
         unresolved
     }
 
@@ -129,7 +129,7 @@ impl DiscordLoop {
             self.bot_messages.record(message_id, channel_id, now);
             debug!(
                 "{}: remembered bot message {message_id} in {channel_id}",
-                self.name
+                self.base.name
             );
         }
     }

@@ -6,8 +6,8 @@ use super::*;
 
 impl DiscordLoop {
     pub(super) fn handle_message(&mut self, now: Instant, message: Message) {
-        self.messages_in += 1;
-        let bot_id = self.bot_id.clone();
+        self.base.messages_in += 1;
+        let bot_id = self.base.bot_id.clone();
         let channel_id = message.channel_id.to_string();
         if content_without_mention(&message, &bot_id) {
             self.content_seen += 1;
@@ -46,7 +46,7 @@ impl DiscordLoop {
         self.remember_author(&inbound_author);
         let inbound = InboundMessage {
             platform: Platform::Discord,
-            account_id: self.account.account_id.clone(),
+            account_id: self.base.account.account_id.clone(),
             chat,
             guild,
             channel,
@@ -62,18 +62,21 @@ impl DiscordLoop {
             bot_user_id: bot_id,
             native_command: false,
         };
-        let (approved, store_error) = self.approved.ids();
+        let (approved, store_error) = self.base.approved.ids();
         if let Some(error) = store_error {
-            warn!("{}: cannot read the approved pairings: {error}", self.name);
+            warn!(
+                "{}: cannot read the approved pairings: {error}",
+                self.base.name
+            );
         }
-        let decision = self.policy.decide(&inbound, approved);
+        let decision = self.base.policy.decide(&inbound, approved);
         log_decision(
             Platform::Discord,
             &label,
             &channel_id,
             &inbound.author,
             &decision,
-            self.policy.sender_notice(&inbound, &decision),
+            self.base.policy.sender_notice(&inbound, &decision),
         );
         let paired = approved.to_vec();
         let guild_id = inbound.guild.as_ref().map(|g| g.id.clone());
@@ -83,7 +86,7 @@ impl DiscordLoop {
         };
         let facts = MessageFacts {
             channel: ChannelKind::Discord,
-            account_id: &self.account.account_id,
+            account_id: &self.base.account.account_id,
             chat,
             chat_id: &channel_id,
             message_id: &message.id,
@@ -104,7 +107,12 @@ impl DiscordLoop {
             dm_history_limit,
             topic: self.topic_of(&channel_id),
         };
-        match plan_inbound(&self.shared.config, decision, facts, &mut self.histories) {
+        match plan_inbound(
+            &self.base.shared.config,
+            decision,
+            facts,
+            &mut self.base.histories,
+        ) {
             InboundAction::Turn(planned) => {
                 self.run_planned_turn(now, *planned, &channel_id, guild_id);
             }
@@ -113,11 +121,11 @@ impl DiscordLoop {
                 allowed,
             } => {
                 let executed = execute(
-                    &self.shared,
+                    &self.base.shared,
                     &CommandSite {
                         inbound: &inbound,
                         allowed: &allowed,
-                        policy: &self.policy,
+                        policy: &self.base.policy,
                         paired: &paired,
                         native: false,
                         config_writes: self.settings.config_writes,
@@ -125,7 +133,7 @@ impl DiscordLoop {
                     &invocation,
                 );
                 if let Some(text) = &executed.reply {
-                    for chunk in answer_chunks(text, &self.limits) {
+                    for chunk in answer_chunks(text, &self.base.limits) {
                         self.send_text(now, &channel_id, chunk.text, None);
                     }
                 }
@@ -145,10 +153,11 @@ impl DiscordLoop {
                 let requester = Requester {
                     id: challenge.sender.id.clone(),
                     name: Some(challenge.sender.name.clone()),
-                    account_id: self.account.account_id.clone(),
+                    account_id: self.base.account.account_id.clone(),
                     chat_id: Some(channel_id.clone()),
                 };
-                if let Some(text) = pairing_reply(&self.pairing, Platform::Discord, &requester) {
+                if let Some(text) = pairing_reply(&self.base.pairing, Platform::Discord, &requester)
+                {
                     self.send_text(now, &channel_id, text, None);
                 }
             }
@@ -171,38 +180,26 @@ impl DiscordLoop {
             ack,
             media,
         } = planned;
-        let message_id = journaled.turn.message_id.clone();
-        let journal = match self.durable.admit(&message_id, &journaled) {
-            Admission::Run { id } => Some(id),
-            Admission::AlreadyJournaled => {
-                debug!("{}: message {message_id} was already handled", self.name);
-                return;
-            }
-            _ => None,
+        let Some(journal) = self.base.journal_turn(&journaled) else {
+            return;
         };
         let JournaledTurn {
             turn, participants, ..
         } = journaled;
+        let message_id = turn.message_id.clone();
         if let Some(emoji) = &ack {
-            let add = self.link.submit(
-                now,
-                DiscordRequest::CreateReaction {
-                    channel_id: channel_id.to_owned(),
-                    message_id: message_id.clone(),
-                    emoji: emoji.clone(),
-                },
-            );
-            if let Some(add) = add {
-                self.acks.adding(
-                    add,
-                    AckTarget {
-                        chat_id: channel_id.to_owned(),
-                        direct: allowed.route.reply_to.direct,
-                        message_id: message_id.clone(),
-                        emoji: emoji.clone(),
-                    },
-                );
-            }
+            let target = AckTarget {
+                chat_id: channel_id.to_owned(),
+                direct: allowed.route.reply_to.direct,
+                message_id: message_id.clone(),
+                emoji: emoji.clone(),
+            };
+            let request = DiscordRequest::CreateReaction {
+                channel_id: channel_id.to_owned(),
+                message_id: message_id.clone(),
+                emoji: emoji.clone(),
+            };
+            self.base.add_ack(now, request, target);
         }
         let delivery = Delivery {
             message_id,
@@ -228,7 +225,7 @@ impl DiscordLoop {
             allowed,
             &TurnSource {
                 channel: ChannelKind::Discord,
-                account_id: &self.account.account_id,
+                account_id: &self.base.account.account_id,
                 chat_type: if direct {
                     ChatType::Direct
                 } else {
@@ -244,7 +241,7 @@ impl DiscordLoop {
                     None
                 },
                 topic: None,
-                config: &self.shared.config,
+                config: &self.base.shared.config,
             },
         )
     }
@@ -260,7 +257,7 @@ impl DiscordLoop {
         guild_id: Option<String>,
         delivery: Delivery,
     ) {
-        self.durable.turn_started();
+        self.base.durable.turn_started();
         // A slash command's id is no message: the tool gets no default
         // message to act on.
         let message_id = match delivery.interaction {
@@ -271,7 +268,7 @@ impl DiscordLoop {
         if !events.is_empty() {
             debug!(
                 "{}: {} system event(s) for {}",
-                self.name,
+                self.base.name,
                 events.len(),
                 turn.session_key
             );
@@ -281,7 +278,7 @@ impl DiscordLoop {
         self.start_typing(now, &channel_id);
         debug!(
             "{}: turn for {} in {}",
-            self.name, allowed.route.session_key, channel_id
+            self.base.name, allowed.route.session_key, channel_id
         );
         let offered = offered_actions(
             &self.settings.actions,
@@ -292,7 +289,7 @@ impl DiscordLoop {
         turn.tools = self.tool_specs.specs(&offered);
         let tools = (!offered.is_empty()).then(|| TurnTools {
             handler: Arc::new(LoopTools {
-                inbox: self.inbox.clone(),
+                inbox: self.base.inbox.clone(),
                 scope: Arc::new(TurnScope {
                     guild_id,
                     channel_id: channel_id.clone(),
@@ -308,7 +305,7 @@ impl DiscordLoop {
             }),
         });
         let ctx = TurnCtx {
-            channel: self.index,
+            channel: self.base.index,
             reply_to: allowed.route.reply_to.clone(),
             message_id: delivery.message_id,
             ack: delivery.ack,
@@ -317,11 +314,11 @@ impl DiscordLoop {
             interaction: delivery.interaction,
         };
         let media_turn = MediaTurn {
-            settings: &self.media,
+            settings: &self.base.media,
             platform: "discord",
             media,
         };
-        submit_turn_with_media(&self.shared, media_turn, turn, ctx, tools);
+        submit_turn_with_media(&self.base.shared, media_turn, turn, ctx, tools);
     }
 
     /// Remembers a message author's names (DM reactions carry only an id).

@@ -42,15 +42,14 @@ use krill_core::access::{
     InboundReaction, Place, ReactionDecision, ReactionEmoji,
 };
 use krill_core::agent::{
-    prepend_system_events, ChannelHistories, ChannelKind, ChatType, ContextMessage, SystemEvents,
-    TurnInput,
+    prepend_system_events, ChannelKind, ChatType, ContextMessage, SystemEvents, TurnInput,
 };
 use krill_core::config::{Config, DiscordSettings, Platform, ResolvedAccount};
 use krill_core::discord::{
     Channel, Dispatch, Event, GatewayFetchError, Guild, IdentifyLimiter, Message, Output, Reaction,
     ResumeState, Shard, ShardConfig, ShardState, DEFAULT_INTENTS,
 };
-use krill_core::durable::{Admission, JournaledTurn, SendKind};
+use krill_core::durable::{JournaledTurn, SendKind};
 use krill_core::pairing::Requester;
 use krill_core::pipeline::{
     answer_chunks, build_turn, plan_inbound, plan_reaction_turn, InboundAction, MessageFacts,
@@ -64,22 +63,20 @@ use krill_core::tools::{offered_actions, ChannelFact, ChannelFacts, SpecCache, T
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
-use super::acks::{AckTarget, AckTracker};
+use super::account::{AccountLoop, AccountSetup, RecoveredTurn};
+use super::acks::AckTarget;
 use super::commands::{execute, CommandSite};
-use super::deliveries::Deliveries;
-use super::durable::{Durable, Outgoing, ReplyMessage, TEXT};
+use super::durable::{Outgoing, ReplyMessage, TEXT};
 use super::inbound::{log_decision, pairing_reply, shape_outcome};
 use super::link::RestLink;
-use super::media::{
-    record_media_reply, record_reply, submit_turn_with_media, MediaDelivery, MediaTurn,
-};
+use super::media::{submit_turn_with_media, MediaDelivery, MediaTurn};
 use super::member_lookup::NameLookup;
 use super::socket::{feed, Socket};
 use super::status::Health;
 use super::tools::{LoopTools, ToolCalls};
 use super::{
-    run_loop, unix_ms, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, InteractionToken,
-    Shared, TurnCtx,
+    run_loop, unix_ms, user_agent, ChannelEnd, ChannelLoop, Input, InteractionToken, Shared,
+    TurnCtx,
 };
 
 mod channel_loop;
@@ -91,7 +88,7 @@ mod reactions;
 use crate::agent::{TurnOutcome, TurnTools};
 use crate::media::outbound::read_recorded;
 use crate::media::MediaSettings;
-use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
+use crate::pairing_store::random_seed;
 use crate::store::resume::SavedSession;
 use krill_core::durable::UPLOAD;
 use krill_core::media::{discord_media, plan_discord_delivery, DiscordSend, InboundMedia};
@@ -100,7 +97,6 @@ use krill_core::rest::discord::CreateMessageWithFiles;
 /// Channel kinds Discord uses for threads (announcement, public, private).
 const THREAD_KINDS: [u16; 3] = [10, 11, 12];
 /// Channels whose guild context is kept at most.
-const MAX_HISTORY_CHANNELS: usize = 512;
 /// Typing lasts 10 s on Discord; renew a little before.
 const TYPING_RENEW: Duration = krill_core::agent::ack::TYPING_RENEW_INTERVAL;
 /// Message authors remembered for naming DM reactors (forgotten all at once
@@ -179,53 +175,31 @@ struct ShardSlot {
 }
 
 struct DiscordLoop {
-    index: usize,
-    name: String,
-    account: ResolvedAccount,
+    /// What every platform's loop holds for its account.
+    base: AccountLoop,
     settings: DiscordSettings,
-    shared: Shared,
-    inbox: Sender<Input>,
     /// The shards this process runs (`channels.discord.shards`, else shard
     /// 0 of 1).
     shards: Vec<ShardSlot>,
     /// Identify pacing across the shards (`shard_id % max_concurrency`).
     identify: IdentifyLimiter,
-    /// The bot's user id, from READY.
-    bot_id: String,
     /// The application id, from READY (slash commands, interaction
     /// webhooks).
     application_id: String,
     /// The pending `GET /applications/{id}/commands`.
     commands_fetch: Option<RequestId>,
-    link: RestLink,
-    next_conn: u64,
-    policy: AccessPolicy,
     guilds: HashMap<String, Guild>,
     channels: HashMap<String, KnownChannel>,
     lookup: NameLookup,
-    pairing: PairingStore,
-    approved: AllowFromWatcher,
-    histories: ChannelHistories,
     typing: HashMap<String, Typing>,
-    acks: AckTracker,
     bot_messages: BotMessages,
     system_events: SystemEvents,
     authors: HashMap<String, Author>,
-    messages_in: u64,
     /// Guild messages from others with text that did not mention the bot
     /// (see [`crate::status_file::ChannelStatus::content_seen`]).
     content_seen: u64,
-    replies_out: u64,
-    limits: ChunkLimits,
-    /// Where media goes and how large it may be.
-    media: MediaSettings,
     /// `discord` tool calls waiting for their requests.
     tool_calls: ToolCalls,
-    /// `krill message send` deliveries in progress.
-    deliveries: Deliveries,
-    stopped: Option<String>,
-    /// Sessions saved, journal, outbox.
-    durable: Durable,
     /// The `discord` tool's specs per set of offered actions.
     tool_specs: SpecCache,
 }
@@ -260,22 +234,32 @@ impl DiscordLoop {
             Some(range) => (range.ids().collect::<Vec<u32>>(), range.total.max(1)),
             None => (vec![0], 1),
         };
-        let mut durable = Durable::new(
-            &name,
-            Platform::Discord,
-            &account.account_id,
-            shared.store.clone(),
-            str::to_owned,
-        );
+        let (names, _) = resolve_names(&settings, &Directory::default());
+        let setup = AccountSetup {
+            rest: (&settings.api_base_url, settings.retry),
+            names,
+            limits: ChunkLimits::discord(
+                Some(settings.text_chunk_limit as usize),
+                Some(settings.max_lines_per_message as usize),
+                settings.chunk_mode,
+            ),
+            history_limit: settings.history_limit,
+            media_max_mb: settings.media_max_mb,
+            note_format: str::to_owned,
+        };
+        let mut base = AccountLoop::new(index, name, account, shared, inbox, seed, setup);
+        base.link
+            .set_global_rate_limit(settings.global_rate_limit as usize);
+        let name = &base.name;
         let shards = ids
             .into_iter()
             .map(|id| {
-                let mut config = ShardConfig::new(account.token.clone());
+                let mut config = ShardConfig::new(base.account.token.clone());
                 config.intents = settings.intents.unwrap_or(DEFAULT_INTENTS);
                 config.shard_id = id;
                 config.shard_count = count;
                 let mut shard = Shard::new(config, seed ^ u64::from(id).rotate_left(32));
-                if let Some(saved) = durable.saved_session(id) {
+                if let Some(saved) = base.durable.saved_session(id) {
                     info!("{name}: shard {id} resumes its saved session");
                     shard.restore(ResumeState {
                         session_id: saved.session_id,
@@ -293,66 +277,22 @@ impl DiscordLoop {
         if shards.len() > 1 {
             info!("{name}: running {} shards of {count}", shards.len());
         }
-        let (names, _) = resolve_names(&settings, &Directory::default());
-        let mut parts = AccountParts::new(
-            &name,
-            &account,
-            (&settings.api_base_url, settings.retry),
-            names,
-            &shared,
-            &inbox,
-            seed,
-        );
-        parts
-            .link
-            .set_global_rate_limit(settings.global_rate_limit as usize);
-        let limits = ChunkLimits::discord(
-            Some(settings.text_chunk_limit as usize),
-            Some(settings.max_lines_per_message as usize),
-            settings.chunk_mode,
-        );
-        let history_cap = (settings.history_limit as usize).max(1);
-        let media = MediaSettings::new(
-            &shared.config,
-            &shared.state_dir,
-            Platform::Discord,
-            settings.media_max_mb,
-        );
         Self {
-            index,
-            name,
-            link: parts.link,
+            base,
             shards,
             identify: IdentifyLimiter::new(1),
-            bot_id: String::new(),
             application_id: String::new(),
             commands_fetch: None,
-            account,
             settings,
-            shared,
-            inbox,
-            next_conn: 0,
-            policy: parts.policy,
             guilds: HashMap::new(),
             channels: HashMap::new(),
             lookup: NameLookup::default(),
-            pairing: parts.pairing,
-            approved: parts.approved,
-            histories: ChannelHistories::new(history_cap, MAX_HISTORY_CHANNELS),
             typing: HashMap::new(),
-            acks: AckTracker::default(),
             bot_messages: BotMessages::new(BOT_MESSAGES_CAP),
             system_events: SystemEvents::default(),
             authors: HashMap::new(),
-            messages_in: 0,
             content_seen: 0,
-            replies_out: 0,
-            limits,
-            media,
             tool_calls: ToolCalls::default(),
-            deliveries: Deliveries::default(),
-            stopped: None,
-            durable,
             tool_specs: SpecCache::default(),
         }
     }
@@ -360,24 +300,12 @@ impl DiscordLoop {
     /// Runs again the turns the last process accepted but never answered
     /// (their reply recorded in the transcript is reused, not asked again).
     fn recover_turns(&mut self, now: Instant) {
-        for (id, journaled) in self.durable.recovered_turns() {
-            let ctx = TurnCtx::recovered(
-                self.index,
-                Platform::Discord,
-                &self.account.account_id,
-                id,
-                &journaled,
-            );
-            self.durable.turn_started();
-            match super::recorded_outcome(&self.shared, &journaled.turn) {
-                Some(outcome) => self.handle_outcome(now, ctx, outcome),
-                None => {
-                    info!(
-                        "{}: running again the unanswered turn for message {}",
-                        self.name, journaled.turn.message_id
-                    );
-                    self.start_typing(now, &journaled.chat_id);
-                    self.shared.agents.submit(journaled.turn, ctx);
+        for recovered in self.base.recover_turns() {
+            match recovered {
+                RecoveredTurn::Answered(ctx, outcome) => self.handle_outcome(now, ctx, outcome),
+                RecoveredTurn::Unanswered(ctx, turn) => {
+                    self.start_typing(now, &ctx.reply_to.chat_id);
+                    self.base.shared.agents.submit(turn, ctx);
                 }
             }
         }
@@ -390,7 +318,7 @@ impl DiscordLoop {
         };
         match output {
             Output::FetchGateway => {
-                this.gateway_fetch = self.link.submit(now, DiscordRequest::GatewayBot);
+                this.gateway_fetch = self.base.link.submit(now, DiscordRequest::GatewayBot);
                 if this.gateway_fetch.is_none() {
                     this.shard.handle_gateway_fetched(
                         now,
@@ -399,7 +327,7 @@ impl DiscordLoop {
                 }
             }
             Output::Connect { url } => {
-                self.next_conn += 1;
+                self.base.next_conn += 1;
                 let shard_id = this.shard.config().shard_id;
                 if this.shard.will_identify() {
                     // Identify slots are shared by the shards of a bucket
@@ -412,18 +340,21 @@ impl DiscordLoop {
                     self.identify.record(shard_id, at);
                     this.shard.hold_identify_until(at);
                 }
-                info!("{}: shard {shard_id} connecting to the gateway", self.name);
-                debug!("{}: gateway url {url}", self.name);
+                info!(
+                    "{}: shard {shard_id} connecting to the gateway",
+                    self.base.name
+                );
+                debug!("{}: gateway url {url}", self.base.name);
                 this.socket = Some(Socket::open(
                     url,
                     user_agent(),
-                    self.next_conn,
-                    self.inbox.clone(),
+                    self.base.next_conn,
+                    self.base.inbox.clone(),
                 ));
             }
             Output::Send(frame) => match &this.socket {
                 Some(socket) => socket.send_text(frame.into_string()),
-                None => debug!("{}: no socket for {:?}", self.name, frame.kind()),
+                None => debug!("{}: no socket for {:?}", self.base.name, frame.kind()),
             },
             Output::Close { code } => {
                 if let Some(socket) = this.socket.take() {
@@ -440,12 +371,12 @@ impl DiscordLoop {
             Event::Ready(ready) => {
                 info!(
                     "{}: ready as {} ({}), {} guild(s)",
-                    self.name,
+                    self.base.name,
                     ready.user.username,
                     ready.user.id,
                     ready.guilds.len()
                 );
-                self.bot_id.clone_from(&ready.user.id);
+                self.base.bot_id.clone_from(&ready.user.id);
                 if let Some(application) = &ready.application {
                     let first = self.application_id.is_empty();
                     self.application_id.clone_from(&application.id);
@@ -456,7 +387,7 @@ impl DiscordLoop {
                 }
             }
             Event::Resumed { replayed } => {
-                info!("{}: resumed, {replayed} event(s) replayed", self.name)
+                info!("{}: resumed, {replayed} event(s) replayed", self.base.name)
             }
             Event::Dispatch(dispatch) => self.handle_dispatch(now, dispatch),
             Event::Closed {
@@ -465,133 +396,41 @@ impl DiscordLoop {
                 reconnect_in,
             } => info!(
                 "{}: gateway connection closed ({cause:?}); {} in {:.1}s",
-                self.name,
+                self.base.name,
                 if resume { "resuming" } else { "identifying" },
                 reconnect_in.as_secs_f64()
             ),
             Event::Fatal { code, message } => {
-                error!("{}: {message}", self.name);
-                self.stopped = Some(match code {
+                error!("{}: {message}", self.base.name);
+                self.base.stopped = Some(match code {
                     Some(code) => format!("gateway closed with {code}: {message}"),
                     None => message,
                 });
             }
             Event::MalformedFrame { error } => {
-                warn!("{}: malformed gateway frame ignored: {error}", self.name)
+                warn!(
+                    "{}: malformed gateway frame ignored: {error}",
+                    self.base.name
+                )
             }
             Event::GatewayFetchFailed { retry_in } => warn!(
                 "{}: GET /gateway/bot failed; retrying in {:.1}s",
-                self.name,
+                self.base.name,
                 retry_in.as_secs_f64()
             ),
             Event::SessionStartLimited { retry_in } => warn!(
                 "{}: the daily identify budget is used up; waiting {:.0}s",
-                self.name,
+                self.base.name,
                 retry_in.as_secs_f64()
             ),
-            other => debug!("{}: {other:?}", self.name),
+            other => debug!("{}: {other:?}", self.base.name),
         }
-    }
-
-    fn on_rest_event(&mut self, now: Instant, event: RestEvent) {
-        let event = match event {
-            RestEvent::Completed { id, response } => {
-                let posted = match &response {
-                    Response::DiscordMessage(m) => Some((m.id.clone(), m.channel_id.clone())),
-                    _ => None,
-                };
-                if self
-                    .tool_calls
-                    .on_outcome(now, &mut self.link, id, Ok(response.clone()))
-                {
-                    // A message the tool sent is the bot's too (reactions
-                    // on it can trigger turns).
-                    if let Some((message_id, channel_id)) = posted {
-                        self.remember_bot_message(now, &message_id, &channel_id);
-                    }
-                    return;
-                }
-                RestEvent::Completed { id, response }
-            }
-            RestEvent::Failed { id, error } => {
-                if self
-                    .tool_calls
-                    .on_outcome(now, &mut self.link, id, Err(error.clone()))
-                {
-                    self.stop_if_halted();
-                    return;
-                }
-                RestEvent::Failed { id, error }
-            }
-            other => other,
-        };
-        match event {
-            RestEvent::Completed { id, response } => {
-                if let Some(slot) = self.fetching(id) {
-                    slot.gateway_fetch = None;
-                    match response {
-                        Response::DiscordGatewayBot(info) => {
-                            slot.shard.handle_gateway_fetched(now, Ok(info))
-                        }
-                        _ => slot.shard.handle_gateway_fetched(
-                            now,
-                            Err(GatewayFetchError::Transient { retry_after: None }),
-                        ),
-                    }
-                } else if let Some(added) = self.lookup.answered(&self.name, id, Ok(&response)) {
-                    if added {
-                        self.rebuild_policy();
-                    }
-                } else if let Response::DiscordMessage(posted) = &response {
-                    self.replies_out += 1;
-                    self.remember_bot_message(now, &posted.id, &posted.channel_id);
-                    self.durable.completed(id, Some(&posted.id));
-                } else if self.commands_fetch == Some(id) {
-                    self.commands_fetch = None;
-                    if let Response::DiscordCommands(registered) = &response {
-                        self.commands_fetched(now, registered);
-                    }
-                } else {
-                    self.durable.completed(id, None);
-                }
-                self.finish(now, id);
-            }
-            RestEvent::Failed { id, error } => {
-                let name = self.name.clone();
-                if let Some(slot) = self.fetching(id) {
-                    slot.gateway_fetch = None;
-                    let fetch_error = match error {
-                        RestError::Unauthorized { .. } => GatewayFetchError::Unauthorized,
-                        _ => GatewayFetchError::Transient { retry_after: None },
-                    };
-                    warn!("{name}: GET /gateway/bot failed: {error}");
-                    slot.shard.handle_gateway_fetched(now, Err(fetch_error));
-                } else if self.lookup.answered(&name, id, Err(&error)).is_some() {
-                    debug!("{name}: member search failed: {error}");
-                } else if self.durable.owns(id) {
-                    self.durable.failed(now, id, &error);
-                } else {
-                    if self.commands_fetch == Some(id) {
-                        self.commands_fetch = None;
-                    }
-                    warn!("{}: request failed: {error}", self.name);
-                }
-                self.finish(now, id);
-            }
-            RestEvent::Retrying { id, at, reason } => debug!(
-                "{}: request {id:?} retried in {:.1}s: {reason:?}",
-                self.name,
-                at.saturating_duration_since(now).as_secs_f64()
-            ),
-            _ => {}
-        }
-        self.stop_if_halted();
     }
 
     /// Stops the channel once a 401 halted the planner.
     fn stop_if_halted(&mut self) {
-        if self.link.is_halted() && self.stopped.is_none() {
-            self.stopped = Some(
+        if self.base.link.is_halted() && self.base.stopped.is_none() {
+            self.base.stopped = Some(
                 "token rejected (HTTP 401): check DISCORD_BOT_TOKEN / channels.discord.token"
                     .to_owned(),
             );
@@ -605,34 +444,6 @@ impl DiscordLoop {
             .find(|slot| slot.gateway_fetch == Some(id))
     }
 
-    /// Runs what waited for request `id` to finish.
-    fn finish(&mut self, now: Instant, id: RequestId) {
-        if let Some(ack) = self.acks.finished(id) {
-            self.remove_ack(now, ack);
-        }
-        self.finish_replies(now);
-    }
-
-    /// Removes the acks of replies that are now delivered.
-    fn finish_replies(&mut self, now: Instant) {
-        for reply in self.durable.take_finished() {
-            if let Some(ack) = self.acks.reply_delivered(reply) {
-                self.remove_ack(now, ack);
-            }
-        }
-    }
-
-    fn remove_ack(&mut self, now: Instant, ack: AckTarget) {
-        self.link.submit(
-            now,
-            DiscordRequest::DeleteOwnReaction {
-                channel_id: ack.chat_id,
-                message_id: ack.message_id,
-                emoji: ack.emoji,
-            },
-        );
-    }
-
     fn handle_dispatch(&mut self, now: Instant, dispatch: Dispatch) {
         match dispatch {
             Dispatch::MessageCreate(message) => self.handle_message(now, *message),
@@ -640,13 +451,13 @@ impl DiscordLoop {
             Dispatch::MessageReactionAdd(reaction) => self.handle_reaction(now, *reaction),
             Dispatch::MessageReactionRemove(reaction) => debug!(
                 "{}: reaction removed from {} in {} (ignored)",
-                self.name, reaction.message_id, reaction.channel_id
+                self.base.name, reaction.message_id, reaction.channel_id
             ),
             Dispatch::GuildCreate(guild) => self.learn_guild(now, *guild),
             Dispatch::ChannelCreate(channel) | Dispatch::ThreadCreate(channel) => {
                 self.learn_channel(&channel)
             }
-            other => debug!("{}: {} ignored", self.name, other.name()),
+            other => debug!("{}: {} ignored", self.base.name, other.name()),
         }
     }
 }

@@ -27,7 +27,6 @@ use tracing::{debug, info, warn};
 
 use super::super::commands::{execute, CommandSite};
 use super::super::inbound::log_decision;
-use super::super::media::record_reply;
 use super::{DiscordLoop, Located};
 use crate::gateway::{InteractionToken, TurnCtx};
 use std::time::Instant;
@@ -42,7 +41,7 @@ impl DiscordLoop {
         if self.application_id.is_empty() || self.commands_fetch.is_some() {
             return;
         }
-        self.commands_fetch = self.link.submit(
+        self.commands_fetch = self.base.link.submit(
             now,
             DiscordRequest::GetGlobalCommands {
                 application_id: self.application_id.clone(),
@@ -57,10 +56,10 @@ impl DiscordLoop {
             Some(commands) => {
                 info!(
                     "{}: {} slash commands",
-                    self.name,
+                    self.base.name,
                     if on { "registering" } else { "clearing" }
                 );
-                self.link.submit(
+                self.base.link.submit(
                     now,
                     DiscordRequest::PutGlobalCommands {
                         application_id: self.application_id.clone(),
@@ -68,7 +67,7 @@ impl DiscordLoop {
                     },
                 );
             }
-            None => debug!("{}: slash commands already up to date", self.name),
+            None => debug!("{}: slash commands already up to date", self.base.name),
         }
     }
 
@@ -77,7 +76,7 @@ impl DiscordLoop {
         let slash = match parse_interaction(d) {
             Ok(slash) => slash,
             Err(e) => {
-                debug!("{}: interaction ignored: {e}", self.name);
+                debug!("{}: interaction ignored: {e}", self.base.name);
                 return;
             }
         };
@@ -98,7 +97,7 @@ impl DiscordLoop {
             .unwrap_or_default();
         let inbound = InboundMessage {
             platform: Platform::Discord,
-            account_id: self.account.account_id.clone(),
+            account_id: self.base.account.account_id.clone(),
             chat,
             guild,
             channel,
@@ -114,26 +113,29 @@ impl DiscordLoop {
             text: format!("/{} {args}", slash.name).trim_end().to_owned(),
             mentions: Vec::new(),
             reply_to_bot: false,
-            bot_user_id: self.bot_id.clone(),
+            bot_user_id: self.base.bot_id.clone(),
             native_command: true,
         };
-        let (approved, store_error) = self.approved.ids();
+        let (approved, store_error) = self.base.approved.ids();
         if let Some(error) = store_error {
-            warn!("{}: cannot read the approved pairings: {error}", self.name);
+            warn!(
+                "{}: cannot read the approved pairings: {error}",
+                self.base.name
+            );
         }
         let paired = approved.to_vec();
         let token = InteractionToken {
             application_id: slash.application_id.clone(),
             token: slash.token.clone(),
         };
-        let decision = self.policy.decide(&inbound, &paired);
+        let decision = self.base.policy.decide(&inbound, &paired);
         log_decision(
             Platform::Discord,
             "slash command",
             &slash.channel_id,
             &inbound.author,
             &decision,
-            self.policy.sender_notice(&inbound, &decision),
+            self.base.policy.sender_notice(&inbound, &decision),
         );
         let allowed = match decision {
             Decision::Allow(allowed) => allowed,
@@ -148,11 +150,11 @@ impl DiscordLoop {
             return;
         };
         let executed = execute(
-            &self.shared,
+            &self.base.shared,
             &CommandSite {
                 inbound: &inbound,
                 allowed: &allowed,
-                policy: &self.policy,
+                policy: &self.base.policy,
                 paired: &paired,
                 native: true,
                 config_writes: self.settings.config_writes,
@@ -161,7 +163,7 @@ impl DiscordLoop {
         );
         match executed.turn {
             Some((_, allowed)) => {
-                self.link.submit(
+                self.base.link.submit(
                     now,
                     DiscordRequest::InteractionCallback {
                         interaction_id: slash.id.clone(),
@@ -196,9 +198,9 @@ impl DiscordLoop {
         token: &InteractionToken,
         text: &str,
     ) {
-        let mut chunks = answer_chunks(text, &self.limits).into_iter();
+        let mut chunks = answer_chunks(text, &self.base.limits).into_iter();
         let first = chunks.next().map_or_else(|| "Done.".to_owned(), |c| c.text);
-        self.link.submit(
+        self.base.link.submit(
             now,
             DiscordRequest::InteractionCallback {
                 interaction_id: interaction_id.to_owned(),
@@ -207,7 +209,7 @@ impl DiscordLoop {
             },
         );
         for chunk in chunks {
-            self.link.submit(
+            self.base.link.submit(
                 now,
                 DiscordRequest::CreateFollowup {
                     application_id: token.application_id.clone(),
@@ -248,7 +250,7 @@ impl DiscordLoop {
                 "The agent did not reply.".to_owned()
             }
         });
-        self.link.submit(
+        self.base.link.submit(
             now,
             DiscordRequest::EditOriginalResponse {
                 application_id: token.application_id.clone(),
@@ -258,7 +260,7 @@ impl DiscordLoop {
             },
         );
         for content in texts {
-            self.link.submit(
+            self.base.link.submit(
                 now,
                 DiscordRequest::CreateFollowup {
                     application_id: token.application_id.clone(),
@@ -270,7 +272,7 @@ impl DiscordLoop {
             );
         }
         if !files {
-            self.durable.turn_ended();
+            self.base.durable.turn_ended();
             return;
         }
         // The interaction's id is no message: the files quote nothing.
@@ -278,8 +280,6 @@ impl DiscordLoop {
             media: reply.media,
             ..ShapedReply::default()
         };
-        // Recorded once the files are read (`Input::Media`).
-        let recorded = record_reply(&mut self.durable, &self.media, &self.inbox, ctx, files_only);
-        debug_assert!(recorded.is_none(), "a reply with files waits for them");
+        self.base.record_reply(now, ctx, files_only);
     }
 }

@@ -6,7 +6,7 @@ use super::*;
 
 impl DiscordLoop {
     pub(super) fn handle_reaction(&mut self, now: Instant, reaction: Reaction) {
-        let bot_id = self.bot_id.clone();
+        let bot_id = self.base.bot_id.clone();
         let channel_id = reaction.channel_id.to_string();
         let message_id = reaction.message_id.to_string();
         let Located {
@@ -40,7 +40,7 @@ impl DiscordLoop {
         );
         let inbound = InboundReaction {
             platform: Platform::Discord,
-            account_id: self.account.account_id.clone(),
+            account_id: self.base.account.account_id.clone(),
             chat,
             guild,
             channel,
@@ -56,27 +56,30 @@ impl DiscordLoop {
             bot_message,
             bot_user_id: bot_id,
         };
-        let (approved, store_error) = self.approved.ids();
+        let (approved, store_error) = self.base.approved.ids();
         if let Some(error) = store_error {
-            warn!("{}: cannot read the approved pairings: {error}", self.name);
+            warn!(
+                "{}: cannot read the approved pairings: {error}",
+                self.base.name
+            );
         }
-        match self.policy.decide_reaction(&inbound, approved) {
+        match self.base.policy.decide_reaction(&inbound, approved) {
             ReactionDecision::Trigger(triggered) => {
                 info!(
                     "{}: {} reaction by {} on {} in {} triggers a turn",
-                    self.name, triggered.polarity, inbound.reactor.id, message_id, channel_id
+                    self.base.name, triggered.polarity, inbound.reactor.id, message_id, channel_id
                 );
                 let ReactionTurn { turn, participants } = plan_reaction_turn(
-                    &self.shared.config,
+                    &self.base.shared.config,
                     &triggered,
                     ReactionFacts {
                         channel: ChannelKind::Discord,
-                        account_id: &self.account.account_id,
+                        account_id: &self.base.account.account_id,
                         chat,
                         chat_id: &channel_id,
                         history_limit: self.settings.history_limit,
                     },
-                    &mut self.histories,
+                    &mut self.base.histories,
                 );
                 let guild_id = inbound.guild.as_ref().map(|g| g.id.clone());
                 let delivery = Delivery {
@@ -98,13 +101,13 @@ impl DiscordLoop {
             ReactionDecision::Notify(event) => {
                 debug!(
                     "{}: reaction on {} queued for {}",
-                    self.name, message_id, event.session_key
+                    self.base.name, message_id, event.session_key
                 );
                 self.system_events.push(&event.session_key, &event.text);
             }
             ReactionDecision::Ignore(why) => debug!(
                 "{}: reaction by {} on {} in {} ignored: {why}",
-                self.name, inbound.reactor.id, message_id, channel_id
+                self.base.name, inbound.reactor.id, message_id, channel_id
             ),
             _ => {}
         }

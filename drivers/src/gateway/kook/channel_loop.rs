@@ -3,33 +3,38 @@
 //! session, reload, shutdown and the health report).
 
 use super::*;
-use crate::gateway::deliveries::DeliveryShape;
 
 impl ChannelLoop for KookLoop {
-    fn name(&self) -> &str {
-        &self.name
+    fn base(&self) -> &AccountLoop {
+        &self.base
+    }
+
+    fn base_mut(&mut self) -> &mut AccountLoop {
+        &mut self.base
     }
 
     fn start(&mut self, now: Instant) {
-        self.user_me = self.link.submit(now, KookRequest::UserMe);
+        self.user_me = self.base.link.submit(now, KookRequest::UserMe);
         self.session.start(now);
         // KOOK does not deduplicate by nonce: look for each recovered
         // message in its chat before sending it again.
-        let media = &self.media;
-        self.durable
+        let media = &self.base.media;
+        self.base
+            .durable
             .recover_outbox(true, |file| read_recorded(media, file));
         self.recover_turns(now);
     }
 
     fn pump_outbox(&mut self, now: Instant) {
         // The check needs the bot's id (from `GET /user/me`) first.
-        if self.bot_id.is_empty() && self.user_me.is_some() {
+        if self.base.bot_id.is_empty() && self.user_me.is_some() {
             return;
         }
-        let (link, name) = (&mut self.link, &self.name);
-        self.durable
+        let (link, name) = (&mut self.base.link, &self.base.name);
+        self.base
+            .durable
             .pump(now, |kind, out| send_outgoing(link, name, now, kind, out));
-        self.finish_replies(now);
+        self.base.finish_replies(now);
     }
 
     fn save_sessions(&mut self) {
@@ -38,7 +43,7 @@ impl ChannelLoop for KookLoop {
             resume_url: None,
             seq: Some(state.sn),
         });
-        self.durable.save_session(0, saved);
+        self.base.durable.save_session(0, saved);
     }
 
     fn suspend(&mut self, now: Instant) {
@@ -58,10 +63,6 @@ impl ChannelLoop for KookLoop {
         }
     }
 
-    fn idle(&self) -> bool {
-        self.durable.idle()
-    }
-
     fn step_machine(&mut self, now: Instant) -> bool {
         match self.session.poll_output() {
             Some(output) => {
@@ -72,18 +73,91 @@ impl ChannelLoop for KookLoop {
         }
     }
 
-    fn link(&mut self) -> &mut RestLink {
-        &mut self.link
-    }
-
-    fn handle_rest_event(&mut self, now: Instant, event: RestEvent) {
-        if let Some(event) = self.deliveries.handle(now, &mut self.link, event) {
-            self.on_rest_event(now, event);
+    fn on_rest_event(&mut self, now: Instant, event: RestEvent) {
+        match event {
+            RestEvent::Completed { id, response } => {
+                if self.gateway_fetch == Some(id) {
+                    self.gateway_fetch = None;
+                    match response {
+                        Response::KookGateway(gateway) => {
+                            self.session.handle_gateway_fetched(now, Ok(gateway.url))
+                        }
+                        _ => self.session.handle_gateway_fetched(
+                            now,
+                            Err(GatewayFetchError::Transient {
+                                detail: "unexpected response".to_owned(),
+                            }),
+                        ),
+                    }
+                } else if self.user_me == Some(id) {
+                    self.user_me = None;
+                    if let Response::KookUser(user) = response {
+                        info!(
+                            "{}: bot user {} ({})",
+                            self.base.name, user.username, user.id
+                        );
+                        self.base.bot_id = user.id;
+                    }
+                } else if let Response::KookAsset(asset) = &response {
+                    let (link, name) = (&mut self.base.link, &self.base.name);
+                    self.base.durable.asset_created(now, id, &asset.url, |out| {
+                        send_outgoing(link, name, now, SendKind::Send, out)
+                    });
+                } else if let Response::KookMessage(posted) = &response {
+                    self.base.replies_out += 1;
+                    self.base.durable.completed(id, Some(&posted.msg_id));
+                } else if let Response::KookMessageList(list) = &response {
+                    let listed: Vec<ListedMessage> = list
+                        .items
+                        .iter()
+                        .map(|m| ListedMessage {
+                            id: m.id.clone(),
+                            author_id: m.author_id().to_owned(),
+                            content: m.content.clone(),
+                            created_ms: m.create_at,
+                        })
+                        .collect();
+                    self.base.durable.verified(id, &listed, &self.base.bot_id);
+                } else {
+                    self.base.durable.completed(id, None);
+                }
+                self.base.finish(now, id);
+            }
+            RestEvent::Failed { id, error } => {
+                if self.gateway_fetch == Some(id) {
+                    self.gateway_fetch = None;
+                    warn!("{}: GET /gateway/index failed: {error}", self.base.name);
+                    let fetch_error = match error {
+                        RestError::Unauthorized { .. } => GatewayFetchError::Unauthorized {
+                            detail: error.to_string(),
+                        },
+                        other => GatewayFetchError::Transient {
+                            detail: other.to_string(),
+                        },
+                    };
+                    self.session.handle_gateway_fetched(now, Err(fetch_error));
+                } else if self.base.durable.owns(id) {
+                    self.base.durable.failed(now, id, &error);
+                } else {
+                    if self.user_me == Some(id) {
+                        self.user_me = None;
+                    }
+                    warn!("{}: request failed: {error}", self.base.name);
+                }
+                self.base.finish(now, id);
+            }
+            RestEvent::Retrying { id, at, reason } => debug!(
+                "{}: request {id:?} retried in {:.1}s: {reason:?}",
+                self.base.name,
+                at.saturating_duration_since(now).as_secs_f64()
+            ),
+            _ => {}
         }
-    }
-
-    fn take_stop(&mut self) -> Option<String> {
-        self.stopped.take()
+        if self.base.link.is_halted() && self.base.stopped.is_none() {
+            self.base.stopped = Some(
+                "token rejected (HTTP 401): check KOOK_BOT_TOKEN / channels.kook.token".to_owned(),
+            );
+        }
     }
 
     fn shut_down(&mut self, now: Instant) {
@@ -94,14 +168,10 @@ impl ChannelLoop for KookLoop {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        [
-            self.session.poll_timeout(),
-            self.link.poll_timeout(),
-            self.durable.deadline(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        [self.session.poll_timeout(), self.base.deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn handle_input(&mut self, now: Instant, input: Input) {
@@ -109,23 +179,17 @@ impl ChannelLoop for KookLoop {
             Input::Socket { conn, event } => feed(
                 &mut self.session,
                 &mut self.socket,
-                &self.name,
+                &self.base.name,
                 now,
                 conn,
                 event,
             ),
-            Input::Http { id, result } => self.link.handle(now, id, result),
+            Input::Http { id, result } => self.base.link.handle(now, id, result),
             Input::Agent { ctx, outcome } => self.handle_outcome(now, ctx, *outcome),
             Input::Media { ctx, delivery } => self.deliver_media(now, ctx, delivery),
             Input::Deliver(request) => {
-                let shape = DeliveryShape {
-                    platform: Platform::Kook,
-                    limits: &self.limits,
-                    file_limits: self.media.file_limits(),
-                    mentions: self.settings.allowed_mentions,
-                };
-                self.deliveries
-                    .deliver(now, &mut self.link, &shape, request);
+                let mentions = self.settings.allowed_mentions;
+                self.base.deliver(now, request, mentions);
             }
             // `run_loop` hands these to `suspend` / `reload` / `request_stop`.
             Input::Drain | Input::Reload { .. } | Input::Stop { .. } => {}
@@ -146,26 +210,22 @@ impl ChannelLoop for KookLoop {
         let Some(settings) = account.kook().cloned() else {
             return;
         };
-        self.limits = ChunkLimits::kook(
+        self.base.limits = ChunkLimits::kook(
             Some(settings.text_chunk_limit as usize),
             settings.max_lines_per_message.map(|n| n as usize),
             settings.chunk_mode,
         );
-        self.policy = AccessPolicy::new(&config, &account, ResolvedAllowlists::default());
-        self.media = MediaSettings::new(
+        self.base.policy = AccessPolicy::new(&config, &account, ResolvedAllowlists::default());
+        self.base.media = MediaSettings::new(
             &config,
-            &self.shared.state_dir,
+            &self.base.shared.state_dir,
             Platform::Kook,
             settings.media_max_mb,
         );
-        self.shared.config = config;
-        self.account = account;
+        self.base.shared.config = config;
+        self.base.account = account;
         self.settings = settings;
-        info!("{}: config reloaded", self.name);
-    }
-
-    fn request_stop(&mut self, reason: String) {
-        self.stopped = Some(reason);
+        info!("{}: config reloaded", self.base.name);
     }
 
     fn report(&self, now: Instant, health: &mut Health) {
@@ -180,7 +240,7 @@ impl ChannelLoop for KookLoop {
         health.session = self.session.session_id().is_some();
         health.last_event_at = self.session.since_last_event(now).map(|d| now - d);
         health.last_ack_at = self.session.since_last_pong(now).map(|d| now - d);
-        health.messages_in = self.messages_in;
-        health.replies_out = self.replies_out;
+        health.messages_in = self.base.messages_in;
+        health.replies_out = self.base.replies_out;
     }
 }

@@ -29,7 +29,7 @@ impl KookLoop {
                 nonce: None,
             })
         };
-        self.link.submit(now, request)
+        self.base.link.submit(now, request)
     }
 
     /// A reply with files, once they are read: the text chunks, then each
@@ -62,22 +62,8 @@ impl KookLoop {
                 },
             })
             .collect();
-        let reply = record_media_reply(
-            &mut self.durable,
-            &ctx,
-            messages,
-            &delivery.prepared.failures,
-        );
-        self.ack_after_reply(now, ctx, reply);
-    }
-
-    /// Removes the ack of `ctx`'s message once `reply` is delivered (at
-    /// once when there is nothing to send), when configured.
-    fn ack_after_reply(&mut self, now: Instant, ctx: TurnCtx, reply: Option<i64>) {
-        let remove = self.shared.config.messages.remove_ack_after_reply;
-        if let Some(ack) = self.acks.after_turn(remove, ctx, reply) {
-            self.remove_ack(now, ack);
-        }
+        self.base
+            .record_media_reply(now, ctx, messages, &delivery.prepared.failures);
     }
 
     pub(super) fn handle_outcome(&mut self, now: Instant, ctx: TurnCtx, outcome: TurnOutcome) {
@@ -86,16 +72,12 @@ impl KookLoop {
             ctx.participants.iter().map(String::as_str),
         );
         let shape = ReplyShape {
-            limits: &self.limits,
+            limits: &self.base.limits,
             mode: self.settings.reply_to_mode,
             max_reply_chars: self.settings.max_reply_chars,
             kmarkdown: Some(&mentions),
         };
-        let reply = shape_outcome(&self.name, &ctx, &outcome, &shape);
-        if let Some((ctx, reply)) =
-            record_reply(&mut self.durable, &self.media, &self.inbox, ctx, reply)
-        {
-            self.ack_after_reply(now, ctx, reply);
-        }
+        let reply = shape_outcome(&self.base.name, &ctx, &outcome, &shape);
+        self.base.record_reply(now, ctx, reply);
     }
 }

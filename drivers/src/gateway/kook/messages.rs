@@ -6,16 +6,16 @@ use super::*;
 
 impl KookLoop {
     pub(super) fn handle_message(&mut self, now: Instant, message: Message) {
-        self.messages_in += 1;
+        self.base.messages_in += 1;
         let direct = message.is_direct();
-        if self.bot_id.is_empty() && direct && !message.target_id.is_empty() {
+        if self.base.bot_id.is_empty() && direct && !message.target_id.is_empty() {
             // `GET /user/me` has not answered (yet): a private message's
             // target is the bot itself.
             info!(
                 "{}: bot user id {} (from a private message)",
-                self.name, message.target_id
+                self.base.name, message.target_id
             );
-            self.bot_id.clone_from(&message.target_id);
+            self.base.bot_id.clone_from(&message.target_id);
         }
         let chat_id = message.chat_id().to_owned();
         let author = &message.author;
@@ -24,12 +24,12 @@ impl KookLoop {
             _ => author.username.clone(),
         };
         let mut mentions = message.mentions.users.clone();
-        if !self.bot_id.is_empty() && message.mentions_user(&self.bot_id) {
-            mentions.push(self.bot_id.clone());
+        if !self.base.bot_id.is_empty() && message.mentions_user(&self.base.bot_id) {
+            mentions.push(self.base.bot_id.clone());
         }
         let inbound = InboundMessage {
             platform: Platform::Kook,
-            account_id: self.account.account_id.clone(),
+            account_id: self.base.account.account_id.clone(),
             chat: if direct {
                 ChatKind::Direct
             } else {
@@ -58,13 +58,13 @@ impl KookLoop {
                 _ => message.content().to_owned(),
             },
             mentions,
-            reply_to_bot: !self.bot_id.is_empty()
+            reply_to_bot: !self.base.bot_id.is_empty()
                 && message
                     .quote
                     .as_ref()
                     .and_then(|q| q.author.as_ref())
-                    .is_some_and(|a| a.id == self.bot_id),
-            bot_user_id: self.bot_id.clone(),
+                    .is_some_and(|a| a.id == self.base.bot_id),
+            bot_user_id: self.base.bot_id.clone(),
             native_command: false,
         };
         let label = chat_label(
@@ -75,23 +75,26 @@ impl KookLoop {
             &inbound.channel,
             &display,
         );
-        let (approved, store_error) = self.approved.ids();
+        let (approved, store_error) = self.base.approved.ids();
         if let Some(error) = store_error {
-            warn!("{}: cannot read the approved pairings: {error}", self.name);
+            warn!(
+                "{}: cannot read the approved pairings: {error}",
+                self.base.name
+            );
         }
-        let decision = self.policy.decide(&inbound, approved);
+        let decision = self.base.policy.decide(&inbound, approved);
         log_decision(
             Platform::Kook,
             &label,
             &chat_id,
             &inbound.author,
             &decision,
-            self.policy.sender_notice(&inbound, &decision),
+            self.base.policy.sender_notice(&inbound, &decision),
         );
         let chat = inbound.chat;
         let facts = MessageFacts {
             channel: ChannelKind::Kook,
-            account_id: &self.account.account_id,
+            account_id: &self.base.account.account_id,
             chat,
             chat_id: &chat_id,
             message_id: &message.msg_id,
@@ -116,7 +119,12 @@ impl KookLoop {
             dm_history_limit: None,
             topic: None,
         };
-        match plan_inbound(&self.shared.config, decision, facts, &mut self.histories) {
+        match plan_inbound(
+            &self.base.shared.config,
+            decision,
+            facts,
+            &mut self.base.histories,
+        ) {
             InboundAction::Turn(planned) => self.run_planned_turn(now, *planned, direct),
             InboundAction::Command {
                 invocation,
@@ -124,11 +132,11 @@ impl KookLoop {
             } => {
                 let paired = approved.to_vec();
                 let executed = execute(
-                    &self.shared,
+                    &self.base.shared,
                     &CommandSite {
                         inbound: &inbound,
                         allowed: &allowed,
-                        policy: &self.policy,
+                        policy: &self.base.policy,
                         paired: &paired,
                         native: false,
                         config_writes: true,
@@ -141,10 +149,10 @@ impl KookLoop {
                 let requester = krill_core::pairing::Requester {
                     id: challenge.sender.id.clone(),
                     name: Some(challenge.sender.name.clone()),
-                    account_id: self.account.account_id.clone(),
+                    account_id: self.base.account.account_id.clone(),
                     chat_id: Some(chat_id.clone()),
                 };
-                if let Some(text) = pairing_reply(&self.pairing, Platform::Kook, &requester) {
+                if let Some(text) = pairing_reply(&self.base.pairing, Platform::Kook, &requester) {
                     self.send(now, &chat_id, direct, text, None);
                 }
             }
@@ -161,14 +169,8 @@ impl KookLoop {
             ack,
             media,
         } = planned;
-        let message_id = journaled.turn.message_id.clone();
-        let journal = match self.durable.admit(&message_id, &journaled) {
-            Admission::Run { id } => Some(id),
-            Admission::AlreadyJournaled => {
-                debug!("{}: message {message_id} was already handled", self.name);
-                return;
-            }
-            _ => None,
+        let Some(journal) = self.base.journal_turn(&journaled) else {
+            return;
         };
         let JournaledTurn {
             turn,
@@ -176,30 +178,24 @@ impl KookLoop {
             participants,
             ..
         } = journaled;
+        let message_id = turn.message_id.clone();
         if let Some(emoji) = &ack {
-            let add = self.link.submit(
-                now,
-                KookRequest::AddReaction {
-                    direct,
-                    msg_id: message_id.clone(),
-                    emoji: emoji.clone(),
-                },
-            );
-            if let Some(add) = add {
-                self.acks.adding(
-                    add,
-                    AckTarget {
-                        chat_id,
-                        direct,
-                        message_id: message_id.clone(),
-                        emoji: emoji.clone(),
-                    },
-                );
-            }
+            let request = KookRequest::AddReaction {
+                direct,
+                msg_id: message_id.clone(),
+                emoji: emoji.clone(),
+            };
+            let target = AckTarget {
+                chat_id,
+                direct,
+                message_id: message_id.clone(),
+                emoji: emoji.clone(),
+            };
+            self.base.add_ack(now, request, target);
         }
-        self.durable.turn_started();
+        self.base.durable.turn_started();
         let ctx = TurnCtx {
-            channel: self.index,
+            channel: self.base.index,
             reply_to: allowed.route.reply_to.clone(),
             message_id,
             ack,
@@ -208,11 +204,11 @@ impl KookLoop {
             interaction: None,
         };
         let media_turn = MediaTurn {
-            settings: &self.media,
+            settings: &self.base.media,
             platform: "kook",
             media,
         };
-        submit_turn_with_media(&self.shared, media_turn, turn, ctx, None);
+        submit_turn_with_media(&self.base.shared, media_turn, turn, ctx, None);
     }
 
     /// Sends a command's answer and runs the turn it asks for.
@@ -225,7 +221,7 @@ impl KookLoop {
         message_id: &str,
     ) {
         if let Some(text) = executed.reply {
-            for chunk in answer_chunks(&text, &self.limits) {
+            for chunk in answer_chunks(&text, &self.base.limits) {
                 self.send(now, chat_id, direct, chunk.text, None);
             }
         }
@@ -234,7 +230,7 @@ impl KookLoop {
                 &allowed,
                 &TurnSource {
                     channel: ChannelKind::Kook,
-                    account_id: &self.account.account_id,
+                    account_id: &self.base.account.account_id,
                     chat_type: if direct {
                         ChatType::Direct
                     } else {
@@ -246,14 +242,14 @@ impl KookLoop {
                     reply_to: None,
                     dm_history_limit: None,
                     topic: None,
-                    config: &self.shared.config,
+                    config: &self.base.shared.config,
                 },
             );
-            self.durable.turn_started();
-            self.shared.agents.submit(
+            self.base.durable.turn_started();
+            self.base.shared.agents.submit(
                 turn,
                 TurnCtx {
-                    channel: self.index,
+                    channel: self.base.index,
                     reply_to: allowed.route.reply_to.clone(),
                     message_id: message_id.to_owned(),
                     ack: None,

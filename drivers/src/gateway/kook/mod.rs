@@ -27,7 +27,7 @@ use std::time::Instant;
 use krill_core::access::{
     AccessPolicy, Author, ChatKind, InboundMessage, Place, ResolvedAllowlists,
 };
-use krill_core::agent::{ChannelHistories, ChannelKind, ChatType, ContextMessage};
+use krill_core::agent::{ChannelKind, ChatType, ContextMessage};
 use krill_core::config::{Config, KookSettings, Platform, ResolvedAccount};
 use krill_core::kook::{
     Event, GatewayFetchError, Message, Output, ResumeState, Session, SessionConfig, State,
@@ -45,32 +45,27 @@ use krill_core::routing::chat_label;
 use smol::channel::{Receiver, Sender};
 use tracing::{debug, error, info, warn};
 
-use super::acks::{AckTarget, AckTracker};
+use super::account::{AccountLoop, AccountSetup, RecoveredTurn};
+use super::acks::AckTarget;
 use super::commands::{execute, CommandSite, Executed};
-use super::deliveries::Deliveries;
-use super::durable::{Durable, Outgoing, ReplyMessage, TEXT};
+use super::durable::{Outgoing, ReplyMessage, TEXT};
 use super::inbound::{log_decision, pairing_reply, shape_outcome};
 use super::link::RestLink;
-use super::media::{
-    record_media_reply, record_reply, submit_turn_with_media, MediaDelivery, MediaTurn,
-};
+use super::media::{submit_turn_with_media, MediaDelivery, MediaTurn};
 use super::socket::{feed, Socket};
 use super::status::Health;
-use super::{run_loop, user_agent, AccountParts, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx};
+use super::{run_loop, user_agent, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx};
 use crate::agent::TurnOutcome;
 use crate::media::outbound::read_recorded;
 use crate::media::MediaSettings;
-use crate::pairing_store::{random_seed, AllowFromWatcher, PairingStore};
+use crate::pairing_store::random_seed;
 use crate::store::resume::SavedSession;
 use crate::ws::redact_url;
 use krill_core::durable::kook_check::LIST_PAGE_SIZE;
-use krill_core::durable::{Admission, JournaledTurn, ListedMessage, SendKind, UPLOAD};
+use krill_core::durable::{JournaledTurn, ListedMessage, SendKind, UPLOAD};
 use krill_core::kook::Body;
 use krill_core::media::{kook_media, plan_kook_delivery, KookSend};
 use krill_core::rest::kook::{MediaMessageCreate, MediaTarget};
-
-/// Channels whose context is kept at most.
-const MAX_HISTORY_CHANNELS: usize = 512;
 
 /// Runs one KOOK account until it stops for good.
 pub(crate) async fn run(
@@ -95,34 +90,14 @@ pub(crate) async fn run(
 }
 
 struct KookLoop {
-    index: usize,
-    name: String,
-    account: ResolvedAccount,
+    /// What every platform's loop holds for its account.
+    base: AccountLoop,
     settings: KookSettings,
-    shared: Shared,
-    inbox: Sender<Input>,
     session: Session,
-    link: RestLink,
     socket: Option<Socket>,
-    next_conn: u64,
     gateway_fetch: Option<RequestId>,
+    /// The pending `GET /user/me` (the bot's id).
     user_me: Option<RequestId>,
-    bot_id: String,
-    policy: AccessPolicy,
-    pairing: PairingStore,
-    approved: AllowFromWatcher,
-    histories: ChannelHistories,
-    acks: AckTracker,
-    messages_in: u64,
-    replies_out: u64,
-    limits: ChunkLimits,
-    /// Where media goes and how large it may be.
-    media: MediaSettings,
-    /// `krill message send` deliveries in progress.
-    deliveries: Deliveries,
-    stopped: Option<String>,
-    /// Session saved, journal, outbox.
-    durable: Durable,
 }
 
 impl KookLoop {
@@ -135,101 +110,44 @@ impl KookLoop {
         inbox: Sender<Input>,
     ) -> Self {
         let seed = random_seed();
-        let parts = AccountParts::new(
-            &name,
-            &account,
-            (&settings.api_base_url, settings.retry),
-            ResolvedAllowlists::default(),
-            &shared,
-            &inbox,
-            seed,
-        );
-        let limits = ChunkLimits::kook(
-            Some(settings.text_chunk_limit as usize),
-            settings.max_lines_per_message.map(|n| n as usize),
-            settings.chunk_mode,
-        );
-        let history_cap = (settings.history_limit as usize).max(1);
-        let mut durable = Durable::new(
-            &name,
-            Platform::Kook,
-            &account.account_id,
-            shared.store.clone(),
-            quiet_kmarkdown,
-        );
+        let setup = AccountSetup {
+            rest: (&settings.api_base_url, settings.retry),
+            names: ResolvedAllowlists::default(),
+            limits: ChunkLimits::kook(
+                Some(settings.text_chunk_limit as usize),
+                settings.max_lines_per_message.map(|n| n as usize),
+                settings.chunk_mode,
+            ),
+            history_limit: settings.history_limit,
+            media_max_mb: settings.media_max_mb,
+            note_format: quiet_kmarkdown,
+        };
+        let mut base = AccountLoop::new(index, name, account, shared, inbox, seed, setup);
         let mut session = Session::new(SessionConfig::new(settings.compress), seed);
-        if let Some(saved) = durable.saved_session(0) {
-            info!("{name}: resuming the saved session");
+        if let Some(saved) = base.durable.saved_session(0) {
+            info!("{}: resuming the saved session", base.name);
             session.restore(ResumeState {
                 session_id: saved.session_id,
                 sn: saved.seq.unwrap_or(0),
             });
         }
-        let media = MediaSettings::new(
-            &shared.config,
-            &shared.state_dir,
-            Platform::Kook,
-            settings.media_max_mb,
-        );
         Self {
-            index,
-            name,
-            session,
-            link: parts.link,
-            account,
+            base,
             settings,
-            shared,
-            inbox,
+            session,
             socket: None,
-            next_conn: 0,
             gateway_fetch: None,
             user_me: None,
-            bot_id: String::new(),
-            policy: parts.policy,
-            pairing: parts.pairing,
-            approved: parts.approved,
-            histories: ChannelHistories::new(history_cap, MAX_HISTORY_CHANNELS),
-            acks: AckTracker::default(),
-            messages_in: 0,
-            replies_out: 0,
-            limits,
-            media,
-            deliveries: Deliveries::default(),
-            stopped: None,
-            durable,
         }
     }
 
     /// Runs again the turns the last process accepted but never answered
     /// (their reply recorded in the transcript is reused, not asked again).
     fn recover_turns(&mut self, now: Instant) {
-        for (id, journaled) in self.durable.recovered_turns() {
-            let ctx = TurnCtx::recovered(
-                self.index,
-                Platform::Kook,
-                &self.account.account_id,
-                id,
-                &journaled,
-            );
-            self.durable.turn_started();
-            match super::recorded_outcome(&self.shared, &journaled.turn) {
-                Some(outcome) => self.handle_outcome(now, ctx, outcome),
-                None => {
-                    info!(
-                        "{}: running again the unanswered turn for message {}",
-                        self.name, journaled.turn.message_id
-                    );
-                    self.shared.agents.submit(journaled.turn, ctx);
-                }
-            }
-        }
-    }
-
-    /// Removes the acks of replies that are now delivered.
-    fn finish_replies(&mut self, now: Instant) {
-        for reply in self.durable.take_finished() {
-            if let Some(ack) = self.acks.reply_delivered(reply) {
-                self.remove_ack(now, ack);
+        for recovered in self.base.recover_turns() {
+            match recovered {
+                RecoveredTurn::Answered(ctx, outcome) => self.handle_outcome(now, ctx, outcome),
+                RecoveredTurn::Unanswered(ctx, turn) => self.base.shared.agents.submit(turn, ctx),
             }
         }
     }
@@ -238,6 +156,7 @@ impl KookLoop {
         match output {
             Output::FetchGateway { compress } => {
                 self.gateway_fetch = self
+                    .base
                     .link
                     .submit(now, KookRequest::GatewayIndex { compress });
                 if self.gateway_fetch.is_none() {
@@ -250,13 +169,17 @@ impl KookLoop {
                 }
             }
             Output::Connect { url } => {
-                self.next_conn += 1;
-                info!("{}: connecting to {}", self.name, redact_url(url.expose()));
+                self.base.next_conn += 1;
+                info!(
+                    "{}: connecting to {}",
+                    self.base.name,
+                    redact_url(url.expose())
+                );
                 self.socket = Some(Socket::open(
                     url.expose().to_owned(),
                     user_agent(),
-                    self.next_conn,
-                    self.inbox.clone(),
+                    self.base.next_conn,
+                    self.base.inbox.clone(),
                 ));
             }
             Output::Send(frame) => {
@@ -280,139 +203,39 @@ impl KookLoop {
                 resumed,
             } => info!(
                 "{}: connected (session {}{})",
-                self.name,
+                self.base.name,
                 session_id.as_deref().unwrap_or("?"),
                 if resumed { ", resuming" } else { "" }
             ),
             Event::Message { message, .. } => self.handle_message(now, *message),
-            Event::ResumeAck { .. } => info!("{}: resumed; missed events delivered", self.name),
+            Event::ResumeAck { .. } => {
+                info!("{}: resumed; missed events delivered", self.base.name)
+            }
             Event::GapSkipped { from, to } => warn!(
                 "{}: events sn {from}..={to} never arrived; going on without them",
-                self.name
+                self.base.name
             ),
             Event::Reconnect { code, err } => info!(
                 "{}: the server asked to reconnect (code {code:?}, {}); starting a new session",
-                self.name,
+                self.base.name,
                 err.as_deref().unwrap_or("")
             ),
             Event::ResumeFailed { .. } => {
-                info!("{}: resume failed; starting a new session", self.name)
+                info!("{}: resume failed; starting a new session", self.base.name)
             }
-            Event::HelloRejected { error, .. } => warn!("{}: {error}", self.name),
+            Event::HelloRejected { error, .. } => warn!("{}: {error}", self.base.name),
             Event::Fatal { reason } => {
-                error!("{}: {reason}", self.name);
-                self.stopped = Some(reason.to_string());
+                error!("{}: {reason}", self.base.name);
+                self.base.stopped = Some(reason.to_string());
             }
             Event::MalformedFrame { error } => {
-                warn!("{}: malformed gateway frame ignored: {error}", self.name)
+                warn!(
+                    "{}: malformed gateway frame ignored: {error}",
+                    self.base.name
+                )
             }
-            other => debug!("{}: {other:?}", self.name),
+            other => debug!("{}: {other:?}", self.base.name),
         }
-    }
-
-    fn on_rest_event(&mut self, now: Instant, event: RestEvent) {
-        match event {
-            RestEvent::Completed { id, response } => {
-                if self.gateway_fetch == Some(id) {
-                    self.gateway_fetch = None;
-                    match response {
-                        Response::KookGateway(gateway) => {
-                            self.session.handle_gateway_fetched(now, Ok(gateway.url))
-                        }
-                        _ => self.session.handle_gateway_fetched(
-                            now,
-                            Err(GatewayFetchError::Transient {
-                                detail: "unexpected response".to_owned(),
-                            }),
-                        ),
-                    }
-                } else if self.user_me == Some(id) {
-                    self.user_me = None;
-                    if let Response::KookUser(user) = response {
-                        info!("{}: bot user {} ({})", self.name, user.username, user.id);
-                        self.bot_id = user.id;
-                    }
-                } else if let Response::KookAsset(asset) = &response {
-                    let (link, name) = (&mut self.link, &self.name);
-                    self.durable.asset_created(now, id, &asset.url, |out| {
-                        send_outgoing(link, name, now, SendKind::Send, out)
-                    });
-                } else if let Response::KookMessage(posted) = &response {
-                    self.replies_out += 1;
-                    self.durable.completed(id, Some(&posted.msg_id));
-                } else if let Response::KookMessageList(list) = &response {
-                    let listed: Vec<ListedMessage> = list
-                        .items
-                        .iter()
-                        .map(|m| ListedMessage {
-                            id: m.id.clone(),
-                            author_id: m.author_id().to_owned(),
-                            content: m.content.clone(),
-                            created_ms: m.create_at,
-                        })
-                        .collect();
-                    self.durable.verified(id, &listed, &self.bot_id);
-                } else {
-                    self.durable.completed(id, None);
-                }
-                self.finish(now, id);
-                self.finish_replies(now);
-            }
-            RestEvent::Failed { id, error } => {
-                if self.gateway_fetch == Some(id) {
-                    self.gateway_fetch = None;
-                    warn!("{}: GET /gateway/index failed: {error}", self.name);
-                    let fetch_error = match error {
-                        RestError::Unauthorized { .. } => GatewayFetchError::Unauthorized {
-                            detail: error.to_string(),
-                        },
-                        other => GatewayFetchError::Transient {
-                            detail: other.to_string(),
-                        },
-                    };
-                    self.session.handle_gateway_fetched(now, Err(fetch_error));
-                } else if self.durable.owns(id) {
-                    self.durable.failed(now, id, &error);
-                    self.finish_replies(now);
-                } else {
-                    if self.user_me == Some(id) {
-                        self.user_me = None;
-                    }
-                    warn!("{}: request failed: {error}", self.name);
-                }
-                self.finish(now, id);
-            }
-            RestEvent::Retrying { id, at, reason } => debug!(
-                "{}: request {id:?} retried in {:.1}s: {reason:?}",
-                self.name,
-                at.saturating_duration_since(now).as_secs_f64()
-            ),
-            _ => {}
-        }
-        if self.link.is_halted() && self.stopped.is_none() {
-            self.stopped = Some(
-                "token rejected (HTTP 401): check KOOK_BOT_TOKEN / channels.kook.token".to_owned(),
-            );
-        }
-    }
-
-    /// Runs what waited for request `id` to finish.
-    fn finish(&mut self, now: Instant, id: RequestId) {
-        if let Some(ack) = self.acks.finished(id) {
-            self.remove_ack(now, ack);
-        }
-    }
-
-    fn remove_ack(&mut self, now: Instant, ack: AckTarget) {
-        self.link.submit(
-            now,
-            KookRequest::DeleteReaction {
-                direct: ack.direct,
-                msg_id: ack.message_id,
-                emoji: ack.emoji,
-                user_id: None,
-            },
-        );
     }
 }
 
