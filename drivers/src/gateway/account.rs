@@ -258,10 +258,35 @@ impl AccountLoop {
             .deliver(now, &mut self.link, &shape, request);
     }
 
-    /// A REST event for the loop: `None` when it belonged to a delivery
-    /// (which took it).
+    /// Takes what every loop does the same with a REST event: a delivery's
+    /// events, an outbox message's failure, retries (logged). `None` when
+    /// it took the event; otherwise the loop handles it.
     pub(crate) fn rest_event(&mut self, now: Instant, event: RestEvent) -> Option<RestEvent> {
-        self.deliveries.handle(now, &mut self.link, event)
+        match self.deliveries.handle(now, &mut self.link, event)? {
+            RestEvent::Failed { id, error } if self.durable.owns(id) => {
+                self.durable.failed(now, id, &error);
+                self.finish(now, id);
+                self.stop_if_halted();
+                None
+            }
+            RestEvent::Retrying { id, at, reason } => {
+                debug!(
+                    "{}: request {id:?} retried in {:.1}s: {reason:?}",
+                    self.name,
+                    at.saturating_duration_since(now).as_secs_f64()
+                );
+                None
+            }
+            other => Some(other),
+        }
+    }
+
+    /// Stops the loop once the REST link halted on a rejected token (401).
+    pub(crate) fn stop_if_halted(&mut self) {
+        if self.link.is_halted() && self.stopped.is_none() {
+            let hint = self.account.platform.token_hint();
+            self.stopped = Some(format!("token rejected (HTTP 401): check {hint}"));
+        }
     }
 
     /// The earliest deadline of the REST link and the outbox.

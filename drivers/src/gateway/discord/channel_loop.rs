@@ -95,7 +95,7 @@ impl ChannelLoop for DiscordLoop {
                     .tool_calls
                     .on_outcome(now, &mut self.base.link, id, Err(error.clone()))
                 {
-                    self.stop_if_halted();
+                    self.base.stop_if_halted();
                     return;
                 }
                 RestEvent::Failed { id, error }
@@ -146,8 +146,6 @@ impl ChannelLoop for DiscordLoop {
                     slot.shard.handle_gateway_fetched(now, Err(fetch_error));
                 } else if self.lookup.answered(&name, id, Err(&error)).is_some() {
                     debug!("{name}: member search failed: {error}");
-                } else if self.base.durable.owns(id) {
-                    self.base.durable.failed(now, id, &error);
                 } else {
                     if self.commands_fetch == Some(id) {
                         self.commands_fetch = None;
@@ -156,14 +154,9 @@ impl ChannelLoop for DiscordLoop {
                 }
                 self.base.finish(now, id);
             }
-            RestEvent::Retrying { id, at, reason } => debug!(
-                "{}: request {id:?} retried in {:.1}s: {reason:?}",
-                self.base.name,
-                at.saturating_duration_since(now).as_secs_f64()
-            ),
             _ => {}
         }
-        self.stop_if_halted();
+        self.base.stop_if_halted();
     }
 
     fn shut_down(&mut self, now: Instant) {

@@ -427,16 +427,6 @@ impl DiscordLoop {
         }
     }
 
-    /// Stops the channel once a 401 halted the planner.
-    fn stop_if_halted(&mut self) {
-        if self.base.link.is_halted() && self.base.stopped.is_none() {
-            self.base.stopped = Some(
-                "token rejected (HTTP 401): check DISCORD_BOT_TOKEN / channels.discord.token"
-                    .to_owned(),
-            );
-        }
-    }
-
     /// The shard whose `GET /gateway/bot` is request `id`.
     fn fetching(&mut self, id: RequestId) -> Option<&mut ShardSlot> {
         self.shards

@@ -136,8 +136,6 @@ impl ChannelLoop for KookLoop {
                         },
                     };
                     self.session.handle_gateway_fetched(now, Err(fetch_error));
-                } else if self.base.durable.owns(id) {
-                    self.base.durable.failed(now, id, &error);
                 } else {
                     if self.user_me == Some(id) {
                         self.user_me = None;
@@ -146,18 +144,9 @@ impl ChannelLoop for KookLoop {
                 }
                 self.base.finish(now, id);
             }
-            RestEvent::Retrying { id, at, reason } => debug!(
-                "{}: request {id:?} retried in {:.1}s: {reason:?}",
-                self.base.name,
-                at.saturating_duration_since(now).as_secs_f64()
-            ),
             _ => {}
         }
-        if self.base.link.is_halted() && self.base.stopped.is_none() {
-            self.base.stopped = Some(
-                "token rejected (HTTP 401): check KOOK_BOT_TOKEN / channels.kook.token".to_owned(),
-            );
-        }
+        self.base.stop_if_halted();
     }
 
     fn shut_down(&mut self, now: Instant) {
