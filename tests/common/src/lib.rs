@@ -10,6 +10,7 @@
 //! | [`cdn`] | [`cdn::FakeCdn`]: a file server for attachment and asset URLs |
 //! | [`multipart`] | reading `multipart/form-data` upload bodies |
 //! | [`http`] | what both fakes share on the HTTP side: [`RecordedRequest`], [`Route`], [`ScriptedResponse`] |
+//! | `gateway_book` | what both fakes share on the gateway side: live connections, accepted ones ([`discord::GatewayConnection`]), client frames, sessions and the current one |
 //!
 //! Bounds (every fake obeys them):
 //! - sockets bind `127.0.0.1:0` only;
@@ -20,6 +21,7 @@
 
 pub mod cdn;
 pub mod discord;
+mod gateway_book;
 pub mod http;
 pub mod kook;
 pub mod multipart;

@@ -7,35 +7,32 @@ use super::*;
 
 impl Core {
     pub(super) fn handle_frame(&self, s: &mut State, id: u64, text: &str) {
-        let Some(conn) = s.conns.get_mut(&id).filter(|c| !c.closing) else {
+        if !s.gw.is_open(id) {
             return;
-        };
+        }
         if self.opts.enforce_gateway_rate_limit {
             let now = Instant::now();
-            conn.frame_times.push_back(now);
-            while conn
-                .frame_times
+            let times = s.frame_times.entry(id).or_default();
+            times.push_back(now);
+            while times
                 .front()
                 .is_some_and(|t| now.duration_since(*t) > RATE_LIMIT_WINDOW)
             {
-                conn.frame_times.pop_front();
+                times.pop_front();
             }
-            if conn.frame_times.len() > RATE_LIMIT_FRAMES {
-                s.close(id, 4008, "Rate limited.");
+            if times.len() > RATE_LIMIT_FRAMES {
+                s.gw.close(id, 4008, "Rate limited.");
                 return;
             }
         }
-        let identified = conn.session.is_some();
-        let parsed: Option<Value> = serde_json::from_str(text).ok();
-        if let Some(v) = &parsed {
-            s.frames.push(v.clone());
-        }
+        let identified = s.gw.session_of(id).is_some();
+        let parsed = s.gw.record_frame(text);
         if text.len() > MAX_PAYLOAD {
-            s.close(id, 4002, "Error while decoding payload.");
+            s.gw.close(id, 4002, "Error while decoding payload.");
             return;
         }
         let Some(v) = parsed.filter(Value::is_object) else {
-            s.close(id, 4002, "Error while decoding payload.");
+            s.gw.close(id, 4002, "Error while decoding payload.");
             return;
         };
         let op = v.get("op").and_then(Value::as_u64);
@@ -44,13 +41,13 @@ impl Core {
             Some(1) => {
                 s.heartbeats.push(d.as_u64());
                 if s.heartbeat_ack {
-                    s.send(id, frame(11, Value::Null));
+                    s.gw.send(id, frame(11, Value::Null));
                 }
             }
             Some(2) => {
                 s.identifies.push(d.clone());
                 if identified {
-                    s.close(id, 4005, "Already authenticated.");
+                    s.gw.close(id, 4005, "Already authenticated.");
                 } else {
                     self.identify(s, id, &d);
                 }
@@ -58,46 +55,34 @@ impl Core {
             Some(6) => {
                 s.resumes.push(d.clone());
                 if identified {
-                    s.close(id, 4005, "Already authenticated.");
+                    s.gw.close(id, 4005, "Already authenticated.");
                 } else {
                     self.resume(s, id, &d);
                 }
             }
             Some(3 | 4 | 8) if identified => {}
-            Some(3 | 4 | 8) => s.close(id, 4003, "Not authenticated."),
-            _ => s.close(id, 4001, "Unknown opcode."),
+            Some(3 | 4 | 8) => s.gw.close(id, 4003, "Not authenticated."),
+            _ => s.gw.close(id, 4001, "Unknown opcode."),
         }
     }
 
     pub(super) fn identify(&self, s: &mut State, id: u64, d: &Value) {
         if d.get("token").and_then(Value::as_str) != Some(self.opts.token.as_str()) {
-            s.close(id, 4004, "Authentication failed.");
+            s.gw.close(id, 4004, "Authentication failed.");
             return;
         }
         if let Some((code, reason)) = s.fail_identify.take() {
-            s.close(id, code, &reason);
+            s.gw.close(id, code, &reason);
             return;
         }
-        s.sessions_created += 1;
-        let sid = format!("{:032x}", 0x5eed_0000_u64 + s.sessions_created);
-        s.sessions.insert(
-            sid.clone(),
-            Session {
-                seq: 0,
-                log: Vec::new(),
-                valid: true,
-                conn: Some(id),
-            },
-        );
-        if let Some(c) = s.conns.get_mut(&id) {
-            c.session = Some(sid.clone());
-        }
+        let sid =
+            s.gw.new_session(id, |n| format!("{:032x}", 0x5eed_0000_u64 + n));
         let shard = d.get("shard").cloned().unwrap_or_else(|| json!([0, 1]));
         let ready = self.ready_payload(&sid, shard);
         s.deliver(&sid, "READY", ready, false);
         // What no connection ever got moves into the new session.
         let mut carried = std::mem::take(&mut s.pending);
-        if let Some(prev) = s.current.as_ref().and_then(|p| s.sessions.get_mut(p)) {
+        if let Some(prev) = s.gw.current_session_mut() {
             for e in prev.log.iter_mut().filter(|e| !e.delivered && e.replay) {
                 e.delivered = true;
                 carried.push((e.t.clone(), e.d.clone()));
@@ -106,12 +91,12 @@ impl Core {
         for (t, d) in carried {
             s.deliver(&sid, &t, d, true);
         }
-        s.current = Some(sid);
+        s.gw.current = Some(sid);
     }
 
     pub(super) fn resume(&self, s: &mut State, id: u64, d: &Value) {
         if d.get("token").and_then(Value::as_str) != Some(self.opts.token.as_str()) {
-            s.close(id, 4004, "Authentication failed.");
+            s.gw.close(id, 4004, "Authentication failed.");
             return;
         }
         let sid = d
@@ -122,29 +107,26 @@ impl Core {
         let seq = d.get("seq").and_then(Value::as_u64).unwrap_or(0);
         if s.reject_resumes > 0 {
             s.reject_resumes -= 1;
-            s.invalidate(&sid);
-            s.send(id, frame(9, json!(false)));
+            s.gw.invalidate(&sid);
+            s.gw.send(id, frame(9, json!(false)));
             return;
         }
-        let Some(sess) = s.sessions.get_mut(&sid).filter(|x| x.valid) else {
-            s.send(id, frame(9, json!(false)));
+        let Some(sess) = s.gw.resumable(&sid) else {
+            s.gw.send(id, frame(9, json!(false)));
             return;
         };
-        if seq > sess.seq {
-            s.close(id, 4007, "Invalid seq.");
+        if seq > last_seq(&sess.log) {
+            s.gw.close(id, 4007, "Invalid seq.");
             return;
         }
-        sess.conn = Some(id);
         let mut replay = Vec::new();
         for e in sess.log.iter_mut().filter(|e| e.seq > seq && e.replay) {
             e.delivered = true;
             replay.push(dispatch_frame(e.seq, &e.t, &e.d));
         }
+        s.gw.attach(&sid, id);
         for f in replay {
-            s.send(id, f);
-        }
-        if let Some(c) = s.conns.get_mut(&id) {
-            c.session = Some(sid.clone());
+            s.gw.send(id, f);
         }
         s.deliver(
             &sid,
@@ -152,8 +134,7 @@ impl Core {
             json!({"_trace": ["[\"fake-discord-gateway\",{\"micros\":0.0}]"]}),
             false,
         );
-        s.current = Some(sid);
-        s.resumed += 1;
+        s.gw.resume_done(sid);
     }
 
     pub(super) fn ws_port(&self) -> u16 {
@@ -225,20 +206,7 @@ impl WsHandler for Core {
         }});
         let _ = out.try_send(Out::Text(hello.to_string()));
         self.shared.update(|s| {
-            s.connections.push(GatewayConnection {
-                path: hs.path,
-                query: hs.query,
-                headers: hs.headers,
-            });
-            s.conns.insert(
-                id,
-                Conn {
-                    out,
-                    session: None,
-                    frame_times: VecDeque::new(),
-                    closing: false,
-                },
-            );
+            s.gw.open(id, hs, out);
         });
         if zlib {
             Encoding::ZlibStream
@@ -255,22 +223,15 @@ impl WsHandler for Core {
         self.shared.update(|s| {
             s.client_closes.push(code);
             if matches!(code, Some(1000 | 1001)) {
-                if let Some(sid) = s.conns.get(&id).and_then(|c| c.session.clone()) {
-                    s.invalidate(&sid);
-                }
+                s.gw.invalidate_session_of(id);
             }
         });
     }
 
     fn on_closed(&self, id: u64) {
         self.shared.update(|s| {
-            if let Some(c) = s.conns.remove(&id) {
-                if let Some(sess) = c.session.and_then(|sid| s.sessions.get_mut(&sid)) {
-                    if sess.conn == Some(id) {
-                        sess.conn = None;
-                    }
-                }
-            }
+            s.gw.closed(id);
+            s.frame_times.remove(&id);
         });
     }
 }

@@ -2,42 +2,17 @@
 //! dispatches, op 7/9/1, closes and TCP drops on the newest connection,
 //! heartbeat ACKs on or off, refused resumes and identifies; the
 //! connections ([`GatewayConnection`]), Identify/Resume/heartbeat frames,
-//! the session and its sequence, and the waits on them.
+//! the session and its sequence, and the waits on them. What means the same
+//! on KOOK's gateway is done by `crate::gateway_book`; these methods say it
+//! in Discord's terms.
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::{frame, FakeDiscord};
-use crate::http;
+use super::{frame, last_seq, FakeDiscord, GatewayConnection};
 use crate::ws::Out;
 use crate::Timeout;
-
-/// One gateway connection's upgrade request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GatewayConnection {
-    /// Request path (`/`).
-    pub path: String,
-    /// Query parameters (`v=10`, `encoding=json`, `compress=zlib-stream`).
-    pub query: Vec<(String, String)>,
-    /// Request headers (`User-Agent`...).
-    pub headers: Vec<(String, String)>,
-}
-
-impl GatewayConnection {
-    /// The first query parameter named `name`.
-    pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The first header named `name` (ASCII case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        http::header(&self.headers, name)
-    }
-}
 
 impl FakeDiscord {
     // ---- gateway controls ----
@@ -49,7 +24,7 @@ impl FakeDiscord {
         self.core
             .shared
             .update(|s| s.resources.observe_dispatch(&t, &d));
-        self.core.shared.update(|s| match s.current_valid() {
+        self.core.shared.update(|s| match s.gw.current_valid() {
             Some(sid) => {
                 s.deliver(&sid, &t, d, true);
             }
@@ -60,44 +35,46 @@ impl FakeDiscord {
     /// Sends `text` as is (a frame the client must survive, e.g. broken
     /// JSON). False when no client is connected.
     pub fn send_raw_text(&self, text: &str) -> bool {
-        self.send_now(Out::Text(text.to_owned()))
+        self.core.shared.send_raw_text(text)
     }
 
     /// Sends op 7 Reconnect.
     pub fn send_op7_reconnect(&self) -> bool {
-        self.send_now(Out::Text(frame(7, Value::Null)))
+        self.core
+            .shared
+            .push_newest(Out::Text(frame(7, Value::Null)))
     }
 
     /// Sends op 9 Invalid Session; `false` also invalidates the session.
     pub fn send_op9(&self, resumable: bool) -> bool {
         self.core.shared.update(|s| {
-            let Some(id) = s.newest_conn() else {
+            let Some(id) = s.gw.newest_open() else {
                 return false;
             };
             if !resumable {
-                if let Some(sid) = s.conns.get(&id).and_then(|c| c.session.clone()) {
-                    s.invalidate(&sid);
-                }
+                s.gw.invalidate_session_of(id);
             }
-            s.send(id, frame(9, json!(resumable)));
+            s.gw.send(id, frame(9, json!(resumable)));
             true
         })
     }
 
     /// Sends op 1, asking the client to heartbeat now.
     pub fn send_heartbeat_request(&self) -> bool {
-        self.send_now(Out::Text(frame(1, Value::Null)))
+        self.core
+            .shared
+            .push_newest(Out::Text(frame(1, Value::Null)))
     }
 
     /// Closes the newest connection with `code` and `reason` (the session
     /// stays resumable).
     pub fn close(&self, code: u16, reason: &str) -> bool {
-        self.send_now(Out::Close(code, reason.to_owned()))
+        self.core.shared.close_newest(code, reason)
     }
 
     /// Drops the newest connection's TCP stream with no close frame.
     pub fn drop_tcp(&self) -> bool {
-        self.send_now(Out::Drop)
+        self.core.shared.drop_tcp()
     }
 
     /// Turns op 11 Heartbeat ACKs on or off (off: zombie connection).
@@ -123,17 +100,17 @@ impl FakeDiscord {
 
     /// Connections accepted so far (upgrades completed).
     pub fn connection_count(&self) -> usize {
-        self.core.shared.lock().connections.len()
+        self.core.shared.connection_count()
     }
 
     /// Connections open now.
     pub fn live_connection_count(&self) -> usize {
-        self.core.shared.lock().conns.len()
+        self.core.shared.live_connection_count()
     }
 
     /// Every connection's upgrade request, in order.
     pub fn connections(&self) -> Vec<GatewayConnection> {
-        self.core.shared.lock().connections.clone()
+        self.core.shared.connections()
     }
 
     /// op 2 frames received.
@@ -148,7 +125,7 @@ impl FakeDiscord {
 
     /// Successful resumes (RESUMED sent).
     pub fn resumed_count(&self) -> usize {
-        self.core.shared.lock().resumed
+        self.core.shared.resumed_count()
     }
 
     /// The last Identify's `d`.
@@ -173,7 +150,7 @@ impl FakeDiscord {
 
     /// Every frame the client sent that parsed as JSON (op 3, op 8...).
     pub fn client_frames(&self) -> Vec<Value> {
-        self.core.shared.lock().frames.clone()
+        self.core.shared.client_frames()
     }
 
     /// The close codes of the close frames the client sent (`None`: no code).
@@ -183,16 +160,13 @@ impl FakeDiscord {
 
     /// The current session's id (from the last READY).
     pub fn session_id(&self) -> Option<String> {
-        self.core.shared.lock().current.clone()
+        self.core.shared.session_id()
     }
 
     /// The current session's last sequence number.
     pub fn last_seq(&self) -> Option<u64> {
         let s = self.core.shared.lock();
-        s.current
-            .as_ref()
-            .and_then(|id| s.sessions.get(id))
-            .map(|x| x.seq)
+        s.gw.current_session().map(|x| last_seq(&x.log))
     }
 
     /// Waits for the first Identify; returns the last one's `d`.
@@ -211,50 +185,23 @@ impl FakeDiscord {
 
     /// Waits until `n` resumes succeeded.
     pub fn wait_for_resumed(&self, n: usize, timeout: Duration) -> Result<(), Timeout> {
-        self.core.shared.wait_until(
-            timeout,
-            |s| {
-                format!(
-                    "{n} successful resumes (got {}, {} attempts)",
-                    s.resumed,
-                    s.resumes.len()
-                )
-            },
-            |s| (s.resumed >= n).then_some(()),
-        )
+        self.core.shared.wait_for_resumed(n, timeout)
     }
 
     /// Waits until a live connection has identified or resumed (READY or
     /// RESUMED sent on it).
     pub fn wait_for_ready_client(&self, timeout: Duration) -> Result<(), Timeout> {
-        self.core.shared.wait_until(
-            timeout,
-            |s| format!("a ready client ({} live connections)", s.conns.len()),
-            |s| {
-                s.conns
-                    .values()
-                    .any(|c| c.session.is_some() && !c.closing)
-                    .then_some(())
-            },
-        )
+        self.core.shared.wait_for_ready_client(timeout)
     }
 
     /// Waits until `n` connections were accepted in total.
     pub fn wait_for_connections(&self, n: usize, timeout: Duration) -> Result<(), Timeout> {
-        self.core.shared.wait_until(
-            timeout,
-            |s| format!("{n} connections (got {})", s.connections.len()),
-            |s| (s.connections.len() >= n).then_some(()),
-        )
+        self.core.shared.wait_for_connections(n, timeout)
     }
 
     /// Waits until no connection is open.
     pub fn wait_for_disconnect(&self, timeout: Duration) -> Result<(), Timeout> {
-        self.core.shared.wait_until(
-            timeout,
-            |s| format!("no live connection ({} live)", s.conns.len()),
-            |s| s.conns.is_empty().then_some(()),
-        )
+        self.core.shared.wait_for_disconnect(timeout)
     }
 
     /// Waits until `n` heartbeats arrived; returns them all.
@@ -277,19 +224,5 @@ impl FakeDiscord {
             |_| "a close frame from the client".into(),
             |s| s.client_closes.last().copied(),
         )
-    }
-
-    fn send_now(&self, out: Out) -> bool {
-        self.core.shared.update(|s| match s.newest_conn() {
-            Some(id) => {
-                if let Some(c) = s.conns.get_mut(&id) {
-                    // Nothing more goes to a connection on its way out.
-                    c.closing |= matches!(out, Out::Close(..) | Out::Drop);
-                    let _ = c.out.try_send(out);
-                }
-                true
-            }
-            None => false,
-        })
     }
 }

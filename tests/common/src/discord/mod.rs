@@ -33,20 +33,21 @@
 //! |---|---|
 //! | `discord` itself | [`FakeDiscordOptions`], [`FakeDiscord`]'s start and URLs, the state both servers share |
 //! | `gateway` | the gateway server: each connection's frames, Identify/READY, Resume and its replay |
-//! | `gateway_controls` | what a test does to the gateway and reads back ([`GatewayConnection`]) |
+//! | `gateway_controls` | what a test does to the gateway and reads back (dispatches, op 7/9/1, closes, Identify/Resume/heartbeat records) |
 //! | `rest` | the REST server: authorization, scripted answers, routing, the message routes |
 //! | `rest_controls` | what a test scripts on the REST side and reads back ([`PostedMessage`], [`RecordedReaction`]) |
 //! | `resources` | channels, threads, stored messages, pins, members and roles, and their routes |
 //! | `interactions` | application commands, INTERACTION_CREATE and its callbacks |
 //! | `payloads` | dispatch payloads, [`Author`], [`GuildMember`], ids and frames |
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::gateway_book::{GatewayBook, HasGatewayBook};
 use crate::http::{self, Incoming, ScriptedResponse};
 use crate::server::{start_servers, Guard, Shared};
 use crate::ws::{Encoding, Handshake, Out, OutTx, WsHandler};
@@ -58,8 +59,8 @@ mod payloads;
 mod resources;
 mod rest;
 mod rest_controls;
+pub use crate::gateway_book::GatewayConnection;
 use gateway::dispatch_frame;
-pub use gateway_controls::GatewayConnection;
 pub use interactions::{InteractionRecord, SlashCaller, CALLBACK_DEADLINE};
 use payloads::{frame, snowflake};
 pub use payloads::{
@@ -216,17 +217,14 @@ struct Core {
 
 #[derive(Default)]
 struct State {
-    conns: BTreeMap<u64, Conn>,
-    connections: Vec<GatewayConnection>,
-    sessions: HashMap<String, Session>,
-    current: Option<String>,
+    /// Connections, sessions (logging their dispatches), client frames.
+    gw: GatewayBook<Vec<Entry>>,
+    /// Each open connection's frame times in the rate-limit window.
+    frame_times: HashMap<u64, VecDeque<Instant>>,
     pending: Vec<(String, Value)>,
-    sessions_created: u64,
     identifies: Vec<Value>,
     resumes: Vec<Value>,
-    resumed: usize,
     heartbeats: Vec<Option<u64>>,
-    frames: Vec<Value>,
     client_closes: Vec<Option<u16>>,
     heartbeat_ack: bool,
     reject_resumes: usize,
@@ -246,21 +244,7 @@ struct State {
     interactions: interactions::Interactions,
 }
 
-struct Conn {
-    out: OutTx,
-    session: Option<String>,
-    frame_times: VecDeque<Instant>,
-    /// A close frame or a TCP drop is queued: it gets no more dispatches.
-    closing: bool,
-}
-
-struct Session {
-    seq: u64,
-    log: Vec<Entry>,
-    valid: bool,
-    conn: Option<u64>,
-}
-
+/// One dispatch of a session's log.
 struct Entry {
     seq: u64,
     t: String,
@@ -270,49 +254,20 @@ struct Entry {
     replay: bool,
 }
 
+/// A session's last sequence number (0 before READY).
+fn last_seq(log: &[Entry]) -> u64 {
+    log.last().map_or(0, |e| e.seq)
+}
+
 impl State {
-    /// The newest connection not being closed by the fake.
-    fn newest_conn(&self) -> Option<u64> {
-        self.conns
-            .iter()
-            .rev()
-            .find(|(_, c)| !c.closing)
-            .map(|(id, _)| *id)
-    }
-
-    fn current_valid(&self) -> Option<String> {
-        let id = self.current.as_ref()?;
-        self.sessions
-            .get(id)
-            .filter(|s| s.valid)
-            .map(|_| id.clone())
-    }
-
-    fn send(&self, conn: u64, text: String) {
-        if let Some(c) = self.conns.get(&conn) {
-            // Unbounded: never full; closed means the connection is ending.
-            let _ = c.out.try_send(Out::Text(text));
-        }
-    }
-
-    fn close(&mut self, conn: u64, code: u16, reason: &str) {
-        if let Some(c) = self.conns.get_mut(&conn) {
-            c.closing = true;
-            let _ = c.out.try_send(Out::Close(code, reason.to_owned()));
-        }
-    }
-
     /// Appends a dispatch to session `sid` with the next seq; sends it when
     /// a connection holds the session.
     fn deliver(&mut self, sid: &str, t: &str, d: Value, replay: bool) {
-        let Some(sess) = self.sessions.get_mut(sid) else {
+        let conn = self.gw.holder(sid);
+        let Some(sess) = self.gw.sessions.get_mut(sid) else {
             return;
         };
-        sess.seq += 1;
-        let seq = sess.seq;
-        let conn = sess
-            .conn
-            .filter(|c| self.conns.get(c).is_some_and(|x| !x.closing));
+        let seq = last_seq(&sess.log) + 1;
         sess.log.push(Entry {
             seq,
             t: t.to_owned(),
@@ -321,13 +276,7 @@ impl State {
             replay,
         });
         if let Some(c) = conn {
-            self.send(c, dispatch_frame(seq, t, &d));
-        }
-    }
-
-    fn invalidate(&mut self, sid: &str) {
-        if let Some(s) = self.sessions.get_mut(sid) {
-            s.valid = false;
+            self.gw.send(c, dispatch_frame(seq, t, &d));
         }
     }
 }
@@ -357,5 +306,15 @@ fn bad_request(code: u32, message: &str) -> ScriptedResponse {
 impl http::HasRestBook for State {
     fn rest_book(&mut self) -> &mut http::RestBook {
         &mut self.rest
+    }
+}
+
+impl HasGatewayBook for State {
+    type Log = Vec<Entry>;
+    fn gateway(&self) -> &GatewayBook<Vec<Entry>> {
+        &self.gw
+    }
+    fn gateway_mut(&mut self) -> &mut GatewayBook<Vec<Entry>> {
+        &mut self.gw
     }
 }

@@ -15,25 +15,14 @@ impl Core {
             }
             KookHello::Never => return,
         };
-        s.sessions_created += 1;
-        let sid = format!("fake-kook-session-{:04}-{:08x}", s.sessions_created, id);
-        s.sessions.insert(
-            sid.clone(),
-            Session {
-                log: BTreeMap::new(),
-                valid: true,
-                conn: Some(id),
-            },
-        );
-        if let Some(c) = s.conns.get_mut(&id) {
-            c.session = Some(sid.clone());
-            if let Some(d) = delay {
-                let _ = c.out.try_send(Out::Delay(d));
-            }
+        let sid =
+            s.gw.new_session(id, |n| format!("fake-kook-session-{n:04}-{id:08x}"));
+        if let Some(d) = delay {
+            s.gw.push(id, Out::Delay(d));
         }
         s.send(id, &json!({"s": 1, "d": {"code": 0, "session_id": sid}}));
         let mut carried = std::mem::take(&mut s.pending);
-        if let Some(prev) = s.current.as_ref().and_then(|p| s.sessions.get_mut(p)) {
+        if let Some(prev) = s.gw.current_session_mut() {
             for e in prev.log.values_mut().filter(|e| !e.delivered) {
                 e.delivered = true;
                 carried.push(e.d.clone());
@@ -42,7 +31,7 @@ impl Core {
         for d in carried {
             s.deliver(&sid, d);
         }
-        s.current = Some(sid);
+        s.gw.current = Some(sid);
     }
 
     pub(super) fn resume_on_connect(
@@ -52,7 +41,7 @@ impl Core {
         sn: Option<String>,
         sid: Option<String>,
     ) {
-        let reconnect = |s: &State, code: u32| {
+        let reconnect = |s: &mut State, code: u32| {
             s.send(
                 id,
                 &json!({"s": 5, "d": {"code": code, "err": "resume failed"}}),
@@ -61,23 +50,19 @@ impl Core {
         let (Some(sn), Some(sid)) = (sn.and_then(|x| x.parse::<u64>().ok()), sid) else {
             return reconnect(s, 40106);
         };
-        let Some(sess) = s.sessions.get_mut(&sid).filter(|x| x.valid) else {
+        let Some(sess) = s.gw.resumable(&sid) else {
             return reconnect(s, 40107);
         };
-        if sn > sess.last_sn() {
+        if sn > last_sn(&sess.log) {
             return reconnect(s, 40108);
         }
-        sess.conn = Some(id);
-        if let Some(c) = s.conns.get_mut(&id) {
-            c.session = Some(sid.clone());
-        }
+        s.gw.attach(&sid, id);
         if self.opts.hello_on_resume {
             s.send(id, &json!({"s": 1, "d": {"code": 0, "session_id": sid}}));
         }
         s.replay(&sid, sn, id);
         s.send(id, &json!({"s": 6, "d": {"session_id": sid}}));
-        s.current = Some(sid);
-        s.resumed += 1;
+        s.gw.resume_done(sid);
     }
 
     pub(super) fn ws_port(&self) -> u16 {
@@ -119,21 +104,8 @@ impl WsHandler for Core {
                 .map(|(_, v)| v.clone())
         };
         let compress = self.opts.compress || q("compress").as_deref() != Some("0");
-        let info = KookConnection {
-            path: hs.path.clone(),
-            query: hs.query.clone(),
-            headers: hs.headers.clone(),
-        };
         self.shared.update(|s| {
-            s.connections.push(info);
-            s.conns.insert(
-                id,
-                Conn {
-                    out,
-                    session: None,
-                    closing: false,
-                },
-            );
+            s.gw.open(id, hs.clone(), out);
             let token_state = q("token").map(|t| s.gateway_tokens.get(&t).copied());
             let hello_err = match token_state {
                 None => Some(40100),
@@ -160,10 +132,9 @@ impl WsHandler for Core {
 
     fn on_text(&self, id: u64, text: &str) {
         self.shared.update(|s| {
-            let Some(v) = serde_json::from_str::<Value>(text).ok() else {
+            let Some(v) = s.gw.record_frame(text) else {
                 return;
             };
-            s.frames.push(v.clone());
             let sn = v.get("sn").and_then(Value::as_u64).unwrap_or(0);
             match v.get("s").and_then(Value::as_u64) {
                 Some(2) => {
@@ -172,13 +143,13 @@ impl WsHandler for Core {
                         s.send(id, &json!({"s": 3}));
                     }
                     if self.opts.retransmit_on_ping {
-                        if let Some(sid) = s.conns.get(&id).and_then(|c| c.session.clone()) {
+                        if let Some(sid) = s.gw.session_of(id) {
                             s.replay(&sid, sn, id);
                         }
                     }
                 }
                 Some(4) => {
-                    if let Some(sid) = s.conns.get(&id).and_then(|c| c.session.clone()) {
+                    if let Some(sid) = s.gw.session_of(id) {
                         s.replay(&sid, sn, id);
                         s.send(id, &json!({"s": 6, "d": {"session_id": sid}}));
                     }
@@ -192,13 +163,7 @@ impl WsHandler for Core {
 
     fn on_closed(&self, id: u64) {
         self.shared.update(|s| {
-            if let Some(c) = s.conns.remove(&id) {
-                if let Some(sess) = c.session.and_then(|sid| s.sessions.get_mut(&sid)) {
-                    if sess.conn == Some(id) {
-                        sess.conn = None;
-                    }
-                }
-            }
+            s.gw.closed(id);
         });
     }
 }

@@ -2,36 +2,19 @@
 //! events (in order, or with a chosen `sn`), s=5 RECONNECT, closes and TCP
 //! drops on the newest connection, PONGs on or off and the HELLO new
 //! sessions get; the connections ([`KookConnection`]), PINGs, the session
-//! and its `sn`, and the waits on them.
+//! and its `sn`, and the waits on them. What means the same on Discord's
+//! gateway is done by `crate::gateway_book`; these methods say it in KOOK's
+//! terms.
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::{event_frame, Entry, FakeKook, KookHello};
-use crate::ws::Out;
+use super::{event_frame, last_sn, Entry, FakeKook, KookConnection, KookHello};
 use crate::Timeout;
 
-/// One gateway connection's upgrade request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KookConnection {
-    /// Request path (`/gateway`).
-    pub path: String,
-    /// Query parameters (`compress`, `token`, `resume`, `sn`, `session_id`).
-    pub query: Vec<(String, String)>,
-    /// Request headers.
-    pub headers: Vec<(String, String)>,
-}
-
+/// KOOK's reading of the shared connection record.
 impl KookConnection {
-    /// The first query parameter named `name`.
-    pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
     /// True when it asked to resume (`resume=1`).
     pub fn is_resume(&self) -> bool {
         self.query_param("resume") == Some("1")
@@ -45,7 +28,7 @@ impl FakeKook {
     /// session; otherwise keeps it for a resume (or the next session).
     /// Returns the `sn` given (`None`: no session yet, queued).
     pub fn event(&self, d: Value) -> Option<u64> {
-        self.core.shared.update(|s| match s.current_valid() {
+        self.core.shared.update(|s| match s.gw.current_valid() {
             Some(sid) => s.deliver(&sid, d),
             None => {
                 s.pending.push(d);
@@ -58,15 +41,13 @@ impl FakeKook {
     /// It joins the session's log unless that `sn` is taken.
     pub fn event_with_sn(&self, sn: u64, d: Value) {
         self.core.shared.update(|s| {
-            let Some(sid) = s.current_valid() else {
+            let Some(sid) = s.gw.current_valid() else {
                 return;
             };
-            let Some(sess) = s.sessions.get_mut(&sid) else {
+            let conn = s.gw.holder(&sid);
+            let Some(sess) = s.gw.sessions.get_mut(&sid) else {
                 return;
             };
-            let conn = sess
-                .conn
-                .filter(|c| s.conns.get(c).is_some_and(|x| !x.closing));
             sess.log.entry(sn).or_insert(Entry {
                 d: d.clone(),
                 delivered: conn.is_some(),
@@ -81,12 +62,10 @@ impl FakeKook {
     /// the session.
     pub fn send_reconnect(&self, code: u32) -> bool {
         self.core.shared.update(|s| {
-            let Some(id) = s.newest_conn() else {
+            let Some(id) = s.gw.newest_open() else {
                 return false;
             };
-            if let Some(sid) = s.conns.get(&id).and_then(|c| c.session.clone()) {
-                s.invalidate(&sid);
-            }
+            s.gw.invalidate_session_of(id);
             let f = json!({"s": 5, "d": {"code": code, "err": "reconnect"}});
             s.send(id, &f);
             true
@@ -95,17 +74,17 @@ impl FakeKook {
 
     /// Sends `text` as is. False when no client is connected.
     pub fn send_raw_text(&self, text: &str) -> bool {
-        self.send_now(Out::Text(text.to_owned()))
+        self.core.shared.send_raw_text(text)
     }
 
     /// Closes the newest connection with `code`.
     pub fn close(&self, code: u16) -> bool {
-        self.send_now(Out::Close(code, String::new()))
+        self.core.shared.close_newest(code, "")
     }
 
     /// Drops the newest connection's TCP stream with no close frame.
     pub fn drop_tcp(&self) -> bool {
-        self.send_now(Out::Drop)
+        self.core.shared.drop_tcp()
     }
 
     /// Turns PONGs on or off.
@@ -122,22 +101,22 @@ impl FakeKook {
 
     /// Connections accepted so far.
     pub fn connection_count(&self) -> usize {
-        self.core.shared.lock().connections.len()
+        self.core.shared.connection_count()
     }
 
     /// Connections open now.
     pub fn live_connection_count(&self) -> usize {
-        self.core.shared.lock().conns.len()
+        self.core.shared.live_connection_count()
     }
 
     /// Every connection's upgrade request, in order.
     pub fn connections(&self) -> Vec<KookConnection> {
-        self.core.shared.lock().connections.clone()
+        self.core.shared.connections()
     }
 
     /// Successful resumes (s=6 sent).
     pub fn resume_count(&self) -> usize {
-        self.core.shared.lock().resumed
+        self.core.shared.resumed_count()
     }
 
     /// Every PING's `sn`, in order.
@@ -147,42 +126,28 @@ impl FakeKook {
 
     /// Every frame the client sent that parsed as JSON.
     pub fn client_frames(&self) -> Vec<Value> {
-        self.core.shared.lock().frames.clone()
+        self.core.shared.client_frames()
     }
 
     /// The current session's id.
     pub fn session_id(&self) -> Option<String> {
-        self.core.shared.lock().current.clone()
+        self.core.shared.session_id()
     }
 
     /// The current session's highest `sn`.
     pub fn last_sn(&self) -> Option<u64> {
         let s = self.core.shared.lock();
-        let id = s.current.as_ref()?;
-        s.sessions.get(id).map(|x| x.last_sn())
+        s.gw.current_session().map(|x| last_sn(&x.log))
     }
 
     /// Waits until a live connection holds a session (HELLO or s=6 sent).
     pub fn wait_for_ready_client(&self, timeout: Duration) -> Result<(), Timeout> {
-        self.core.shared.wait_until(
-            timeout,
-            |s| format!("a ready client ({} live connections)", s.conns.len()),
-            |s| {
-                s.conns
-                    .values()
-                    .any(|c| c.session.is_some() && !c.closing)
-                    .then_some(())
-            },
-        )
+        self.core.shared.wait_for_ready_client(timeout)
     }
 
     /// Waits until `n` connections were accepted in total.
     pub fn wait_for_connections(&self, n: usize, timeout: Duration) -> Result<(), Timeout> {
-        self.core.shared.wait_until(
-            timeout,
-            |s| format!("{n} connections (got {})", s.connections.len()),
-            |s| (s.connections.len() >= n).then_some(()),
-        )
+        self.core.shared.wait_for_connections(n, timeout)
     }
 
     /// Waits until `n` PINGs arrived; returns their `sn`s.
@@ -196,11 +161,7 @@ impl FakeKook {
 
     /// Waits until `n` resumes succeeded.
     pub fn wait_for_resumed(&self, n: usize, timeout: Duration) -> Result<(), Timeout> {
-        self.core.shared.wait_until(
-            timeout,
-            |s| format!("{n} successful resumes (got {})", s.resumed),
-            |s| (s.resumed >= n).then_some(()),
-        )
+        self.core.shared.wait_for_resumed(n, timeout)
     }
 
     /// Waits until `n` gateway fetches happened.
@@ -214,24 +175,6 @@ impl FakeKook {
 
     /// Waits until no connection is open.
     pub fn wait_for_disconnect(&self, timeout: Duration) -> Result<(), Timeout> {
-        self.core.shared.wait_until(
-            timeout,
-            |s| format!("no live connection ({} live)", s.conns.len()),
-            |s| s.conns.is_empty().then_some(()),
-        )
-    }
-
-    fn send_now(&self, out: Out) -> bool {
-        self.core.shared.update(|s| match s.newest_conn() {
-            Some(id) => {
-                if let Some(c) = s.conns.get_mut(&id) {
-                    // Nothing more goes to a connection on its way out.
-                    c.closing |= matches!(out, Out::Close(..) | Out::Drop);
-                    let _ = c.out.try_send(out);
-                }
-                true
-            }
-            None => false,
-        })
+        self.core.shared.wait_for_disconnect(timeout)
     }
 }

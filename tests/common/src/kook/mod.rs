@@ -36,7 +36,7 @@
 //! |---|---|
 //! | `kook` itself | [`KookHello`], [`FakeKookOptions`], [`FakeKook`]'s start and URLs, the state both servers share |
 //! | `gateway` | the gateway server: HELLO and new sessions, resumes and their replay, PING/PONG |
-//! | `gateway_controls` | what a test does to the gateway and reads back ([`KookConnection`]) |
+//! | `gateway_controls` | what a test does to the gateway and reads back (events, s=5, closes, PINGs, [`KookConnection::is_resume`]) |
 //! | `rest` | the REST server: authorization, scripted answers, the routes, the `{code, message, data}` envelope |
 //! | `rest_controls` | what a test scripts on the REST side and reads back ([`KookPost`], [`KookReaction`]) |
 //! | `payloads` | event payloads ([`person_text`], [`group_kmarkdown`], [`added_reaction`]), message ids, event frames |
@@ -53,11 +53,14 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::gateway_book::{GatewayBook, HasGatewayBook};
 use crate::http::{self, Incoming, ScriptedResponse};
 use crate::server::{start_servers, Guard, Shared};
 use crate::ws::{Encoding, Handshake, Out, OutTx, WsHandler};
 
-pub use gateway_controls::KookConnection;
+/// One KOOK gateway connection's upgrade request (see also
+/// [`KookConnection::is_resume`]).
+pub type KookConnection = crate::gateway_book::GatewayConnection;
 use payloads::event_frame;
 pub use payloads::{added_reaction, group_kmarkdown, next_msg_id, person_text};
 pub use rest_controls::{KookPost, KookReaction};
@@ -201,15 +204,10 @@ struct Core {
 
 #[derive(Default)]
 struct State {
-    conns: BTreeMap<u64, Conn>,
-    connections: Vec<KookConnection>,
-    sessions: HashMap<String, Session>,
-    current: Option<String>,
+    /// Connections, sessions (logging their events by `sn`), client frames.
+    gw: GatewayBook<Log>,
     pending: Vec<Value>,
-    sessions_created: u64,
-    resumed: usize,
     pings: Vec<u64>,
-    frames: Vec<Value>,
     pong: bool,
     hello: KookHello,
     /// Issued gateway token -> expired.
@@ -223,61 +221,29 @@ struct State {
     assets: Vec<crate::multipart::UploadedFile>,
 }
 
-struct Conn {
-    out: OutTx,
-    session: Option<String>,
-    /// A close frame or a TCP drop is queued: it gets no more events.
-    closing: bool,
-}
+/// A session's events by `sn`.
+type Log = BTreeMap<u64, Entry>;
 
-struct Session {
-    log: BTreeMap<u64, Entry>,
-    valid: bool,
-    conn: Option<u64>,
-}
-
-impl Session {
-    fn last_sn(&self) -> u64 {
-        self.log.keys().next_back().copied().unwrap_or(0)
-    }
-}
-
+/// One event of a session's log.
 struct Entry {
     d: Value,
     delivered: bool,
 }
 
+/// A session's highest `sn` (0 before any event).
+fn last_sn(log: &Log) -> u64 {
+    log.keys().next_back().copied().unwrap_or(0)
+}
+
 impl State {
-    /// The newest connection not being closed by the fake.
-    fn newest_conn(&self) -> Option<u64> {
-        self.conns
-            .iter()
-            .rev()
-            .find(|(_, c)| !c.closing)
-            .map(|(id, _)| *id)
-    }
-
-    fn current_valid(&self) -> Option<String> {
-        let id = self.current.as_ref()?;
-        self.sessions
-            .get(id)
-            .filter(|s| s.valid)
-            .map(|_| id.clone())
-    }
-
-    fn send(&self, conn: u64, frame: &Value) {
-        if let Some(c) = self.conns.get(&conn) {
-            // Unbounded: never full; closed means the connection is ending.
-            let _ = c.out.try_send(Out::Text(frame.to_string()));
-        }
+    fn send(&mut self, conn: u64, frame: &Value) {
+        self.gw.send(conn, frame.to_string());
     }
 
     fn deliver(&mut self, sid: &str, d: Value) -> Option<u64> {
-        let sess = self.sessions.get_mut(sid)?;
-        let sn = sess.last_sn() + 1;
-        let conn = sess
-            .conn
-            .filter(|c| self.conns.get(c).is_some_and(|x| !x.closing));
+        let conn = self.gw.holder(sid);
+        let sess = self.gw.sessions.get_mut(sid)?;
+        let sn = last_sn(&sess.log) + 1;
         sess.log.insert(
             sn,
             Entry {
@@ -291,15 +257,9 @@ impl State {
         Some(sn)
     }
 
-    fn invalidate(&mut self, sid: &str) {
-        if let Some(s) = self.sessions.get_mut(sid) {
-            s.valid = false;
-        }
-    }
-
     /// Sends every event after `sn` of session `sid` to `conn`.
     fn replay(&mut self, sid: &str, sn: u64, conn: u64) {
-        let Some(sess) = self.sessions.get_mut(sid) else {
+        let Some(sess) = self.gw.sessions.get_mut(sid) else {
             return;
         };
         let mut frames = Vec::new();
@@ -354,5 +314,15 @@ fn not_found() -> ScriptedResponse {
 impl http::HasRestBook for State {
     fn rest_book(&mut self) -> &mut http::RestBook {
         &mut self.rest
+    }
+}
+
+impl HasGatewayBook for State {
+    type Log = Log;
+    fn gateway(&self) -> &GatewayBook<Log> {
+        &self.gw
+    }
+    fn gateway_mut(&mut self) -> &mut GatewayBook<Log> {
+        &mut self.gw
     }
 }
