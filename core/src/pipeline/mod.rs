@@ -7,7 +7,9 @@
 //! (whom the reply may ping), what the journal records, the ack reaction and
 //! the media the turn carries. The loop carries out the one
 //! [`InboundAction`] it answers: journal and run the turn, execute the
-//! command, or answer the pairing challenge.
+//! command, or answer the pairing challenge. On the way back,
+//! [`shape_agent_reply`] decides what the agent's reply becomes: the files
+//! its `MEDIA:` lines name and the chunks of its text.
 //!
 //! | module | owns |
 //! |---|---|

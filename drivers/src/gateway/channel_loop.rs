@@ -13,9 +13,8 @@ use tracing::info;
 
 use super::account::AccountLoop;
 use super::link::RestLink;
-use super::status::{Health, StatusBoard};
+use super::status::Health;
 use super::{ChannelEnd, Input};
-use crate::store::Store;
 
 /// One channel loop: the machines of one bot account, driven by
 /// [`run_loop`]. Implementors only map inputs to the core and the core's
@@ -121,13 +120,10 @@ const INPUTS_PER_COMMIT: usize = 32;
 /// start once the loop waits (they are tasks of this thread's executor), so
 /// none goes out before what it depends on is on disk. Lazy writes wait for
 /// a later commit; the loop wakes up for them at the latest.
-pub(crate) async fn run_loop(
-    mut channel: impl ChannelLoop,
-    index: usize,
-    board: Arc<StatusBoard>,
-    store: Arc<Store>,
-    input: Receiver<Input>,
-) -> ChannelEnd {
+pub(crate) async fn run_loop(mut channel: impl ChannelLoop, input: Receiver<Input>) -> ChannelEnd {
+    let index = channel.base().index;
+    let board = channel.base().shared.board.clone();
+    let store = channel.base().shared.store.clone();
     let mut now = Instant::now();
     let mut draining = false;
     let mut wakeup = Wakeup::new();

@@ -24,12 +24,12 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | this one | the loop's state, the shard's outputs and events, REST events |
-//! | [`channel_loop`] | what `run_loop` asks of the loop ([`ChannelLoop`]) |
+//! | this one | the loop's own state (the account's common part is [`AccountLoop`]), the shard's outputs and events |
+//! | [`channel_loop`] | what `run_loop` asks of the loop ([`ChannelLoop`]), REST events |
 //! | [`guilds`] | guilds, channels, threads and topics the loop has learned |
 //! | [`messages`] | MESSAGE_CREATE → history, access, commands, journaled turns |
 //! | [`reactions`] | reaction notifications and triggered turns |
-//! | [`delivery`] | typing, replies and files through the outbox, ack removal |
+//! | [`delivery`] | typing, a turn's reply and files mapped onto Discord messages |
 //! | [`native`] | slash commands (INTERACTION_CREATE) and their registration |
 
 use std::collections::HashMap;
@@ -160,10 +160,8 @@ pub(crate) async fn run(
             reason: "not a Discord account".to_owned(),
         };
     };
-    let board = shared.board.clone();
-    let store = shared.store.clone();
     let channel = DiscordLoop::new(index, name, account, settings, shared, inbox);
-    run_loop(channel, index, board, store, input).await
+    run_loop(channel, input).await
 }
 
 /// One shard of the account: its machine, its socket and its pending

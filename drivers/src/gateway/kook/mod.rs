@@ -11,10 +11,10 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | this one | the loop's state, the session's outputs and events, REST events |
-//! | [`channel_loop`] | what `run_loop` asks of the loop ([`ChannelLoop`]) |
+//! | this one | the loop's own state (the account's common part is [`AccountLoop`]), the session's outputs and events |
+//! | [`channel_loop`] | what `run_loop` asks of the loop ([`ChannelLoop`]), REST events |
 //! | [`messages`] | GROUP/PERSON messages → history, access, commands, journaled turns |
-//! | [`delivery`] | replies and files through the outbox, ack removal |
+//! | [`delivery`] | a turn's reply and files mapped onto KOOK messages |
 
 mod channel_loop;
 mod delivery;
@@ -83,10 +83,8 @@ pub(crate) async fn run(
             reason: "not a KOOK account".to_owned(),
         };
     };
-    let board = shared.board.clone();
-    let store = shared.store.clone();
     let channel = KookLoop::new(index, name, account, settings, shared, inbox);
-    run_loop(channel, index, board, store, input).await
+    run_loop(channel, input).await
 }
 
 struct KookLoop {
