@@ -265,6 +265,16 @@ impl AllowFromWatcher {
         }
         (&self.ids, error)
     }
+
+    /// [`AllowFromWatcher::ids`] for a channel loop: a read error is
+    /// logged (as `channel`) and the last good list used.
+    pub fn ids_logged(&mut self, channel: &str) -> &[String] {
+        let (ids, error) = self.ids();
+        if let Some(error) = error {
+            tracing::warn!("{channel}: cannot read the approved pairings: {error}");
+        }
+        ids
+    }
 }
 
 fn ensure_dir(dir: &Path) -> Result<(), StoreError> {

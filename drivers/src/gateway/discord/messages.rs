@@ -62,13 +62,7 @@ impl DiscordLoop {
             bot_user_id: bot_id,
             native_command: false,
         };
-        let (approved, store_error) = self.base.approved.ids();
-        if let Some(error) = store_error {
-            warn!(
-                "{}: cannot read the approved pairings: {error}",
-                self.base.name
-            );
-        }
+        let approved = self.base.approved.ids_logged(&self.base.name);
         let decision = self.base.policy.decide(&inbound, approved);
         log_decision(
             Platform::Discord,

@@ -23,7 +23,7 @@ use krill_core::pipeline::{answer_chunks, ShapedReply};
 use krill_core::reply::MentionPolicy;
 use krill_core::rest::discord::{InteractionResponse, Request as DiscordRequest};
 use serde_json::Value;
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
 use super::super::commands::{execute, CommandSite};
 use super::super::inbound::log_decision;
@@ -116,13 +116,7 @@ impl DiscordLoop {
             bot_user_id: self.base.bot_id.clone(),
             native_command: true,
         };
-        let (approved, store_error) = self.base.approved.ids();
-        if let Some(error) = store_error {
-            warn!(
-                "{}: cannot read the approved pairings: {error}",
-                self.base.name
-            );
-        }
+        let approved = self.base.approved.ids_logged(&self.base.name);
         let paired = approved.to_vec();
         let token = InteractionToken {
             application_id: slash.application_id.clone(),

@@ -56,13 +56,7 @@ impl DiscordLoop {
             bot_message,
             bot_user_id: bot_id,
         };
-        let (approved, store_error) = self.base.approved.ids();
-        if let Some(error) = store_error {
-            warn!(
-                "{}: cannot read the approved pairings: {error}",
-                self.base.name
-            );
-        }
+        let approved = self.base.approved.ids_logged(&self.base.name);
         match self.base.policy.decide_reaction(&inbound, approved) {
             ReactionDecision::Trigger(triggered) => {
                 info!(

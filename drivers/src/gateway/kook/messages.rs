@@ -75,13 +75,7 @@ impl KookLoop {
             &inbound.channel,
             &display,
         );
-        let (approved, store_error) = self.base.approved.ids();
-        if let Some(error) = store_error {
-            warn!(
-                "{}: cannot read the approved pairings: {error}",
-                self.base.name
-            );
-        }
+        let approved = self.base.approved.ids_logged(&self.base.name);
         let decision = self.base.policy.decide(&inbound, approved);
         log_decision(
             Platform::Kook,
