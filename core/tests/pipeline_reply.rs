@@ -4,7 +4,9 @@
 //! show whole shaped replies; properties hold for any reply.
 
 use krill_core::media::MediaRef;
-use krill_core::pipeline::{answer_chunks, shape_agent_reply, ReplyShape, ShapedReply};
+use krill_core::pipeline::{
+    answer_chunks, interaction_answer, shape_agent_reply, ReplyShape, ShapedReply, FILES_FOLLOW,
+};
 use krill_core::reply::{ChunkLimits, ChunkMode, MentionPolicy, MentionScope, ReplyToMode};
 use proptest::prelude::*;
 
@@ -162,4 +164,23 @@ proptest! {
             prop_assert!(!chunk.text.trim().is_empty());
         }
     }
+}
+
+#[test]
+fn a_slash_command_always_gets_an_answer() {
+    let limits = ChunkLimits::discord(Some(20), None, ChunkMode::Length);
+    let shape = discord(&limits, ReplyToMode::Off, 4000);
+    let text = shape_agent_reply(Some("one two three four five six"), false, TRIGGER, &shape);
+    assert_eq!(
+        interaction_answer(&text, false),
+        vec!["one two three four", "five six"]
+    );
+    let files = shape_agent_reply(Some("MEDIA: out/a.png"), false, TRIGGER, &shape);
+    assert_eq!(interaction_answer(&files, false), vec![FILES_FOLLOW]);
+    let stopped = shape_agent_reply(None, false, TRIGGER, &shape);
+    assert_eq!(interaction_answer(&stopped, true), vec!["Stopped."]);
+    assert_eq!(
+        interaction_answer(&stopped, false),
+        vec!["The agent did not reply."]
+    );
 }

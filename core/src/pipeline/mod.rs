@@ -20,7 +20,9 @@
 mod reply;
 mod turn;
 
-pub use reply::{answer_chunks, shape_agent_reply, ReplyShape, ShapedReply};
+pub use reply::{
+    answer_chunks, interaction_answer, shape_agent_reply, ReplyShape, ShapedReply, FILES_FOLLOW,
+};
 pub use turn::{build_turn, turn_participants, TurnSource};
 
 use crate::access::{

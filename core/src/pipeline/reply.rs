@@ -5,8 +5,8 @@
 //!
 //! The loops hand [`shape_agent_reply`] the reply and their account's
 //! [`ReplyShape`] and carry out the [`ShapedReply`]: chunks to the outbox
-//! (or a slash command's interaction), files read off the loop and sent
-//! with them.
+//! (or a slash command's interaction, [`interaction_answer`]), files read
+//! off the loop and sent with them.
 
 use crate::media::{extract_media, MediaRef};
 use crate::reply::{
@@ -71,6 +71,30 @@ pub fn shape_agent_reply(
         target: reply_target(&extracted.text, Some(message_id)),
         media: extracted.media,
     }
+}
+
+/// A slash command's answer when the agent's reply is only files: they
+/// follow in the command's chat.
+pub const FILES_FOLLOW: &str = "The files follow in this chat.";
+
+/// The texts that answer a slash command's deferred interaction with
+/// `reply`: the first edits the "thinking…" response, the others follow.
+/// There is always a first: without text it says that the files follow
+/// (they go to the chat: interaction messages carry none here), that the
+/// turn was stopped (`cancelled`), or that the agent gave no reply.
+pub fn interaction_answer(reply: &ShapedReply, cancelled: bool) -> Vec<String> {
+    let texts: Vec<String> = reply.chunks.iter().map(|c| c.text.clone()).collect();
+    if !texts.is_empty() {
+        return texts;
+    }
+    let text = if !reply.media.is_empty() {
+        FILES_FOLLOW
+    } else if cancelled {
+        "Stopped."
+    } else {
+        "The agent did not reply."
+    };
+    vec![text.to_owned()]
 }
 
 /// The messages that carry a command's answer: plain text, chunked, tags

@@ -19,7 +19,7 @@
 use krill_core::access::{Author, Decision, InboundMessage};
 use krill_core::commands::{parse_interaction, sync_plan, NOT_AUTHORIZED};
 use krill_core::config::Platform;
-use krill_core::pipeline::{answer_chunks, ShapedReply};
+use krill_core::pipeline::{answer_chunks, interaction_answer, ShapedReply};
 use krill_core::reply::MentionPolicy;
 use krill_core::rest::discord::{InteractionResponse, Request as DiscordRequest};
 use serde_json::Value;
@@ -30,10 +30,6 @@ use super::super::inbound::log_decision;
 use super::{DiscordLoop, Located};
 use crate::gateway::{InteractionToken, TurnCtx};
 use std::time::Instant;
-
-/// A slash command's answer when the agent's reply is only files: they
-/// follow in the command's chat.
-const FILES_FOLLOW: &str = "The files follow in this chat.";
 
 impl DiscordLoop {
     /// Asks Discord for the registered commands (see the module docs).
@@ -233,17 +229,8 @@ impl DiscordLoop {
             self.settings.allowed_mentions,
             ctx.participants.iter().map(String::as_str),
         );
-        let files = !reply.media.is_empty();
-        let mut texts = reply.chunks.into_iter().map(|c| c.text);
-        let first = texts.next().unwrap_or_else(|| {
-            if files {
-                FILES_FOLLOW.to_owned()
-            } else if cancelled {
-                "Stopped.".to_owned()
-            } else {
-                "The agent did not reply.".to_owned()
-            }
-        });
+        let mut texts = interaction_answer(&reply, cancelled).into_iter();
+        let first = texts.next().unwrap_or_default();
         self.base.link.submit(
             now,
             DiscordRequest::EditOriginalResponse {
@@ -265,7 +252,7 @@ impl DiscordLoop {
                 },
             );
         }
-        if !files {
+        if reply.media.is_empty() {
             self.base.durable.turn_ended();
             return;
         }
