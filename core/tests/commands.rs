@@ -8,7 +8,8 @@ use krill_core::commands::{
     parse_interaction, parse_text_command, Action, Caller, CommandName, ConfigOp, Inbound,
     NOT_AUTHORIZED,
 };
-use krill_core::config::edit::set_value;
+use krill_core::config::edit::{set_value, EditError};
+use krill_core::config::tree::{self, MAX_DEPTH};
 use krill_core::config::{KeyPath, Platform};
 use proptest::prelude::*;
 use serde_json::json;
@@ -146,6 +147,30 @@ fn interactions() {
         parse_interaction(&json!({"type": 1})).is_err(),
         "a PING is not a command"
     );
+}
+
+/// Fuzz find (fuzz/regressions/commands/crash-b4483572…): a `set` whose
+/// path and value together nest deeper than a config file may is refused,
+/// naming the key, instead of writing a file that no longer loads.
+#[test]
+fn a_set_too_deep_for_the_file_is_refused() {
+    let file = "{\n  commands: { config: true },\n}\n";
+    let deepest: KeyPath = vec!["a"; MAX_DEPTH].join(".").parse().unwrap();
+    let out = set_value(file, &deepest, "1").expect("64 levels fit");
+    assert!(tree::parse(&out).is_ok(), "{out}");
+    let error = set_value(file, &deepest, "{ b: 1 }").unwrap_err();
+    assert!(matches!(error, EditError::TooDeep { max: MAX_DEPTH, .. }));
+    assert!(error.to_string().starts_with("a.a.a."), "{error}");
+    let shallow: KeyPath = "a.b".parse().unwrap();
+    let value = format!(
+        "{}1{}",
+        "[".repeat(MAX_DEPTH - 2),
+        "]".repeat(MAX_DEPTH - 2)
+    );
+    assert!(tree::parse(&set_value(file, &shallow, &value).unwrap()).is_ok());
+    let value = format!("[{value}]");
+    assert!(set_value(file, &shallow, &value).is_err());
+    assert!(set_value("", &deepest, "[1]").is_err(), "a blank file too");
 }
 
 proptest! {

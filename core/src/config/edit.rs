@@ -51,6 +51,15 @@ pub enum EditError {
     /// `unset` of something that is not there.
     #[error("{0}: not set")]
     NotSet(String),
+    /// The value would sit deeper than a config file may nest
+    /// ([`tree::MAX_DEPTH`]): the edited file would not load.
+    #[error("{path}: the value would nest deeper than {max} levels")]
+    TooDeep {
+        /// The key path.
+        path: String,
+        /// The deepest nesting a config file may have.
+        max: usize,
+    },
     /// `unset` of a list item (only keys can be removed).
     #[error("{0}: only object keys can be unset")]
     NotAKey(String),
@@ -62,6 +71,14 @@ pub fn set_value(text: &str, path: &KeyPath, value: &str) -> Result<String, Edit
         value: value.trim().to_owned(),
         reason: e.message,
     })?;
+    // The root object holds the path's first key: the value sits inside
+    // one container per path segment.
+    if path.0.len() + nesting(&parsed.root) > tree::MAX_DEPTH {
+        return Err(EditError::TooDeep {
+            path: path.to_string(),
+            max: tree::MAX_DEPTH,
+        });
+    }
     // Only the value itself: comments around it would swallow what follows.
     let value = &value.trim()[parsed.root.span.start..parsed.root.span.end];
     let doc = if tree::is_blank(text) {
@@ -104,6 +121,15 @@ pub fn set_value(text: &str, path: &KeyPath, value: &str) -> Result<String, Edit
         }
     }
     Ok(splice(text, node.span.start, node.span.end, value))
+}
+
+/// How many levels of objects and lists `node` is (0 for a scalar).
+fn nesting(node: &Node) -> usize {
+    match &node.value {
+        Value::Object(members) => 1 + members.iter().map(|m| nesting(&m.value)).max().unwrap_or(0),
+        Value::Array(items) => 1 + items.iter().map(nesting).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// `text` without the member at `path`.
