@@ -83,6 +83,10 @@ pub(crate) struct AccountSetup<'a> {
     pub(crate) note_format: fn(&str) -> String,
 }
 
+/// The message of a turn is in the journal already (a replayed event).
+#[derive(Debug)]
+pub(crate) struct AlreadyJournaled;
+
 /// A turn the last process journaled but did not answer.
 pub(crate) enum RecoveredTurn {
     /// Its reply is in the transcript: send it, do not ask again.
@@ -183,19 +187,21 @@ impl AccountLoop {
     }
 
     /// Journals a planned turn's message before its turn runs: its journal
-    /// row, `Some(None)` when the journal failed (the turn runs
-    /// unjournaled: answering matters more than exactly once), `None` when
-    /// the message was already journaled (a replayed event: the turn must
-    /// not run again).
-    pub(crate) fn journal_turn(&mut self, journaled: &JournaledTurn) -> Option<Option<i64>> {
+    /// row, `None` when the journal failed (the turn runs unjournaled:
+    /// answering matters more than exactly once), [`AlreadyJournaled`] for
+    /// a replayed event (the turn must not run again).
+    pub(crate) fn journal_turn(
+        &mut self,
+        journaled: &JournaledTurn,
+    ) -> Result<Option<i64>, AlreadyJournaled> {
         let message_id = &journaled.turn.message_id;
         match self.durable.admit(message_id, journaled) {
-            Admission::Run { id } => Some(Some(id)),
+            Admission::Run { id } => Ok(Some(id)),
             Admission::AlreadyJournaled => {
                 debug!("{}: message {message_id} was already handled", self.name);
-                None
+                Err(AlreadyJournaled)
             }
-            _ => Some(None),
+            _ => Ok(None),
         }
     }
 

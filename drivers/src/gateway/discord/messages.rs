@@ -174,7 +174,7 @@ impl DiscordLoop {
             ack,
             media,
         } = planned;
-        let Some(journal) = self.base.journal_turn(&journaled) else {
+        let Ok(journal) = self.base.journal_turn(&journaled) else {
             return;
         };
         let JournaledTurn {

@@ -163,7 +163,7 @@ impl KookLoop {
             ack,
             media,
         } = planned;
-        let Some(journal) = self.base.journal_turn(&journaled) else {
+        let Ok(journal) = self.base.journal_turn(&journaled) else {
             return;
         };
         let JournaledTurn {
