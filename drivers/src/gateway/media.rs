@@ -1,20 +1,20 @@
 //! What both channel loops do about media: submit a turn whose message has
 //! attachments once they are downloaded (keeping its place in the
-//! session's order), read the files an agent's reply names (its
-//! `MEDIA:` lines, taken out by `krill_core::pipeline::shape_agent_reply`)
-//! off the loop, handing them back as an [`Input::Media`], and record a turn's reply in
-//! the outbox (at once, or once its files are read; uploads included, see
-//! `super::durable`), which sends it. The decisions are
+//! session's order), read the files an agent's reply names (its `MEDIA:`
+//! lines, taken out by `krill_core::pipeline::shape_agent_reply`) off the
+//! loop, handing them back as an [`Input::Media`], and record a turn's
+//! reply in the outbox (at once, or once its files are read; uploads
+//! included, see `super::durable`), which sends it. The decisions are
 //! `krill_core::media`'s; each loop only maps the core's plan of a reply's
 //! files onto its platform's messages.
+
+use std::time::Instant;
 
 use krill_core::agent::TurnInput;
 use krill_core::media::{attach_media, delivery_notes, InboundMedia, MediaFailure};
 use krill_core::pipeline::ShapedReply;
 use krill_core::reply::OutboundChunk;
 use smol::channel::Sender;
-
-use std::time::Instant;
 
 use super::account::AccountLoop;
 use super::durable::ReplyMessage;
