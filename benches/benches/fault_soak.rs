@@ -27,7 +27,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use krill_benches::soak::{env_u64, fresh_dir, krill_binary, KrillProcess, SoakRng as Rng};
+use krill_benches::soak::{
+    bench_requested, fresh_dir, lock, wait_for, Knobs, KrillProcess, SoakRng as Rng,
+};
 use krill_benches::stats::{ms, summarize};
 use krill_testkit::discord::{message_create_dm, Author, DM_CHANNEL_ID};
 use krill_testkit::http::ScriptedResponse;
@@ -42,31 +44,14 @@ const POLL: Duration = Duration::from_millis(10);
 const HEARTBEAT_MS: u64 = 3000;
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!(
-            "fault_soak: skipped (not run with --bench). Run: cargo build --release -p \
-             krill-drivers --bin krill && cargo bench -p krill-benches --bench fault_soak"
-        );
+    if !bench_requested("fault_soak") {
         return;
     }
-    let secs = env_u64("KRILL_SOAK_SECS", 600);
-    let rate = env_u64("KRILL_SOAK_RATE", 6).max(1);
-    let seed = env_u64("KRILL_SOAK_SEED", 16);
-    let drain = Duration::from_secs(env_u64("KRILL_SOAK_DRAIN_SECS", 60));
-    let bin = match krill_binary("KRILL_SOAK_BIN") {
-        Ok(bin) => bin,
-        Err(message) => {
-            eprintln!("fault_soak: {message}");
-            std::process::exit(2);
-        }
-    };
-    println!(
-        "fault_soak: {} for {secs} s, {rate} msg/s per platform, seed {seed}",
-        bin.display()
-    );
+    // Defaults: 600 s, 6 messages/s per platform, seed 16.
+    let knobs = Knobs::from_env("fault_soak", "KRILL_SOAK", 600, 6, 16);
+    println!("fault_soak: {knobs}, seed {}", knobs.seed);
 
-    // The fakes outlive the run (their default lifetime is 5 minutes).
-    let lifetime = Duration::from_secs(secs) + drain + Duration::from_secs(60);
+    let lifetime = knobs.lifetime();
     let discord = Arc::new(FakeDiscord::start(FakeDiscordOptions {
         heartbeat_interval_ms: HEARTBEAT_MS,
         lifetime,
@@ -92,8 +77,7 @@ fn main() {
     );
     let config_path = state.join("krill.json5");
     std::fs::write(&config_path, config).expect("write the config");
-    let mut krill = KrillProcess::start(&bin, &config_path, &state)
-        .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
+    let mut krill = KrillProcess::start(&knobs.bin, &config_path, &state);
     let ready = Duration::from_secs(30);
     if discord.wait_for_ready_client(ready).is_err() || kook.wait_for_ready_client(ready).is_err() {
         eprintln!("fault_soak: krill never got ready\n{}", krill.tail());
@@ -122,23 +106,16 @@ fn main() {
                 sending.clone(),
             );
             std::thread::spawn(move || {
-                send_stream(platform, rate, &discord, &kook, &ledger, &sending)
+                send_stream(platform, knobs.rate, &discord, &kook, &ledger, &sending)
             })
         })
         .collect();
 
     // Faults until the time is up.
-    let start = Instant::now();
-    let end = start + Duration::from_secs(secs);
-    let mut rng = Rng::new(seed);
+    let end = Instant::now() + Duration::from_secs(knobs.secs);
+    let mut rng = Rng::new(knobs.seed);
     let mut faults: BTreeMap<String, usize> = BTreeMap::new();
-    loop {
-        let wait = Duration::from_millis(3000 + rng.below(7001));
-        if Instant::now() + wait >= end {
-            std::thread::sleep(end.saturating_duration_since(Instant::now()));
-            break;
-        }
-        std::thread::sleep(wait);
+    while rng.sleep_before(3000, 10_000, end) {
         let name = inject(&mut rng, &discord, &kook, end);
         *faults.entry(name).or_default() += 1;
     }
@@ -149,19 +126,21 @@ fn main() {
     // Heal anything still faulty, then wait for the last replies.
     discord.set_heartbeat_ack(true);
     kook.set_pong(true);
-    let drain_end = Instant::now() + drain;
-    while Instant::now() < drain_end && !ledger_lock(&ledger).all_answered() {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for(
+        Instant::now() + knobs.drain,
+        Duration::from_millis(100),
+        || lock(&ledger).all_answered(),
+    );
     std::thread::sleep(Duration::from_millis(500)); // late duplicates
     polling.store(false, Ordering::SeqCst);
     let _ = poller.join();
     let alive = krill.alive();
     drop(krill);
 
-    let ledger = ledger_lock(&ledger);
+    let ledger = lock(&ledger);
     println!(
-        "\nfault_soak: {secs} s, {} faults: {}",
+        "\nfault_soak: {} s, {} faults: {}",
+        knobs.secs,
         faults.values().sum::<usize>(),
         faults
             .iter()
@@ -309,9 +288,7 @@ fn inject(rng: &mut Rng, discord: &Arc<FakeDiscord>, kook: &Arc<FakeKook>, end: 
 /// Polls `done` every 50 ms for at most `limit` (and not past `end`).
 fn wait_until(end: Instant, limit: Duration, done: impl Fn() -> bool) {
     let until = (Instant::now() + limit).min(end + Duration::from_secs(30));
-    while Instant::now() < until && !done() {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for(until, Duration::from_millis(50), done);
 }
 
 // ---- the message stream and its ledger ----
@@ -388,10 +365,6 @@ impl Ledger {
     }
 }
 
-fn ledger_lock(ledger: &Mutex<Ledger>) -> std::sync::MutexGuard<'_, Ledger> {
-    ledger.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// Sends `rate` DMs per second on `platform` while `sending`.
 fn send_stream(
     platform: Platform,
@@ -410,7 +383,7 @@ fn send_stream(
             Platform::Discord => discord.live_connection_count() == 0,
             Platform::Kook => kook.live_connection_count() == 0,
         };
-        ledger_lock(ledger).sent.insert(
+        lock(ledger).sent.insert(
             tag.clone(),
             Sent {
                 platform,
@@ -458,7 +431,7 @@ fn poll_replies(discord: &FakeDiscord, kook: &FakeKook, ledger: &Mutex<Ledger>, 
         seen_d += posts_d.len();
         seen_k += posts_k.len();
         let now = Instant::now();
-        let mut ledger = ledger_lock(ledger);
+        let mut ledger = lock(ledger);
         for content in posts_d.iter().chain(&posts_k) {
             if let Some(sent) = ledger.sent.get_mut(content.trim()) {
                 sent.replies += 1;

@@ -33,10 +33,12 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use krill_benches::soak::{env_u64, fresh_dir, krill_binary, KrillProcess, SoakRng};
+use krill_benches::soak::{
+    bench_requested, fresh_dir, lock, wait_for, Knobs, KrillProcess, SoakRng,
+};
 use krill_testkit::discord::{message_create_dm, Author, DM_CHANNEL_ID};
 use krill_testkit::{FakeDiscord, FakeDiscordOptions, FakeKook, FakeKookOptions};
 
@@ -50,31 +52,17 @@ const LONG_LINES_DISCORD: usize = 40;
 const LONG_LINES_KOOK: usize = 250;
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!(
-            "kill_soak: skipped (not run with --bench). Run: cargo build --release -p \
-             krill-drivers --bin krill && cargo bench -p krill-benches --bench kill_soak"
-        );
+    if !bench_requested("kill_soak") {
         return;
     }
-    let secs = env_u64("KRILL_KILL_SOAK_SECS", 300);
-    let rate = env_u64("KRILL_KILL_SOAK_RATE", 4).max(1);
-    let seed = env_u64("KRILL_KILL_SOAK_SEED", 14);
-    let drain = Duration::from_secs(env_u64("KRILL_KILL_SOAK_DRAIN_SECS", 60));
-    let bin = match krill_binary("KRILL_KILL_SOAK_BIN") {
-        Ok(bin) => bin,
-        Err(message) => {
-            eprintln!("kill_soak: {message}");
-            std::process::exit(2);
-        }
-    };
+    // Defaults: 300 s, 4 messages/s per platform, seed 14.
+    let knobs = Knobs::from_env("kill_soak", "KRILL_KILL_SOAK", 300, 4, 14);
     println!(
-        "kill_soak: {} for {secs} s, {rate} msg/s per platform, a SIGKILL every 2-8 s, seed {seed}",
-        bin.display()
+        "kill_soak: {knobs}, a SIGKILL every 2-8 s, seed {}",
+        knobs.seed
     );
 
-    // The fakes outlive the run (their default lifetime is 5 minutes).
-    let lifetime = Duration::from_secs(secs) + drain + Duration::from_secs(60);
+    let lifetime = knobs.lifetime();
     let discord = Arc::new(FakeDiscord::start(FakeDiscordOptions {
         lifetime,
         ..FakeDiscordOptions::default()
@@ -86,10 +74,7 @@ fn main() {
     let state = fresh_dir("krill-kill-soak").expect("create the state dir");
     let config_path = state.join("krill.json5");
     std::fs::write(&config_path, config(&discord, &kook)).expect("write the config");
-    let start_krill = || {
-        KrillProcess::start(&bin, &config_path, &state)
-            .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()))
-    };
+    let start_krill = || KrillProcess::start(&knobs.bin, &config_path, &state);
     let mut krill = start_krill();
     let ready = Duration::from_secs(30);
     if discord.wait_for_ready_client(ready).is_err() || kook.wait_for_ready_client(ready).is_err() {
@@ -105,23 +90,17 @@ fn main() {
             let (discord, kook, sent, sending) =
                 (discord.clone(), kook.clone(), sent.clone(), sending.clone());
             std::thread::spawn(move || {
-                send_stream(platform, rate, &discord, &kook, &sent, &sending)
+                send_stream(platform, knobs.rate, &discord, &kook, &sent, &sending)
             })
         })
         .collect();
 
     // Kills until the time is up.
-    let end = Instant::now() + Duration::from_secs(secs);
-    let mut rng = SoakRng::new(seed);
+    let end = Instant::now() + Duration::from_secs(knobs.secs);
+    let mut rng = SoakRng::new(knobs.seed);
     let mut kills = 0usize;
     let mut down = Duration::ZERO;
-    loop {
-        let wait = Duration::from_millis(2000 + rng.below(6001));
-        if Instant::now() + wait >= end {
-            std::thread::sleep(end.saturating_duration_since(Instant::now()));
-            break;
-        }
-        std::thread::sleep(wait);
+    while rng.sleep_before(2000, 8000, end) {
         if !krill.alive() {
             eprintln!("kill_soak: krill exited on its own\n{}", krill.tail());
             std::process::exit(1);
@@ -140,10 +119,11 @@ fn main() {
 
     // Wait for the last replies, then a little more for late duplicates.
     let sent = lock(&sent);
-    let drain_end = Instant::now() + drain;
-    while Instant::now() < drain_end && !all_answered(&sent, &discord, &kook) {
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    wait_for(
+        Instant::now() + knobs.drain,
+        Duration::from_millis(500),
+        || all_answered(&sent, &discord, &kook),
+    );
     std::thread::sleep(Duration::from_secs(1));
     let alive = krill.alive();
     let db_bytes = std::fs::metadata(state.join("krill.db")).map_or(0, |m| m.len());
@@ -158,7 +138,8 @@ fn main() {
         (Platform::Kook, tally(&sent.kook, &posts_kook(&kook), true)),
     ];
     println!(
-        "\nkill_soak: {secs} s, {kills} SIGKILLs (krill down {:.1} s in all between kill and restart)",
+        "\nkill_soak: {} s, {kills} SIGKILLs (krill down {:.1} s in all between kill and restart)",
+        knobs.secs,
         down.as_secs_f64()
     );
     println!(
@@ -268,10 +249,6 @@ impl Platform {
 struct Sent {
     discord: Vec<Vec<String>>,
     kook: Vec<Vec<String>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Sends `rate` DMs per second on `platform` while `sending` (whether or
