@@ -27,22 +27,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use krill_benches::soak::{
-    bench_requested, fresh_dir, lock, wait_for, Knobs, KrillProcess, SoakRng as Rng,
-};
+use krill_benches::soak::{bench_requested, lock, wait_for, Knobs, KrillProcess, SoakRng as Rng};
+use krill_benches::soak_fakes::{Fakes, Platform, Stream};
 use krill_benches::stats::{ms, summarize};
-use krill_testkit::discord::{message_create_dm, Author, DM_CHANNEL_ID};
 use krill_testkit::http::ScriptedResponse;
-use krill_testkit::{FakeDiscord, FakeDiscordOptions, FakeKook, FakeKookOptions};
+use krill_testkit::{FakeDiscord, FakeDiscordOptions, FakeKook};
 use serde_json::json;
 
-/// The KOOK user the stream talks as (the only one krill answers).
-const KOOK_USER: &str = "2418200000";
 /// How often the reply poller looks at the fakes' posts.
 const POLL: Duration = Duration::from_millis(10);
 /// Discord's heartbeat interval on the fake (a zombie is found within two).
 const HEARTBEAT_MS: u64 = 3000;
-
 fn main() {
     if !bench_requested("fault_soak") {
         return;
@@ -51,78 +46,50 @@ fn main() {
     let knobs = Knobs::from_env("fault_soak", "KRILL_SOAK", 600, 6, 16);
     println!("fault_soak: {knobs}, seed {}", knobs.seed);
 
-    let lifetime = knobs.lifetime();
-    let discord = Arc::new(FakeDiscord::start(FakeDiscordOptions {
-        heartbeat_interval_ms: HEARTBEAT_MS,
-        lifetime,
-        ..FakeDiscordOptions::default()
-    }));
-    let kook = Arc::new(FakeKook::start(FakeKookOptions {
-        lifetime,
-        ..FakeKookOptions::default()
-    }));
-    let state = fresh_dir("krill-fault-soak").expect("create the state dir");
-    let config = format!(
-        r#"{{
-  channels: {{
-    discord: {{ token: "{dt}", apiBaseUrl: "{da}", dm: {{ policy: "open", allowFrom: ["*"] }} }},
-    kook: {{ token: "{kt}", apiBaseUrl: "{ka}", allowedUserId: "{KOOK_USER}" }},
-  }},
-}}
-"#,
-        dt = discord.options().token,
-        da = discord.api_base_url(),
-        kt = kook.options().token,
-        ka = kook.api_base_url(),
+    let fakes = Fakes::start(
+        knobs.lifetime(),
+        FakeDiscordOptions {
+            heartbeat_interval_ms: HEARTBEAT_MS,
+            ..FakeDiscordOptions::default()
+        },
     );
-    let config_path = state.join("krill.json5");
-    std::fs::write(&config_path, config).expect("write the config");
-    let mut krill = KrillProcess::start(&knobs.bin, &config_path, &state);
-    let ready = Duration::from_secs(30);
-    if discord.wait_for_ready_client(ready).is_err() || kook.wait_for_ready_client(ready).is_err() {
-        eprintln!("fault_soak: krill never got ready\n{}", krill.tail());
-        std::process::exit(1);
-    }
+    let (discord, kook) = (&fakes.discord, &fakes.kook);
+    let (state, config) = fakes.state_dir("krill-fault-soak");
+    let mut krill = KrillProcess::start(&knobs.bin, &config, &state);
+    fakes.wait_ready("fault_soak", &krill);
 
     let ledger = Arc::new(Mutex::new(Ledger::default()));
-    let sending = Arc::new(AtomicBool::new(true));
     let polling = Arc::new(AtomicBool::new(true));
     let poller = {
-        let (discord, kook, ledger, polling) = (
-            discord.clone(),
-            kook.clone(),
-            ledger.clone(),
-            polling.clone(),
-        );
-        std::thread::spawn(move || poll_replies(&discord, &kook, &ledger, &polling))
+        let (fakes, ledger, polling) = (fakes.clone(), ledger.clone(), polling.clone());
+        std::thread::spawn(move || poll_replies(&fakes, &ledger, &polling))
     };
-    let senders: Vec<_> = [Platform::Discord, Platform::Kook]
-        .into_iter()
-        .map(|platform| {
-            let (discord, kook, ledger, sending) = (
-                discord.clone(),
-                kook.clone(),
-                ledger.clone(),
-                sending.clone(),
-            );
-            std::thread::spawn(move || {
-                send_stream(platform, knobs.rate, &discord, &kook, &ledger, &sending)
-            })
+    let stream = {
+        let (ledger, watched) = (ledger.clone(), fakes.clone());
+        Stream::start(&fakes, knobs.rate, move |platform, n| {
+            let tag = platform.tag("soak", n);
+            let waiting = watched.disconnected(platform);
+            let sent = Sent {
+                platform,
+                at: Instant::now(),
+                waiting,
+                replies: 0,
+                first_reply: None,
+            };
+            lock(&ledger).sent.insert(tag.clone(), sent);
+            tag
         })
-        .collect();
+    };
 
     // Faults until the time is up.
     let end = Instant::now() + Duration::from_secs(knobs.secs);
     let mut rng = Rng::new(knobs.seed);
     let mut faults: BTreeMap<String, usize> = BTreeMap::new();
     while rng.sleep_before(3000, 10_000, end) {
-        let name = inject(&mut rng, &discord, &kook, end);
+        let name = inject(&mut rng, discord, kook, end);
         *faults.entry(name).or_default() += 1;
     }
-    sending.store(false, Ordering::SeqCst);
-    for s in senders {
-        let _ = s.join();
-    }
+    stream.stop();
     // Heal anything still faulty, then wait for the last replies.
     discord.set_heartbeat_ack(true);
     kook.set_pong(true);
@@ -161,7 +128,7 @@ fn main() {
         "p99",
         "max"
     );
-    for platform in [Platform::Discord, Platform::Kook] {
+    for platform in Platform::BOTH {
         let r = ledger.report(platform);
         let lat = summarize(&r.latencies);
         let show = |f: fn(&krill_benches::stats::Summary) -> Duration| {
@@ -291,29 +258,7 @@ fn wait_until(end: Instant, limit: Duration, done: impl Fn() -> bool) {
     wait_for(until, Duration::from_millis(50), done);
 }
 
-// ---- the message stream and its ledger ----
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Platform {
-    Discord,
-    Kook,
-}
-
-impl Platform {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Discord => "discord",
-            Self::Kook => "kook",
-        }
-    }
-
-    fn tag(self, n: u64) -> String {
-        match self {
-            Self::Discord => format!("soak-d-{n}"),
-            Self::Kook => format!("soak-k-{n}"),
-        }
-    }
-}
+// ---- the ledger of sent messages and their replies ----
 
 struct Sent {
     platform: Platform,
@@ -365,74 +310,19 @@ impl Ledger {
     }
 }
 
-/// Sends `rate` DMs per second on `platform` while `sending`.
-fn send_stream(
-    platform: Platform,
-    rate: u64,
-    discord: &FakeDiscord,
-    kook: &FakeKook,
-    ledger: &Mutex<Ledger>,
-    sending: &AtomicBool,
-) {
-    let gap = Duration::from_secs(1) / u32::try_from(rate).unwrap_or(u32::MAX);
-    let start = Instant::now();
-    let mut n: u64 = 0;
-    while sending.load(Ordering::SeqCst) {
-        let tag = platform.tag(n);
-        let waiting = match platform {
-            Platform::Discord => discord.live_connection_count() == 0,
-            Platform::Kook => kook.live_connection_count() == 0,
-        };
-        lock(ledger).sent.insert(
-            tag.clone(),
-            Sent {
-                platform,
-                at: Instant::now(),
-                waiting,
-                replies: 0,
-                first_reply: None,
-            },
-        );
-        match platform {
-            Platform::Discord => discord.dispatch(
-                "MESSAGE_CREATE",
-                message_create_dm(
-                    DM_CHANNEL_ID,
-                    &Author::user("111111111111111111", "alice"),
-                    &tag,
-                ),
-            ),
-            Platform::Kook => {
-                kook.event(kook.person_text(KOOK_USER, &tag));
-            }
-        }
-        n += 1;
-        let next = start + gap * u32::try_from(n).unwrap_or(u32::MAX);
-        std::thread::sleep(next.saturating_duration_since(Instant::now()));
-    }
-}
-
 /// Records every reply the fakes got, by the tag it echoes.
-fn poll_replies(discord: &FakeDiscord, kook: &FakeKook, ledger: &Mutex<Ledger>, on: &AtomicBool) {
-    let (mut seen_d, mut seen_k) = (0, 0);
+fn poll_replies(fakes: &Fakes, ledger: &Mutex<Ledger>, on: &AtomicBool) {
+    let mut seen = [0; 2];
     while on.load(Ordering::SeqCst) {
-        let posts_d: Vec<String> = discord
-            .posted_messages()
-            .into_iter()
-            .skip(seen_d)
-            .map(|p| p.content)
-            .collect();
-        let posts_k: Vec<String> = kook
-            .posted_messages()
-            .into_iter()
-            .skip(seen_k)
-            .map(|p| p.content)
-            .collect();
-        seen_d += posts_d.len();
-        seen_k += posts_k.len();
+        let mut posts = Vec::new();
+        for (platform, seen) in Platform::BOTH.into_iter().zip(&mut seen) {
+            let before = posts.len();
+            posts.extend(fakes.posts(platform).into_iter().skip(*seen));
+            *seen += posts.len() - before;
+        }
         let now = Instant::now();
         let mut ledger = lock(ledger);
-        for content in posts_d.iter().chain(&posts_k) {
+        for content in &posts {
             if let Some(sent) = ledger.sent.get_mut(content.trim()) {
                 sent.replies += 1;
                 sent.first_reply.get_or_insert(now);

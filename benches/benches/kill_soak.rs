@@ -32,25 +32,19 @@
 //! without `--bench` and it only prints how to run it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use krill_benches::soak::{
-    bench_requested, fresh_dir, lock, wait_for, Knobs, KrillProcess, SoakRng,
-};
-use krill_testkit::discord::{message_create_dm, Author, DM_CHANNEL_ID};
-use krill_testkit::{FakeDiscord, FakeDiscordOptions, FakeKook, FakeKookOptions};
+use krill_benches::soak::{bench_requested, lock, wait_for, Knobs, KrillProcess, SoakRng};
+use krill_benches::soak_fakes::{Fakes, Platform, Stream};
+use krill_testkit::FakeDiscordOptions;
 
-/// The KOOK user the stream talks as (the only one krill answers).
-const KOOK_USER: &str = "2418200000";
 /// How many of its newest messages krill's KOOK list check reads.
 const KOOK_LIST_WINDOW: usize = 50;
 /// Lines of a long message (Discord: 17 lines a chunk → 3 chunks; KOOK:
 /// 4000 characters a chunk → 2 chunks).
 const LONG_LINES_DISCORD: usize = 40;
 const LONG_LINES_KOOK: usize = 250;
-
 fn main() {
     if !bench_requested("kill_soak") {
         return;
@@ -62,38 +56,23 @@ fn main() {
         knobs.seed
     );
 
-    let lifetime = knobs.lifetime();
-    let discord = Arc::new(FakeDiscord::start(FakeDiscordOptions {
-        lifetime,
-        ..FakeDiscordOptions::default()
-    }));
-    let kook = Arc::new(FakeKook::start(FakeKookOptions {
-        lifetime,
-        ..FakeKookOptions::default()
-    }));
-    let state = fresh_dir("krill-kill-soak").expect("create the state dir");
-    let config_path = state.join("krill.json5");
-    std::fs::write(&config_path, config(&discord, &kook)).expect("write the config");
-    let start_krill = || KrillProcess::start(&knobs.bin, &config_path, &state);
+    let fakes = Fakes::start(knobs.lifetime(), FakeDiscordOptions::default());
+    let (discord, kook) = (&fakes.discord, &fakes.kook);
+    let (state, config) = fakes.state_dir("krill-kill-soak");
+    let start_krill = || KrillProcess::start(&knobs.bin, &config, &state);
     let mut krill = start_krill();
-    let ready = Duration::from_secs(30);
-    if discord.wait_for_ready_client(ready).is_err() || kook.wait_for_ready_client(ready).is_err() {
-        eprintln!("kill_soak: krill never got ready\n{}", krill.tail());
-        std::process::exit(1);
-    }
+    fakes.wait_ready("kill_soak", &krill);
 
     let sent = Arc::new(Mutex::new(Sent::default()));
-    let sending = Arc::new(AtomicBool::new(true));
-    let senders: Vec<_> = [Platform::Discord, Platform::Kook]
-        .into_iter()
-        .map(|platform| {
-            let (discord, kook, sent, sending) =
-                (discord.clone(), kook.clone(), sent.clone(), sending.clone());
-            std::thread::spawn(move || {
-                send_stream(platform, knobs.rate, &discord, &kook, &sent, &sending)
-            })
+    let stream = {
+        let sent = sent.clone();
+        Stream::start(&fakes, knobs.rate, move |platform, n| {
+            let lines = lines(platform, n);
+            let text = lines.join("\n");
+            lock(&sent).push(platform, lines);
+            text
         })
-        .collect();
+    };
 
     // Kills until the time is up.
     let end = Instant::now() + Duration::from_secs(knobs.secs);
@@ -112,17 +91,14 @@ fn main() {
         down += pause;
         krill = start_krill();
     }
-    sending.store(false, Ordering::SeqCst);
-    for s in senders {
-        let _ = s.join();
-    }
+    stream.stop();
 
     // Wait for the last replies, then a little more for late duplicates.
     let sent = lock(&sent);
     wait_for(
         Instant::now() + knobs.drain,
         Duration::from_millis(500),
-        || all_answered(&sent, &discord, &kook),
+        || all_answered(&sent, &fakes),
     );
     std::thread::sleep(Duration::from_secs(1));
     let alive = krill.alive();
@@ -130,13 +106,7 @@ fn main() {
     let tail = krill.tail();
     drop(krill);
 
-    let reports = [
-        (
-            Platform::Discord,
-            tally(&sent.discord, &posts_discord(&discord), false),
-        ),
-        (Platform::Kook, tally(&sent.kook, &posts_kook(&kook), true)),
-    ];
+    let reports = Platform::BOTH.map(|p| (p, tally(p, sent.of(p), &fakes.posts(p))));
     println!(
         "\nkill_soak: {} s, {kills} SIGKILLs (krill down {:.1} s in all between kill and restart)",
         knobs.secs,
@@ -194,54 +164,20 @@ fn main() {
     }
 }
 
-fn config(discord: &FakeDiscord, kook: &FakeKook) -> String {
-    format!(
-        r#"{{
-  channels: {{
-    discord: {{ token: "{dt}", apiBaseUrl: "{da}", dm: {{ policy: "open", allowFrom: ["*"] }} }},
-    kook: {{ token: "{kt}", apiBaseUrl: "{ka}", allowedUserId: "{KOOK_USER}" }},
-  }},
-}}
-"#,
-        dt = discord.options().token,
-        da = discord.api_base_url(),
-        kt = kook.options().token,
-        ka = kook.api_base_url(),
-    )
-}
+// ---- the messages ----
 
-// ---- the message stream ----
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Platform {
-    Discord,
-    Kook,
-}
-
-impl Platform {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Discord => "discord",
-            Self::Kook => "kook",
-        }
+/// Message `n`'s lines on `platform`: its tag alone, or (every fourth) many
+/// lines each naming the tag.
+fn lines(platform: Platform, n: u64) -> Vec<String> {
+    let tag = platform.tag("kill", n);
+    if n % 4 != 3 {
+        return vec![tag];
     }
-
-    /// Message `n`'s lines: its tag alone, or (every fourth) many lines
-    /// each naming the tag.
-    fn lines(self, n: u64) -> Vec<String> {
-        let tag = match self {
-            Self::Discord => format!("kill-d-{n}"),
-            Self::Kook => format!("kill-k-{n}"),
-        };
-        if n % 4 != 3 {
-            return vec![tag];
-        }
-        let count = match self {
-            Self::Discord => LONG_LINES_DISCORD,
-            Self::Kook => LONG_LINES_KOOK,
-        };
-        (0..count).map(|i| format!("{tag} line {i:03}")).collect()
-    }
+    let count = match platform {
+        Platform::Discord => LONG_LINES_DISCORD,
+        Platform::Kook => LONG_LINES_KOOK,
+    };
+    (0..count).map(|i| format!("{tag} line {i:03}")).collect()
 }
 
 /// Every message sent, as its lines, per platform.
@@ -251,63 +187,29 @@ struct Sent {
     kook: Vec<Vec<String>>,
 }
 
-/// Sends `rate` DMs per second on `platform` while `sending` (whether or
-/// not krill is up: the fakes keep what they could not deliver for a resume).
-fn send_stream(
-    platform: Platform,
-    rate: u64,
-    discord: &FakeDiscord,
-    kook: &FakeKook,
-    sent: &Mutex<Sent>,
-    sending: &AtomicBool,
-) {
-    let gap = Duration::from_secs(1) / u32::try_from(rate).unwrap_or(u32::MAX);
-    let alice = Author::user("111111111111111111", "alice");
-    let start = Instant::now();
-    let mut n: u64 = 0;
-    while sending.load(Ordering::SeqCst) {
-        let lines = platform.lines(n);
-        let text = lines.join("\n");
+impl Sent {
+    fn push(&mut self, platform: Platform, lines: Vec<String>) {
         match platform {
-            Platform::Discord => {
-                lock(sent).discord.push(lines);
-                discord.dispatch(
-                    "MESSAGE_CREATE",
-                    message_create_dm(DM_CHANNEL_ID, &alice, &text),
-                );
-            }
-            Platform::Kook => {
-                lock(sent).kook.push(lines);
-                kook.event(kook.person_text(KOOK_USER, &text));
-            }
+            Platform::Discord => self.discord.push(lines),
+            Platform::Kook => self.kook.push(lines),
         }
-        n += 1;
-        let next = start + gap * u32::try_from(n).unwrap_or(u32::MAX);
-        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+
+    fn of(&self, platform: Platform) -> &[Vec<String>] {
+        match platform {
+            Platform::Discord => &self.discord,
+            Platform::Kook => &self.kook,
+        }
     }
 }
 
 // ---- the tally ----
 
-fn posts_discord(discord: &FakeDiscord) -> Vec<String> {
-    discord
-        .posted_messages()
-        .into_iter()
-        .map(|p| p.content)
-        .collect()
-}
-
-fn posts_kook(kook: &FakeKook) -> Vec<String> {
-    kook.posted_messages()
-        .into_iter()
-        .map(|p| p.content)
-        .collect()
-}
-
-fn all_answered(sent: &Sent, discord: &FakeDiscord, kook: &FakeKook) -> bool {
-    let d = tally(&sent.discord, &posts_discord(discord), false);
-    let k = tally(&sent.kook, &posts_kook(kook), true);
-    d.lost + d.cut + k.lost + k.cut == 0
+fn all_answered(sent: &Sent, fakes: &Fakes) -> bool {
+    Platform::BOTH.iter().all(|&p| {
+        let r = tally(p, sent.of(p), &fakes.posts(p));
+        r.lost + r.cut == 0
+    })
 }
 
 #[derive(Debug, Default)]
@@ -322,11 +224,11 @@ struct Report {
     examples: Vec<String>,
 }
 
-/// Classifies every sent message by how often each of its lines shows in
-/// `posts` (all to the one DM chat, in posting order). With `kook_window`,
-/// a duplicate whose copies are all more than [`KOOK_LIST_WINDOW`] posts
-/// apart is the documented undetectable case.
-fn tally(sent: &[Vec<String>], posts: &[String], kook_window: bool) -> Report {
+/// Classifies every message sent on `platform` by how often each of its
+/// lines shows in `posts` (all to the one DM chat, in posting order). On
+/// KOOK, a duplicate whose copies are all more than [`KOOK_LIST_WINDOW`]
+/// posts apart is the documented undetectable case.
+fn tally(platform: Platform, sent: &[Vec<String>], posts: &[String]) -> Report {
     let mut seen: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, post) in posts.iter().enumerate() {
         for line in post.lines() {
@@ -358,7 +260,7 @@ fn tally(sent: &[Vec<String>], posts: &[String], kook_window: bool) -> Report {
             let far_apart = doubled
                 .iter()
                 .all(|p| p.windows(2).all(|w| w[1] - w[0] > KOOK_LIST_WINDOW));
-            if kook_window && far_apart {
+            if platform == Platform::Kook && far_apart {
                 r.undetectable += 1;
                 true
             } else {

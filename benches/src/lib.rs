@@ -9,7 +9,8 @@
 //! | [`stamp_proxy`] | a timestamping HTTP proxy in front of the fakes' REST side (e2e latency) |
 //! | [`proc_status`] | `VmRSS`/`VmHWM`/`Threads`, CPU time and context switches of a process from `/proc` |
 //! | [`discordpy`] | the discord.py echo bot the e2e bench compares krill with (its venv, its script) |
-//! | [`soak`] | the release krill as a child process, schedules and knobs for the soak benches |
+//! | [`soak`] | the release krill as a child process, schedules, waits and knobs for the soak benches |
+//! | [`soak_fakes`] | the soak benches' two fakes, krill's config for them, the DM stream on both, the replies |
 //! | [`stats`] | nearest-rank latency percentiles |
 //! | [`fixtures`] | the shared fixture frames, compacted and compressed (frame decoding benches) |
 
@@ -17,6 +18,7 @@ pub mod discordpy;
 pub mod fixtures;
 pub mod proc_status;
 pub mod soak;
+pub mod soak_fakes;
 pub mod stamp_proxy;
 pub mod stats;
 

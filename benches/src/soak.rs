@@ -2,7 +2,8 @@
 //! `--bench` guard, their knobs from the environment, the RELEASE
 //! `krill gateway` as a child process (its stderr tail kept for reports),
 //! locating that binary, a fresh state dir, a seeded generator for the fault
-//! or kill schedule and the waits of a run.
+//! or kill schedule and the waits of a run. The fakes krill runs between and
+//! the message stream on them are in [`crate::soak_fakes`].
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
