@@ -27,7 +27,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use krill_benches::soak::{bench_requested, lock, wait_for, Knobs, KrillProcess, SoakRng as Rng};
+use krill_benches::soak::{
+    bench_requested, lock, wait_for, Columns, Knobs, KrillProcess, SoakRng as Rng,
+};
 use krill_benches::soak_fakes::{Fakes, Platform, Stream};
 use krill_benches::stats::{ms, summarize};
 use krill_testkit::http::ScriptedResponse;
@@ -38,6 +40,20 @@ use serde_json::json;
 const POLL: Duration = Duration::from_millis(10);
 /// Discord's heartbeat interval on the fake (a zombie is found within two).
 const HEARTBEAT_MS: u64 = 3000;
+/// The summary's columns.
+const COLUMNS: Columns = Columns(&[
+    ("platform", 8),
+    ("sent", 6),
+    ("answered once", 13),
+    ("duplicated", 10),
+    ("lost", 6),
+    ("sent waiting", 13),
+    ("never delivered (wait)", 22),
+    ("p50", 9),
+    ("p99", 9),
+    ("max", 9),
+]);
+
 fn main() {
     if !bench_requested("fault_soak") {
         return;
@@ -115,19 +131,7 @@ fn main() {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    println!(
-        "{:<8} {:>6} {:>13} {:>10} {:>6} {:>13} {:>22} {:>9} {:>9} {:>9}",
-        "platform",
-        "sent",
-        "answered once",
-        "duplicated",
-        "lost",
-        "sent waiting",
-        "never delivered (wait)",
-        "p50",
-        "p99",
-        "max"
-    );
+    println!("{}", COLUMNS.header());
     for platform in Platform::BOTH {
         let r = ledger.report(platform);
         let lat = summarize(&r.latencies);
@@ -135,17 +139,19 @@ fn main() {
             lat.as_ref().map_or("-".to_owned(), |s| ms(f(s)))
         };
         println!(
-            "{:<8} {:>6} {:>13} {:>10} {:>6} {:>13} {:>22} {:>9} {:>9} {:>9}",
-            platform.name(),
-            r.sent,
-            r.once,
-            r.duplicated,
-            r.lost,
-            r.sent_waiting,
-            r.waiting_lost,
-            show(|s| s.p50),
-            show(|s| s.p99),
-            show(|s| s.max),
+            "{}",
+            COLUMNS.row(&[
+                &platform.name(),
+                &r.sent,
+                &r.once,
+                &r.duplicated,
+                &r.lost,
+                &r.sent_waiting,
+                &r.waiting_lost,
+                &show(|s| s.p50),
+                &show(|s| s.p99),
+                &show(|s| s.max),
+            ])
         );
     }
     println!("krill still running at the end: {alive}");

@@ -35,7 +35,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use krill_benches::soak::{bench_requested, lock, wait_for, Knobs, KrillProcess, SoakRng};
+use krill_benches::soak::{bench_requested, lock, wait_for, Columns, Knobs, KrillProcess, SoakRng};
 use krill_benches::soak_fakes::{Fakes, Platform, Stream};
 use krill_testkit::FakeDiscordOptions;
 
@@ -45,6 +45,17 @@ const KOOK_LIST_WINDOW: usize = 50;
 /// 4000 characters a chunk → 2 chunks).
 const LONG_LINES_DISCORD: usize = 40;
 const LONG_LINES_KOOK: usize = 250;
+/// The summary's columns.
+const COLUMNS: Columns = Columns(&[
+    ("platform", 8),
+    ("sent", 6),
+    ("answered once", 13),
+    ("duplicated", 10),
+    ("of which undetectable", 26),
+    ("cut", 5),
+    ("lost", 6),
+]);
+
 fn main() {
     if !bench_requested("kill_soak") {
         return;
@@ -112,25 +123,25 @@ fn main() {
         knobs.secs,
         down.as_secs_f64()
     );
-    println!(
-        "{:<8} {:>6} {:>13} {:>10} {:>26} {:>5} {:>6}",
-        "platform", "sent", "answered once", "duplicated", "of which undetectable", "cut", "lost"
-    );
+    println!("{}", COLUMNS.header());
     let mut bad = false;
     for (platform, r) in &reports {
+        let undetectable = if *platform == Platform::Kook {
+            r.undetectable.to_string()
+        } else {
+            "-".to_owned()
+        };
         println!(
-            "{:<8} {:>6} {:>13} {:>10} {:>26} {:>5} {:>6}",
-            platform.name(),
-            r.sent,
-            r.once,
-            r.duplicated,
-            if *platform == Platform::Kook {
-                r.undetectable.to_string()
-            } else {
-                "-".to_owned()
-            },
-            r.cut,
-            r.lost,
+            "{}",
+            COLUMNS.row(&[
+                &platform.name(),
+                &r.sent,
+                &r.once,
+                &r.duplicated,
+                &undetectable,
+                &r.cut,
+                &r.lost,
+            ])
         );
         bad |= r.lost > 0 || r.cut > 0 || r.duplicated > r.undetectable;
         for tag in &r.examples {

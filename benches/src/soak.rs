@@ -2,9 +2,11 @@
 //! `--bench` guard, their knobs from the environment, the RELEASE
 //! `krill gateway` as a child process (its stderr tail kept for reports),
 //! locating that binary, a fresh state dir, a seeded generator for the fault
-//! or kill schedule and the waits of a run. The fakes krill runs between and
-//! the message stream on them are in [`crate::soak_fakes`].
+//! or kill schedule, the waits of a run and the columns of its summary
+//! table. The fakes krill runs between and the message stream on them are in
+//! [`crate::soak_fakes`].
 
+use std::fmt::Display;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -71,7 +73,7 @@ impl Knobs {
 }
 
 /// The start of a run's first line: `<bin> for <secs> s, <rate> msg/s per platform`.
-impl std::fmt::Display for Knobs {
+impl Display for Knobs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
@@ -80,6 +82,31 @@ impl std::fmt::Display for Knobs {
             self.secs,
             self.rate
         )
+    }
+}
+
+/// A summary table's columns, each a heading and its width: the first
+/// column left-aligned, the others right-aligned, one space between.
+pub struct Columns(pub &'static [(&'static str, usize)]);
+
+impl Columns {
+    /// The line of headings.
+    pub fn header(&self) -> String {
+        let headings: Vec<&dyn Display> = self.0.iter().map(|(h, _)| h as &dyn Display).collect();
+        self.row(&headings)
+    }
+
+    /// A line of `cells`, one a column.
+    pub fn row(&self, cells: &[&dyn Display]) -> String {
+        let mut line = String::new();
+        for (i, (cell, (_, width))) in cells.iter().zip(self.0).enumerate() {
+            if i == 0 {
+                line += &format!("{cell:<width$}");
+            } else {
+                line += &format!(" {cell:>width$}");
+            }
+        }
+        line
     }
 }
 
@@ -250,6 +277,19 @@ impl SoakRng {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_pad_like_format_widths() {
+        let columns = Columns(&[("platform", 8), ("sent", 6), ("p50", 9)]);
+        assert_eq!(
+            columns.header(),
+            format!("{:<8} {:>6} {:>9}", "platform", "sent", "p50")
+        );
+        assert_eq!(
+            columns.row(&[&"kook", &121, &"5.839 ms".to_owned()]),
+            format!("{:<8} {:>6} {:>9}", "kook", 121, "5.839 ms")
+        );
+    }
 
     #[test]
     fn a_schedule_past_its_end_is_over() {
