@@ -1,5 +1,6 @@
 //! Inputs shared by krill's benchmarks (`benches/benches/*.rs`): realistic
-//! generated replies and frames. Run with `cargo bench -p krill-benches`.
+//! generated replies and frames, and the target dir the release binaries
+//! are found in. Run with `cargo bench -p krill-benches`.
 //!
 //! Generators are deterministic (a seed in, the same text out) so runs are
 //! comparable.
@@ -21,6 +22,20 @@ pub mod soak;
 pub mod soak_fakes;
 pub mod stamp_proxy;
 pub mod stats;
+
+use std::path::{Path, PathBuf};
+
+/// `$CARGO_TARGET_DIR`, else the workspace's `target`: where the benches
+/// find the release binaries they run.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join("target")
+        })
+}
 
 /// A tiny xorshift generator: deterministic, no dependency.
 struct Rng(u64);

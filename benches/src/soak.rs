@@ -194,14 +194,7 @@ pub fn krill_binary(env_name: &str) -> Result<PathBuf, String> {
     if let Some(bin) = std::env::var_os(env_name) {
         return Ok(PathBuf::from(bin));
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join("target")
-        });
-    let bin = target.join("release").join("krill");
+    let bin = crate::target_dir().join("release").join("krill");
     if bin.is_file() {
         Ok(bin)
     } else {
