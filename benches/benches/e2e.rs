@@ -67,12 +67,12 @@ use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use krill_benches::discordpy;
 use krill_benches::proc_status::{
     read_cpu_time, read_status, read_thread_switches, reset_peak, ProcStatus, ThreadSwitches,
 };
 use krill_benches::stamp_proxy::{StampProxy, Stamped};
 use krill_benches::stats::{ms, summarize, Summary};
+use krill_benches::{discordpy, target_dir};
 
 #[path = "e2e/sides.rs"]
 mod sides;
@@ -293,17 +293,6 @@ fn release_binary(package: &str, bin: &str) -> Result<PathBuf, String> {
             path.display()
         ))
     }
-}
-
-/// `$CARGO_TARGET_DIR`, else `<workspace>/target`.
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join("target")
-        })
 }
 
 // ---- the bot process ----

@@ -27,141 +27,103 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use krill_benches::soak::{env_u64, fresh_dir, krill_binary, KrillProcess, SoakRng as Rng};
+use krill_benches::soak::{
+    bench_requested, lock, wait_for, Columns, Knobs, KrillProcess, SoakRng as Rng,
+};
+use krill_benches::soak_fakes::{Fakes, Platform, Stream};
 use krill_benches::stats::{ms, summarize};
-use krill_testkit::discord::{message_create_dm, Author, DM_CHANNEL_ID};
 use krill_testkit::http::ScriptedResponse;
-use krill_testkit::{FakeDiscord, FakeDiscordOptions, FakeKook, FakeKookOptions};
+use krill_testkit::{FakeDiscord, FakeDiscordOptions, FakeKook};
 use serde_json::json;
 
-/// The KOOK user the stream talks as (the only one krill answers).
-const KOOK_USER: &str = "2418200000";
 /// How often the reply poller looks at the fakes' posts.
 const POLL: Duration = Duration::from_millis(10);
 /// Discord's heartbeat interval on the fake (a zombie is found within two).
 const HEARTBEAT_MS: u64 = 3000;
+/// The summary's columns.
+const COLUMNS: Columns = Columns(&[
+    ("platform", 8),
+    ("sent", 6),
+    ("answered once", 13),
+    ("duplicated", 10),
+    ("lost", 6),
+    ("sent waiting", 13),
+    ("never delivered (wait)", 22),
+    ("p50", 9),
+    ("p99", 9),
+    ("max", 9),
+]);
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!(
-            "fault_soak: skipped (not run with --bench). Run: cargo build --release -p \
-             krill-drivers --bin krill && cargo bench -p krill-benches --bench fault_soak"
-        );
+    if !bench_requested("fault_soak") {
         return;
     }
-    let secs = env_u64("KRILL_SOAK_SECS", 600);
-    let rate = env_u64("KRILL_SOAK_RATE", 6).max(1);
-    let seed = env_u64("KRILL_SOAK_SEED", 16);
-    let drain = Duration::from_secs(env_u64("KRILL_SOAK_DRAIN_SECS", 60));
-    let bin = match krill_binary("KRILL_SOAK_BIN") {
-        Ok(bin) => bin,
-        Err(message) => {
-            eprintln!("fault_soak: {message}");
-            std::process::exit(2);
-        }
-    };
-    println!(
-        "fault_soak: {} for {secs} s, {rate} msg/s per platform, seed {seed}",
-        bin.display()
-    );
+    // Defaults: 600 s, 6 messages/s per platform, seed 16.
+    let knobs = Knobs::from_env("fault_soak", "KRILL_SOAK", 600, 6, 16);
+    println!("fault_soak: {knobs}, seed {}", knobs.seed);
 
-    // The fakes outlive the run (their default lifetime is 5 minutes).
-    let lifetime = Duration::from_secs(secs) + drain + Duration::from_secs(60);
-    let discord = Arc::new(FakeDiscord::start(FakeDiscordOptions {
-        heartbeat_interval_ms: HEARTBEAT_MS,
-        lifetime,
-        ..FakeDiscordOptions::default()
-    }));
-    let kook = Arc::new(FakeKook::start(FakeKookOptions {
-        lifetime,
-        ..FakeKookOptions::default()
-    }));
-    let state = fresh_dir("krill-fault-soak").expect("create the state dir");
-    let config = format!(
-        r#"{{
-  channels: {{
-    discord: {{ token: "{dt}", apiBaseUrl: "{da}", dm: {{ policy: "open", allowFrom: ["*"] }} }},
-    kook: {{ token: "{kt}", apiBaseUrl: "{ka}", allowedUserId: "{KOOK_USER}" }},
-  }},
-}}
-"#,
-        dt = discord.options().token,
-        da = discord.api_base_url(),
-        kt = kook.options().token,
-        ka = kook.api_base_url(),
+    let fakes = Fakes::start(
+        knobs.lifetime(),
+        FakeDiscordOptions {
+            heartbeat_interval_ms: HEARTBEAT_MS,
+            ..FakeDiscordOptions::default()
+        },
     );
-    let config_path = state.join("krill.json5");
-    std::fs::write(&config_path, config).expect("write the config");
-    let mut krill = KrillProcess::start(&bin, &config_path, &state)
-        .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
-    let ready = Duration::from_secs(30);
-    if discord.wait_for_ready_client(ready).is_err() || kook.wait_for_ready_client(ready).is_err() {
-        eprintln!("fault_soak: krill never got ready\n{}", krill.tail());
-        std::process::exit(1);
-    }
+    let (discord, kook) = (&fakes.discord, &fakes.kook);
+    let (state, config) = fakes.state_dir("krill-fault-soak");
+    let mut krill = KrillProcess::start(&knobs.bin, &config, &state);
+    fakes.wait_ready("fault_soak", &krill);
 
     let ledger = Arc::new(Mutex::new(Ledger::default()));
-    let sending = Arc::new(AtomicBool::new(true));
     let polling = Arc::new(AtomicBool::new(true));
     let poller = {
-        let (discord, kook, ledger, polling) = (
-            discord.clone(),
-            kook.clone(),
-            ledger.clone(),
-            polling.clone(),
-        );
-        std::thread::spawn(move || poll_replies(&discord, &kook, &ledger, &polling))
+        let (fakes, ledger, polling) = (fakes.clone(), ledger.clone(), polling.clone());
+        std::thread::spawn(move || poll_replies(&fakes, &ledger, &polling))
     };
-    let senders: Vec<_> = [Platform::Discord, Platform::Kook]
-        .into_iter()
-        .map(|platform| {
-            let (discord, kook, ledger, sending) = (
-                discord.clone(),
-                kook.clone(),
-                ledger.clone(),
-                sending.clone(),
-            );
-            std::thread::spawn(move || {
-                send_stream(platform, rate, &discord, &kook, &ledger, &sending)
-            })
+    let stream = {
+        let (ledger, watched) = (ledger.clone(), fakes.clone());
+        Stream::start(&fakes, knobs.rate, move |platform, n| {
+            let tag = platform.tag("soak", n);
+            let waiting = watched.disconnected(platform);
+            let sent = Sent {
+                platform,
+                at: Instant::now(),
+                waiting,
+                replies: 0,
+                first_reply: None,
+            };
+            lock(&ledger).sent.insert(tag.clone(), sent);
+            tag
         })
-        .collect();
+    };
 
     // Faults until the time is up.
-    let start = Instant::now();
-    let end = start + Duration::from_secs(secs);
-    let mut rng = Rng::new(seed);
+    let end = Instant::now() + Duration::from_secs(knobs.secs);
+    let mut rng = Rng::new(knobs.seed);
     let mut faults: BTreeMap<String, usize> = BTreeMap::new();
-    loop {
-        let wait = Duration::from_millis(3000 + rng.below(7001));
-        if Instant::now() + wait >= end {
-            std::thread::sleep(end.saturating_duration_since(Instant::now()));
-            break;
-        }
-        std::thread::sleep(wait);
-        let name = inject(&mut rng, &discord, &kook, end);
+    while rng.sleep_before(3000, 10_000, end) {
+        let name = inject(&mut rng, discord, kook, end);
         *faults.entry(name).or_default() += 1;
     }
-    sending.store(false, Ordering::SeqCst);
-    for s in senders {
-        let _ = s.join();
-    }
+    stream.stop();
     // Heal anything still faulty, then wait for the last replies.
     discord.set_heartbeat_ack(true);
     kook.set_pong(true);
-    let drain_end = Instant::now() + drain;
-    while Instant::now() < drain_end && !ledger_lock(&ledger).all_answered() {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for(
+        Instant::now() + knobs.drain,
+        Duration::from_millis(100),
+        || lock(&ledger).all_answered(),
+    );
     std::thread::sleep(Duration::from_millis(500)); // late duplicates
     polling.store(false, Ordering::SeqCst);
     let _ = poller.join();
     let alive = krill.alive();
     drop(krill);
 
-    let ledger = ledger_lock(&ledger);
+    let ledger = lock(&ledger);
     println!(
-        "\nfault_soak: {secs} s, {} faults: {}",
+        "\nfault_soak: {} s, {} faults: {}",
+        knobs.secs,
         faults.values().sum::<usize>(),
         faults
             .iter()
@@ -169,37 +131,27 @@ fn main() {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    println!(
-        "{:<8} {:>6} {:>13} {:>10} {:>6} {:>13} {:>22} {:>9} {:>9} {:>9}",
-        "platform",
-        "sent",
-        "answered once",
-        "duplicated",
-        "lost",
-        "sent waiting",
-        "never delivered (wait)",
-        "p50",
-        "p99",
-        "max"
-    );
-    for platform in [Platform::Discord, Platform::Kook] {
+    println!("{}", COLUMNS.header());
+    for platform in Platform::BOTH {
         let r = ledger.report(platform);
         let lat = summarize(&r.latencies);
         let show = |f: fn(&krill_benches::stats::Summary) -> Duration| {
             lat.as_ref().map_or("-".to_owned(), |s| ms(f(s)))
         };
         println!(
-            "{:<8} {:>6} {:>13} {:>10} {:>6} {:>13} {:>22} {:>9} {:>9} {:>9}",
-            platform.name(),
-            r.sent,
-            r.once,
-            r.duplicated,
-            r.lost,
-            r.sent_waiting,
-            r.waiting_lost,
-            show(|s| s.p50),
-            show(|s| s.p99),
-            show(|s| s.max),
+            "{}",
+            COLUMNS.row(&[
+                &platform.name(),
+                &r.sent,
+                &r.once,
+                &r.duplicated,
+                &r.lost,
+                &r.sent_waiting,
+                &r.waiting_lost,
+                &show(|s| s.p50),
+                &show(|s| s.p99),
+                &show(|s| s.max),
+            ])
         );
     }
     println!("krill still running at the end: {alive}");
@@ -309,34 +261,10 @@ fn inject(rng: &mut Rng, discord: &Arc<FakeDiscord>, kook: &Arc<FakeKook>, end: 
 /// Polls `done` every 50 ms for at most `limit` (and not past `end`).
 fn wait_until(end: Instant, limit: Duration, done: impl Fn() -> bool) {
     let until = (Instant::now() + limit).min(end + Duration::from_secs(30));
-    while Instant::now() < until && !done() {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for(until, Duration::from_millis(50), done);
 }
 
-// ---- the message stream and its ledger ----
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Platform {
-    Discord,
-    Kook,
-}
-
-impl Platform {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Discord => "discord",
-            Self::Kook => "kook",
-        }
-    }
-
-    fn tag(self, n: u64) -> String {
-        match self {
-            Self::Discord => format!("soak-d-{n}"),
-            Self::Kook => format!("soak-k-{n}"),
-        }
-    }
-}
+// ---- the ledger of sent messages and their replies ----
 
 struct Sent {
     platform: Platform,
@@ -388,78 +316,19 @@ impl Ledger {
     }
 }
 
-fn ledger_lock(ledger: &Mutex<Ledger>) -> std::sync::MutexGuard<'_, Ledger> {
-    ledger.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Sends `rate` DMs per second on `platform` while `sending`.
-fn send_stream(
-    platform: Platform,
-    rate: u64,
-    discord: &FakeDiscord,
-    kook: &FakeKook,
-    ledger: &Mutex<Ledger>,
-    sending: &AtomicBool,
-) {
-    let gap = Duration::from_secs(1) / u32::try_from(rate).unwrap_or(u32::MAX);
-    let start = Instant::now();
-    let mut n: u64 = 0;
-    while sending.load(Ordering::SeqCst) {
-        let tag = platform.tag(n);
-        let waiting = match platform {
-            Platform::Discord => discord.live_connection_count() == 0,
-            Platform::Kook => kook.live_connection_count() == 0,
-        };
-        ledger_lock(ledger).sent.insert(
-            tag.clone(),
-            Sent {
-                platform,
-                at: Instant::now(),
-                waiting,
-                replies: 0,
-                first_reply: None,
-            },
-        );
-        match platform {
-            Platform::Discord => discord.dispatch(
-                "MESSAGE_CREATE",
-                message_create_dm(
-                    DM_CHANNEL_ID,
-                    &Author::user("111111111111111111", "alice"),
-                    &tag,
-                ),
-            ),
-            Platform::Kook => {
-                kook.event(kook.person_text(KOOK_USER, &tag));
-            }
-        }
-        n += 1;
-        let next = start + gap * u32::try_from(n).unwrap_or(u32::MAX);
-        std::thread::sleep(next.saturating_duration_since(Instant::now()));
-    }
-}
-
 /// Records every reply the fakes got, by the tag it echoes.
-fn poll_replies(discord: &FakeDiscord, kook: &FakeKook, ledger: &Mutex<Ledger>, on: &AtomicBool) {
-    let (mut seen_d, mut seen_k) = (0, 0);
+fn poll_replies(fakes: &Fakes, ledger: &Mutex<Ledger>, on: &AtomicBool) {
+    let mut seen = [0; 2];
     while on.load(Ordering::SeqCst) {
-        let posts_d: Vec<String> = discord
-            .posted_messages()
-            .into_iter()
-            .skip(seen_d)
-            .map(|p| p.content)
-            .collect();
-        let posts_k: Vec<String> = kook
-            .posted_messages()
-            .into_iter()
-            .skip(seen_k)
-            .map(|p| p.content)
-            .collect();
-        seen_d += posts_d.len();
-        seen_k += posts_k.len();
+        let mut posts = Vec::new();
+        for (platform, seen) in Platform::BOTH.into_iter().zip(&mut seen) {
+            let before = posts.len();
+            posts.extend(fakes.posts(platform).into_iter().skip(*seen));
+            *seen += posts.len() - before;
+        }
         let now = Instant::now();
-        let mut ledger = ledger_lock(ledger);
-        for content in posts_d.iter().chain(&posts_k) {
+        let mut ledger = lock(ledger);
+        for content in &posts {
             if let Some(sent) = ledger.sent.get_mut(content.trim()) {
                 sent.replies += 1;
                 sent.first_reply.get_or_insert(now);

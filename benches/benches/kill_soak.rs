@@ -32,96 +32,65 @@
 //! without `--bench` and it only prints how to run it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use krill_benches::soak::{env_u64, fresh_dir, krill_binary, KrillProcess, SoakRng};
-use krill_testkit::discord::{message_create_dm, Author, DM_CHANNEL_ID};
-use krill_testkit::{FakeDiscord, FakeDiscordOptions, FakeKook, FakeKookOptions};
+use krill_benches::soak::{bench_requested, lock, wait_for, Columns, Knobs, KrillProcess, SoakRng};
+use krill_benches::soak_fakes::{Fakes, Platform, Stream};
+use krill_testkit::FakeDiscordOptions;
 
-/// The KOOK user the stream talks as (the only one krill answers).
-const KOOK_USER: &str = "2418200000";
 /// How many of its newest messages krill's KOOK list check reads.
 const KOOK_LIST_WINDOW: usize = 50;
 /// Lines of a long message (Discord: 17 lines a chunk → 3 chunks; KOOK:
 /// 4000 characters a chunk → 2 chunks).
 const LONG_LINES_DISCORD: usize = 40;
 const LONG_LINES_KOOK: usize = 250;
+/// The summary's columns.
+const COLUMNS: Columns = Columns(&[
+    ("platform", 8),
+    ("sent", 6),
+    ("answered once", 13),
+    ("duplicated", 10),
+    ("of which undetectable", 26),
+    ("cut", 5),
+    ("lost", 6),
+]);
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!(
-            "kill_soak: skipped (not run with --bench). Run: cargo build --release -p \
-             krill-drivers --bin krill && cargo bench -p krill-benches --bench kill_soak"
-        );
+    if !bench_requested("kill_soak") {
         return;
     }
-    let secs = env_u64("KRILL_KILL_SOAK_SECS", 300);
-    let rate = env_u64("KRILL_KILL_SOAK_RATE", 4).max(1);
-    let seed = env_u64("KRILL_KILL_SOAK_SEED", 14);
-    let drain = Duration::from_secs(env_u64("KRILL_KILL_SOAK_DRAIN_SECS", 60));
-    let bin = match krill_binary("KRILL_KILL_SOAK_BIN") {
-        Ok(bin) => bin,
-        Err(message) => {
-            eprintln!("kill_soak: {message}");
-            std::process::exit(2);
-        }
-    };
+    // Defaults: 300 s, 4 messages/s per platform, seed 14.
+    let knobs = Knobs::from_env("kill_soak", "KRILL_KILL_SOAK", 300, 4, 14);
     println!(
-        "kill_soak: {} for {secs} s, {rate} msg/s per platform, a SIGKILL every 2-8 s, seed {seed}",
-        bin.display()
+        "kill_soak: {knobs}, a SIGKILL every 2-8 s, seed {}",
+        knobs.seed
     );
 
-    // The fakes outlive the run (their default lifetime is 5 minutes).
-    let lifetime = Duration::from_secs(secs) + drain + Duration::from_secs(60);
-    let discord = Arc::new(FakeDiscord::start(FakeDiscordOptions {
-        lifetime,
-        ..FakeDiscordOptions::default()
-    }));
-    let kook = Arc::new(FakeKook::start(FakeKookOptions {
-        lifetime,
-        ..FakeKookOptions::default()
-    }));
-    let state = fresh_dir("krill-kill-soak").expect("create the state dir");
-    let config_path = state.join("krill.json5");
-    std::fs::write(&config_path, config(&discord, &kook)).expect("write the config");
-    let start_krill = || {
-        KrillProcess::start(&bin, &config_path, &state)
-            .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()))
-    };
+    let fakes = Fakes::start(knobs.lifetime(), FakeDiscordOptions::default());
+    let (discord, kook) = (&fakes.discord, &fakes.kook);
+    let (state, config) = fakes.state_dir("krill-kill-soak");
+    let start_krill = || KrillProcess::start(&knobs.bin, &config, &state);
     let mut krill = start_krill();
-    let ready = Duration::from_secs(30);
-    if discord.wait_for_ready_client(ready).is_err() || kook.wait_for_ready_client(ready).is_err() {
-        eprintln!("kill_soak: krill never got ready\n{}", krill.tail());
-        std::process::exit(1);
-    }
+    fakes.wait_ready("kill_soak", &krill);
 
     let sent = Arc::new(Mutex::new(Sent::default()));
-    let sending = Arc::new(AtomicBool::new(true));
-    let senders: Vec<_> = [Platform::Discord, Platform::Kook]
-        .into_iter()
-        .map(|platform| {
-            let (discord, kook, sent, sending) =
-                (discord.clone(), kook.clone(), sent.clone(), sending.clone());
-            std::thread::spawn(move || {
-                send_stream(platform, rate, &discord, &kook, &sent, &sending)
-            })
+    let stream = {
+        let sent = sent.clone();
+        Stream::start(&fakes, knobs.rate, move |platform, n| {
+            let lines = lines(platform, n);
+            let text = lines.join("\n");
+            lock(&sent).push(platform, lines);
+            text
         })
-        .collect();
+    };
 
     // Kills until the time is up.
-    let end = Instant::now() + Duration::from_secs(secs);
-    let mut rng = SoakRng::new(seed);
+    let end = Instant::now() + Duration::from_secs(knobs.secs);
+    let mut rng = SoakRng::new(knobs.seed);
     let mut kills = 0usize;
     let mut down = Duration::ZERO;
-    loop {
-        let wait = Duration::from_millis(2000 + rng.below(6001));
-        if Instant::now() + wait >= end {
-            std::thread::sleep(end.saturating_duration_since(Instant::now()));
-            break;
-        }
-        std::thread::sleep(wait);
+    while rng.sleep_before(2000, 8000, end) {
         if !krill.alive() {
             eprintln!("kill_soak: krill exited on its own\n{}", krill.tail());
             std::process::exit(1);
@@ -133,53 +102,46 @@ fn main() {
         down += pause;
         krill = start_krill();
     }
-    sending.store(false, Ordering::SeqCst);
-    for s in senders {
-        let _ = s.join();
-    }
+    stream.stop();
 
     // Wait for the last replies, then a little more for late duplicates.
     let sent = lock(&sent);
-    let drain_end = Instant::now() + drain;
-    while Instant::now() < drain_end && !all_answered(&sent, &discord, &kook) {
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    wait_for(
+        Instant::now() + knobs.drain,
+        Duration::from_millis(500),
+        || all_answered(&sent, &fakes),
+    );
     std::thread::sleep(Duration::from_secs(1));
     let alive = krill.alive();
     let db_bytes = std::fs::metadata(state.join("krill.db")).map_or(0, |m| m.len());
     let tail = krill.tail();
     drop(krill);
 
-    let reports = [
-        (
-            Platform::Discord,
-            tally(&sent.discord, &posts_discord(&discord), false),
-        ),
-        (Platform::Kook, tally(&sent.kook, &posts_kook(&kook), true)),
-    ];
+    let reports = Platform::BOTH.map(|p| (p, tally(p, sent.of(p), &fakes.posts(p))));
     println!(
-        "\nkill_soak: {secs} s, {kills} SIGKILLs (krill down {:.1} s in all between kill and restart)",
+        "\nkill_soak: {} s, {kills} SIGKILLs (krill down {:.1} s in all between kill and restart)",
+        knobs.secs,
         down.as_secs_f64()
     );
-    println!(
-        "{:<8} {:>6} {:>13} {:>10} {:>26} {:>5} {:>6}",
-        "platform", "sent", "answered once", "duplicated", "of which undetectable", "cut", "lost"
-    );
+    println!("{}", COLUMNS.header());
     let mut bad = false;
     for (platform, r) in &reports {
+        let undetectable = if *platform == Platform::Kook {
+            r.undetectable.to_string()
+        } else {
+            "-".to_owned()
+        };
         println!(
-            "{:<8} {:>6} {:>13} {:>10} {:>26} {:>5} {:>6}",
-            platform.name(),
-            r.sent,
-            r.once,
-            r.duplicated,
-            if *platform == Platform::Kook {
-                r.undetectable.to_string()
-            } else {
-                "-".to_owned()
-            },
-            r.cut,
-            r.lost,
+            "{}",
+            COLUMNS.row(&[
+                &platform.name(),
+                &r.sent,
+                &r.once,
+                &r.duplicated,
+                &undetectable,
+                &r.cut,
+                &r.lost,
+            ])
         );
         bad |= r.lost > 0 || r.cut > 0 || r.duplicated > r.undetectable;
         for tag in &r.examples {
@@ -213,54 +175,20 @@ fn main() {
     }
 }
 
-fn config(discord: &FakeDiscord, kook: &FakeKook) -> String {
-    format!(
-        r#"{{
-  channels: {{
-    discord: {{ token: "{dt}", apiBaseUrl: "{da}", dm: {{ policy: "open", allowFrom: ["*"] }} }},
-    kook: {{ token: "{kt}", apiBaseUrl: "{ka}", allowedUserId: "{KOOK_USER}" }},
-  }},
-}}
-"#,
-        dt = discord.options().token,
-        da = discord.api_base_url(),
-        kt = kook.options().token,
-        ka = kook.api_base_url(),
-    )
-}
+// ---- the messages ----
 
-// ---- the message stream ----
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Platform {
-    Discord,
-    Kook,
-}
-
-impl Platform {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Discord => "discord",
-            Self::Kook => "kook",
-        }
+/// Message `n`'s lines on `platform`: its tag alone, or (every fourth) many
+/// lines each naming the tag.
+fn lines(platform: Platform, n: u64) -> Vec<String> {
+    let tag = platform.tag("kill", n);
+    if n % 4 != 3 {
+        return vec![tag];
     }
-
-    /// Message `n`'s lines: its tag alone, or (every fourth) many lines
-    /// each naming the tag.
-    fn lines(self, n: u64) -> Vec<String> {
-        let tag = match self {
-            Self::Discord => format!("kill-d-{n}"),
-            Self::Kook => format!("kill-k-{n}"),
-        };
-        if n % 4 != 3 {
-            return vec![tag];
-        }
-        let count = match self {
-            Self::Discord => LONG_LINES_DISCORD,
-            Self::Kook => LONG_LINES_KOOK,
-        };
-        (0..count).map(|i| format!("{tag} line {i:03}")).collect()
-    }
+    let count = match platform {
+        Platform::Discord => LONG_LINES_DISCORD,
+        Platform::Kook => LONG_LINES_KOOK,
+    };
+    (0..count).map(|i| format!("{tag} line {i:03}")).collect()
 }
 
 /// Every message sent, as its lines, per platform.
@@ -270,67 +198,29 @@ struct Sent {
     kook: Vec<Vec<String>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Sends `rate` DMs per second on `platform` while `sending` (whether or
-/// not krill is up: the fakes keep what they could not deliver for a resume).
-fn send_stream(
-    platform: Platform,
-    rate: u64,
-    discord: &FakeDiscord,
-    kook: &FakeKook,
-    sent: &Mutex<Sent>,
-    sending: &AtomicBool,
-) {
-    let gap = Duration::from_secs(1) / u32::try_from(rate).unwrap_or(u32::MAX);
-    let alice = Author::user("111111111111111111", "alice");
-    let start = Instant::now();
-    let mut n: u64 = 0;
-    while sending.load(Ordering::SeqCst) {
-        let lines = platform.lines(n);
-        let text = lines.join("\n");
+impl Sent {
+    fn push(&mut self, platform: Platform, lines: Vec<String>) {
         match platform {
-            Platform::Discord => {
-                lock(sent).discord.push(lines);
-                discord.dispatch(
-                    "MESSAGE_CREATE",
-                    message_create_dm(DM_CHANNEL_ID, &alice, &text),
-                );
-            }
-            Platform::Kook => {
-                lock(sent).kook.push(lines);
-                kook.event(kook.person_text(KOOK_USER, &text));
-            }
+            Platform::Discord => self.discord.push(lines),
+            Platform::Kook => self.kook.push(lines),
         }
-        n += 1;
-        let next = start + gap * u32::try_from(n).unwrap_or(u32::MAX);
-        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+
+    fn of(&self, platform: Platform) -> &[Vec<String>] {
+        match platform {
+            Platform::Discord => &self.discord,
+            Platform::Kook => &self.kook,
+        }
     }
 }
 
 // ---- the tally ----
 
-fn posts_discord(discord: &FakeDiscord) -> Vec<String> {
-    discord
-        .posted_messages()
-        .into_iter()
-        .map(|p| p.content)
-        .collect()
-}
-
-fn posts_kook(kook: &FakeKook) -> Vec<String> {
-    kook.posted_messages()
-        .into_iter()
-        .map(|p| p.content)
-        .collect()
-}
-
-fn all_answered(sent: &Sent, discord: &FakeDiscord, kook: &FakeKook) -> bool {
-    let d = tally(&sent.discord, &posts_discord(discord), false);
-    let k = tally(&sent.kook, &posts_kook(kook), true);
-    d.lost + d.cut + k.lost + k.cut == 0
+fn all_answered(sent: &Sent, fakes: &Fakes) -> bool {
+    Platform::BOTH.iter().all(|&p| {
+        let r = tally(p, sent.of(p), &fakes.posts(p));
+        r.lost + r.cut == 0
+    })
 }
 
 #[derive(Debug, Default)]
@@ -345,11 +235,11 @@ struct Report {
     examples: Vec<String>,
 }
 
-/// Classifies every sent message by how often each of its lines shows in
-/// `posts` (all to the one DM chat, in posting order). With `kook_window`,
-/// a duplicate whose copies are all more than [`KOOK_LIST_WINDOW`] posts
-/// apart is the documented undetectable case.
-fn tally(sent: &[Vec<String>], posts: &[String], kook_window: bool) -> Report {
+/// Classifies every message sent on `platform` by how often each of its
+/// lines shows in `posts` (all to the one DM chat, in posting order). On
+/// KOOK, a duplicate whose copies are all more than [`KOOK_LIST_WINDOW`]
+/// posts apart is the documented undetectable case.
+fn tally(platform: Platform, sent: &[Vec<String>], posts: &[String]) -> Report {
     let mut seen: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, post) in posts.iter().enumerate() {
         for line in post.lines() {
@@ -381,7 +271,7 @@ fn tally(sent: &[Vec<String>], posts: &[String], kook_window: bool) -> Report {
             let far_apart = doubled
                 .iter()
                 .all(|p| p.windows(2).all(|w| w[1] - w[0] > KOOK_LIST_WINDOW));
-            if kook_window && far_apart {
+            if platform == Platform::Kook && far_apart {
                 r.undetectable += 1;
                 true
             } else {

@@ -1,5 +1,6 @@
 //! Inputs shared by krill's benchmarks (`benches/benches/*.rs`): realistic
-//! generated replies and frames. Run with `cargo bench -p krill-benches`.
+//! generated replies and frames, and the target dir the release binaries
+//! are found in. Run with `cargo bench -p krill-benches`.
 //!
 //! Generators are deterministic (a seed in, the same text out) so runs are
 //! comparable.
@@ -9,7 +10,8 @@
 //! | [`stamp_proxy`] | a timestamping HTTP proxy in front of the fakes' REST side (e2e latency) |
 //! | [`proc_status`] | `VmRSS`/`VmHWM`/`Threads`, CPU time and context switches of a process from `/proc` |
 //! | [`discordpy`] | the discord.py echo bot the e2e bench compares krill with (its venv, its script) |
-//! | [`soak`] | the release krill as a child process, schedules and knobs for the soak benches |
+//! | [`soak`] | the release krill as a child process, schedules, waits and knobs for the soak benches |
+//! | [`soak_fakes`] | the soak benches' two fakes, krill's config for them, the DM stream on both, the replies |
 //! | [`stats`] | nearest-rank latency percentiles |
 //! | [`fixtures`] | the shared fixture frames, compacted and compressed (frame decoding benches) |
 
@@ -17,8 +19,23 @@ pub mod discordpy;
 pub mod fixtures;
 pub mod proc_status;
 pub mod soak;
+pub mod soak_fakes;
 pub mod stamp_proxy;
 pub mod stats;
+
+use std::path::{Path, PathBuf};
+
+/// `$CARGO_TARGET_DIR`, else the workspace's `target`: where the benches
+/// find the release binaries they run.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join("target")
+        })
+}
 
 /// A tiny xorshift generator: deterministic, no dependency.
 struct Rng(u64);
