@@ -16,14 +16,21 @@ use serde_json::Value;
 
 use krill_testkit::{FakeDiscord, FakeDiscordOptions};
 
-#[test]
-fn a_media_line_uploads_the_file_to_discord() {
+/// A gateway on a fake Discord, with `<state>/media/out/chart.png` (a PNG;
+/// its bytes returned) for replies to name.
+fn start_with_chart() -> (FakeDiscord, krill::Krill, Vec<u8>) {
     let discord = FakeDiscord::start(FakeDiscordOptions::default());
     let krill = scenario::start_discord(&discord, "");
     let out = krill.state_dir().join("media").join("out");
     std::fs::create_dir_all(&out).expect("mkdir media/out");
     let bytes = media::png_bytes();
     std::fs::write(out.join("chart.png"), &bytes).expect("write chart");
+    (discord, krill, bytes)
+}
+
+#[test]
+fn a_media_line_uploads_the_file_to_discord() {
+    let (discord, krill, bytes) = start_with_chart();
 
     scenario::discord_dm(&discord, "Here is the chart:\nMEDIA: out/chart.png");
     let posts = discord
@@ -64,12 +71,7 @@ fn a_media_line_uploads_the_file_to_discord() {
 fn a_slash_command_reply_sends_its_file_to_the_chat() {
     use krill_testkit::discord::{SlashCaller, DM_CHANNEL_ID};
 
-    let discord = FakeDiscord::start(FakeDiscordOptions::default());
-    let krill = scenario::start_discord(&discord, "");
-    let out = krill.state_dir().join("media").join("out");
-    std::fs::create_dir_all(&out).expect("mkdir media/out");
-    let bytes = media::png_bytes();
-    std::fs::write(out.join("chart.png"), &bytes).expect("write chart");
+    let (discord, krill, bytes) = start_with_chart();
 
     let alice = scenario::alice();
     let caller = SlashCaller {
