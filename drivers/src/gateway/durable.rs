@@ -247,28 +247,10 @@ impl Durable {
     }
 
     /// Records the reply to journal row `turn` (`None`: an unjournaled
-    /// turn) and queues its messages. Marks the turn answered in the same
+    /// turn) and queues its messages in sending order (uploads recorded by
+    /// path, see [`UploadRecord`]). Marks the turn answered in the same
     /// transaction. Returns the reply's id (see [`Durable::take_finished`]),
     /// `None` when there is nothing to send.
-    pub(crate) fn reply(
-        &mut self,
-        turn: Option<i64>,
-        chat_id: &str,
-        direct: bool,
-        chunks: Vec<OutboundChunk>,
-        participants: &[String],
-    ) -> Option<i64> {
-        self.reply_messages(
-            turn,
-            chat_id,
-            direct,
-            chunks.into_iter().map(ReplyMessage::Text).collect(),
-            participants,
-        )
-    }
-
-    /// [`Durable::reply`] for a reply with files: its messages in sending
-    /// order (uploads recorded by path, see [`UploadRecord`]).
     pub(crate) fn reply_messages(
         &mut self,
         turn: Option<i64>,

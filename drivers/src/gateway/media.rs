@@ -69,14 +69,8 @@ impl AccountLoop {
             read_reply_files(&self.media, &self.inbox, ctx, reply);
             return;
         }
-        let recorded = self.durable.reply(
-            ctx.journal,
-            &ctx.reply_to.chat_id,
-            ctx.reply_to.direct,
-            reply.chunks,
-            &ctx.participants,
-        );
-        self.ack_after_reply(now, ctx, recorded);
+        let messages = reply.chunks.into_iter().map(ReplyMessage::Text).collect();
+        self.record_messages(now, ctx, messages);
     }
 
     /// Records a reply whose files are read, answering `ctx`'s turn:
@@ -93,6 +87,12 @@ impl AccountLoop {
         if let Some(note) = delivery_notes(failures) {
             messages.push(ReplyMessage::Note(note));
         }
+        self.record_messages(now, ctx, messages);
+    }
+
+    /// Records `messages` as the reply to `ctx`'s turn and removes its ack
+    /// when due.
+    fn record_messages(&mut self, now: Instant, ctx: TurnCtx, messages: Vec<ReplyMessage>) {
         let recorded = self.durable.reply_messages(
             ctx.journal,
             &ctx.reply_to.chat_id,
