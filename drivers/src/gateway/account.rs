@@ -7,11 +7,12 @@
 //! `krill message send` deliveries. Each platform's loop keeps only
 //! its own machines and settings beside it.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use krill_core::access::{AccessPolicy, ResolvedAllowlists};
 use krill_core::agent::{ChannelHistories, TurnInput};
-use krill_core::config::ResolvedAccount;
+use krill_core::config::{Config, ResolvedAccount};
 use krill_core::durable::{Admission, JournaledTurn};
 use krill_core::reply::{ChunkLimits, MentionScope};
 use krill_core::rest::{Api, Planner, Request, RequestId, RestEvent, RetryPolicy};
@@ -155,6 +156,26 @@ impl AccountLoop {
             stopped: None,
             durable,
         }
+    }
+
+    /// Takes a reloaded config for the account (same connection): its chunk
+    /// `limits` and `mediaMaxMb` as the platform's settings give them.
+    pub(crate) fn reconfigure(
+        &mut self,
+        config: Arc<Config>,
+        account: ResolvedAccount,
+        limits: ChunkLimits,
+        media_max_mb: f64,
+    ) {
+        self.limits = limits;
+        self.media = MediaSettings::new(
+            &config,
+            &self.shared.state_dir,
+            account.platform,
+            media_max_mb,
+        );
+        self.shared.config = config;
+        self.account = account;
     }
 
     /// The turns the last process accepted but never answered, each

@@ -150,7 +150,7 @@ impl ChannelLoop for DiscordLoop {
                     if self.commands_fetch == Some(id) {
                         self.commands_fetch = None;
                     }
-                    warn!("{}: request failed: {error}", self.base.name);
+                    warn!("{name}: request failed: {error}");
                 }
                 self.base.finish(now, id);
             }
@@ -243,19 +243,9 @@ impl ChannelLoop for DiscordLoop {
         let Some(settings) = account.discord().cloned() else {
             return;
         };
-        self.base.limits = ChunkLimits::discord(
-            Some(settings.text_chunk_limit as usize),
-            Some(settings.max_lines_per_message as usize),
-            settings.chunk_mode,
-        );
-        self.base.media = MediaSettings::new(
-            &config,
-            &self.base.shared.state_dir,
-            Platform::Discord,
-            settings.media_max_mb,
-        );
-        self.base.shared.config = config;
-        self.base.account = account;
+        let limits = chunk_limits(&settings);
+        self.base
+            .reconfigure(config, account, limits, settings.media_max_mb);
         self.settings = settings;
         let unresolved = self.rebuild_policy();
         let guilds: Vec<String> = self.guilds.keys().cloned().collect();

@@ -107,7 +107,7 @@ impl DiscordLoop {
         };
         let reply = shape_outcome(&self.base.name, &ctx, &outcome, &shape);
         if let Some(interaction) = ctx.interaction.clone() {
-            // Answered through the interaction, not the outbox.
+            // Its text answers the interaction; files go through the outbox.
             self.answer_deferred(now, &interaction, ctx, outcome.cancelled, reply);
             return;
         }

@@ -87,7 +87,6 @@ mod native;
 mod reactions;
 use crate::agent::{TurnOutcome, TurnTools};
 use crate::media::outbound::read_recorded;
-use crate::media::MediaSettings;
 use crate::pairing_store::random_seed;
 use crate::store::resume::SavedSession;
 use krill_core::durable::UPLOAD;
@@ -164,6 +163,16 @@ pub(crate) async fn run(
     run_loop(channel, input).await
 }
 
+/// The account's chunk limits (`textChunkLimit`, `maxLinesPerMessage`,
+/// `chunkMode`).
+fn chunk_limits(settings: &DiscordSettings) -> ChunkLimits {
+    ChunkLimits::discord(
+        Some(settings.text_chunk_limit as usize),
+        Some(settings.max_lines_per_message as usize),
+        settings.chunk_mode,
+    )
+}
+
 /// One shard of the account: its machine, its socket and its pending
 /// `GET /gateway/bot`.
 struct ShardSlot {
@@ -236,11 +245,7 @@ impl DiscordLoop {
         let setup = AccountSetup {
             rest: (&settings.api_base_url, settings.retry),
             names,
-            limits: ChunkLimits::discord(
-                Some(settings.text_chunk_limit as usize),
-                Some(settings.max_lines_per_message as usize),
-                settings.chunk_mode,
-            ),
+            limits: chunk_limits(&settings),
             history_limit: settings.history_limit,
             media_max_mb: settings.media_max_mb,
             note_format: str::to_owned,

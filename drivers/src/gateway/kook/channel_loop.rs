@@ -199,20 +199,14 @@ impl ChannelLoop for KookLoop {
         let Some(settings) = account.kook().cloned() else {
             return;
         };
-        self.base.limits = ChunkLimits::kook(
-            Some(settings.text_chunk_limit as usize),
-            settings.max_lines_per_message.map(|n| n as usize),
-            settings.chunk_mode,
+        let limits = chunk_limits(&settings);
+        self.base
+            .reconfigure(config, account, limits, settings.media_max_mb);
+        self.base.policy = AccessPolicy::new(
+            &self.base.shared.config,
+            &self.base.account,
+            ResolvedAllowlists::default(),
         );
-        self.base.policy = AccessPolicy::new(&config, &account, ResolvedAllowlists::default());
-        self.base.media = MediaSettings::new(
-            &config,
-            &self.base.shared.state_dir,
-            Platform::Kook,
-            settings.media_max_mb,
-        );
-        self.base.shared.config = config;
-        self.base.account = account;
         self.settings = settings;
         info!("{}: config reloaded", self.base.name);
     }

@@ -57,7 +57,6 @@ use super::status::Health;
 use super::{run_loop, user_agent, ChannelEnd, ChannelLoop, Input, Shared, TurnCtx};
 use crate::agent::TurnOutcome;
 use crate::media::outbound::read_recorded;
-use crate::media::MediaSettings;
 use crate::pairing_store::random_seed;
 use crate::store::resume::SavedSession;
 use crate::ws::redact_url;
@@ -87,6 +86,16 @@ pub(crate) async fn run(
     run_loop(channel, input).await
 }
 
+/// The account's chunk limits (`textChunkLimit`, `maxLinesPerMessage`,
+/// `chunkMode`).
+fn chunk_limits(settings: &KookSettings) -> ChunkLimits {
+    ChunkLimits::kook(
+        Some(settings.text_chunk_limit as usize),
+        settings.max_lines_per_message.map(|n| n as usize),
+        settings.chunk_mode,
+    )
+}
+
 struct KookLoop {
     /// What every platform's loop holds for its account.
     base: AccountLoop,
@@ -111,11 +120,7 @@ impl KookLoop {
         let setup = AccountSetup {
             rest: (&settings.api_base_url, settings.retry),
             names: ResolvedAllowlists::default(),
-            limits: ChunkLimits::kook(
-                Some(settings.text_chunk_limit as usize),
-                settings.max_lines_per_message.map(|n| n as usize),
-                settings.chunk_mode,
-            ),
+            limits: chunk_limits(&settings),
             history_limit: settings.history_limit,
             media_max_mb: settings.media_max_mb,
             note_format: quiet_kmarkdown,
