@@ -53,23 +53,20 @@ pub fn shape_agent_reply(
     let Some(text) = reply else {
         return ShapedReply::default();
     };
-    if failed {
-        return ShapedReply {
+    let with_files = Some(text)
+        .filter(|_| !failed)
+        .map(extract_media)
+        .filter(|extracted| !extracted.media.is_empty());
+    match with_files {
+        Some(extracted) => ShapedReply {
+            chunks: text_chunks(&extracted.text, message_id, shape),
+            target: reply_target(&extracted.text, Some(message_id)),
+            media: extracted.media,
+        },
+        None => ShapedReply {
             chunks: text_chunks(text, message_id, shape),
             ..ShapedReply::default()
-        };
-    }
-    let extracted = extract_media(text);
-    if extracted.media.is_empty() {
-        return ShapedReply {
-            chunks: text_chunks(text, message_id, shape),
-            ..ShapedReply::default()
-        };
-    }
-    ShapedReply {
-        chunks: text_chunks(&extracted.text, message_id, shape),
-        target: reply_target(&extracted.text, Some(message_id)),
-        media: extracted.media,
+        },
     }
 }
 
